@@ -1,0 +1,276 @@
+/* epoll backend and timer heap for ev.h. */
+#include "ev/ev.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ev_io {
+	int fd;
+	unsigned events;
+	ev_io_cb cb;
+	void *arg;
+	bool live;
+};
+
+struct ev_loop {
+	int epfd;
+	bool stop;
+	uint64_t now_ms;
+	/* fd-indexed table of watchers; fds are small integers */
+	struct ev_io *ios;
+	size_t ios_cap;
+	/* min-heap of armed timers by when_ms */
+	struct ev_timer **heap;
+	size_t heap_len, heap_cap;
+};
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct ev_loop *ev_loop_create(void)
+{
+	struct ev_loop *loop = calloc(1, sizeof(*loop));
+	if (!loop)
+		return NULL;
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0) {
+		free(loop);
+		return NULL;
+	}
+	loop->now_ms = monotonic_ms();
+	return loop;
+}
+
+void ev_loop_destroy(struct ev_loop *loop)
+{
+	if (!loop)
+		return;
+	close(loop->epfd);
+	free(loop->ios);
+	free(loop->heap);
+	free(loop);
+}
+
+static uint32_t to_epoll(unsigned events)
+{
+	uint32_t e = 0;
+	if (events & EV_READ)
+		e |= EPOLLIN;
+	if (events & EV_WRITE)
+		e |= EPOLLOUT;
+	return e;
+}
+
+int ev_io_add(struct ev_loop *loop, int fd, unsigned events, ev_io_cb cb, void *arg)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if ((size_t)fd >= loop->ios_cap) {
+		size_t cap = loop->ios_cap ? loop->ios_cap : 64;
+		while (cap <= (size_t)fd)
+			cap *= 2;
+		struct ev_io *ios = realloc(loop->ios, cap * sizeof(*ios));
+		if (!ios)
+			return -1;
+		memset(ios + loop->ios_cap, 0, (cap - loop->ios_cap) * sizeof(*ios));
+		loop->ios = ios;
+		loop->ios_cap = cap;
+	}
+	struct ev_io *io = &loop->ios[fd];
+	if (io->live) {
+		errno = EEXIST;
+		return -1;
+	}
+	struct epoll_event ee = { .events = to_epoll(events), .data.fd = fd };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ee) < 0)
+		return -1;
+	*io = (struct ev_io){ .fd = fd, .events = events, .cb = cb, .arg = arg, .live = true };
+	return 0;
+}
+
+int ev_io_mod(struct ev_loop *loop, int fd, unsigned events)
+{
+	if (fd < 0 || (size_t)fd >= loop->ios_cap || !loop->ios[fd].live) {
+		errno = ENOENT;
+		return -1;
+	}
+	struct epoll_event ee = { .events = to_epoll(events), .data.fd = fd };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ee) < 0)
+		return -1;
+	loop->ios[fd].events = events;
+	return 0;
+}
+
+int ev_io_del(struct ev_loop *loop, int fd)
+{
+	if (fd < 0 || (size_t)fd >= loop->ios_cap || !loop->ios[fd].live) {
+		errno = ENOENT;
+		return -1;
+	}
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+	loop->ios[fd].live = false;
+	return 0;
+}
+
+/* Heap helpers: heap_index is 1-based so that 0 means "not armed". */
+static void heap_set(struct ev_loop *loop, size_t i, struct ev_timer *t)
+{
+	loop->heap[i] = t;
+	t->heap_index = i + 1;
+}
+
+static void heap_up(struct ev_loop *loop, size_t i)
+{
+	struct ev_timer *t = loop->heap[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (loop->heap[parent]->when_ms <= t->when_ms)
+			break;
+		heap_set(loop, i, loop->heap[parent]);
+		i = parent;
+	}
+	heap_set(loop, i, t);
+}
+
+static void heap_down(struct ev_loop *loop, size_t i)
+{
+	struct ev_timer *t = loop->heap[i];
+	for (;;) {
+		size_t child = 2 * i + 1;
+		if (child >= loop->heap_len)
+			break;
+		if (child + 1 < loop->heap_len &&
+		    loop->heap[child + 1]->when_ms < loop->heap[child]->when_ms)
+			child++;
+		if (loop->heap[child]->when_ms >= t->when_ms)
+			break;
+		heap_set(loop, i, loop->heap[child]);
+		i = child;
+	}
+	heap_set(loop, i, t);
+}
+
+void ev_timer_init(struct ev_timer *timer, ev_timer_cb cb, void *arg)
+{
+	*timer = (struct ev_timer){ .cb = cb, .arg = arg };
+}
+
+void ev_timer_stop(struct ev_loop *loop, struct ev_timer *timer)
+{
+	if (!timer->heap_index)
+		return;
+	size_t i = timer->heap_index - 1;
+	timer->heap_index = 0;
+	loop->heap_len--;
+	if (i == loop->heap_len)
+		return;
+	struct ev_timer *moved = loop->heap[loop->heap_len];
+	heap_set(loop, i, moved);
+	heap_up(loop, i);
+	heap_down(loop, moved->heap_index - 1);
+}
+
+void ev_timer_start_at(struct ev_loop *loop, struct ev_timer *timer, uint64_t when_ms)
+{
+	ev_timer_stop(loop, timer);
+	if (loop->heap_len == loop->heap_cap) {
+		size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+		struct ev_timer **heap = realloc(loop->heap, cap * sizeof(*heap));
+		if (!heap)
+			abort(); /* a timer that silently never fires is worse than a crash */
+		loop->heap = heap;
+		loop->heap_cap = cap;
+	}
+	timer->when_ms = when_ms;
+	heap_set(loop, loop->heap_len++, timer);
+	heap_up(loop, loop->heap_len - 1);
+}
+
+void ev_timer_start(struct ev_loop *loop, struct ev_timer *timer, uint64_t delay_ms)
+{
+	ev_timer_start_at(loop, timer, loop->now_ms + delay_ms);
+}
+
+uint64_t ev_now_ms(struct ev_loop *loop)
+{
+	return loop->now_ms;
+}
+
+void ev_now_update(struct ev_loop *loop)
+{
+	loop->now_ms = monotonic_ms();
+}
+
+static void run_timers(struct ev_loop *loop)
+{
+	while (loop->heap_len > 0 && loop->heap[0]->when_ms <= loop->now_ms) {
+		struct ev_timer *t = loop->heap[0];
+		ev_timer_stop(loop, t);
+		t->cb(loop, t, t->arg);
+		if (loop->stop)
+			return;
+	}
+}
+
+int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
+{
+	struct epoll_event events[64];
+	int wait = timeout_ms;
+
+	ev_now_update(loop);
+	if (loop->heap_len > 0) {
+		uint64_t next = loop->heap[0]->when_ms;
+		int until = next <= loop->now_ms ? 0 : (int)(next - loop->now_ms > 60000 ? 60000 : next - loop->now_ms);
+		if (wait < 0 || until < wait)
+			wait = until;
+	}
+	int n = epoll_wait(loop->epfd, events, 64, wait);
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;
+		return -1;
+	}
+	ev_now_update(loop);
+	for (int i = 0; i < n && !loop->stop; i++) {
+		int fd = events[i].data.fd;
+		if ((size_t)fd >= loop->ios_cap || !loop->ios[fd].live)
+			continue; /* deleted by an earlier callback of this batch */
+		unsigned ev = 0;
+		if (events[i].events & (EPOLLIN | EPOLLRDHUP))
+			ev |= EV_READ;
+		if (events[i].events & EPOLLOUT)
+			ev |= EV_WRITE;
+		if (events[i].events & (EPOLLERR | EPOLLHUP))
+			ev |= EV_ERROR | (loop->ios[fd].events & EV_READ);
+		struct ev_io *io = &loop->ios[fd];
+		io->cb(loop, fd, ev, io->arg);
+	}
+	if (!loop->stop)
+		run_timers(loop);
+	return 0;
+}
+
+int ev_loop_run(struct ev_loop *loop)
+{
+	loop->stop = false;
+	while (!loop->stop) {
+		if (ev_loop_run_once(loop, -1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void ev_loop_stop(struct ev_loop *loop)
+{
+	loop->stop = true;
+}

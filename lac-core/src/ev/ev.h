@@ -1,0 +1,70 @@
+/* One event loop per daemon: epoll for file descriptors, a binary heap of timers,
+ * a millisecond monotonic clock read once per iteration.
+ *
+ * Nothing here blocks except epoll_wait itself. Callbacks may add, modify or
+ * delete any fd or timer, including their own, and may call ev_loop_stop().
+ * Struct ev_timer is embedded by its owner (no allocation per timer). */
+#ifndef EV_EV_H
+#define EV_EV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ev_loop;
+struct ev_timer;
+
+/* Interest/readiness bits, as given to ev_io_add() and passed to callbacks. */
+#define EV_READ  0x1u
+#define EV_WRITE 0x2u
+#define EV_ERROR 0x4u   /* only reported: EPOLLERR or EPOLLHUP */
+
+typedef void (*ev_io_cb)(struct ev_loop *loop, int fd, unsigned events, void *arg);
+typedef void (*ev_timer_cb)(struct ev_loop *loop, struct ev_timer *timer, void *arg);
+
+struct ev_timer {
+	uint64_t when_ms;       /* absolute, on ev_now_ms()'s clock */
+	size_t heap_index;      /* position in the heap + 1; 0 when not armed */
+	ev_timer_cb cb;
+	void *arg;
+};
+
+/* Returns a new loop, or NULL with errno set. */
+struct ev_loop *ev_loop_create(void);
+/* Frees the loop. Registered fds are not closed; armed timers are forgotten. */
+void ev_loop_destroy(struct ev_loop *loop);
+
+/* Watches fd for events (EV_READ|EV_WRITE). Returns 0, or -1 with errno set
+ * (EEXIST if fd is already watched). */
+int ev_io_add(struct ev_loop *loop, int fd, unsigned events, ev_io_cb cb, void *arg);
+/* Changes the interest set of a watched fd. Returns 0 or -1 with errno set. */
+int ev_io_mod(struct ev_loop *loop, int fd, unsigned events);
+/* Stops watching fd; safe from inside any callback, including fd's own. Call it
+ * before close(fd). Returns 0, or -1 if fd was not watched. */
+int ev_io_del(struct ev_loop *loop, int fd);
+
+/* Prepares a timer for use; it starts disarmed. */
+void ev_timer_init(struct ev_timer *timer, ev_timer_cb cb, void *arg);
+/* Arms (or re-arms) the timer to fire once, delay_ms from ev_now_ms(). */
+void ev_timer_start(struct ev_loop *loop, struct ev_timer *timer, uint64_t delay_ms);
+/* Arms (or re-arms) the timer at an absolute time on ev_now_ms()'s clock. */
+void ev_timer_start_at(struct ev_loop *loop, struct ev_timer *timer, uint64_t when_ms);
+/* Disarms the timer; a no-op when it is not armed. */
+void ev_timer_stop(struct ev_loop *loop, struct ev_timer *timer);
+static inline bool ev_timer_armed(const struct ev_timer *timer)
+{
+	return timer->heap_index != 0;
+}
+
+/* The loop's idea of now (CLOCK_MONOTONIC, ms), refreshed before callbacks run. */
+uint64_t ev_now_ms(struct ev_loop *loop);
+/* Re-reads the clock; for callbacks that ran long. */
+void ev_now_update(struct ev_loop *loop);
+
+/* Runs until ev_loop_stop(). Returns 0, or -1 with errno set if epoll fails. */
+int ev_loop_run(struct ev_loop *loop);
+/* Runs one iteration, waiting at most timeout_ms (-1: until an event or timer). */
+int ev_loop_run_once(struct ev_loop *loop, int timeout_ms);
+void ev_loop_stop(struct ev_loop *loop);
+
+#endif
