@@ -1,0 +1,411 @@
+/* lac-core configuration parser: a table of keys, one parse per value type,
+ * every error located as file:line: [section] key: reason. */
+#include "conf/conf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+enum conf_type {
+	CONF_T_STRING,  /* char[size] */
+	CONF_T_UINT,    /* uint32_t within [min, max] */
+	CONF_T_IPV4,    /* struct in_addr */
+	CONF_T_CIDR4,   /* struct in_addr + uint32_t prefix right after it in a pair */
+	CONF_T_LOGLEVEL,
+	CONF_T_AUTH,    /* "chap,pap" style list */
+	CONF_T_LISTEN,  /* tcp:ADDR:PORT or unix:PATH, into char[size] */
+};
+
+struct conf_key {
+	const char *section;
+	const char *key;
+	enum conf_type type;
+	size_t offset;          /* of the value, or of the array for repeatables */
+	size_t size;            /* string capacity */
+	uint32_t min, max;
+	size_t count_offset;    /* repeatable: offset of the size_t count; 0 = single */
+	size_t max_count;
+};
+
+#define OFF(f) offsetof(struct lac_config, f)
+#define STR(sec, k, f) { sec, k, CONF_T_STRING, OFF(f), sizeof(((struct lac_config *)0)->f), 0, 0, 0, 0 }
+#define UINT(sec, k, f, lo, hi) { sec, k, CONF_T_UINT, OFF(f), 0, lo, hi, 0, 0 }
+#define IPV4(sec, k, f) { sec, k, CONF_T_IPV4, OFF(f), 0, 0, 0, 0, 0 }
+#define REPEAT(sec, k, t, f, n) { sec, k, t, OFF(f), sizeof(((struct lac_config *)0)->f[0]), 0, 0, OFF(n), \
+		sizeof(((struct lac_config *)0)->f) / sizeof(((struct lac_config *)0)->f[0]) }
+
+static const struct conf_key conf_keys[] = {
+	STR("lac", "host_name", host_name),
+	STR("lac", "nas_identifier", nas_identifier),
+	IPV4("lac", "nas_ip_address", nas_ip_address),
+	STR("lac", "control_socket", control_socket),
+	{ "lac", "log_level", CONF_T_LOGLEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
+	UINT("lac", "max_sessions", max_sessions, 1, 1000000),
+
+	REPEAT("stream", "listen", CONF_T_LISTEN, stream_listen, n_stream_listen),
+
+	REPEAT("pppoe", "interface", CONF_T_STRING, pppoe_interface, n_pppoe_interface),
+	STR("pppoe", "ac_name", pppoe_ac_name),
+	REPEAT("pppoe", "service_name", CONF_T_STRING, pppoe_service_name, n_pppoe_service_name),
+	UINT("pppoe", "max_sessions_per_mac", pppoe_max_sessions_per_mac, 1, 65535),
+
+	{ "ppp", "auth", CONF_T_AUTH, OFF(ppp_auth), sizeof(((struct lac_config *)0)->ppp_auth), 0, 0, 0, 0 },
+	UINT("ppp", "auth_retries", ppp_auth_retries, 1, 10),
+	UINT("ppp", "mru", ppp_mru, 128, 65535),
+	UINT("ppp", "restart_ms", ppp_restart_ms, 100, 60000),
+	UINT("ppp", "max_configure", ppp_max_configure, 1, 255),
+	UINT("ppp", "max_failure", ppp_max_failure, 1, 255),
+	UINT("ppp", "max_terminate", ppp_max_terminate, 1, 255),
+	UINT("ppp", "echo_interval_s", ppp_echo_interval_s, 0, 3600),
+	UINT("ppp", "echo_failures", ppp_echo_failures, 1, 100),
+	UINT("ppp", "auth_timeout_s", ppp_auth_timeout_s, 1, 600),
+
+	STR("radius", "config", radius_config),
+	UINT("radius", "nas_port_type_stream", radius_nas_port_type_stream, 0, 40),
+
+	REPEAT("l2tp", "bind", CONF_T_STRING, l2tp_bind, n_l2tp_bind),
+	UINT("l2tp", "port", l2tp_port, 1, 65535),
+	STR("l2tp", "host_name", l2tp_host_name),
+	UINT("l2tp", "hello_interval_s", l2tp_hello_interval_s, 0, 3600),
+	UINT("l2tp", "rx_window", l2tp_rx_window, 1, 1024),
+	UINT("l2tp", "retransmit_initial_ms", l2tp_retransmit_initial_ms, 100, 10000),
+	UINT("l2tp", "retransmit_max_ms", l2tp_retransmit_max_ms, 100, 60000),
+	UINT("l2tp", "max_retransmits", l2tp_max_retransmits, 1, 100),
+	UINT("l2tp", "max_sessions_per_tunnel", l2tp_max_sessions_per_tunnel, 1, 65535),
+	UINT("l2tp", "dead_hold_down_s", l2tp_dead_hold_down_s, 0, 3600),
+
+	{ "local", "pool", CONF_T_CIDR4, OFF(local_pool_base), 0, 0, 0, 0, 0 },
+	IPV4("local", "gateway", local_gateway),
+	IPV4("local", "dns1", local_dns1),
+	IPV4("local", "dns2", local_dns2),
+	STR("local", "tun", local_tun),
+};
+
+void lac_config_defaults(struct lac_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->host_name, sizeof(cfg->host_name), "lac-core");
+	snprintf(cfg->nas_identifier, sizeof(cfg->nas_identifier), "lac-core");
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/realm-lns/lac.sock");
+	cfg->log_level = LOG_LVL_INFO;
+	cfg->max_sessions = 100000;
+	snprintf(cfg->pppoe_ac_name, sizeof(cfg->pppoe_ac_name), "realm-lns");
+	cfg->pppoe_max_sessions_per_mac = 4;
+	snprintf(cfg->ppp_auth, sizeof(cfg->ppp_auth), "chap,pap");
+	cfg->ppp_auth_retries = 3;
+	cfg->ppp_mru = 1500;
+	cfg->ppp_restart_ms = 3000;
+	cfg->ppp_max_configure = 10;
+	cfg->ppp_max_failure = 5;
+	cfg->ppp_max_terminate = 2;
+	cfg->ppp_echo_interval_s = 30;
+	cfg->ppp_echo_failures = 4;
+	cfg->ppp_auth_timeout_s = 30;
+	snprintf(cfg->radius_config, sizeof(cfg->radius_config), "/etc/realm-lns/radiusclient.conf");
+	cfg->radius_nas_port_type_stream = 5; /* Virtual (RFC 2865 5.41) */
+	cfg->l2tp_port = 1701;
+	cfg->l2tp_hello_interval_s = 60;
+	cfg->l2tp_rx_window = 8;
+	cfg->l2tp_retransmit_initial_ms = 1000;
+	cfg->l2tp_retransmit_max_ms = 8000;
+	cfg->l2tp_max_retransmits = 5;
+	cfg->l2tp_max_sessions_per_tunnel = 4096;
+	cfg->l2tp_dead_hold_down_s = 60;
+	snprintf(cfg->local_tun, sizeof(cfg->local_tun), "rlns-local");
+}
+
+static int conf_error(char *err, size_t errlen, const char *name, unsigned line,
+		      const char *section, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static int conf_error(char *err, size_t errlen, const char *name, unsigned line,
+		      const char *section, const char *key, const char *fmt, ...)
+{
+	int n;
+	if (key)
+		n = snprintf(err, errlen, "%s:%u: [%s] %s: ", name, line, section, key);
+	else
+		n = snprintf(err, errlen, "%s:%u: ", name, line);
+	if (n >= 0 && (size_t)n < errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int parse_uint(const char *v, uint32_t *out)
+{
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || *end || x > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int parse_listen(const char *v)
+{
+	if (strncmp(v, "unix:", 5) == 0)
+		return v[5] == '/' ? 0 : -1;
+	if (strncmp(v, "tcp:", 4) != 0)
+		return -1;
+	const char *colon = strrchr(v + 4, ':');
+	if (!colon || colon == v + 4)
+		return -1;
+	char host[64];
+	size_t hlen = (size_t)(colon - (v + 4));
+	if (hlen >= sizeof(host))
+		return -1;
+	memcpy(host, v + 4, hlen);
+	host[hlen] = '\0';
+	struct in_addr a;
+	uint32_t port;
+	if (inet_pton(AF_INET, host, &a) != 1 || parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535)
+		return -1;
+	return 0;
+}
+
+static int parse_auth(const char *v)
+{
+	char buf[CONF_STR];
+	snprintf(buf, sizeof(buf), "%s", v);
+	int seen = 0, n = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tok = trim(tok);
+		int bit = strcmp(tok, "chap") == 0 ? 1 : strcmp(tok, "pap") == 0 ? 2 : 0;
+		if (!bit || (seen & bit))
+			return -1;
+		seen |= bit;
+		n++;
+	}
+	return n ? 0 : -1;
+}
+
+static int apply_value(struct lac_config *cfg, const struct conf_key *k, const char *v,
+		       const char *name, unsigned line, char *err, size_t errlen)
+{
+	uint8_t *base = (uint8_t *)cfg;
+	void *dst = base + k->offset;
+
+	if (k->count_offset) {
+		size_t *count = (size_t *)(base + k->count_offset);
+		if (*count >= k->max_count)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "at most %zu values allowed", k->max_count);
+		dst = base + k->offset + *count * k->size;
+	}
+
+	switch (k->type) {
+	case CONF_T_LISTEN:
+		if (parse_listen(v) < 0)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not tcp:IPV4:PORT or unix:/PATH", v);
+		/* fall through */
+	case CONF_T_STRING:
+		if (strlen(v) >= k->size)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "value longer than %zu characters", k->size - 1);
+		memcpy(dst, v, strlen(v) + 1);
+		break;
+	case CONF_T_UINT: {
+		uint32_t x;
+		if (parse_uint(v, &x) < 0)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not a whole number", v);
+		if (x < k->min || x > k->max)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "%u is out of range %u..%u", x, k->min, k->max);
+		*(uint32_t *)dst = x;
+		break;
+	}
+	case CONF_T_IPV4:
+		if (inet_pton(AF_INET, v, dst) != 1)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not an IPv4 address", v);
+		break;
+	case CONF_T_CIDR4: {
+		char addr[32];
+		const char *slash = strchr(v, '/');
+		uint32_t prefix;
+		if (!slash || (size_t)(slash - v) >= sizeof(addr) || parse_uint(slash + 1, &prefix) < 0 ||
+		    prefix < 8 || prefix > 30)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not an IPv4 CIDR with prefix 8..30", v);
+		memcpy(addr, v, (size_t)(slash - v));
+		addr[slash - v] = '\0';
+		if (inet_pton(AF_INET, addr, &cfg->local_pool_base) != 1)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not an IPv4 address", addr);
+		cfg->local_pool_prefix = prefix;
+		break;
+	}
+	case CONF_T_LOGLEVEL: {
+		static const char *const names[] = { "debug", "info", "warn", "error" };
+		int found = -1;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(v, names[i]) == 0)
+				found = i;
+		if (found < 0)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not one of debug, info, warn, error", v);
+		*(int *)dst = found;
+		break;
+	}
+	case CONF_T_AUTH:
+		if (parse_auth(v) < 0)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not a list of chap and pap (each once)", v);
+		snprintf(dst, k->size, "%s", v);
+		break;
+	}
+	if (k->count_offset)
+		(*(size_t *)(base + k->count_offset))++;
+	return 0;
+}
+
+int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,
+		     char *err, size_t errlen)
+{
+	char section[32] = "";
+	unsigned line_no = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char buf[1024];
+		line_no++;
+		if (len >= sizeof(buf))
+			return conf_error(err, errlen, name, line_no, NULL, NULL, "line longer than %zu characters",
+					  sizeof(buf) - 1);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		p = eol ? eol + 1 : p + len;
+
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		char *line = trim(buf);
+		if (!*line)
+			continue;
+
+		if (*line == '[') {
+			char *close = strchr(line, ']');
+			if (!close || close[1] != '\0' || close - line - 1 <= 0 ||
+			    (size_t)(close - line - 1) >= sizeof(section))
+				return conf_error(err, errlen, name, line_no, NULL, NULL,
+						  "malformed section header '%s'", line);
+			*close = '\0';
+			snprintf(section, sizeof(section), "%s", line + 1);
+			bool known = false;
+			for (size_t i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+				if (strcmp(conf_keys[i].section, section) == 0)
+					known = true;
+			if (!known)
+				return conf_error(err, errlen, name, line_no, NULL, NULL,
+						  "unknown section [%s]", section);
+			continue;
+		}
+
+		char *eq = strchr(line, '=');
+		if (!eq)
+			return conf_error(err, errlen, name, line_no, NULL, NULL,
+					  "expected 'key = value', got '%s'", line);
+		*eq = '\0';
+		char *key = trim(line);
+		char *value = trim(eq + 1);
+		if (!*section)
+			return conf_error(err, errlen, name, line_no, NULL, NULL,
+					  "key '%s' before any [section]", key);
+
+		const struct conf_key *k = NULL;
+		for (size_t i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+			if (strcmp(conf_keys[i].section, section) == 0 && strcmp(conf_keys[i].key, key) == 0)
+				k = &conf_keys[i];
+		if (!k)
+			return conf_error(err, errlen, name, line_no, section, key, "unknown key");
+		if (!*value)
+			return conf_error(err, errlen, name, line_no, section, key, "empty value");
+		if (apply_value(cfg, k, value, name, line_no, err, errlen) < 0)
+			return -1;
+	}
+
+	/* Cross-field checks, reported against the file as a whole. */
+	if (cfg->l2tp_retransmit_initial_ms > cfg->l2tp_retransmit_max_ms)
+		return conf_error(err, errlen, name, line_no, "l2tp", "retransmit_initial_ms",
+				  "%u is above retransmit_max_ms %u", cfg->l2tp_retransmit_initial_ms,
+				  cfg->l2tp_retransmit_max_ms);
+	cfg->local_enabled = cfg->local_pool_prefix != 0;
+	if (cfg->local_enabled && cfg->local_gateway.s_addr == 0)
+		return conf_error(err, errlen, name, line_no, "local", "gateway",
+				  "required when [local] pool is set");
+	return 0;
+}
+
+int lac_config_load(struct lac_config *cfg, const char *path, char *err, size_t errlen)
+{
+	lac_config_defaults(cfg);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *text = NULL;
+	size_t cap = 0, len = 0;
+	char chunk[4096];
+	size_t n;
+	int rc = -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			char *grown = realloc(text, cap);
+			if (!grown) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			text = grown;
+		}
+		memcpy(text + len, chunk, n);
+		len += n;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	if (!text) {
+		text = calloc(1, 1);
+		if (!text)
+			goto fail;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto fail;
+	}
+	rc = lac_config_parse(cfg, path, text, err, errlen);
+fail:
+	free(text);
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,107 @@
+/* lac-core configuration: parsed and validated once into a struct that the
+ * daemon then treats as const. Reload (SIGHUP) parses a new one and swaps.
+ *
+ * File format: INI-like, one `key = value` per line, `[section]` headers,
+ * `#` comments, keys that may repeat are marked so below. Every error names
+ * the file, line and key:  lac.conf:12: [ppp] mru: 70000 is out of range 128..65535
+ *
+ *   [lac]     host_name, nas_identifier, nas_ip_address, control_socket,
+ *             log_level (debug|info|warn|error), max_sessions
+ *   [stream]  listen (repeatable: tcp:ADDR:PORT or unix:PATH)
+ *   [pppoe]   interface (repeatable), ac_name, service_name (repeatable),
+ *             max_sessions_per_mac
+ *   [ppp]     auth (chap,pap order), auth_retries, mru, restart_ms,
+ *             max_configure, max_failure, max_terminate, echo_interval_s,
+ *             echo_failures, auth_timeout_s
+ *   [radius]  config (radcli radiusclient.conf), nas_port_type
+ *   [l2tp]    bind (repeatable address), port, host_name, hello_interval_s,
+ *             rx_window, retransmit_initial_ms, retransmit_max_ms,
+ *             max_retransmits, max_sessions_per_tunnel, dead_hold_down_s
+ *   [local]   pool (CIDR), gateway (address), dns1, dns2, tun (device name)
+ */
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_LISTEN 8
+#define CONF_MAX_PPPOE_IF 8
+#define CONF_MAX_SERVICES 8
+#define CONF_MAX_L2TP_BIND 8
+#define CONF_STR 128
+#define CONF_PATH 256
+
+struct lac_config {
+	/* [lac] */
+	char host_name[CONF_STR];
+	char nas_identifier[CONF_STR];
+	struct in_addr nas_ip_address;
+	char control_socket[CONF_PATH];
+	int log_level;                  /* enum log_level */
+	uint32_t max_sessions;
+
+	/* [stream] */
+	char stream_listen[CONF_MAX_LISTEN][CONF_STR];
+	size_t n_stream_listen;
+
+	/* [pppoe] */
+	char pppoe_interface[CONF_MAX_PPPOE_IF][32];
+	size_t n_pppoe_interface;
+	char pppoe_ac_name[CONF_STR];
+	char pppoe_service_name[CONF_MAX_SERVICES][CONF_STR];
+	size_t n_pppoe_service_name;
+	uint32_t pppoe_max_sessions_per_mac;
+
+	/* [ppp] */
+	char ppp_auth[CONF_STR];        /* validated list: "chap,pap" */
+	uint32_t ppp_auth_retries;
+	uint32_t ppp_mru;
+	uint32_t ppp_restart_ms;
+	uint32_t ppp_max_configure;
+	uint32_t ppp_max_failure;
+	uint32_t ppp_max_terminate;
+	uint32_t ppp_echo_interval_s;
+	uint32_t ppp_echo_failures;
+	uint32_t ppp_auth_timeout_s;
+
+	/* [radius] */
+	char radius_config[CONF_PATH];
+	uint32_t radius_nas_port_type_stream;
+
+	/* [l2tp] */
+	char l2tp_bind[CONF_MAX_L2TP_BIND][64];
+	size_t n_l2tp_bind;
+	uint32_t l2tp_port;
+	char l2tp_host_name[CONF_STR];
+	uint32_t l2tp_hello_interval_s;
+	uint32_t l2tp_rx_window;
+	uint32_t l2tp_retransmit_initial_ms;
+	uint32_t l2tp_retransmit_max_ms;
+	uint32_t l2tp_max_retransmits;
+	uint32_t l2tp_max_sessions_per_tunnel;
+	uint32_t l2tp_dead_hold_down_s;
+
+	/* [local] */
+	struct in_addr local_pool_base;
+	uint32_t local_pool_prefix;
+	struct in_addr local_gateway;
+	struct in_addr local_dns1, local_dns2;
+	char local_tun[32];
+	bool local_enabled;             /* a pool or gateway was configured */
+};
+
+/* Fills cfg with defaults. */
+void lac_config_defaults(struct lac_config *cfg);
+
+/* Parses text (named `name` in errors) over the defaults already in cfg.
+ * Returns 0, or -1 with the first error written to err ("name:line: ..."). */
+int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,
+		     char *err, size_t errlen);
+
+/* Reads and parses a file; defaults first. Returns 0 or -1 with err set. */
+int lac_config_load(struct lac_config *cfg, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,83 @@
+/* lac-core configuration: defaults, every value type, and errors that name the
+ * file, line and key. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "conf/conf.h"
+
+static int parse(struct lac_config *cfg, const char *text, char *err)
+{
+	lac_config_defaults(cfg);
+	return lac_config_parse(cfg, "lac.conf", text, err, 256);
+}
+
+Test(conf, full_file_parses_into_every_field)
+{
+	struct lac_config cfg;
+	char err[256] = "";
+	const char *text =
+		"# comment\n"
+		"[lac]\n host_name = lac1 # trailing comment\nnas_ip_address=10.88.1.2\nlog_level = debug\n"
+		"[stream]\nlisten = tcp:10.88.0.1:2000\nlisten = unix:/run/x.sock\n"
+		"[pppoe]\ninterface = pppoe-lac\nservice_name = a\nservice_name = b\n"
+		"[ppp]\nauth = pap,chap\nmru = 1492\n"
+		"[l2tp]\nbind = 10.88.2.1\nbind = 10.88.3.1\nhello_interval_s = 0\n"
+		"[local]\npool = 10.66.0.0/24\ngateway = 10.66.0.1\ndns1 = 10.66.0.53\n";
+	cr_assert_eq(parse(&cfg, text, err), 0, "%s", err);
+	cr_expect_str_eq(cfg.host_name, "lac1");
+	cr_expect_eq(cfg.nas_ip_address.s_addr, inet_addr("10.88.1.2"));
+	cr_expect_eq(cfg.log_level, 0);
+	cr_expect_eq(cfg.n_stream_listen, 2);
+	cr_expect_str_eq(cfg.stream_listen[1], "unix:/run/x.sock");
+	cr_expect_eq(cfg.n_pppoe_service_name, 2);
+	cr_expect_str_eq(cfg.ppp_auth, "pap,chap");
+	cr_expect_eq(cfg.ppp_mru, 1492);
+	cr_expect_eq(cfg.n_l2tp_bind, 2);
+	cr_expect_eq(cfg.l2tp_hello_interval_s, 0);
+	cr_expect(cfg.local_enabled);
+	cr_expect_eq(cfg.local_pool_prefix, 24);
+	cr_expect_eq(cfg.l2tp_port, 1701, "default kept");
+}
+
+Test(conf, errors_name_file_line_and_key)
+{
+	struct lac_config cfg;
+	char err[256];
+	static const struct { const char *text, *want; } cases[] = {
+		{ "[ppp]\n\nmru = 70000\n", "lac.conf:3: [ppp] mru: 70000 is out of range 128..65535" },
+		{ "[ppp]\nmru = 12x\n", "lac.conf:2: [ppp] mru: '12x' is not a whole number" },
+		{ "[ppp]\nauth = chap,chap\n", "lac.conf:2: [ppp] auth: 'chap,chap' is not a list of chap and pap (each once)" },
+		{ "[lac]\nnas_ip_address = 300.1.1.1\n", "lac.conf:2: [lac] nas_ip_address: '300.1.1.1' is not an IPv4 address" },
+		{ "[lac]\nbogus = 1\n", "lac.conf:2: [lac] bogus: unknown key" },
+		{ "[nope]\n", "lac.conf:1: unknown section [nope]" },
+		{ "host_name = x\n", "lac.conf:1: key 'host_name' before any [section]" },
+		{ "[lac]\nhost_name\n", "lac.conf:2: expected 'key = value', got 'host_name'" },
+		{ "[stream]\nlisten = tcp:1.2.3.4\n", "lac.conf:2: [stream] listen: 'tcp:1.2.3.4' is not tcp:IPV4:PORT or unix:/PATH" },
+		{ "[local]\npool = 10.0.0.0/24\n", "lac.conf:2: [local] gateway: required when [local] pool is set" },
+		{ "[lac]\nhost_name =\n", "lac.conf:2: [lac] host_name: empty value" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_expect_eq(parse(&cfg, cases[i].text, err), -1, "case %zu accepted", i);
+		cr_expect_str_eq(err, cases[i].want, "case %zu", i);
+	}
+}
+
+Test(conf, repeatable_key_has_a_limit)
+{
+	struct lac_config cfg;
+	char err[256];
+	char text[2048] = "[l2tp]\n";
+	for (int i = 0; i < CONF_MAX_L2TP_BIND + 1; i++)
+		strcat(text, "bind = 10.0.0.1\n");
+	cr_expect_eq(parse(&cfg, text, err), -1);
+	cr_expect(strstr(err, "at most 8 values allowed") != NULL, "%s", err);
+}
+
+Test(conf, missing_file_is_reported_with_its_path)
+{
+	struct lac_config cfg;
+	char err[256];
+	cr_expect_eq(lac_config_load(&cfg, "/nonexistent/lac.conf", err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "/nonexistent/lac.conf: No such file or directory");
+}
