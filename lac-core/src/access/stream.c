@@ -1,0 +1,358 @@
+/* Stream access listener: accept, HDLC-decode what arrives, HDLC-encode what
+ * goes out through a bounded per-connection queue (a slow subscriber loses
+ * frames, as a congested serial link would, and never blocks the loop). */
+#include "access/stream.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ppp/hdlc.h"
+#include "util/log.h"
+
+#define STREAM_TXQ_MAX (256 * 1024)
+
+struct stream_conn {
+	struct access_conn base;        /* first: access_conn* <-> stream_conn* */
+	struct stream_access *sa;
+	int fd;
+	struct hdlc_decoder dec;
+	uint8_t *txq;
+	size_t txq_len;
+	unsigned busy;                  /* >0 while inside owner callbacks */
+	bool dead;                      /* closed while busy: free when the callback returns */
+	bool notify_closed;             /* tell the owner when we free it */
+	struct stream_conn *next, *prev;
+};
+
+struct stream_access {
+	struct ev_loop *loop;
+	int fd;
+	bool is_unix;
+	char listen[128];
+	char unix_path[108];
+	uint32_t nas_port_type;
+	uint32_t next_port;
+	access_conn_new_cb new_cb;
+	void *ctx;
+	struct stream_conn *conns;
+	struct stream_access_counters counters;
+};
+
+static void stream_conn_free(struct stream_conn *c)
+{
+	struct stream_access *sa = c->sa;
+	ev_io_del(sa->loop, c->fd);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		sa->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	sa->counters.closed++;
+	free(c->txq);
+	free(c);
+}
+
+/* The connection is finished. If reason_for_owner is set, the owner hears of
+ * it through `closed`; the conn is freed now or, when we are inside one of the
+ * owner's callbacks, as soon as it returns. */
+static void stream_conn_finish(struct stream_conn *c, const char *reason_for_owner)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (reason_for_owner && c->base.handlers && c->base.handlers->closed) {
+		c->busy++;
+		c->base.handlers->closed(c->base.owner, reason_for_owner);
+		c->busy--;
+	}
+	if (!c->busy)
+		stream_conn_free(c);
+}
+
+static void stream_conn_flush(struct stream_conn *c)
+{
+	while (c->txq_len > 0) {
+		ssize_t n = send(c->fd, c->txq, c->txq_len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ev_io_mod(c->sa->loop, c->fd, EV_READ | EV_WRITE);
+				return;
+			}
+			if (errno == EINTR)
+				continue;
+			stream_conn_finish(c, "write error");
+			return;
+		}
+		memmove(c->txq, c->txq + n, c->txq_len - (size_t)n);
+		c->txq_len -= (size_t)n;
+	}
+	ev_io_mod(c->sa->loop, c->fd, EV_READ);
+}
+
+static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size_t len)
+{
+	struct stream_conn *c = (struct stream_conn *)conn;
+	if (c->dead)
+		return -1;
+	size_t bound = hdlc_encode_bound(len);
+	if (c->txq_len + bound > STREAM_TXQ_MAX) {
+		c->sa->counters.tx_dropped++;
+		return -1;
+	}
+	if (!c->txq) {
+		c->txq = malloc(STREAM_TXQ_MAX);
+		if (!c->txq)
+			return -1;
+	}
+	/* Escape every control character: valid whatever ACCM the subscriber
+	 * negotiated (RFC 1662 7.1), and the LAC does not see LCP renegotiated
+	 * end to end with an LNS. */
+	ssize_t n = hdlc_encode(c->txq + c->txq_len, STREAM_TXQ_MAX - c->txq_len, frame, len,
+				HDLC_ACCM_DEFAULT);
+	if (n < 0)
+		return -1;
+	bool was_empty = c->txq_len == 0;
+	c->txq_len += (size_t)n;
+	c->sa->counters.frames_tx++;
+	if (was_empty)
+		stream_conn_flush(c);
+	return 0;
+}
+
+static void stream_conn_close(struct access_conn *conn, const char *reason)
+{
+	struct stream_conn *c = (struct stream_conn *)conn;
+	log_debug("access=stream conn=%u event=close reason=%s", conn->info.nas_port, reason);
+	/* Best effort: push out what is queued (e.g. an LCP Terminate-Ack). */
+	if (c->txq_len)
+		(void)send(c->fd, c->txq, c->txq_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	stream_conn_finish(c, NULL);
+}
+
+static const struct access_conn_vtbl stream_conn_vtbl = {
+	.send = stream_conn_send,
+	.close = stream_conn_close,
+};
+
+static void stream_conn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct stream_conn *c = arg;
+	if (events & EV_WRITE) {
+		stream_conn_flush(c);
+		if (c->dead)
+			return;
+	}
+	if (!(events & (EV_READ | EV_ERROR)))
+		return;
+
+	uint8_t buf[16384];
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+	if (n == 0) {
+		stream_conn_finish(c, "subscriber closed the connection");
+		return;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		stream_conn_finish(c, "read error");
+		return;
+	}
+
+	struct hdlc_decoder *d = &c->dec;
+	uint64_t bad_before = d->bad_fcs + d->too_long + d->too_short + d->aborted;
+	const uint8_t *p = buf;
+	size_t left = (size_t)n;
+	c->busy++;
+	while (left > 0 && !c->dead) {
+		const uint8_t *frame;
+		size_t frame_len;
+		size_t used = hdlc_decoder_feed(d, p, left, &frame, &frame_len);
+		p += used;
+		left -= used;
+		if (frame && c->base.handlers && c->base.handlers->frame_rx) {
+			c->sa->counters.frames_rx++;
+			c->base.handlers->frame_rx(c->base.owner, frame, frame_len);
+		}
+	}
+	c->busy--;
+	uint64_t bad_after = d->bad_fcs + d->too_long + d->too_short + d->aborted;
+	if (bad_after != bad_before)
+		log_peer("access=stream conn=%u event=bad_frames dropped=%llu", c->base.info.nas_port,
+			 (unsigned long long)(bad_after - bad_before));
+	if (c->dead && !c->busy)
+		stream_conn_free(c);
+}
+
+static void stream_accept(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct stream_access *sa = arg;
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("access=stream event=accept_failed errno=%d", errno);
+			return;
+		}
+		struct stream_conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->sa = sa;
+		c->fd = cfd;
+		hdlc_decoder_init(&c->dec, 0);
+		c->base.vtbl = &stream_conn_vtbl;
+		struct access_conn_info *info = &c->base.info;
+		info->kind = ACCESS_KIND_STREAM;
+		info->nas_port = ++sa->next_port;
+		info->nas_port_type = sa->nas_port_type;
+		info->mru = 1500;
+		snprintf(info->called_station_id, sizeof(info->called_station_id), "%.63s", sa->listen);
+		if (ss.ss_family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+			char a[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+			snprintf(info->calling_station_id, sizeof(info->calling_station_id), "%s:%u", a,
+				 ntohs(sin->sin_port));
+			int one = 1;
+			setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		} else {
+			snprintf(info->calling_station_id, sizeof(info->calling_station_id), "unix");
+		}
+		snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%.40s#%u", sa->listen, info->nas_port);
+
+		if (ev_io_add(loop, cfd, EV_READ, stream_conn_io, c) < 0) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		c->next = sa->conns;
+		if (sa->conns)
+			sa->conns->prev = c;
+		sa->conns = c;
+		sa->counters.accepted++;
+
+		c->busy++;
+		sa->new_cb(sa->ctx, &c->base);
+		c->busy--;
+		if (!c->base.handlers && !c->dead) {
+			log_warn("access=stream conn=%u event=not_attached", info->nas_port);
+			stream_conn_finish(c, NULL);
+		} else if (c->dead) {
+			stream_conn_free(c);
+		}
+	}
+}
+
+struct stream_access *stream_access_create(struct ev_loop *loop, const char *listen_spec,
+					   uint32_t nas_port_type, access_conn_new_cb new_cb,
+					   void *ctx, char *err, size_t errlen)
+{
+	struct stream_access *sa = calloc(1, sizeof(*sa));
+	if (!sa) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sa->loop = loop;
+	sa->fd = -1;
+	sa->nas_port_type = nas_port_type;
+	sa->new_cb = new_cb;
+	sa->ctx = ctx;
+	snprintf(sa->listen, sizeof(sa->listen), "%s", listen_spec);
+
+	if (strncmp(listen_spec, "unix:", 5) == 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		const char *path = listen_spec + 5;
+		if (strlen(path) >= sizeof(sun.sun_path)) {
+			snprintf(err, errlen, "%s: path too long", listen_spec);
+			goto fail;
+		}
+		memcpy(sun.sun_path, path, strlen(path) + 1);
+		sa->is_unix = true;
+		snprintf(sa->unix_path, sizeof(sa->unix_path), "%s", path);
+		sa->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (sa->fd < 0)
+			goto fail_errno;
+		unlink(path);
+		if (bind(sa->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+			goto fail_errno;
+	} else if (strncmp(listen_spec, "tcp:", 4) == 0) {
+		char host[64];
+		const char *colon = strrchr(listen_spec + 4, ':');
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		if (!colon || (size_t)(colon - listen_spec - 4) >= sizeof(host)) {
+			snprintf(err, errlen, "%s: expected tcp:ADDR:PORT", listen_spec);
+			goto fail;
+		}
+		memcpy(host, listen_spec + 4, (size_t)(colon - listen_spec - 4));
+		host[colon - listen_spec - 4] = '\0';
+		int port = atoi(colon + 1);
+		if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 || port <= 0 || port > 65535) {
+			snprintf(err, errlen, "%s: expected tcp:IPV4:PORT", listen_spec);
+			goto fail;
+		}
+		sin.sin_port = htons((uint16_t)port);
+		sa->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (sa->fd < 0)
+			goto fail_errno;
+		int one = 1;
+		setsockopt(sa->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(sa->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			goto fail_errno;
+	} else {
+		snprintf(err, errlen, "%s: expected tcp:ADDR:PORT or unix:/PATH", listen_spec);
+		goto fail;
+	}
+	if (listen(sa->fd, 1024) < 0 || ev_io_add(loop, sa->fd, EV_READ, stream_accept, sa) < 0)
+		goto fail_errno;
+	log_info("access=stream event=listening listen=%s", listen_spec);
+	return sa;
+
+fail_errno:
+	snprintf(err, errlen, "%s: %s", listen_spec, strerror(errno));
+fail:
+	if (sa->fd >= 0)
+		close(sa->fd);
+	free(sa);
+	return NULL;
+}
+
+void stream_access_destroy(struct stream_access *sa)
+{
+	if (!sa)
+		return;
+	while (sa->conns) {
+		sa->conns->dead = true;
+		stream_conn_free(sa->conns);
+	}
+	ev_io_del(sa->loop, sa->fd);
+	close(sa->fd);
+	if (sa->is_unix)
+		unlink(sa->unix_path);
+	free(sa);
+}
+
+void stream_access_counters(const struct stream_access *sa, struct stream_access_counters *out)
+{
+	*out = sa->counters;
+	for (const struct stream_conn *c = sa->conns; c; c = c->next) {
+		out->bad_fcs += c->dec.bad_fcs;
+		out->too_long += c->dec.too_long;
+		out->too_short += c->dec.too_short;
+		out->aborted += c->dec.aborted;
+	}
+}
