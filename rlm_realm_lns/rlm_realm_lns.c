@@ -1,0 +1,576 @@
+/*
+ * rlm_realm_lns: FreeRADIUS 3.2 glue for the VPDN broker.
+ *
+ * authorize: User-Name / Called-Station-Id -> candidate keys (realm_name.c),
+ * one EVALSHA round trip to Redis (realm_store.c), LNS ordering
+ * (realm_select.c), then RFC 2868 tagged Tunnel-* reply attributes, one tag per
+ * LNS (RFC 2868 section 3; RFC 2809 section 3 for the compulsory tunnelling
+ * model). post-auth: put Message-Authenticator first in every reply (BlastRADIUS,
+ * CVE-2024-3596; FreeRADIUS 3.2.1 only signs replies whose list holds one).
+ *
+ * Everything that needs no server lives in librealm.a; this file only adapts
+ * it to FreeRADIUS: configuration, the hiredis connection pool, attributes.
+ */
+#include <freeradius/build.h>
+RCSID("$Id$")
+
+#include <errno.h>
+#include <freeradius/radiusd.h>
+#include <freeradius/modules.h>
+#include <hiredis/hiredis.h>
+
+#include "realm_name.h"
+#include "realm_schema.h"
+#include "realm_select.h"
+#include "realm_store.h"
+
+typedef struct rlm_realm_lns_t {
+	char const              *name;                 /* instance name, for logs */
+	char const              *server;
+	uint32_t                 port;
+	uint32_t                 database;
+	char const              *password;
+	uint32_t                 connect_timeout_ms;
+	uint32_t                 command_timeout_ms;
+	char const              *fail_mode;
+	char const              *suffix_delimiters;
+	char const              *prefix_delimiters;
+	char const              *search_order;
+	bool                     wildcard;
+	bool                     sign_replies;
+
+	rlm_rcode_t              fail_rcode;
+	struct realm_name_opts   name_opts;
+	fr_connection_pool_t    *pool;
+	int                      outage;               /* 1 while Redis is unusable; __atomic */
+	DICT_ATTR const         *da_realm, *da_mode, *da_match, *da_endpoints, *da_user;
+} rlm_realm_lns_t;
+
+static const CONF_PARSER module_config[] = {
+	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, server), "127.0.0.1" },
+	{ "port", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, port), "6379" },
+	{ "database", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, database), "0" },
+	{ "password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_realm_lns_t, password), NULL },
+	{ "connect_timeout_ms", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, connect_timeout_ms), "100" },
+	{ "command_timeout_ms", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, command_timeout_ms), "100" },
+	{ "fail_mode", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, fail_mode), "reject" },
+	{ "suffix_delimiters", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, suffix_delimiters), "@" },
+	{ "prefix_delimiters", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, prefix_delimiters), "/\\" },
+	{ "search_order", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, search_order), "domain-first" },
+	{ "wildcard", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, wildcard), "yes" },
+	{ "sign_replies", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, sign_replies), "yes" },
+	CONF_PARSER_TERMINATOR
+};
+
+/* One pooled Redis connection; the script's SHA1 is learnt per connection. */
+struct realm_conn {
+	redisContext *ctx;
+	char          sha[41];
+};
+
+static int realm_conn_free(struct realm_conn *conn)
+{
+	if (conn->ctx)
+		redisFree(conn->ctx);
+	conn->ctx = NULL;
+	return 0;
+}
+
+static struct timeval ms_to_tv(uint32_t ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	return tv;
+}
+
+/*
+ * Mark the start or the end of an outage. Logged once per transition, not per
+ * request: during an outage every request would otherwise log the same thing.
+ */
+static void realm_outage_begin(rlm_realm_lns_t *inst, char const *reason)
+{
+	if (__atomic_exchange_n(&inst->outage, 1, __ATOMIC_ACQ_REL) == 0)
+		WARN("rlm_realm_lns (%s): event=redis_down server=%s:%u fail_mode=%s reason=\"%s\"",
+		     inst->name, inst->server, inst->port, inst->fail_mode, reason);
+}
+
+static void realm_outage_end(rlm_realm_lns_t *inst)
+{
+	if (__atomic_exchange_n(&inst->outage, 0, __ATOMIC_ACQ_REL) == 1)
+		INFO("rlm_realm_lns (%s): event=redis_up server=%s:%u", inst->name, inst->server,
+		     inst->port);
+}
+
+/* SCRIPT LOAD into conn->sha. 0, or -1 with the connection unusable or refused. */
+static int realm_conn_load_script(rlm_realm_lns_t *inst, struct realm_conn *conn)
+{
+	const char *argv[3] = { "SCRIPT", "LOAD", realm_store_script };
+	size_t argvlen[3] = { 6, 4, strlen(realm_store_script) };
+	redisReply *r = redisCommandArgv(conn->ctx, 3, argv, argvlen);
+
+	if (!r) {
+		realm_outage_begin(inst, conn->ctx->errstr);
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+		ERROR("rlm_realm_lns (%s): event=script_load_failed reply=\"%.*s\"", inst->name,
+		      r->type == REDIS_REPLY_ERROR ? (int)r->len : 0, r->type == REDIS_REPLY_ERROR ? r->str : "");
+		freeReplyObject(r);
+		return -1;
+	}
+	memcpy(conn->sha, r->str, 40);
+	conn->sha[40] = '\0';
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Run a fixed command (AUTH, SELECT) built from argv; 0 if Redis said OK. */
+static int realm_conn_simple(rlm_realm_lns_t *inst, struct realm_conn *conn, int argc,
+			     const char **argv, const size_t *argvlen)
+{
+	redisReply *r = redisCommandArgv(conn->ctx, argc, argv, argvlen);
+	int ok;
+
+	if (!r) {
+		realm_outage_begin(inst, conn->ctx->errstr);
+		return -1;
+	}
+	ok = r->type == REDIS_REPLY_STATUS;
+	if (!ok)
+		ERROR("rlm_realm_lns (%s): event=redis_%s_failed", inst->name, argv[0]);
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * fr_connection_pool create callback: connect with the connect timeout, set
+ * the command timeout (SO_RCVTIMEO/SO_SNDTIMEO, so a stalled Redis costs one
+ * timeout, never a stuck thread), authenticate, select, load the script.
+ * Returns a talloc'd handle (freed by the pool) or NULL.
+ */
+static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
+{
+	rlm_realm_lns_t *inst = instance;
+	struct realm_conn *conn;
+	char db[16];
+
+	conn = talloc_zero(ctx, struct realm_conn);
+	if (!conn)
+		return NULL;
+	talloc_set_destructor(conn, realm_conn_free);
+	conn->ctx = redisConnectWithTimeout(inst->server, (int)inst->port,
+					    ms_to_tv(inst->connect_timeout_ms));
+	if (!conn->ctx || conn->ctx->err) {
+		realm_outage_begin(inst, conn->ctx ? conn->ctx->errstr : "out of memory");
+		goto fail;
+	}
+	if (redisSetTimeout(conn->ctx, ms_to_tv(inst->command_timeout_ms)) != REDIS_OK) {
+		realm_outage_begin(inst, "cannot set command timeout");
+		goto fail;
+	}
+	if (inst->password && inst->password[0]) {
+		const char *argv[2] = { "AUTH", inst->password };
+		size_t argvlen[2] = { 4, strlen(inst->password) };
+		if (realm_conn_simple(inst, conn, 2, argv, argvlen) < 0)
+			goto fail;
+	}
+	if (inst->database) {
+		const char *argv[2] = { "SELECT", db };
+		size_t argvlen[2] = { 6, 0 };
+		argvlen[1] = (size_t)snprintf(db, sizeof(db), "%u", inst->database);
+		if (realm_conn_simple(inst, conn, 2, argv, argvlen) < 0)
+			goto fail;
+	}
+	if (realm_conn_load_script(inst, conn) < 0)
+		goto fail;
+	return conn;
+
+fail:
+	talloc_free(conn);
+	return NULL;
+}
+
+static void realm_store_warn(void *ctx, char const *key, char const *msg)
+{
+	REQUEST *request = ctx;
+
+	/* bad provisioning repeats on every request for that realm: once a second is enough */
+	RATE_LIMIT(WARN("rlm_realm_lns: event=bad_data key=%s %s", key, msg));
+	RWDEBUG("bad data key=%s %s", key, msg);
+}
+
+static int mod_instantiate(CONF_SECTION *conf, void *instance)
+{
+	rlm_realm_lns_t *inst = instance;
+	enum realm_search_order order;
+
+	inst->name = cf_section_name2(conf);
+	if (!inst->name)
+		inst->name = cf_section_name1(conf);
+
+	if (strcmp(inst->fail_mode, "reject") == 0) {
+		inst->fail_rcode = RLM_MODULE_REJECT;
+	} else if (strcmp(inst->fail_mode, "noop") == 0) {
+		inst->fail_rcode = RLM_MODULE_NOOP;
+	} else {
+		cf_log_err_cs(conf, "fail_mode = \"%s\": want reject or noop", inst->fail_mode);
+		return -1;
+	}
+	if (realm_search_order_parse(inst->search_order, &order) < 0) {
+		cf_log_err_cs(conf, "search_order = \"%s\": want domain-first, dnis-first, "
+			      "domain-only or dnis-only", inst->search_order);
+		return -1;
+	}
+	if (inst->port == 0 || inst->port > 65535) {
+		cf_log_err_cs(conf, "port = %u: want 1..65535", inst->port);
+		return -1;
+	}
+	if (inst->connect_timeout_ms == 0 || inst->command_timeout_ms == 0) {
+		cf_log_err_cs(conf, "connect_timeout_ms and command_timeout_ms must be > 0");
+		return -1;
+	}
+	inst->name_opts.suffix_delimiters = inst->suffix_delimiters;
+	inst->name_opts.prefix_delimiters = inst->prefix_delimiters;
+	inst->name_opts.order = order;
+	inst->name_opts.wildcard = inst->wildcard ? 1 : 0;
+
+	inst->da_realm = dict_attrbyname("Realm-LNS-Realm");
+	inst->da_mode = dict_attrbyname("Realm-LNS-Mode");
+	inst->da_match = dict_attrbyname("Realm-LNS-Match");
+	inst->da_endpoints = dict_attrbyname("Realm-LNS-Endpoints");
+	inst->da_user = dict_attrbyname("Realm-LNS-User");
+	if (!inst->da_realm || !inst->da_mode || !inst->da_match || !inst->da_endpoints ||
+	    !inst->da_user) {
+		cf_log_err_cs(conf, "Realm-LNS-* attributes unknown: $INCLUDE dictionary.realm_lns "
+			      "from the server's dictionary");
+		return -1;
+	}
+
+	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, NULL, NULL);
+	if (!inst->pool)
+		return -1;
+	return 0;
+}
+
+static int mod_detach(void *instance)
+{
+	rlm_realm_lns_t *inst = instance;
+
+	fr_connection_pool_free(inst->pool);
+	return 0;
+}
+
+/* Add one integer or string attribute with a tag (0: untagged) to a list. */
+static int realm_vp_add_int(TALLOC_CTX *ctx, VALUE_PAIR **list, unsigned attr, int8_t tag, uint32_t value)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_num(ctx, attr, 0);
+
+	if (!vp)
+		return -1;
+	vp->tag = tag;
+	vp->vp_integer = value;
+	fr_pair_add(list, vp);
+	return 0;
+}
+
+static int realm_vp_add_str(TALLOC_CTX *ctx, VALUE_PAIR **list, unsigned attr, int8_t tag,
+			    char const *value, size_t len)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_num(ctx, attr, 0);
+
+	if (!vp)
+		return -1;
+	vp->tag = tag;
+	fr_pair_value_bstrncpy(vp, value, len);
+	fr_pair_add(list, vp);
+	return 0;
+}
+
+static int realm_control_str(REQUEST *request, DICT_ATTR const *da, char const *value)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_da(request, da);
+
+	if (!vp)
+		return -1;
+	fr_pair_value_strcpy(vp, value);
+	vp->op = T_OP_SET;
+	fr_pair_replace(&request->config, vp);
+	return 0;
+}
+
+static int realm_control_int(REQUEST *request, DICT_ATTR const *da, uint32_t value)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_da(request, da);
+
+	if (!vp)
+		return -1;
+	vp->vp_integer = value;
+	vp->op = T_OP_SET;
+	fr_pair_replace(&request->config, vp);
+	return 0;
+}
+
+/*
+ * The reply for a tunnel realm: per chosen LNS, tag = position + 1, the
+ * RFC 2868 attributes it has (3.1 Tunnel-Type, 3.2 Tunnel-Medium-Type, 3.4
+ * Tunnel-Server-Endpoint, 3.5 Tunnel-Password, 3.7 Tunnel-Assignment-Id,
+ * 3.8 Tunnel-Preference, 3.9/3.10 Tunnel-Client/Server-Auth-Id). The
+ * preference sent is the stored one, so a LAC that re-sorts by it agrees with
+ * our order except within equal values, which we shuffled on purpose.
+ */
+static int realm_reply_tunnel(rlm_realm_lns_t *inst, REQUEST *request,
+			      struct realm_lookup const *lk, unsigned const *order, unsigned n)
+{
+	RADIUS_PACKET *reply = request->reply;
+	char endpoints[1024];
+	size_t used = 0;
+	unsigned i;
+
+	endpoints[0] = '\0';
+	for (i = 0; i < n; i++) {
+		struct realm_lns const *l = &lk->lns[order[i]];
+		int8_t tag = (int8_t)(i + 1);
+		int w;
+
+		if (realm_vp_add_int(reply, &reply->vps, PW_TUNNEL_TYPE, tag, 3) < 0 ||  /* L2TP */
+		    realm_vp_add_int(reply, &reply->vps, PW_TUNNEL_MEDIUM_TYPE, tag,
+				     l->endpoint.family == AF_INET6 ? 2 : 1) < 0 ||
+		    realm_vp_add_str(reply, &reply->vps, PW_TUNNEL_SERVER_ENDPOINT, tag,
+				     l->endpoint.host, strlen(l->endpoint.host)) < 0 ||
+		    realm_vp_add_str(reply, &reply->vps, PW_TUNNEL_PASSWORD, tag,
+				     l->secret, l->secret_len) < 0 ||
+		    realm_vp_add_int(reply, &reply->vps, PW_TUNNEL_PREFERENCE, tag, l->preference) < 0)
+			return -1;
+		if (l->assignment_id[0] &&
+		    realm_vp_add_str(reply, &reply->vps, PW_TUNNEL_ASSIGNMENT_ID, tag,
+				     l->assignment_id, strlen(l->assignment_id)) < 0)
+			return -1;
+		if (lk->conf.client_auth_id[0] &&
+		    realm_vp_add_str(reply, &reply->vps, PW_TUNNEL_CLIENT_AUTH_ID, tag,
+				     lk->conf.client_auth_id, strlen(lk->conf.client_auth_id)) < 0)
+			return -1;
+		if (l->server_auth_id[0] &&
+		    realm_vp_add_str(reply, &reply->vps, PW_TUNNEL_SERVER_AUTH_ID, tag,
+				     l->server_auth_id, strlen(l->server_auth_id)) < 0)
+			return -1;
+		w = snprintf(endpoints + used, sizeof(endpoints) - used, "%s%u:%s=%s",
+			     i ? "," : "", i + 1, l->id, l->endpoint.host);
+		if (w > 0 && (size_t)w < sizeof(endpoints) - used)
+			used += (size_t)w;
+		RDEBUG2("tag=%u lns=%s endpoint=%s preference=%u weight=%u", i + 1, l->id,
+			l->endpoint.host, l->preference, l->weight);
+	}
+	return realm_control_str(request, inst->da_endpoints, endpoints);
+}
+
+/* Redis unusable for this request: the configured answer. */
+static rlm_rcode_t realm_fail(rlm_realm_lns_t *inst, REQUEST *request, char const *reason)
+{
+	realm_outage_begin(inst, reason);
+	RWDEBUG("realm lookup unavailable (%s): fail_mode=%s", reason, inst->fail_mode);
+	return inst->fail_rcode;
+}
+
+/*
+ * Run the lookup script on a pooled connection. Returns the reply (caller
+ * frees) or NULL after calling realm_fail-worthy cleanup; *why says why.
+ * A connection that failed is closed (a stale one after a Redis restart is
+ * replaced once and the command retried); after a timeout it is closed
+ * without retry, so a slow Redis costs at most one timeout per request.
+ */
+static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name const *rn,
+				    char const **why)
+{
+	struct realm_conn *conn;
+	char keybuf[16 + REALM_CANDIDATES_MAX * REALM_KEY_MAX];
+	char const *argv[REALM_CANDIDATES_MAX + 4];
+	size_t argvlen[REALM_CANDIDATES_MAX + 4];
+	redisReply *r = NULL;
+	int attempt, argc;
+
+	conn = fr_connection_get(inst->pool);
+	if (!conn) {
+		*why = "no connection to redis";
+		return NULL;
+	}
+	for (attempt = 0; attempt < 3; attempt++) {
+		argc = realm_store_argv(rn, conn->sha, keybuf, sizeof(keybuf), argv, argvlen,
+					REALM_CANDIDATES_MAX + 4);
+		if (argc < 0) {
+			*why = "cannot build the lookup command";
+			break;
+		}
+		errno = 0;
+		r = redisCommandArgv(conn->ctx, argc, argv, argvlen);
+		if (!r) {
+			int timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+			*why = timed_out ? "redis command timeout" : "redis connection error";
+			if (timed_out || attempt > 0) {
+				fr_connection_close(inst->pool, conn, *why);
+				return NULL;
+			}
+			conn = fr_connection_reconnect(inst->pool, conn);
+			if (!conn)
+				return NULL;
+			continue;
+		}
+		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+			/* SCRIPT FLUSH or a Redis restart on the same connection: load again */
+			freeReplyObject(r);
+			r = NULL;
+			if (realm_conn_load_script(inst, conn) < 0) {
+				*why = "cannot load the lookup script";
+				fr_connection_close(inst->pool, conn, *why);
+				return NULL;
+			}
+			continue;
+		}
+		break;
+	}
+	if (r && r->type == REDIS_REPLY_ERROR) {
+		RATE_LIMIT(ERROR("rlm_realm_lns (%s): event=script_error reply=\"%.*s\"", inst->name,
+				 (int)(r->len > 200 ? 200 : r->len), r->str));
+		freeReplyObject(r);
+		r = NULL;
+		*why = "redis script error";
+	}
+	fr_connection_release(inst->pool, conn);
+	return r;
+}
+
+static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
+{
+	rlm_realm_lns_t *inst = instance;
+	VALUE_PAIR *user = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
+	VALUE_PAIR *dnis = fr_pair_find_by_num(request->packet->vps, PW_CALLED_STATION_ID, 0, TAG_ANY);
+	struct realm_name rn;
+	struct realm_lookup *lk;
+	redisReply *r;
+	char const *why = "";
+	unsigned order[REALM_STORE_LNS_MAX], n;
+	uint64_t seed;
+	rlm_rcode_t rcode;
+
+	if (!realm_name_parse(&inst->name_opts, user ? user->vp_strvalue : NULL, user ? user->vp_length : 0,
+			      dnis ? dnis->vp_strvalue : NULL, dnis ? dnis->vp_length : 0, &rn)) {
+		RDEBUG2("no realm in User-Name and no usable Called-Station-Id");
+		return RLM_MODULE_NOOP;
+	}
+	r = realm_lookup_run(inst, &rn, &why);
+	if (!r)
+		return realm_fail(inst, request, why);
+	realm_outage_end(inst);
+
+	lk = talloc(request, struct realm_lookup);
+	if (!lk) {
+		freeReplyObject(r);
+		return RLM_MODULE_FAIL;
+	}
+	if (realm_store_parse(r, &rn, lk, realm_store_warn, request) < 0) {
+		freeReplyObject(r);
+		talloc_free(lk);
+		/* the realm exists but is unusable: the same answer as an outage of it */
+		RWDEBUG("realm data invalid: fail_mode=%s", inst->fail_mode);
+		return inst->fail_rcode;
+	}
+	freeReplyObject(r);
+	if (!lk->found) {
+		RDEBUG2("no realm found for %s%s%s", rn.realm[0] ? rn.realm : "",
+			rn.realm[0] && rn.dnis[0] ? " / dnis " : "", rn.dnis);
+		talloc_free(lk);
+		return RLM_MODULE_NOOP;
+	}
+
+	RDEBUG("realm=%s match=%s mode=%s policy=%s lns=%u bad=%u", lk->realm,
+	       realm_candidate_kind_str(rn.cand[lk->matched].kind), realm_mode_str(lk->conf.mode),
+	       realm_policy_str(lk->conf.policy), lk->n_lns, lk->n_bad);
+	realm_control_str(request, inst->da_realm, lk->realm);
+	realm_control_int(request, inst->da_mode, (uint32_t)lk->conf.mode + 1);
+	realm_control_int(request, inst->da_match, (uint32_t)rn.cand[lk->matched].kind + 1);
+	if (user && rn.user_len && rn.user_off + rn.user_len <= user->vp_length) {
+		char ubuf[256];
+		size_t ul = rn.user_len < sizeof(ubuf) - 1 ? rn.user_len : sizeof(ubuf) - 1;
+		memcpy(ubuf, user->vp_strvalue + rn.user_off, ul);
+		ubuf[ul] = '\0';
+		realm_control_str(request, inst->da_user, ubuf);
+	}
+
+	switch (lk->conf.mode) {
+	case REALM_MODE_REJECT:
+		if (lk->conf.reply_message[0])
+			realm_vp_add_str(request->reply, &request->reply->vps, PW_REPLY_MESSAGE, 0,
+					 lk->conf.reply_message, strlen(lk->conf.reply_message));
+		rcode = RLM_MODULE_REJECT;
+		break;
+
+	case REALM_MODE_LOCAL:
+		/* the carrier's own AAA decides; we only labelled the request */
+		rcode = RLM_MODULE_NOOP;
+		break;
+
+	case REALM_MODE_TUNNEL:
+	default:
+		seed = ((uint64_t)fr_rand() << 32) | fr_rand();
+		n = realm_select(lk->lns, lk->n_lns, lk->conf.policy, lk->conf.max_endpoints,
+				 lk->rr_counter, realm_rand_splitmix, &seed, order);
+		if (n == 0) {
+			RWARN("realm=%s event=no_lns_available lns=%u bad=%u", lk->realm, lk->n_lns,
+			      lk->n_bad);
+			rcode = RLM_MODULE_REJECT;
+			break;
+		}
+		if (realm_reply_tunnel(inst, request, lk, order, n) < 0) {
+			rcode = RLM_MODULE_FAIL;
+			break;
+		}
+		if (!lk->conf.verify_password) {
+			/* RFC 2809 partial authentication: the LNS authenticates the user */
+			VALUE_PAIR *vp = fr_pair_afrom_num(request, PW_AUTH_TYPE, 0);
+			if (vp) {
+				vp->vp_integer = PW_AUTH_TYPE_ACCEPT;
+				vp->op = T_OP_SET;
+				fr_pair_replace(&request->config, vp);
+			}
+		}
+		rcode = RLM_MODULE_UPDATED;
+		break;
+	}
+	talloc_free(lk);
+	return rcode;
+}
+
+/*
+ * post-auth (also listed under Post-Auth-Type REJECT): make Message-Authenticator
+ * the first reply attribute. 3.2.1 signs a reply only if its list holds one,
+ * and encodes attributes in list order, so prepending puts it first on the
+ * wire (RFC 3579 3.2; the BlastRADIUS advice is to send it first).
+ */
+static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *request)
+{
+	rlm_realm_lns_t *inst = instance;
+	VALUE_PAIR *vp;
+
+	if (!inst->sign_replies)
+		return RLM_MODULE_NOOP;
+	fr_pair_delete_by_num(&request->reply->vps, PW_MESSAGE_AUTHENTICATOR, 0, TAG_ANY);
+	vp = fr_pair_afrom_num(request->reply, PW_MESSAGE_AUTHENTICATOR, 0);
+	if (!vp)
+		return RLM_MODULE_FAIL;
+	fr_pair_value_memcpy(vp, (uint8_t const *)"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	fr_pair_prepend(&request->reply->vps, vp);
+	return RLM_MODULE_UPDATED;
+}
+
+extern module_t rlm_realm_lns;
+module_t rlm_realm_lns = {
+	.magic		= RLM_MODULE_INIT,
+	.name		= "realm_lns",
+	.type		= RLM_TYPE_THREAD_SAFE,
+	.inst_size	= sizeof(rlm_realm_lns_t),
+	.config		= module_config,
+	.instantiate	= mod_instantiate,
+	.detach		= mod_detach,
+	.methods = {
+		[MOD_AUTHORIZE]	= mod_authorize,
+		[MOD_POST_AUTH]	= mod_post_auth,
+	},
+};
