@@ -14,10 +14,13 @@
 #
 # Fixed per instance: its RADIUS listens on 127.0.0.1:LNS_RADIUS_PORT (1812)
 # with secret LNS_RADIUS_SECRET; the TUN device is named LNS_TUN (lns0).
+# NS may be "-" (the current namespace, as in the docker image); there
+# LNS_PRIVATE_POOL=0 writes the pool to /etc/l2tpns/ip_pool directly.
 
 LNS_RADIUS_PORT=${LNS_RADIUS_PORT:-1812}
 LNS_RADIUS_SECRET=${LNS_RADIUS_SECRET:-lns-aaa-secret}
 LNS_TUN=${LNS_TUN:-lns0}
+LNS_PRIVATE_POOL=${LNS_PRIVATE_POOL:-1}
 
 # lns_render TEMPLATE OUT KEY=VALUE...: copies TEMPLATE replacing @KEY@.
 # Values are lab-controlled (paths, addresses, secrets without '|').
@@ -69,7 +72,7 @@ lns_start() {
         : > "$raddb/acct_users"
         # FreeRADIUS wants the server's dictionary set next to its config.
         printf '$INCLUDE /usr/share/freeradius/dictionary\n' > "$raddb/dictionary"
-        ip netns exec "$ns" freeradius -d "$raddb" -n radiusd >>"$dir/radius.out" 2>&1 || {
+        netns_exec "$ns" freeradius -d "$raddb" -n radiusd >>"$dir/radius.out" 2>&1 || {
             echo "lns_start: FreeRADIUS for $name failed to start:" >&2
             tail -n 20 "$dir/radius.out" "$dir/radius.log" >&2 2>/dev/null; return 1; }
         wait_for_udp "$ns" "$LNS_RADIUS_PORT" 10 || {
@@ -77,7 +80,7 @@ lns_start() {
     fi
 
     if ! lab_pid_alive "$dir/l2tpns.pid"; then
-        cif=$(ip -n "$ns" -o -4 addr show to "$bind/32" 2>/dev/null | awk '{print $2; exit}')
+        cif=$(netns_ip "$ns" -o -4 addr show to "$bind/32" 2>/dev/null | awk '{print $2; exit}')
         [ -n "$cif" ] || { echo "lns_start: no interface in $ns holds $bind" >&2; return 1; }
         lns_render "$tpl/startup-config.in" "$dir/startup-config" DIR="$dir" BIND_ADDR="$bind" \
             L2TP_SECRET="$secret" RADIUS_PORT="$LNS_RADIUS_PORT" RADIUS_SECRET="$LNS_RADIUS_SECRET" \
@@ -86,17 +89,23 @@ lns_start() {
         rm -f "$dir/l2tpns.pid"
         : > "$dir/l2tpns.log"
         # -d: l2tpns daemonises and writes its pid file; the mount namespace
-        # lives exactly as long as it does.
-        ip netns exec "$ns" unshare -m --propagation private sh -c \
-            'mount --bind "$1" /etc/l2tpns/ip_pool && exec /usr/sbin/l2tpns -d -h "$3" -c "$2"' \
-            lns "$dir/ip_pool" "$dir/startup-config" "$name" >>"$dir/l2tpns.out" 2>&1 || {
+        # lives exactly as long as it does. In a container (LNS_PRIVATE_POOL=0)
+        # the file system is already private: the pool is copied into place.
+        if [ "$LNS_PRIVATE_POOL" = 0 ]; then
+            cp "$dir/ip_pool" /etc/l2tpns/ip_pool &&
+                netns_exec "$ns" /usr/sbin/l2tpns -d -h "$name" -c "$dir/startup-config" >>"$dir/l2tpns.out" 2>&1
+        else
+            netns_exec "$ns" unshare -m --propagation private sh -c \
+                'mount --bind "$1" /etc/l2tpns/ip_pool && exec /usr/sbin/l2tpns -d -h "$3" -c "$2"' \
+                lns "$dir/ip_pool" "$dir/startup-config" "$name" >>"$dir/l2tpns.out" 2>&1
+        fi || {
             echo "lns_start: l2tpns for $name failed to start:" >&2
             tail -n 20 "$dir/l2tpns.out" "$dir/l2tpns.log" >&2 2>/dev/null; return 1; }
         i=0
         # Up means: listening on 1701 and master of its (one-member) cluster;
         # before the election it ignores tunnels.
         while ! lab_pid_alive "$dir/l2tpns.pid" || ! grep -q 'declaring myself the master' "$dir/l2tpns.log" 2>/dev/null \
-            || [ -z "$(ip netns exec "$ns" ss -Hlun "sport = :1701")" ]; do
+            || [ -z "$(netns_exec "$ns" ss -Hlun "sport = :1701")" ]; do
             i=$((i + 1))
             if [ $i -gt 100 ]; then
                 echo "lns_start: l2tpns for $name did not come up; last log lines:" >&2
@@ -118,7 +127,7 @@ lns_cli() {
     local name=$1 state=$2 ns
     shift 2
     ns=$(cat "$state/$name/ns" 2>/dev/null) || { echo "lns_cli: no LNS $name in $state" >&2; return 1; }
-    ip netns exec "$ns" /usr/bin/python3 "$LAB_TOP/lab.d/lns/cli.py" 127.0.0.1 23 "$*"
+    netns_exec "$ns" /usr/bin/python3 "$LAB_TOP/lab.d/lns/cli.py" 127.0.0.1 23 "$*"
 }
 
 lns_sessions() {

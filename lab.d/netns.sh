@@ -8,13 +8,18 @@
 # netns_exec NS CMD...                              runs CMD inside NS
 # wait_for_udp NS PORT [TIMEOUT_S]                  waits until something listens on udp PORT in NS
 # wait_for_tcp NS PORT [TIMEOUT_S]                  same for a tcp listener
+# netns_ip NS ARGS...                               `ip ARGS` acting inside NS
+#
+# NS "-" means the namespace we already run in: the docker images start the
+# same parts with the same functions, each container being its namespace.
 
 netns_exists() {
-    [ -e "/run/netns/$1" ]
+    [ "$1" = - ] || [ -e "/run/netns/$1" ]
 }
 
 netns_create() {
     local ns=$1
+    [ "$ns" = - ] && return 0
     if ! netns_exists "$ns"; then
         ip netns add "$ns" || { echo "netns_create: cannot add namespace $ns" >&2; return 1; }
     fi
@@ -54,6 +59,8 @@ netns_veth() {
 # two seconds. Deleting the namespace then removes its veths and TUN devices.
 netns_destroy() {
     local ns=$1 pids i
+    # "-" is our own namespace: never kill everything in it.
+    [ "$ns" = - ] && return 0
     netns_exists "$ns" || return 0
     pids=$(ip netns pids "$ns" 2>/dev/null)
     if [ -n "$pids" ]; then
@@ -80,7 +87,20 @@ netns_destroy() {
 
 netns_exec() {
     local ns=$1; shift
-    ip netns exec "$ns" "$@"
+    if [ "$ns" = - ]; then
+        "$@"
+    else
+        ip netns exec "$ns" "$@"
+    fi
+}
+
+netns_ip() {
+    local ns=$1; shift
+    if [ "$ns" = - ]; then
+        ip "$@"
+    else
+        ip -n "$ns" "$@"
+    fi
 }
 
 # _netns_wait_listen NS PROTO(u|t) PORT TIMEOUT_S
@@ -89,7 +109,7 @@ _netns_wait_listen() {
     _ns=$1; _proto=$2; _port=$3; _timeout=${4:-10}
     _i=0
     while [ $_i -lt $((_timeout * 10)) ]; do
-        if [ -n "$(ip netns exec "$_ns" ss -Hl"$_proto"n "sport = :$_port" 2>/dev/null)" ]; then
+        if [ -n "$(netns_exec "$_ns" ss -Hl"$_proto"n "sport = :$_port" 2>/dev/null)" ]; then
             return 0
         fi
         sleep 0.1; _i=$((_i + 1))

@@ -32,11 +32,11 @@ save ""
 appendonly no
 CONF
     printf '%s\n%s\n%s\n' "$ns" "$addr" "$port" > "$dir/where"
-    ip netns exec "$ns" redis-server "$dir/redis.conf" || {
+    netns_exec "$ns" redis-server "$dir/redis.conf" || {
         echo "redis_start: redis-server failed; last log lines:" >&2
         tail -n 20 "$dir/redis.log" >&2 2>/dev/null; return 1; }
     i=0
-    while [ "$(ip netns exec "$ns" redis-cli -h "$addr" -p "$port" ping 2>/dev/null)" != PONG ]; do
+    while [ "$(netns_exec "$ns" redis-cli -h "$addr" -p "$port" ping 2>/dev/null)" != PONG ]; do
         i=$((i + 1))
         if [ $i -gt 100 ]; then
             echo "redis_start: redis $name does not answer PING on $addr:$port; last log lines:" >&2
@@ -57,5 +57,5 @@ redis_cli() {
     shift 2
     { read -r ns; read -r addr; read -r port; } < "$state/$name/where" || {
         echo "redis_cli: no redis $name in $state" >&2; return 1; }
-    ip netns exec "$ns" redis-cli -h "$addr" -p "$port" "$@"
+    netns_exec "$ns" redis-cli -h "$addr" -p "$port" "$@"
 }
