@@ -30,13 +30,20 @@ const char *radius_code_str(unsigned code)
 	}
 }
 
-static int set_err(struct radius_err *err, const char *msg, size_t offset)
+static int set_err_kind(struct radius_err *err, enum radius_err_kind kind, const char *msg,
+			size_t offset)
 {
 	if (err) {
 		err->msg = msg;
 		err->offset = offset;
+		err->kind = kind;
 	}
 	return -1;
+}
+
+static int set_err(struct radius_err *err, const char *msg, size_t offset)
+{
+	return set_err_kind(err, RADIUS_ERR_MALFORMED, msg, offset);
 }
 
 static void put_u16(uint8_t *p, uint16_t v)
@@ -340,12 +347,14 @@ ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
 	md5_update(&ctx, secret, secret_len);
 	md5_final(&ctx, digest);
 	if (!mem_equal(digest, pkt + 4, RADIUS_AUTH_LEN))
-		return set_err(err, "response authenticator mismatch (wrong secret or not our request)", 4);
+		return set_err_kind(err, RADIUS_ERR_AUTHENTICATOR,
+				    "response authenticator mismatch (wrong secret or not our request)", 4);
 	ssize_t ma = find_msg_auth(pkt, (size_t)plen, err);
 	if (ma < 0)
 		return -1;
 	if (ma == 0)
-		return set_err(err, "no message-authenticator in the response", RADIUS_HDR_LEN);
+		return set_err_kind(err, RADIUS_ERR_NO_MSG_AUTH,
+				    "no message-authenticator in the response", RADIUS_HDR_LEN);
 	/* RFC 3579 3.2: HMAC over the response with the Request Authenticator in
 	 * place of the Response Authenticator and the attribute's value zeroed. */
 	memcpy(copy, pkt, (size_t)plen);
@@ -353,7 +362,8 @@ ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
 	memset(copy + ma, 0, RADIUS_AUTH_LEN);
 	hmac_md5(secret, secret_len, copy, (size_t)plen, digest);
 	if (!mem_equal(digest, pkt + ma, RADIUS_AUTH_LEN))
-		return set_err(err, "message-authenticator mismatch", (size_t)ma);
+		return set_err_kind(err, RADIUS_ERR_MSG_AUTH, "message-authenticator mismatch",
+				    (size_t)ma);
 	return plen;
 }
 
@@ -369,14 +379,16 @@ ssize_t radius_request_verify(const uint8_t *pkt, size_t len, const uint8_t *sec
 	if (ma < 0)
 		return -1;
 	if (ma == 0)
-		return set_err(err, "no message-authenticator in the request", RADIUS_HDR_LEN);
+		return set_err_kind(err, RADIUS_ERR_NO_MSG_AUTH,
+				    "no message-authenticator in the request", RADIUS_HDR_LEN);
 	memcpy(copy, pkt, (size_t)plen);
 	if (pkt[0] == RADIUS_CODE_ACCOUNTING_REQUEST)
 		memset(copy + 4, 0, RADIUS_AUTH_LEN);
 	memset(copy + ma, 0, RADIUS_AUTH_LEN);
 	hmac_md5(secret, secret_len, copy, (size_t)plen, digest);
 	if (!mem_equal(digest, pkt + ma, RADIUS_AUTH_LEN))
-		return set_err(err, "message-authenticator mismatch", (size_t)ma);
+		return set_err_kind(err, RADIUS_ERR_MSG_AUTH, "message-authenticator mismatch",
+				    (size_t)ma);
 	return plen;
 }
 

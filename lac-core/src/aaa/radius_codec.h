@@ -117,10 +117,19 @@ enum radius_attr {
 #define RADIUS_ACCT_STATUS_STOP 2
 #define RADIUS_ACCT_STATUS_INTERIM 3
 
+/* What kind of failure, so a client can count them apart. */
+enum radius_err_kind {
+	RADIUS_ERR_MALFORMED = 0,       /* lengths, header, attribute values */
+	RADIUS_ERR_AUTHENTICATOR,       /* Response Authenticator mismatch */
+	RADIUS_ERR_NO_MSG_AUTH,         /* no Message-Authenticator */
+	RADIUS_ERR_MSG_AUTH,            /* Message-Authenticator mismatch */
+};
+
 /* Why a decode failed: a fixed message and the packet offset it concerns. */
 struct radius_err {
 	const char *msg;
 	size_t offset;
+	enum radius_err_kind kind;
 };
 
 /* ---- building requests ---- */
