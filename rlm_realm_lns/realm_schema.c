@@ -484,3 +484,18 @@ int realm_lns_available(const struct realm_lns *lns)
 		return 0;
 	return 1;
 }
+
+int realm_endpoint_format(const struct realm_endpoint *ep, char *buf, size_t len)
+{
+	int n;
+
+	if (!ep->port)
+		n = snprintf(buf, len, "%s", ep->host);
+	else if (ep->family == AF_INET6)
+		n = snprintf(buf, len, "[%s]:%u", ep->host, (unsigned)ep->port);
+	else
+		n = snprintf(buf, len, "%s:%u", ep->host, (unsigned)ep->port);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return n;
+}

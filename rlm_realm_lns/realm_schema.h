@@ -155,6 +155,13 @@ int realm_schema_lns_set(struct realm_lns *lns, const char *field,
 int realm_schema_realm_check(const struct realm_conf *realm, char *err, size_t errlen);
 int realm_schema_lns_check(const struct realm_lns *lns, char *err, size_t errlen);
 
+/*
+ * The Tunnel-Server-Endpoint text (RFC 2868 3.4): the address literal, with
+ * ":port" ("[v6]:port" for IPv6) only when a port was given. Returns the
+ * length, or -1 if buf is too small. INET6_ADDRSTRLEN + 8 is always enough.
+ */
+int realm_endpoint_format(const struct realm_endpoint *ep, char *buf, size_t len);
+
 /* 1 if the LNS may be offered now: not down and under its session cap. */
 int realm_lns_available(const struct realm_lns *lns);
 

@@ -329,13 +329,16 @@ static int realm_reply_tunnel(rlm_realm_lns_t *inst, REQUEST *request,
 	for (i = 0; i < n; i++) {
 		struct realm_lns const *l = &lk->lns[order[i]];
 		int8_t tag = (int8_t)(i + 1);
-		int w;
+		char ep[INET6_ADDRSTRLEN + 8];
+		int w, eplen = realm_endpoint_format(&l->endpoint, ep, sizeof(ep));
 
+		if (eplen < 0)
+			return -1;
 		if (realm_vp_add_int(reply, &reply->vps, PW_TUNNEL_TYPE, tag, 3) < 0 ||  /* L2TP */
 		    realm_vp_add_int(reply, &reply->vps, PW_TUNNEL_MEDIUM_TYPE, tag,
 				     l->endpoint.family == AF_INET6 ? 2 : 1) < 0 ||
 		    realm_vp_add_str(reply, &reply->vps, PW_TUNNEL_SERVER_ENDPOINT, tag,
-				     l->endpoint.host, strlen(l->endpoint.host)) < 0 ||
+				     ep, (size_t)eplen) < 0 ||
 		    realm_vp_add_str(reply, &reply->vps, PW_TUNNEL_PASSWORD, tag,
 				     l->secret, l->secret_len) < 0 ||
 		    realm_vp_add_int(reply, &reply->vps, PW_TUNNEL_PREFERENCE, tag, l->preference) < 0)
@@ -353,11 +356,11 @@ static int realm_reply_tunnel(rlm_realm_lns_t *inst, REQUEST *request,
 				     l->server_auth_id, strlen(l->server_auth_id)) < 0)
 			return -1;
 		w = snprintf(endpoints + used, sizeof(endpoints) - used, "%s%u:%s=%s",
-			     i ? "," : "", i + 1, l->id, l->endpoint.host);
+			     i ? "," : "", i + 1, l->id, ep);
 		if (w > 0 && (size_t)w < sizeof(endpoints) - used)
 			used += (size_t)w;
 		RDEBUG2("tag=%u lns=%s endpoint=%s preference=%u weight=%u", i + 1, l->id,
-			l->endpoint.host, l->preference, l->weight);
+			ep, l->preference, l->weight);
 	}
 	return realm_control_str(request, inst->da_endpoints, endpoints);
 }

@@ -1,0 +1,197 @@
+# The broker: FreeRADIUS 3.2 with rlm_realm_lns (sourced by lab.d/lib.sh).
+#
+# broker_start NAME NS ADDR PORT SECRET CLIENT_CIDR REDIS_URL STATE_DIR [SITE]
+#     Renders a private FreeRADIUS config dir STATE_DIR/NAME/raddb: a copy of
+#     /etc/freeradius/3.0 trimmed (no eap & co, no default sites, no user/group
+#     switch), plus policy/sites-available/SITE (default vpdn-broker), the
+#     policy/mods-available/realm_lns module pointing at REDIS_URL
+#     (redis://[:PASSWORD@]HOST[:PORT][/DB]), dictionaries/dictionary.realm_lns,
+#     one client CLIENT_CIDR with SECRET and require_message_authenticator, and
+#     a `files` users file for the carrier AAA. Starts `freeradius -f -l stdout`
+#     in NS listening on ADDR:PORT (RLNS_DEBUG=1 adds -X), loading the module
+#     from the build tree, and waits until it answers a signed Status-Server.
+#   Environment:
+#     BROKER_USERS_FILE   carrier AAA users (FreeRADIUS users format); default: none
+#     BROKER_FAIL_MODE    reject|noop (default reject)
+#     BROKER_SEARCH_ORDER domain-first|dnis-first|domain-only|dnis-only
+#     BROKER_TIMEOUT_MS   Redis connect/command timeout (default 100)
+#     BROKER_REJECT_DELAY seconds (default 0: the lab and tests want fast rejects)
+# broker_stop NAME STATE_DIR
+# broker_running NAME STATE_DIR      true while its freeradius runs
+# broker_reload_users NAME STATE_DIR re-reads the users file (HUP)
+
+broker_module_dir() {
+    echo "${top_builddir:-${LAB_TOP:-.}}/rlm_realm_lns/.libs"
+}
+
+# broker_parse_redis_url URL: prints "HOST PORT DB PASSWORD" (password may be empty).
+broker_parse_redis_url() {
+    local url=$1 rest auth host port db
+    case $url in
+        redis://*) rest=${url#redis://} ;;
+        *) echo "broker: REDIS_URL '$url' is not redis://[:PASSWORD@]HOST[:PORT][/DB]" >&2; return 1 ;;
+    esac
+    auth=
+    case $rest in *@*) auth=${rest%%@*}; rest=${rest#*@}; auth=${auth#*:} ;; esac
+    db=0
+    case $rest in */*) db=${rest#*/}; rest=${rest%%/*} ;; esac
+    [ -n "$db" ] || db=0
+    case $rest in
+        \[*\]:*) host=${rest%%]:*}; host=${host#[}; port=${rest##*]:} ;;
+        \[*\]) host=${rest#[}; host=${host%]}; port=6379 ;;
+        *:*) host=${rest%%:*}; port=${rest#*:} ;;
+        *) host=$rest; port=6379 ;;
+    esac
+    case $port in ''|*[!0-9]*) echo "broker: bad port in REDIS_URL '$url'" >&2; return 1 ;; esac
+    case $db in *[!0-9]*) echo "broker: bad database in REDIS_URL '$url'" >&2; return 1 ;; esac
+    [ -n "$host" ] || { echo "broker: no host in REDIS_URL '$url'" >&2; return 1; }
+    echo "$host $port $db $auth"
+}
+
+# broker_render NAME ADDR PORT SECRET CLIENT_CIDR REDIS_URL STATE_DIR SITE
+broker_render() {
+    local name=$1 addr=$2 port=$3 secret=$4 cidr=$5 url=$6 state=$7 site=$8
+    local dir=$state/$name raddb=$state/$name/raddb src=${top_srcdir:-$LAB_TOP}
+    local rhost rport rdb rpass m parsed
+    parsed=$(broker_parse_redis_url "$url") || return 1
+    read -r rhost rport rdb rpass <<EOF
+$parsed
+EOF
+    [ -f "$src/policy/sites-available/$site" ] || { echo "broker_start: no site policy/sites-available/$site" >&2; return 1; }
+    [ -d /etc/freeradius/3.0 ] || { echo "broker_start: /etc/freeradius/3.0 missing (install freeradius)" >&2; return 1; }
+    rm -rf "$raddb"
+    mkdir -p "$dir"
+    cp -a /etc/freeradius/3.0 "$raddb" || { echo "broker_start: cannot copy /etc/freeradius/3.0" >&2; return 1; }
+    # Private and trimmed: only the modules the broker site uses (the stock eap
+    # wants certificates, others want files we do not provide).
+    rm -f "$raddb"/sites-enabled/* "$raddb"/mods-enabled/*
+    for m in always pap chap expr attr_filter; do
+        ln -s ../mods-available/$m "$raddb/mods-enabled/$m"
+    done
+    {
+        echo "# carrier AAA users for the broker (rendered by lab.d/broker.sh)"
+        echo "files {"
+        echo "	filename = $dir/users"
+        echo "	acctusersfile = $dir/acct_users"
+        echo "	preproxy_usersfile = $dir/preproxy_users"
+        echo "}"
+    } > "$raddb/mods-enabled/files"
+    : > "$dir/acct_users"; : > "$dir/preproxy_users"
+    if [ -n "${BROKER_USERS_FILE:-}" ]; then
+        cp "$BROKER_USERS_FILE" "$dir/users" || { echo "broker_start: cannot read $BROKER_USERS_FILE" >&2; return 1; }
+    else
+        : > "$dir/users"
+    fi
+    # The module: the operators' file with this instance's Redis and options.
+    sed -e "s|^\([[:space:]]*\)server = .*|\1server = \"$rhost\"|" \
+        -e "s|^\([[:space:]]*\)port = .*|\1port = $rport|" \
+        -e "s|^\([[:space:]]*\)#  database = .*|\1database = $rdb|" \
+        -e "s|^\([[:space:]]*\)fail_mode = .*|\1fail_mode = ${BROKER_FAIL_MODE:-reject}|" \
+        -e "s|^\([[:space:]]*\)search_order = .*|\1search_order = ${BROKER_SEARCH_ORDER:-domain-first}|" \
+        -e "s|^\([[:space:]]*\)connect_timeout_ms = .*|\1connect_timeout_ms = ${BROKER_TIMEOUT_MS:-100}|" \
+        -e "s|^\([[:space:]]*\)command_timeout_ms = .*|\1command_timeout_ms = ${BROKER_TIMEOUT_MS:-100}|" \
+        "$src/policy/mods-available/realm_lns" > "$raddb/mods-available/realm_lns" || return 1
+    if [ -n "$rpass" ]; then
+        sed -i "s|^\([[:space:]]*\)#  password = .*|\1password = \"$rpass\"|" "$raddb/mods-available/realm_lns"
+    fi
+    ln -s ../mods-available/realm_lns "$raddb/mods-enabled/realm_lns"
+    # The site, listening where we were told.
+    sed -e "s|^\([[:space:]]*\)ipaddr = \*|\1ipaddr = $addr|" \
+        -e "s|^\([[:space:]]*\)port = 1812|\1port = $port|" \
+        "$src/policy/sites-available/$site" > "$raddb/sites-available/$site" || return 1
+    ln -s ../sites-available/"$site" "$raddb/sites-enabled/$site"
+    cp "$src/dictionaries/dictionary.realm_lns" "$raddb/dictionary.realm_lns"
+    printf '$INCLUDE %s\n' "$raddb/dictionary.realm_lns" >> "$raddb/dictionary"
+    cat > "$raddb/clients.conf" <<CONF
+# rendered by lab.d/broker.sh (see policy/clients.conf.example)
+client lac {
+	ipaddr = $cidr
+	secret = $secret
+	require_message_authenticator = yes
+	nas_type = other
+}
+CONF
+    # radiusd.conf: run as ourselves, keep logs and run files in our dir, find
+    # the module in the build tree first.
+    sed -i -e 's|^\([[:space:]]*\)user = freerad|\1# user = freerad|' \
+        -e 's|^\([[:space:]]*\)group = freerad|\1# group = freerad|' \
+        -e "s|^logdir = .*|logdir = $dir|" \
+        -e "s|^run_dir = .*|run_dir = $dir|" \
+        -e "s|^libdir = .*|libdir = $(broker_module_dir):/usr/lib/freeradius|" \
+        -e "s|^\([[:space:]]*\)reject_delay = .*|\1reject_delay = ${BROKER_REJECT_DELAY:-0}|" \
+        "$raddb/radiusd.conf"
+}
+
+broker_running() {
+    lab_pid_alive "$2/$1/pid"
+}
+
+# broker_probe NS ADDR PORT SECRET: one signed Status-Server (RFC 5997).
+broker_probe() {
+    echo "Message-Authenticator = 0x00" |
+        netns_exec "$1" radclient -q -r 1 -t 1 "$2:$3" status "$4" >/dev/null 2>&1
+}
+
+broker_start() {
+    local name=$1 ns=$2 addr=$3 port=$4 secret=$5 cidr=$6 url=$7 state=$8 site=${9:-vpdn-broker}
+    local dir=$state/$name i debug= probe_addr
+    [ $# -ge 8 ] || { echo "usage: broker_start NAME NS ADDR PORT SECRET CLIENT_CIDR REDIS_URL STATE_DIR [SITE]" >&2; return 1; }
+    command -v freeradius >/dev/null || { echo "broker_start: freeradius is not installed" >&2; return 1; }
+    netns_exists "$ns" || { echo "broker_start: no namespace $ns" >&2; return 1; }
+    [ -f "$(broker_module_dir)/rlm_realm_lns.so" ] || {
+        echo "broker_start: $(broker_module_dir)/rlm_realm_lns.so not built (make)" >&2; return 1; }
+    if broker_running "$name" "$state"; then
+        return 0
+    fi
+    broker_render "$name" "$addr" "$port" "$secret" "$cidr" "$url" "$state" "$site" || return 1
+    [ "${RLNS_DEBUG:-0}" = 1 ] && debug=-X
+    printf '%s\n%s\n%s\n%s\n' "$ns" "$addr" "$port" "$secret" > "$dir/where"
+    # Not through netns_exec: a backgrounded shell function would leave $! naming
+    # a subshell, not the server. `ip netns exec` execs, so $! is freeradius.
+    if [ "$ns" = - ]; then
+        # shellcheck disable=SC2086
+        freeradius -f -l stdout -d "$dir/raddb" -n radiusd $debug >>"$dir/radius.out" 2>&1 &
+    else
+        # shellcheck disable=SC2086
+        ip netns exec "$ns" freeradius -f -l stdout -d "$dir/raddb" -n radiusd $debug >>"$dir/radius.out" 2>&1 &
+    fi
+    echo $! > "$dir/pid"
+    # The probe comes from inside the namespace; "*" listens everywhere.
+    probe_addr=$addr
+    [ "$addr" = "*" ] && probe_addr=127.0.0.1
+    i=0
+    while :; do
+        if ! lab_pid_alive "$dir/pid"; then
+            echo "broker_start: freeradius $name exited; last output:" >&2
+            tail -n 30 "$dir/radius.out" >&2
+            rm -f "$dir/pid"
+            return 1
+        fi
+        # Status-Server is only answered for a known client: try from the
+        # listening address itself when it is inside CLIENT_CIDR, else wait
+        # for the socket.
+        if broker_probe "$ns" "$probe_addr" "$port" "$secret"; then
+            return 0
+        fi
+        if [ -n "$(netns_exec "$ns" ss -Hlun "sport = :$port" 2>/dev/null)" ] && [ $i -gt 20 ]; then
+            return 0
+        fi
+        i=$((i + 1))
+        if [ $i -gt 100 ]; then
+            echo "broker_start: freeradius $name does not answer on $addr:$port; last output:" >&2
+            tail -n 30 "$dir/radius.out" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+broker_stop() {
+    local name=$1 state=$2
+    lab_pid_stop "$state/$name/pid"
+}
+
+broker_reload_users() {
+    local name=$1 state=$2
+    lab_pid_alive "$state/$name/pid" && kill -HUP "$(cat "$state/$name/pid")"
+}
