@@ -20,16 +20,25 @@ LAB_PARTS="redis broker lns1 lns2 lac"
 lab_vars() {
     LAB_PREFIX=${RLNS_PREFIX:-rlns}
     LAB_STATE=${RLNS_STATE:-/run/realm-lns}
-    LAB_NS_SUB=$LAB_PREFIX-sub
-    LAB_NS_LAC=$LAB_PREFIX-lac
-    LAB_NS_AAA=$LAB_PREFIX-aaa
-    LAB_NS_LNS1=$LAB_PREFIX-lns1
-    LAB_NS_LNS2=$LAB_PREFIX-lns2
-    LAB_ALL_NS="$LAB_NS_SUB $LAB_NS_LAC $LAB_NS_AAA $LAB_NS_LNS1 $LAB_NS_LNS2"
+    if [ "$LAB_PREFIX" = - ]; then
+        # Every part in the namespace we run in (one part per docker container).
+        LAB_NS_SUB=- LAB_NS_LAC=- LAB_NS_AAA=- LAB_NS_LNS1=- LAB_NS_LNS2=-
+        LAB_ALL_NS=
+    else
+        LAB_NS_SUB=$LAB_PREFIX-sub
+        LAB_NS_LAC=$LAB_PREFIX-lac
+        LAB_NS_AAA=$LAB_PREFIX-aaa
+        LAB_NS_LNS1=$LAB_PREFIX-lns1
+        LAB_NS_LNS2=$LAB_PREFIX-lns2
+        LAB_ALL_NS="$LAB_NS_SUB $LAB_NS_LAC $LAB_NS_AAA $LAB_NS_LNS1 $LAB_NS_LNS2"
+    fi
     LAB_RADIUS_ADDR=10.88.1.1
     LAB_RADIUS_PORT=1812
     LAB_RADIUS_SECRET=${RLNS_RADIUS_SECRET:-testing123}
-    LAB_REDIS_URL=redis://10.88.1.1:6379
+    # Redis shares the AAA namespace with the broker; in docker it has its own address.
+    LAB_REDIS_ADDR=${RLNS_REDIS_ADDR:-10.88.1.1}
+    LAB_REDIS_URL=redis://$LAB_REDIS_ADDR:6379
+    LAB_LAC_PPPOE_IF=${RLNS_LAC_PPPOE_IF-pppoe-lac}
     LAB_LAC_STREAM=tcp:10.88.0.1:2000
     LAB_LAC_COA_PORT=3799
     LAB_LNS1_ADDR=10.88.2.2
@@ -52,19 +61,15 @@ lab_log() {
     printf 'lab: %s\n' "$*" >&2
 }
 
-# lab_build: builds the tree when there is no build yet, else lets make decide
-# what is out of date. A failing build is reported; the parts that did build
-# still come up. RLNS_NO_BUILD=1 skips it (tests run inside `make check`).
+# lab_build: lab.d/build.sh (configure when there is no build yet, then make,
+# which rebuilds what is out of date). A failing build is reported; the parts
+# that did build still come up. RLNS_NO_BUILD=1 skips it (tests run inside
+# `make check`, which has just built).
 lab_build() {
     [ "${RLNS_NO_BUILD:-0}" = 1 ] && return 0
-    if [ ! -f "$top_builddir/Makefile" ]; then
-        lab_log "building (autoreconf, configure, make); this takes a few minutes"
-        (cd "$LAB_TOP" && autoreconf -fi && ./configure -q && make -j2) > "$LAB_STATE/build.log" 2>&1 || {
-            lab_log "build failed, see $LAB_STATE/build.log; starting what exists"; return 0; }
-    else
-        (cd "$top_builddir" && make -j2) > "$LAB_STATE/build.log" 2>&1 || {
-            lab_log "make failed, see $LAB_STATE/build.log; starting what exists"; return 0; }
-    fi
+    [ -f "$top_builddir/Makefile" ] || lab_log "building (autoreconf, configure, make); this takes a few minutes"
+    sh "$LAB_TOP/lab.d/build.sh" > "$LAB_STATE/build.log" 2>&1 ||
+        lab_log "build failed, see $LAB_STATE/build.log; starting what exists"
 }
 
 lab_topology_up() {
@@ -98,7 +103,7 @@ lab_part_built() {
 
 lab_part_up() {
     case $1 in
-        redis) redis_start redis "$LAB_NS_AAA" 10.88.1.1 6379 "$LAB_STATE" ;;
+        redis) redis_start redis "$LAB_NS_AAA" "$LAB_REDIS_ADDR" 6379 "$LAB_STATE" ;;
         broker)
             BROKER_USERS_FILE=$LAB_DEMO/carrier-users \
                 broker_start broker "$LAB_NS_AAA" "$LAB_RADIUS_ADDR" "$LAB_RADIUS_PORT" "$LAB_RADIUS_SECRET" \
@@ -108,7 +113,7 @@ lab_part_up() {
         lns2) lns_start lns2 "$LAB_NS_LNS2" "$LAB_LNS2_ADDR" "$LAB_LNS2_SECRET" "$LAB_LNS2_POOL" \
                   "$LAB_DEMO/lns-users" "$LAB_STATE" ;;
         lac)
-            lac_config lac "$LAB_STATE" STREAM_LISTEN="$LAB_LAC_STREAM" PPPOE_IF=pppoe-lac \
+            lac_config lac "$LAB_STATE" STREAM_LISTEN="$LAB_LAC_STREAM" PPPOE_IF="$LAB_LAC_PPPOE_IF" \
                 RADIUS_SERVER="$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" RADIUS_SECRET="$LAB_RADIUS_SECRET" \
                 NAS_IP=10.88.1.2 HOST_NAME=lac1 || return 1
             lac_start lac "$LAB_NS_LAC" "$LAB_STATE" ;;
@@ -133,7 +138,7 @@ lab_provision() {
         lab_log "demo realms not provisioned: $why"
         return 1
     fi
-    if ! out=$(ip netns exec "$LAB_NS_AAA" "$LAB_BIN_REALMCTL" --redis "$LAB_REDIS_URL" \
+    if ! out=$(netns_exec "$LAB_NS_AAA" "$LAB_BIN_REALMCTL" --redis "$LAB_REDIS_URL" \
                    import "$LAB_DEMO/realms.json" 2>&1); then
         lab_log "realmctl import failed: $out"
         return 1
@@ -153,7 +158,7 @@ lab_dial() {
             *) args+=("$1"); shift ;;
         esac
     done
-    ip netns exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" "${args[@]}"
+    netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" "${args[@]}"
 }
 
 # lab_demo_dial: dials each demo subscriber once, keeping the ones that come
@@ -167,7 +172,7 @@ lab_demo_dial() {
         case "$user" in ''|'#'*) continue ;; esac
         f=$LAB_STATE/dial/$user
         lab_pid_alive "$f.pid" && continue
-        ip netns exec "$LAB_NS_SUB" setsid "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" \
+        netns_exec "$LAB_NS_SUB" setsid "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" \
             --user "$user" --password "$pass" --hold 86400 --timeout 20 > "$f.out" 2>&1 < /dev/null &
         echo $! > "$f.pid"
     done < "$LAB_DEMO/subscribers"
@@ -297,7 +302,7 @@ lab_part_running() {
                 broker_running broker "$LAB_STATE"
             else
                 netns_exists "$LAB_NS_AAA" &&
-                    [ -n "$(ip netns exec "$LAB_NS_AAA" ss -Hlun "sport = :$LAB_RADIUS_PORT" 2>/dev/null)" ]
+                    [ -n "$(netns_exec "$LAB_NS_AAA" ss -Hlun "sport = :$LAB_RADIUS_PORT" 2>/dev/null)" ]
             fi ;;
         lns1|lns2) lab_pid_alive "$LAB_STATE/$1/l2tpns.pid" && lab_pid_alive "$LAB_STATE/$1/radiusd.pid" ;;
         lac) lab_pid_alive "$LAB_STATE/lac/pid" ;;
@@ -309,11 +314,11 @@ lab_part_health() {
     local out
     case $1 in
         redis)
-            out=$(ip netns exec "$LAB_NS_AAA" redis-cli -u "$LAB_REDIS_URL" ping 2>&1)
+            out=$(netns_exec "$LAB_NS_AAA" redis-cli -u "$LAB_REDIS_URL" ping 2>&1)
             [ "$out" = PONG ] && echo "PING answered" || { echo "PING: $out"; return 1; } ;;
         broker)
             # Status-Server (RFC 5997), signed: the broker requires Message-Authenticator.
-            if out=$(echo "Message-Authenticator = 0x00" | ip netns exec "$LAB_NS_LAC" \
+            if out=$(echo "Message-Authenticator = 0x00" | netns_exec "$LAB_NS_LAC" \
                     radclient -r 1 -t 2 "$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" status "$LAB_RADIUS_SECRET" 2>&1); then
                 echo "Status-Server answered"
             else
@@ -322,7 +327,7 @@ lab_part_health() {
         lns1|lns2)
             local addr=$LAB_LNS1_ADDR secret=$LAB_LNS1_SECRET n
             [ "$1" = lns2 ] && addr=$LAB_LNS2_ADDR secret=$LAB_LNS2_SECRET
-            out=$(ip netns exec "$LAB_NS_LAC" /usr/bin/python3 "$LAB_TOP/lab.d/lns/l2tp_probe.py" \
+            out=$(netns_exec "$LAB_NS_LAC" /usr/bin/python3 "$LAB_TOP/lab.d/lns/l2tp_probe.py" \
                     "$addr" 1701 "$secret" 2>&1) || { echo "L2TP: $out"; return 1; }
             n=$(lns_sessions "$1" "$LAB_STATE" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/' | wc -l)
             echo "SCCRP with valid challenge response; $n session(s)" ;;

@@ -18,7 +18,7 @@ redis_start() {
     # A lab database: nothing written to disk, nothing kept across restarts.
     # The namespace is the access control, hence no protected mode.
     local bind=$addr
-    [ "$addr" != 127.0.0.1 ] && bind="$addr 127.0.0.1"
+    case $addr in 127.0.0.1|0.0.0.0) ;; *) bind="$addr 127.0.0.1" ;; esac
     cat > "$dir/redis.conf" <<CONF
 # rendered by lab.d/redis.sh
 bind $bind
