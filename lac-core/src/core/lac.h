@@ -1,0 +1,61 @@
+/* The lac-core daemon: one event loop holding the access listeners, the RADIUS
+ * client, the L2TP engine, the local-termination TUN device and the subscriber
+ * sessions that join them (RFC 2809 call flow). */
+#ifndef CORE_LAC_H
+#define CORE_LAC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "core/pool.h"
+#include "ev/ev.h"
+
+struct subscriber;
+struct stream_access;
+struct pppoe_server;
+struct radius_client;
+struct l2tp_engine;
+struct ctl_server;
+
+#define LAC_IP_BUCKETS 4096
+
+struct lac_counters {
+	uint64_t sessions_created, sessions_destroyed;
+	uint64_t auth_requests;
+	uint64_t aaa_tunnel, aaa_local, aaa_reject, aaa_fail;
+	uint64_t tunnel_up, tunnel_failed, tunnel_failover;
+	uint64_t local_up;
+	uint64_t relay_frames_up, relay_frames_down;   /* subscriber->LNS, LNS->subscriber */
+	uint64_t tun_rx, tun_tx, tun_no_session, tun_tx_dropped;
+	uint64_t admin_disconnects;
+	uint64_t unexpected_events;
+};
+
+struct lac {
+	struct ev_loop *loop;
+	struct lac_config cfg;          /* swapped whole on reload */
+	char config_path[256];
+
+	struct stream_access *streams[CONF_MAX_LISTEN];
+	size_t n_streams;
+	struct pppoe_server *pppoe[CONF_MAX_PPPOE_IF];
+	size_t n_pppoe;
+	struct radius_client *radius;
+	struct l2tp_engine *l2tp;
+	struct ctl_server *ctl;
+
+	int tun_fd;                     /* -1 when local termination is off */
+	struct ip_pool pool;
+
+	struct subscriber *subscribers; /* all live sessions */
+	uint32_t n_subscribers;
+	uint32_t next_id;
+	struct subscriber *by_ip[LAC_IP_BUCKETS];       /* locally terminated, by address */
+
+	bool shutting_down;
+	struct ev_timer shutdown_timer;
+	struct lac_counters counters;
+};
+
+#endif

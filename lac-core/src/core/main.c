@@ -1,0 +1,422 @@
+/* lac-core: the L2TP Access Concentrator daemon.
+ *
+ *   lac-core -c /etc/realm-lns/lac.conf [-d]
+ *
+ * Reads and validates its configuration once (errors name file, line and key),
+ * then runs one event loop. SIGHUP re-reads the configuration and applies what
+ * can change under live sessions; SIGTERM/SIGINT end every session properly
+ * (LCP Terminate, CDN, StopCCN) before exiting. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "access/pppoe_server.h"
+#include "access/stream.h"
+#include "aaa/radius_client.h"
+#include "core/ctl.h"
+#include "core/lac.h"
+#include "core/subscriber.h"
+#include "core/tun.h"
+#include "l2tp/l2tp.h"
+#include "util/log.h"
+
+#define SHUTDOWN_GRACE_MS 3000
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: lac-core -c CONFIG [-d]\n"
+		     "  -c CONFIG  configuration file (see lac-core/src/conf/conf.h)\n"
+		     "  -d         debug logging (overrides log_level)\n"
+		     "  -t         check the configuration and exit\n");
+}
+
+static void lac_ctl_handler(void *ctx, int argc, char **argv, struct strbuf *out);
+
+static void lac_tun_readable(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct lac *lac = arg;
+	uint8_t pkt[65536];
+	/* bounded batch so one busy device cannot starve the rest of the loop */
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = read(fd, pkt, sizeof(pkt));
+		if (n <= 0)
+			return;
+		subscriber_tun_input(lac, pkt, (size_t)n);
+	}
+}
+
+static int lac_l2tp_config(const struct lac_config *cfg, struct l2tp_engine_config *ec, char *err, size_t errlen)
+{
+	l2tp_engine_config_default(ec);
+	for (size_t i = 0; i < cfg->n_l2tp_bind && i < L2TP_MAX_BINDS; i++)
+		snprintf(ec->bind[i], sizeof(ec->bind[i]), "%s", cfg->l2tp_bind[i]);
+	ec->n_bind = cfg->n_l2tp_bind < L2TP_MAX_BIND ? cfg->n_l2tp_bind : L2TP_MAX_BINDS;
+	ec->port = (uint16_t)cfg->l2tp_port;
+	snprintf(ec->host_name, sizeof(ec->host_name), "%s", cfg->l2tp_host_name[0] ? cfg->l2tp_host_name : cfg->host_name);
+	ec->hello_interval_s = cfg->l2tp_hello_interval_s;
+	ec->rx_window = (uint16_t)cfg->l2tp_rx_window;
+	ec->retransmit_initial_ms = cfg->l2tp_retransmit_initial_ms;
+	ec->retransmit_max_ms = cfg->l2tp_retransmit_max_ms;
+	ec->max_retransmits = cfg->l2tp_max_retransmits;
+	ec->max_sessions_per_tunnel = cfg->l2tp_max_sessions_per_tunnel;
+	ec->dead_hold_down_s = cfg->l2tp_dead_hold_down_s;
+	return 0;
+}
+
+static int lac_start(struct lac *lac, char *err, size_t errlen)
+{
+	const struct lac_config *cfg = &lac->cfg;
+
+	struct radius_client_config rc;
+	if (radius_client_config_from_radcli(cfg->radius_config, &rc, err, errlen) < 0)
+		return -1;
+	lac->radius = radius_client_create(lac->loop, &rc);
+	if (!lac->radius) {
+		snprintf(err, errlen, "RADIUS client: %s", strerror(errno));
+		return -1;
+	}
+
+	struct l2tp_engine_config ec;
+	lac_l2tp_config(cfg, &ec, err, errlen);
+	lac->l2tp = l2tp_engine_create(lac->loop, &ec);
+	if (!lac->l2tp) {
+		snprintf(err, errlen, "L2TP engine: cannot bind port %u: %s", ec.port, strerror(errno));
+		return -1;
+	}
+
+	lac->tun_fd = -1;
+	if (cfg->local_enabled) {
+		if (ip_pool_init(&lac->pool, cfg->local_pool_base, cfg->local_pool_prefix, cfg->local_gateway) < 0) {
+			snprintf(err, errlen, "[local] pool: cannot allocate");
+			return -1;
+		}
+		lac->tun_fd = tun_open(cfg->local_tun, cfg->local_gateway, cfg->local_pool_base,
+				       cfg->local_pool_prefix, err, errlen);
+		if (lac->tun_fd < 0)
+			return -1;
+		if (ev_io_add(lac->loop, lac->tun_fd, EV_READ, lac_tun_readable, lac) < 0) {
+			snprintf(err, errlen, "tun: %s", strerror(errno));
+			return -1;
+		}
+	}
+
+	for (size_t i = 0; i < cfg->n_stream_listen; i++) {
+		lac->streams[i] = stream_access_create(lac->loop, cfg->stream_listen[i],
+						       cfg->radius_nas_port_type_stream, subscriber_conn_new,
+						       lac, err, errlen);
+		if (!lac->streams[i])
+			return -1;
+		lac->n_streams++;
+	}
+	for (size_t i = 0; i < cfg->n_pppoe_interface; i++) {
+		struct pppoe_server_config pc = {
+			.ifname = cfg->pppoe_interface[i],
+			.ac_name = cfg->pppoe_ac_name,
+			.max_sessions = cfg->max_sessions,
+			.max_sessions_per_mac = cfg->pppoe_max_sessions_per_mac,
+			.nas_port_base = (uint32_t)(i + 1) << 16,
+		};
+		for (size_t s = 0; s < cfg->n_pppoe_service_name && s < PPPOE_SERVER_MAX_SERVICES; s++)
+			pc.service_names[pc.n_service_names++] = cfg->pppoe_service_name[s];
+		lac->pppoe[i] = pppoe_server_create(lac->loop, &pc, subscriber_conn_new, lac);
+		if (!lac->pppoe[i]) {
+			snprintf(err, errlen, "[pppoe] interface %s: cannot open (see log)", pc.ifname);
+			return -1;
+		}
+		lac->n_pppoe++;
+	}
+
+	lac->ctl = ctl_server_create(lac->loop, cfg->control_socket, lac_ctl_handler, lac);
+	if (!lac->ctl) {
+		snprintf(err, errlen, "[lac] control_socket %s: %s", cfg->control_socket, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- shutdown and reload ---- */
+
+static void lac_shutdown_done(void *arg)
+{
+	struct lac *lac = arg;
+	ev_loop_stop(lac->loop);
+}
+
+static void lac_shutdown_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct lac *lac = arg;
+	log_warn("event=shutdown_grace_expired sessions=%u", lac->n_subscribers);
+	ev_loop_stop(loop);
+}
+
+static void lac_shutdown(struct lac *lac)
+{
+	if (lac->shutting_down)
+		return;
+	lac->shutting_down = true;
+	log_info("event=shutdown sessions=%u", lac->n_subscribers);
+	/* Walk by id: disconnecting may unlink entries only at reap time, so the
+	 * list stays valid while we walk it. */
+	for (uint32_t id = 1; id <= lac->next_id; id++) {
+		struct subscriber *sub = subscriber_find(lac, id);
+		if (sub)
+			subscriber_disconnect(sub, "lac-core shutting down");
+	}
+	ev_timer_init(&lac->shutdown_timer, lac_shutdown_timeout, lac);
+	ev_timer_start(lac->loop, &lac->shutdown_timer, SHUTDOWN_GRACE_MS);
+	l2tp_engine_shutdown(lac->l2tp, lac_shutdown_done, lac);
+}
+
+static void lac_reload(struct lac *lac)
+{
+	struct lac_config next;
+	char err[512];
+	if (lac_config_load(&next, lac->config_path, err, sizeof(err)) < 0) {
+		log_error("event=reload_failed error=\"%s\" note=keeping_running_configuration", err);
+		return;
+	}
+	/* Listeners, sockets, the pool and the TUN device belong to live sessions:
+	 * they change on restart only. Say so instead of half-applying. */
+	const struct lac_config *cur = &lac->cfg;
+	if (memcmp(cur->stream_listen, next.stream_listen, sizeof(cur->stream_listen)) ||
+	    memcmp(cur->pppoe_interface, next.pppoe_interface, sizeof(cur->pppoe_interface)) ||
+	    memcmp(cur->l2tp_bind, next.l2tp_bind, sizeof(cur->l2tp_bind)) || cur->l2tp_port != next.l2tp_port ||
+	    strcmp(cur->radius_config, next.radius_config) || strcmp(cur->control_socket, next.control_socket) ||
+	    cur->local_pool_base.s_addr != next.local_pool_base.s_addr ||
+	    cur->local_pool_prefix != next.local_pool_prefix || strcmp(cur->local_tun, next.local_tun))
+		log_warn("event=reload_partial note=\"listeners, [l2tp] sockets, [radius] config, [local] pool and tun, control_socket change on restart\"");
+	/* keep what was not applied so the running state and cfg agree */
+	memcpy(next.stream_listen, cur->stream_listen, sizeof(next.stream_listen));
+	next.n_stream_listen = cur->n_stream_listen;
+	memcpy(next.pppoe_interface, cur->pppoe_interface, sizeof(next.pppoe_interface));
+	next.n_pppoe_interface = cur->n_pppoe_interface;
+	memcpy(next.l2tp_bind, cur->l2tp_bind, sizeof(next.l2tp_bind));
+	next.n_l2tp_bind = cur->n_l2tp_bind;
+	next.l2tp_port = cur->l2tp_port;
+	memcpy(next.radius_config, cur->radius_config, sizeof(next.radius_config));
+	memcpy(next.control_socket, cur->control_socket, sizeof(next.control_socket));
+	next.local_pool_base = cur->local_pool_base;
+	next.local_pool_prefix = cur->local_pool_prefix;
+	next.local_enabled = cur->local_enabled;
+	memcpy(next.local_tun, cur->local_tun, sizeof(next.local_tun));
+	lac->cfg = next;
+	log_set_level((enum log_level)lac->cfg.log_level);
+	log_info("event=reloaded config=%s", lac->config_path);
+}
+
+static void lac_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct lac *lac = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			lac_reload(lac);
+		else
+			lac_shutdown(lac);
+	}
+}
+
+/* ---- control socket ---- */
+
+static void lac_show_counters(struct lac *lac, struct strbuf *out)
+{
+	const struct lac_counters *c = &lac->counters;
+	strbuf_printf(out, "sessions=%u sessions_created=%llu sessions_destroyed=%llu\n", lac->n_subscribers,
+		      (unsigned long long)c->sessions_created, (unsigned long long)c->sessions_destroyed);
+	strbuf_printf(out, "auth_requests=%llu aaa_tunnel=%llu aaa_local=%llu aaa_reject=%llu aaa_fail=%llu\n",
+		      (unsigned long long)c->auth_requests, (unsigned long long)c->aaa_tunnel,
+		      (unsigned long long)c->aaa_local, (unsigned long long)c->aaa_reject,
+		      (unsigned long long)c->aaa_fail);
+	strbuf_printf(out, "tunnel_up=%llu tunnel_failed=%llu tunnel_failover=%llu local_up=%llu\n",
+		      (unsigned long long)c->tunnel_up, (unsigned long long)c->tunnel_failed,
+		      (unsigned long long)c->tunnel_failover, (unsigned long long)c->local_up);
+	strbuf_printf(out, "relay_frames_up=%llu relay_frames_down=%llu tun_rx=%llu tun_tx=%llu tun_no_session=%llu\n",
+		      (unsigned long long)c->relay_frames_up, (unsigned long long)c->relay_frames_down,
+		      (unsigned long long)c->tun_rx, (unsigned long long)c->tun_tx,
+		      (unsigned long long)c->tun_no_session);
+	strbuf_printf(out, "admin_disconnects=%llu unexpected_events=%llu\n",
+		      (unsigned long long)c->admin_disconnects, (unsigned long long)c->unexpected_events);
+	for (size_t i = 0; i < lac->n_streams; i++) {
+		struct stream_access_counters sc;
+		stream_access_counters(lac->streams[i], &sc);
+		strbuf_printf(out, "access=stream accepted=%llu closed=%llu frames_rx=%llu frames_tx=%llu "
+			      "bad_fcs=%llu too_long=%llu too_short=%llu aborted=%llu tx_dropped=%llu\n",
+			      (unsigned long long)sc.accepted, (unsigned long long)sc.closed,
+			      (unsigned long long)sc.frames_rx, (unsigned long long)sc.frames_tx,
+			      (unsigned long long)sc.bad_fcs, (unsigned long long)sc.too_long,
+			      (unsigned long long)sc.too_short, (unsigned long long)sc.aborted,
+			      (unsigned long long)sc.tx_dropped);
+	}
+	for (size_t i = 0; i < lac->n_pppoe; i++) {
+		struct pppoe_server_counters pc;
+		char line[1024];
+		pppoe_server_get_counters(lac->pppoe[i], &pc);
+		pppoe_server_counters_format(&pc, line, sizeof(line));
+		strbuf_printf(out, "access=pppoe if=%s %s\n", lac->cfg.pppoe_interface[i], line);
+	}
+	struct radius_client_counters rc;
+	radius_client_counters_get(lac->radius, &rc);
+	strbuf_printf(out, "radius requests=%llu accepts=%llu rejects=%llu timeouts=%llu errors=%llu retransmits=%llu "
+		      "failovers=%llu malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
+		      "bad_message_authenticator=%llu unexpected=%llu tunnel_groups_dropped=%llu in_flight=%llu\n",
+		      (unsigned long long)rc.requests, (unsigned long long)rc.accepts, (unsigned long long)rc.rejects,
+		      (unsigned long long)rc.timeouts, (unsigned long long)rc.errors,
+		      (unsigned long long)rc.retransmits, (unsigned long long)rc.failovers,
+		      (unsigned long long)rc.replies_malformed, (unsigned long long)rc.replies_bad_authenticator,
+		      (unsigned long long)rc.replies_no_message_authenticator,
+		      (unsigned long long)rc.replies_bad_message_authenticator,
+		      (unsigned long long)rc.replies_unexpected, (unsigned long long)rc.tunnel_groups_dropped,
+		      (unsigned long long)rc.in_flight);
+	struct l2tp_engine_stats ls;
+	l2tp_engine_get_stats(lac->l2tp, &ls);
+	strbuf_printf(out, "l2tp rx_datagrams=%llu tx_datagrams=%llu rx_malformed=%llu rx_unknown_tunnel=%llu "
+		      "rx_unknown_session=%llu rx_bad_peer=%llu retransmits=%llu tunnels_opened=%llu "
+		      "tunnels_failed=%llu sessions_opened=%llu sessions_up=%llu sessions_failed=%llu "
+		      "failovers=%llu tx_dropped=%llu\n",
+		      (unsigned long long)ls.rx_datagrams, (unsigned long long)ls.tx_datagrams,
+		      (unsigned long long)ls.rx_malformed, (unsigned long long)ls.rx_unknown_tunnel,
+		      (unsigned long long)ls.rx_unknown_session, (unsigned long long)ls.rx_bad_peer,
+		      (unsigned long long)ls.retransmits, (unsigned long long)ls.tunnels_opened,
+		      (unsigned long long)ls.tunnels_failed, (unsigned long long)ls.sessions_opened,
+		      (unsigned long long)ls.sessions_up, (unsigned long long)ls.sessions_failed,
+		      (unsigned long long)ls.failovers, (unsigned long long)ls.tx_dropped);
+}
+
+static void lac_format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+static void lac_show_tunnel(void *arg, const struct l2tp_tunnel_info *ti)
+{
+	struct strbuf *out = arg;
+	char peer[80];
+	lac_format_addr(ti->peer, peer, sizeof(peer));
+	strbuf_printf(out, "tunnel tid=%u peer_tid=%u lns=%s state=%s lns_host=%s sessions=%u rx_msgs=%llu "
+		      "tx_msgs=%llu retransmits=%llu\n", ti->local_tid, ti->peer_tid, peer, ti->state,
+		      ti->peer_host_name && ti->peer_host_name[0] ? ti->peer_host_name : "-", ti->sessions,
+		      (unsigned long long)ti->rx_msgs, (unsigned long long)ti->tx_msgs,
+		      (unsigned long long)ti->retransmits);
+}
+
+static void lac_show_l2tp_session(void *arg, const struct l2tp_session_info *si)
+{
+	struct strbuf *out = arg;
+	strbuf_printf(out, "  session tid=%u sid=%u peer_sid=%u call_serial=%u state=%s rx_packets=%llu "
+		      "tx_packets=%llu rx_bytes=%llu tx_bytes=%llu\n", si->local_tid, si->local_sid,
+		      si->peer_sid, si->call_serial, si->state, (unsigned long long)si->rx_packets,
+		      (unsigned long long)si->tx_packets, (unsigned long long)si->rx_bytes,
+		      (unsigned long long)si->tx_bytes);
+}
+
+static void lac_ctl_handler(void *ctx, int argc, char **argv, struct strbuf *out)
+{
+	struct lac *lac = ctx;
+	if (argc == 2 && strcmp(argv[0], "show") == 0 && strcmp(argv[1], "sessions") == 0) {
+		strbuf_printf(out, "ok sessions=%u\n", lac->n_subscribers);
+		subscriber_show_all(lac, out);
+	} else if (argc == 2 && strcmp(argv[0], "show") == 0 && strcmp(argv[1], "tunnels") == 0) {
+		strbuf_printf(out, "ok\n");
+		l2tp_engine_foreach(lac->l2tp, lac_show_tunnel, lac_show_l2tp_session, out);
+	} else if (argc == 2 && strcmp(argv[0], "show") == 0 && strcmp(argv[1], "counters") == 0) {
+		strbuf_printf(out, "ok\n");
+		lac_show_counters(lac, out);
+	} else if (argc == 2 && strcmp(argv[0], "disconnect") == 0) {
+		char *end;
+		unsigned long id = strtoul(argv[1], &end, 10);
+		struct subscriber *sub = *end ? NULL : subscriber_find(lac, (uint32_t)id);
+		if (!sub) {
+			strbuf_printf(out, "error: no session %s\n", argv[1]);
+			return;
+		}
+		subscriber_disconnect(sub, "administrative disconnect");
+		strbuf_printf(out, "ok disconnected=%lu\n", id);
+	} else {
+		strbuf_printf(out, "error: unknown command (try: show sessions|tunnels|counters, disconnect ID)\n");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct lac lac;
+	const char *config_path = NULL;
+	bool debug = false, check_only = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "c:dth")) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'd': debug = true; break;
+		case 't': check_only = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config_path) {
+		usage(stderr);
+		return 2;
+	}
+	log_set_ident("lac-core");
+	char err[512];
+	if (lac_config_load(&lac.cfg, config_path, err, sizeof(err)) < 0) {
+		log_error("event=config_error error=\"%s\"", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: ok\n", config_path);
+		return 0;
+	}
+	snprintf(lac.config_path, sizeof(lac.config_path), "%s", config_path);
+	log_set_level(debug ? LOG_LVL_DEBUG : (enum log_level)lac.cfg.log_level);
+	lac.tun_fd = -1;
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	lac.loop = ev_loop_create();
+	if (!lac.loop || sfd < 0 || ev_io_add(lac.loop, sfd, EV_READ, lac_signal, &lac) < 0) {
+		log_error("event=startup_failed error=\"event loop: %s\"", strerror(errno));
+		return 1;
+	}
+	if (lac_start(&lac, err, sizeof(err)) < 0) {
+		log_error("event=startup_failed error=\"%s\"", err);
+		return 1;
+	}
+	log_info("event=started config=%s streams=%zu pppoe=%zu local=%s", config_path, lac.n_streams,
+		 lac.n_pppoe, lac.cfg.local_enabled ? "on" : "off");
+	int rc = ev_loop_run(lac.loop);
+
+	for (size_t i = 0; i < lac.n_streams; i++)
+		stream_access_destroy(lac.streams[i]);
+	for (size_t i = 0; i < lac.n_pppoe; i++)
+		pppoe_server_destroy(lac.pppoe[i]);
+	ctl_server_destroy(lac.ctl);
+	l2tp_engine_destroy(lac.l2tp);
+	radius_client_destroy(lac.radius);
+	log_info("event=stopped");
+	return rc < 0 ? 1 : 0;
+}

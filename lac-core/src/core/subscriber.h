@@ -1,0 +1,61 @@
+/* A subscriber session: one access connection, its PPP link, the RADIUS
+ * question about it, and either an L2TP session to the realm's LNS (relay) or
+ * local termination. The call flow is an explicit state table (subscriber.c).
+ *
+ * Lifetime: created when an access interface announces a connection; freed on
+ * the loop iteration after it reaches SUB_DEAD (so no callback still on the
+ * stack can touch freed memory). */
+#ifndef CORE_SUBSCRIBER_H
+#define CORE_SUBSCRIBER_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "access/access.h"
+#include "core/lac.h"
+#include "util/strbuf.h"
+
+enum sub_state {
+	SUB_LCP,                /* LCP and the subscriber's half of authentication */
+	SUB_AAA,                /* Access-Request outstanding */
+	SUB_TUNNEL_SETUP,       /* L2TP tunnel/session being opened to the LNS */
+	SUB_RELAY,              /* frames relayed between subscriber and LNS */
+	SUB_LOCAL,              /* accepted for local termination: IPCP and IP on the TUN */
+	SUB_CLOSING,            /* LCP Terminate sent, waiting for the link to finish */
+	SUB_DEAD,
+	SUB_N_STATES
+};
+
+enum sub_event {
+	SUB_EV_AUTH_REQUEST,    /* PPP: credentials arrived */
+	SUB_EV_AAA_TUNNEL,      /* Access-Accept with usable tunnel attributes */
+	SUB_EV_AAA_LOCAL,       /* Access-Accept without tunnel attributes */
+	SUB_EV_AAA_REJECT,      /* Access-Reject */
+	SUB_EV_AAA_FAIL,        /* no answer from any server, or an unusable one */
+	SUB_EV_L2TP_UP,         /* L2TP session established */
+	SUB_EV_L2TP_DOWN,       /* L2TP session failed or was cleared */
+	SUB_EV_PPP_UP,          /* IPCP opened (local termination) */
+	SUB_EV_PPP_DOWN,        /* PPP link finished */
+	SUB_EV_ACCESS_CLOSED,   /* the subscriber's connection went away */
+	SUB_EV_ADMIN_DISCONNECT,/* lacctl disconnect, or daemon shutdown */
+	SUB_N_EVENTS
+};
+
+const char *sub_state_str(enum sub_state s);
+const char *sub_event_str(enum sub_event e);
+
+/* access_conn_new_cb for every access interface: creates the subscriber. */
+void subscriber_conn_new(void *lac, struct access_conn *conn);
+
+/* Tears one session down (lacctl disconnect, shutdown). */
+void subscriber_disconnect(struct subscriber *sub, const char *reason);
+
+/* An IPv4 packet read from the TUN device: hands it to the locally terminated
+ * subscriber owning its destination address, if any. */
+void subscriber_tun_input(struct lac *lac, const uint8_t *pkt, size_t len);
+
+/* lacctl views. */
+void subscriber_show_all(struct lac *lac, struct strbuf *out);
+struct subscriber *subscriber_find(struct lac *lac, uint32_t id);
+
+#endif
