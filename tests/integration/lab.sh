@@ -88,6 +88,37 @@ fi
 env_out=$("$LAB" env)
 t_check "lab env is shell-sourceable" sh -c "set -e; eval \"\$1\"; [ -n \"\$RLNS_DIAL\" ] && [ \"\$RLNS_NS_SUB\" = rlt-lab-sub ]" sh "$env_out"
 
+# The broker's decisions for the demo realms, asked as lac-core would ask
+# (from the lac namespace, signed), once realmctl has provisioned them.
+if [ "$(part_state broker)" = running ] && [ "$(part_state realmctl)" = built ]; then
+    rad() {
+        printf 'User-Name = "%s"\nUser-Password = "%s"\nMessage-Authenticator = 0x00\n' "$1" "$2" |
+            ip netns exec rlt-lab-lac radclient -x -r 1 -t 3 10.88.1.1:1812 auth testing123 2>&1
+    }
+    has() { echo "$1" | grep -q -- "$2"; }
+    out=$(rad alice@corp.example alice-pw)
+    if has "$out" "Access-Accept" && has "$out" 'Tunnel-Server-Endpoint:1 = "10.88.2.2' &&
+        has "$out" 'Tunnel-Server-Endpoint:2 = "10.88.3.2'; then
+        t_ok "broker: corp.example tunnelled to lns1 then lns2"
+    else
+        t_fail "broker: corp.example tunnelled to lns1 then lns2" "$(echo "$out" | tr '\n' ' ')"
+    fi
+    out=$(rad bob@local.example bob-pw)
+    if has "$out" "Access-Accept" && has "$out" "Framed-IP-Address = 10.66.0.10" && ! has "$out" "Tunnel-"; then
+        t_ok "broker: local.example accepted by the carrier AAA, no tunnel"
+    else
+        t_fail "broker: local.example accepted by the carrier AAA, no tunnel" "$(echo "$out" | tr '\n' ' ')"
+    fi
+    out=$(rad eve@blocked.example eve-pw)
+    if has "$out" "Access-Reject"; then
+        t_ok "broker: blocked.example rejected"
+    else
+        t_fail "broker: blocked.example rejected" "$(echo "$out" | tr '\n' ' ')"
+    fi
+else
+    t_missing "broker decisions (broker or realmctl not built)"
+fi
+
 # 3. The table against l2tpns and lacctl.
 if [ -f "$RLNS_STATE/table.tsv" ]; then
     row() { awk -F'\t' -v u="$1" '$1 == u' "$RLNS_STATE/table.tsv"; }
