@@ -1,6 +1,7 @@
 /* PPPoE access concentrator: discovery (RFC 2516 5), sessions (6), RFC 4638
  * PPP-Max-Payload. See pppoe_server.h for the design. */
 #include "access/pppoe_server.h"
+#include "access/pppoe_sock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,8 +54,8 @@ struct pppoe_server {
 	uint8_t mac[PPPOE_ETH_ALEN];
 	unsigned mtu;
 	int ifindex;
-	int fd_disc, fd_sess;
-	struct pppoe_server_io io;      /* tx == NULL: use the sockets */
+	int fd;
+	struct pppoe_server_io io;      /* tx == NULL: use the packet socket */
 	uint8_t key[16];
 	access_conn_new_cb conn_new;
 	void *conn_new_ctx;
@@ -89,8 +90,7 @@ static int server_tx(struct pppoe_server *srv, const uint8_t *frame, size_t len)
 	if (srv->io.tx) {
 		rc = srv->io.tx(srv->io.io_ctx, frame, len);
 	} else {
-		int fd = pppoe_frame_ethertype(frame, len) == PPPOE_ETHERTYPE_SESSION ? srv->fd_sess : srv->fd_disc;
-		rc = send(fd, frame, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
+		rc = send(srv->fd, frame, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
 	}
 	if (rc < 0) {
 		srv->ctr.tx_errors++;
@@ -631,33 +631,6 @@ static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *a
 	}
 }
 
-/* Opens a packet socket for one EtherType on the interface, non-blocking.
- * Bound with the protocol at bind() time so no frame of another interface
- * slips in between socket() and bind(). */
-static int packet_socket_open(int ifindex, uint16_t ethertype)
-{
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct sockaddr_ll sll;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ethertype);
-	sll.sll_ifindex = ifindex;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		goto fail;
-#ifdef PACKET_IGNORE_OUTGOING
-	int one = 1;
-	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
-#endif
-	int rcvbuf = 1 << 20;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
 /* Reads the interface's index, MAC and MTU. Returns 0 or -1 (logged). */
 static int iface_query(const char *ifname, int *ifindex, uint8_t mac[PPPOE_ETH_ALEN], unsigned *mtu)
 {
@@ -694,7 +667,7 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 	if (!srv->by_sid)
 		goto fail;
 	srv->loop = loop;
-	srv->fd_disc = srv->fd_sess = -1;
+	srv->fd = -1;
 	snprintf(srv->ifname, sizeof(srv->ifname), "%s", cfg->ifname ? cfg->ifname : "");
 	if (cfg->ac_name) {
 		snprintf(srv->ac_name, sizeof(srv->ac_name), "%s", cfg->ac_name);
@@ -746,14 +719,12 @@ struct pppoe_server *pppoe_server_create(struct ev_loop *loop, const struct pppo
 		return NULL;
 	if (iface_query(srv->ifname, &srv->ifindex, srv->mac, &srv->mtu) < 0)
 		goto fail;
-	srv->fd_disc = packet_socket_open(srv->ifindex, PPPOE_ETHERTYPE_DISCOVERY);
-	srv->fd_sess = packet_socket_open(srv->ifindex, PPPOE_ETHERTYPE_SESSION);
-	if (srv->fd_disc < 0 || srv->fd_sess < 0) {
+	srv->fd = pppoe_sock_open(srv->ifindex, false);
+	if (srv->fd < 0) {
 		log_error("pppoe=%s event=packet-socket-failed errno=%d", srv->ifname, errno);
 		goto fail;
 	}
-	if (ev_io_add(loop, srv->fd_disc, EV_READ, sock_readable, srv) < 0 ||
-	    ev_io_add(loop, srv->fd_sess, EV_READ, sock_readable, srv) < 0) {
+	if (ev_io_add(loop, srv->fd, EV_READ, sock_readable, srv) < 0) {
 		log_error("pppoe=%s event=ev-add-failed errno=%d", srv->ifname, errno);
 		goto fail;
 	}
@@ -778,15 +749,10 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 		padt_send(srv, c->mac, c->sid, "shutdown");
 		conn_closed_by_peer(srv, c, "shutdown");
 	}
-	if (srv->fd_disc >= 0) {
+	if (srv->fd >= 0) {
 		if (srv->loop)
-			ev_io_del(srv->loop, srv->fd_disc);
-		close(srv->fd_disc);
-	}
-	if (srv->fd_sess >= 0) {
-		if (srv->loop)
-			ev_io_del(srv->loop, srv->fd_sess);
-		close(srv->fd_sess);
+			ev_io_del(srv->loop, srv->fd);
+		close(srv->fd);
 	}
 	free(srv->by_sid);
 	free(srv);

@@ -9,8 +9,8 @@
  * through 1..0xfffe, skipping live ones, so an id comes back only after the
  * whole space has been walked.
  *
- * Frames: two AF_PACKET SOCK_RAW sockets (EtherTypes 0x8863 and 0x8864) bound
- * to the interface, non-blocking, on the daemon's event loop. No timers. */
+ * Frames: one AF_PACKET socket for both EtherTypes (pppoe_sock.h), bound to
+ * the interface, non-blocking, on the daemon's event loop. No timers. */
 #ifndef ACCESS_PPPOE_SERVER_H
 #define ACCESS_PPPOE_SERVER_H
 
@@ -54,7 +54,7 @@ struct pppoe_server_counters {
 	uint64_t sessions_created, sessions_live;
 };
 
-/* Creates the server on cfg->ifname and registers its sockets on loop.
+/* Creates the server on cfg->ifname and registers its socket on loop.
  * cb(ctx, conn) announces each new subscriber (see access.h: the owner must
  * attach or close before returning). cfg is copied. Returns NULL on failure
  * (logged: no such interface, no permission, ...). */
@@ -62,7 +62,7 @@ struct pppoe_server *pppoe_server_create(struct ev_loop *loop, const struct pppo
 					 access_conn_new_cb cb, void *ctx);
 
 /* Sends PADT to every live session, reports each attached conn to its owner
- * through handlers->closed(owner, "shutdown"), closes the sockets and frees
+ * through handlers->closed(owner, "shutdown"), closes the socket and frees
  * the server. NULL is a no-op. */
 void pppoe_server_destroy(struct pppoe_server *srv);
 

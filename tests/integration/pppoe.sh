@@ -1,0 +1,129 @@
+#!/bin/bash
+# PPPoE access (RFC 2516) between two network namespaces joined by a veth pair:
+# lac-core's PPPoE server on one end (tests/tools/pppoe_pair server), N
+# simulated subscribers of lac-dial's PPPoE client on the other. Checks that
+# discovery completes for every client with distinct session ids and Host-Uniq
+# echoed, that PPP frames flow both ways, that a PADR with a bad AC-Cookie gets
+# no session, that a PADT from either side ends only its own session, and that
+# tshark finds nothing malformed in a capture of the whole exchange.
+# Namespaces rlt-pppoe-srv / rlt-pppoe-cli; removed on exit, even on failure.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/integration/testlib.sh"
+t_require_root
+
+NS_S=rlt-pppoe-srv
+NS_C=rlt-pppoe-cli
+IF_S=rltpo-s
+IF_C=rltpo-c
+N=${PPPOE_TEST_CLIENTS:-8}
+PAIR=$top_builddir/tests/tools/pppoe_pair
+TMP=$(mktemp -d /tmp/rlt-pppoe.XXXXXX)
+SRV_PID=
+CAP_PID=
+
+cleanup() {
+    [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
+    [ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null
+    wait 2>/dev/null
+    for ns in "$NS_S" "$NS_C"; do
+        if ip netns list | grep -qw "$ns"; then
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+            ip netns del "$ns" 2>/dev/null
+        fi
+    done
+    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if [ ! -x "$PAIR" ]; then
+    echo "missing $PAIR: run 'make check' or 'make tests/tools/pppoe_pair'" >&2
+    exit 1
+fi
+
+# A previous run killed hard may have left these behind.
+ip netns del "$NS_S" 2>/dev/null
+ip netns del "$NS_C" 2>/dev/null
+ip netns add "$NS_S" && ip netns add "$NS_C" || { t_fail "create namespaces"; t_done; exit 1; }
+ip -n "$NS_S" link set lo up
+ip -n "$NS_C" link set lo up
+ip link add "$IF_S" netns "$NS_S" type veth peer name "$IF_C" netns "$NS_C" ||
+    { t_fail "create veth pair"; t_done; exit 1; }
+ip -n "$NS_S" link set "$IF_S" up
+ip -n "$NS_C" link set "$IF_C" up
+
+# Capture on the client end: every frame of both directions crosses it.
+ip netns exec "$NS_C" dumpcap -q -i "$IF_C" -w "$TMP/pppoe.pcapng" >"$TMP/dumpcap.log" 2>&1 &
+CAP_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/pppoe.pcapng" ] && break; sleep 0.1; done
+
+ip netns exec "$NS_S" "$PAIR" server "$IF_S" -a rlt-ac -s internet -s voip \
+    >"$TMP/server.out" 2>"$TMP/server.log" &
+SRV_PID=$!
+for _ in $(seq 50); do grep -q '^ready' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
+t_check "server starts on the veth" grep -q '^ready' "$TMP/server.out"
+
+# Clients: discovery, frames, PADT from either side (the tool prints ok/not ok).
+ip netns exec "$NS_C" "$PAIR" client "$IF_C" -n "$N" -a rlt-ac -s internet \
+    >"$TMP/client.out" 2>"$TMP/client.log"
+rc=$?
+while read -r line; do
+    case "$line" in
+        "ok - "*) t_ok "${line#ok - }" ;;
+        "not ok - "*) t_fail "${line#not ok - }" ;;
+    esac
+done <"$TMP/client.out"
+t_eq "client run exits 0" "$rc" 0
+
+# Bad cookies: no PADS, nothing allocated.
+ip netns exec "$NS_C" "$PAIR" badcookie "$IF_C" >"$TMP/badcookie.out" 2>"$TMP/badcookie.log"
+rc=$?
+while read -r line; do
+    case "$line" in
+        "ok - "*) t_ok "${line#ok - }" ;;
+        "not ok - "*) t_fail "${line#not ok - }" ;;
+    esac
+done <"$TMP/badcookie.out"
+t_eq "bad-cookie probe exits 0" "$rc" 0
+
+# The server saw what the clients saw.
+t_eq "server announced one conn per client" "$(grep -c '^conn ' "$TMP/server.out")" "$N"
+t_check "conn info: MAC as Calling-Station-Id, service as Called-Station-Id, MRU 1492" \
+    grep -q '^conn .*calling=02:50:00:00:00:01 called=internet mru=1492' "$TMP/server.out"
+
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+SRV_PID=
+counters=$(sed -n 's/^counters //p' "$TMP/server.out")
+echo "# server $counters"
+counter() { echo "$counters" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+t_eq "server counted two bad cookies" "$(counter bad_cookie)" 2
+t_eq "server created one session per client" "$(counter sessions_created)" "$N"
+t_eq "server counted no malformed frames" "$(counter malformed)" 0
+# client 0 hangs up mid-test, clients 2..N-1 at the end; client 1 was closed by the AC
+t_eq "server received a PADT from every client that hung up" "$(counter padt_rx)" "$((N - 1))"
+t_eq "no session left after shutdown" "$(counter sessions_live)" 0
+
+sleep 0.5
+kill -TERM "$CAP_PID"
+wait "$CAP_PID" 2>/dev/null
+CAP_PID=
+
+cap=$TMP/pppoe.pcapng
+tshark -r "$cap" >"$TMP/tshark.txt" 2>&1
+t_check "tshark reads the capture" test -s "$TMP/tshark.txt"
+malformed=$(tshark -r "$cap" -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l)
+t_eq "tshark finds no malformed or erroneous frames" "$malformed" 0
+pado=$(tshark -r "$cap" -Y 'pppoe.code == 0x07' 2>/dev/null | wc -l)
+pads=$(tshark -r "$cap" -Y 'pppoe.code == 0x65 && pppoe.session_id != 0' 2>/dev/null | wc -l)
+t_check "capture holds PADOs and PADSs" test "$pado" -ge "$N" -a "$pads" -ge "$N"
+no_hu=$(tshark -r "$cap" -Y '(pppoe.code == 0x07 || pppoe.code == 0x65) && !pppoed.tags.host_uniq' 2>/dev/null | wc -l)
+t_eq "every PADO and PADS carries the Host-Uniq" "$no_hu" 0
+padt_ac=$(tshark -r "$cap" -Y 'pppoe.code == 0xa7 && pppoed.tags.generic_error' 2>/dev/null | wc -l)
+t_check "capture holds PADTs from the AC" test "$padt_ac" -ge 1
+lcp=$(tshark -r "$cap" -Y 'lcp' 2>/dev/null | wc -l)
+t_check "capture holds LCP frames in sessions" test "$lcp" -ge "$((3 * N))"
+
+t_done
