@@ -1,0 +1,218 @@
+#!/bin/bash
+# Integration: the broker (FreeRADIUS 3.2 + rlm_realm_lns) against a real
+# redis-server, queried with radclient and with broker-radius.py (which
+# decrypts Tunnel-Password with the request authenticator, RFC 2868 3.5, and
+# checks the reply's Message-Authenticator position and value).
+#
+# Everything runs in the namespace rlt-broker (address 10.99.1.1 on its lo),
+# with state in a temp dir; both are removed on exit, even on failure.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/integration/testlib.sh"
+t_require_root
+. "$top_srcdir/lab.d/lib.sh"
+
+NS=rlt-broker
+ADDR=10.99.1.1
+SECRET=broker-test-secret
+STATE=$(mktemp -d /tmp/rlt-broker.XXXXXX)
+PY=/usr/bin/python3
+RAD="$top_srcdir/tests/integration/broker-radius.py"
+
+cleanup() {
+    broker_stop broker "$STATE" 2>/dev/null
+    broker_stop broker-noop "$STATE" 2>/dev/null
+    redis_stop redis "$STATE" 2>/dev/null
+    netns_destroy "$NS" 2>/dev/null
+    if [ "${t_failed:-0}" -gt 0 ] && [ -z "${RLT_KEEP:-}" ]; then
+        echo "--- broker output (last 40 lines)"
+        tail -n 40 "$STATE/broker/radius.out" 2>/dev/null
+    fi
+    [ -n "${RLT_KEEP:-}" ] || rm -rf "$STATE"
+}
+trap cleanup EXIT
+
+[ -f "$top_builddir/rlm_realm_lns/.libs/rlm_realm_lns.so" ] || {
+    echo "rlm_realm_lns not built: run make first"; exit 1; }
+
+netns_destroy "$NS"
+netns_create "$NS" || exit 1
+ip -n "$NS" addr add "$ADDR/32" dev lo || exit 1
+
+rcli() { redis_cli redis "$STATE" "$@" >/dev/null; }
+
+# q USER PASSWORD [--dnis X] [--no-ma] [PORT=...]: broker-radius.py output
+q() {
+    local port=${PORT:-1812}
+    ip netns exec "$NS" "$PY" "$RAD" "$ADDR" "$port" "$SECRET" "$@"
+}
+# field OUTPUT KEY: value of the first "KEY=..." line
+field() { printf '%s\n' "$1" | sed -n "s/^$2=//p" | head -n1; }
+# attrs OUTPUT NAME: "tag:value" of every NAME attribute, in wire order, space separated
+attrs() { printf '%s\n' "$1" | sed -n "s/^attr=$2 tag=\([0-9]*\) value=\(.*\)$/\1:\2/p" | tr '\n' ' ' | sed 's/ $//'; }
+
+provision() {
+    rcli SET realm_lns:schema 1
+    rcli SADD realms corp.example '*.wild.example' blocked.example local.example rr.example \
+        strict.example dnisrealm.example
+    # corp.example: three LNS provisioned out of order; ids sort differently from preference
+    rcli HSET realm:corp.example mode tunnel policy preference client_auth_id lac1
+    rcli SADD realm:corp.example:lns a-third b-first c-second d-down e-bad f-full
+    rcli HSET lns:corp.example:b-first endpoint 10.88.2.2 preference 1 secret first-secret \
+        assignment_id grp-a server_auth_id lns-b
+    rcli HSET lns:corp.example:c-second endpoint '[2001:db8::2]:1702' preference 2 secret 'second secret!'
+    rcli HSET lns:corp.example:a-third endpoint 10.88.3.2:1701 preference 3 \
+        secret 'a-much-longer-tunnel-secret-that-spans-several-md5-blocks-0123456789'
+    rcli HSET lns:corp.example:d-down endpoint 10.88.4.2 preference 0 secret s down 1
+    rcli HSET lns:corp.example:e-bad endpoint 10.88.5.300 preference 0 secret s
+    rcli HSET lns:corp.example:f-full endpoint 10.88.6.2 preference 0 secret s max_sessions 10 sessions 10
+    # wildcard
+    rcli HSET 'realm:*.wild.example' mode tunnel
+    rcli SADD 'realm:*.wild.example:lns' w1
+    rcli HSET 'lns:*.wild.example:w1' endpoint 10.88.7.2 preference 5 secret wild-secret
+    # reject, local
+    rcli HSET realm:blocked.example mode reject reply_message 'VPDN service suspended'
+    rcli HSET realm:local.example mode local
+    # round-robin over three, at most two returned
+    rcli HSET realm:rr.example mode tunnel policy round-robin max_endpoints 2
+    rcli SADD realm:rr.example:lns r1 r2 r3
+    rcli HSET lns:rr.example:r1 endpoint 10.88.8.1 secret r
+    rcli HSET lns:rr.example:r2 endpoint 10.88.8.2 secret r
+    rcli HSET lns:rr.example:r3 endpoint 10.88.8.3 secret r
+    # verify_password: the carrier's users file must accept the password too
+    rcli HSET realm:strict.example mode tunnel verify_password 1
+    rcli SADD realm:strict.example:lns s1
+    rcli HSET lns:strict.example:s1 endpoint 10.88.9.2 secret strict-secret
+    # DNIS
+    rcli SET dnis:5551234 dnisrealm.example
+    rcli HSET realm:dnisrealm.example mode tunnel
+    rcli SADD realm:dnisrealm.example:lns d1
+    rcli HSET lns:dnisrealm.example:d1 endpoint 10.88.10.2 secret dnis-secret
+}
+
+cat > "$STATE/users" <<'EOF'
+"carol" Cleartext-Password := "carol-pw"
+	Framed-IP-Address = 10.66.0.20
+"bob@local.example" Cleartext-Password := "bob-pw"
+	Framed-IP-Address = 10.66.0.10
+"sam@strict.example" Cleartext-Password := "sam-pw"
+EOF
+
+redis_start redis "$NS" "$ADDR" 6379 "$STATE" || exit 1
+provision
+BROKER_USERS_FILE=$STATE/users broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" \
+    "redis://$ADDR:6379" "$STATE" || exit 1
+BROKER_USERS_FILE=$STATE/users BROKER_FAIL_MODE=noop broker_start broker-noop "$NS" "$ADDR" 1813 \
+    "$SECRET" "$ADDR/32" "redis://$ADDR:6379" "$STATE" || exit 1
+
+# --- tunnel realm: tags in preference order, every attribute, secrets decrypt
+out=$(q joe@corp.example anything)
+t_eq "tunnel realm is accepted without checking the password" "$(field "$out" code)" Access-Accept
+t_eq "accept: response authenticator valid" "$(field "$out" response_auth)" ok
+t_eq "accept: Message-Authenticator is the first attribute" "$(field "$out" ma)" first
+t_eq "accept: Message-Authenticator valid" "$(field "$out" ma_valid)" 1
+t_eq "endpoints tagged in preference order; down, full and bad LNS skipped, port kept" \
+    "$(attrs "$out" Tunnel-Server-Endpoint)" "1:10.88.2.2 2:[2001:db8::2]:1702 3:10.88.3.2:1701"
+t_eq "Tunnel-Type L2TP per tag" "$(attrs "$out" Tunnel-Type)" "1:3 2:3 3:3"
+t_eq "Tunnel-Medium-Type IPv4/IPv6 from the endpoint" "$(attrs "$out" Tunnel-Medium-Type)" "1:1 2:2 3:1"
+t_eq "Tunnel-Preference as stored" "$(attrs "$out" Tunnel-Preference)" "1:1 2:2 3:3"
+t_eq "Tunnel-Password decrypts (RFC 2868 3.5) to each provisioned secret" \
+    "$(attrs "$out" Tunnel-Password)" \
+    "1:first-secret 2:second secret! 3:a-much-longer-tunnel-secret-that-spans-several-md5-blocks-0123456789"
+t_eq "Tunnel-Assignment-Id and Server-Auth-Id only where provisioned" \
+    "$(attrs "$out" Tunnel-Assignment-Id) / $(attrs "$out" Tunnel-Server-Auth-Id)" "1:grp-a / 1:lns-b"
+t_eq "Tunnel-Client-Auth-Id from the realm on every tag" \
+    "$(attrs "$out" Tunnel-Client-Auth-Id)" "1:lac1 2:lac1 3:lac1"
+t_check "bad LNS data logged with key and field" \
+    grep -q 'event=bad_data key=lns:corp.example:e-bad field=endpoint value="10.88.5.300"' "$STATE/broker/radius.out"
+
+# radclient sees the same (and validates the reply's Message-Authenticator itself)
+rc=$(printf 'User-Name = "joe@corp.example"\nUser-Password = "x"\nMessage-Authenticator = 0x00\n' |
+    ip netns exec "$NS" radclient -x "$ADDR" auth "$SECRET" 2>&1)
+t_check "radclient: Access-Accept with tagged Tunnel-Server-Endpoint:1" \
+    grep -q 'Tunnel-Server-Endpoint:1 = "10.88.2.2"' <<<"$rc"
+t_check "radclient: Tunnel-Password:1 decrypted by radclient too" \
+    grep -q 'Tunnel-Password:1 = "first-secret"' <<<"$rc"
+
+# --- realm forms
+t_eq "realm is case-insensitive" "$(attrs "$(q JOE@Corp.EXAMPLE x)" Tunnel-Server-Endpoint | cut -d' ' -f1)" "1:10.88.2.2"
+t_eq "prefix form realm/user" "$(attrs "$(q 'corp.example/joe' x)" Tunnel-Server-Endpoint | cut -d' ' -f1)" "1:10.88.2.2"
+t_eq "prefix form realm\\user" "$(attrs "$(q 'corp.example\joe' x)" Tunnel-Server-Endpoint | cut -d' ' -f1)" "1:10.88.2.2"
+out=$(q ann@a.b.wild.example x)
+t_eq "wildcard *.wild.example serves a.b.wild.example" \
+    "$(field "$out" code) $(attrs "$out" Tunnel-Password)" "Access-Accept 1:wild-secret"
+t_eq "wildcard does not serve the bare parent" "$(field "$(q ann@wild.example x)" code)" Access-Reject
+out=$(q plainuser x --dnis 5551234)
+t_eq "DNIS (Called-Station-Id) maps to a realm" \
+    "$(field "$out" code) $(attrs "$out" Tunnel-Server-Endpoint)" "Access-Accept 1:10.88.10.2"
+out=$(q joe@corp.example x --dnis 5551234)
+t_eq "search order domain-first: the domain wins over the DNIS" \
+    "$(attrs "$out" Tunnel-Server-Endpoint | cut -d' ' -f1)" "1:10.88.2.2"
+
+# --- other modes and fall-through
+out=$(q eve@blocked.example x)
+t_eq "reject realm: Access-Reject with Reply-Message" \
+    "$(field "$out" code) $(attrs "$out" Reply-Message)" "Access-Reject 0:VPDN service suspended"
+t_eq "reject: Message-Authenticator first and valid" "$(field "$out" ma) $(field "$out" ma_valid)" "first 1"
+t_eq "non-VPDN user falls through to the files user" \
+    "$(field "$(q carol carol-pw)" code) $(attrs "$(q carol carol-pw)" Framed-IP-Address)" "Access-Accept 0:10.66.0.20"
+out=$(q carol wrong)
+t_eq "files user, wrong password: Reject with nothing but Message-Authenticator" \
+    "$(field "$out" code) $(field "$out" ma) $(printf '%s\n' "$out" | grep -c '^attr=')" "Access-Reject first 0"
+t_eq "local realm: the carrier's files entry decides" \
+    "$(field "$(q bob@local.example bob-pw)" code) $(field "$(q bob@local.example bad)" code)" "Access-Accept Access-Reject"
+t_eq "unknown realm: noop, then rejected by carrier AAA" "$(field "$(q x@unknown.example x)" code)" Access-Reject
+t_eq "verify_password realm: carrier password checked" \
+    "$(field "$(q sam@strict.example sam-pw)" code) $(field "$(q sam@strict.example bad)" code)" "Access-Accept Access-Reject"
+t_eq "verify_password realm: tunnel attributes on accept" \
+    "$(attrs "$(q sam@strict.example sam-pw)" Tunnel-Password)" "1:strict-secret"
+
+# --- round-robin: the first tag rotates, max_endpoints caps the list
+firsts=""
+for _ in 1 2 3 4 5 6; do
+    firsts="$firsts $(attrs "$(q u@rr.example x)" Tunnel-Server-Endpoint)"
+done
+t_eq "round-robin rotates through r1 r2 r3 with max_endpoints=2" "$(echo "$firsts" | tr ' ' '\n' | grep -c '^1:')" 6
+t_eq "round-robin: every LNS first twice in six requests" \
+    "$(echo "$firsts" | tr ' ' '\n' | sed -n 's/^1://p' | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" "2 2 2 "
+t_check "round-robin: never more than two tags" sh -c "! echo '$firsts' | grep -q '3:'"
+
+# --- Message-Authenticator required
+t_eq "Access-Request without Message-Authenticator is dropped" \
+    "$(field "$(q joe@corp.example x --no-ma --timeout 1)" code)" none
+
+# --- fail modes: Redis slow, then stopped, then back
+redis_pid=$(cat "$STATE/redis/pid")
+kill -STOP "$redis_pid"
+start=$(date +%s%N)
+out=$(q joe@corp.example x --timeout 3)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+t_eq "Redis stalled: fail_mode=reject answers Reject" "$(field "$out" code)" Access-Reject
+if [ "$ms" -lt 1500 ]; then t_ok "Redis stalled: answered within the timeout budget (${ms} ms)"
+else t_fail "Redis stalled: answered within the timeout budget" "${ms} ms"; fi
+kill -CONT "$redis_pid"
+redis_stop redis "$STATE"
+t_eq "Redis down: fail_mode=reject rejects a tunnel user" "$(field "$(q joe@corp.example x)" code)" Access-Reject
+t_eq "Redis down: fail_mode=noop lets carrier AAA accept a local user" \
+    "$(field "$(PORT=1813 q bob@local.example bob-pw)" code)" Access-Accept
+t_eq "Redis down: fail_mode=reject rejects that user" "$(field "$(q bob@local.example bob-pw)" code)" Access-Reject
+t_eq "Redis down: non-realm users still served" "$(field "$(q carol carol-pw)" code)" Access-Accept
+t_eq "outage logged once" "$(grep -c 'event=redis_down' "$STATE/broker/radius.out")" 1
+redis_start redis "$NS" "$ADDR" 6379 "$STATE" || t_fail "redis restart"
+provision
+code=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    code=$(field "$(q joe@corp.example x)" code)
+    [ "$code" = Access-Accept ] && break
+    sleep 0.5
+done
+t_eq "Redis back: the module recovers by itself" "$code" Access-Accept
+t_check "recovery logged" grep -q 'event=redis_up' "$STATE/broker/radius.out"
+# a NOSCRIPT after SCRIPT FLUSH is handled by reloading the script
+rcli SCRIPT FLUSH
+t_eq "SCRIPT FLUSH: the lookup script is reloaded" "$(field "$(q joe@corp.example x)" code)" Access-Accept
+
+# --- the broker stayed up through all of it
+t_check "freeradius still running" broker_running broker "$STATE"
+t_done
