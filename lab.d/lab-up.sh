@@ -407,9 +407,13 @@ EOF
 # veths, TUN devices and l2tpns's private mounts) and the state directory.
 lab_down() {
     local part ns rc=0
-    for part in lac broker lns1 lns2 redis; do
-        [ -d "$LAB_STATE/$part" ] && lab_part_down "$part"
+    # lac-core first so it can say goodbye to the LNS and the AAA; the others
+    # take a few seconds each to stop, so in parallel.
+    [ -d "$LAB_STATE/lac" ] && lab_part_down lac
+    for part in broker lns1 lns2 redis; do
+        [ -d "$LAB_STATE/$part" ] && lab_part_down "$part" &
     done
+    wait
     for ns in $LAB_ALL_NS; do
         netns_destroy "$ns" || rc=1
     done
