@@ -1,0 +1,1268 @@
+/* The L2TP engine: sockets and timers on the ev loop, tunnels shared by
+ * sessions, failover across candidates, the dead-endpoint cache, the data
+ * plane. The protocol itself lives in tunnel.c, session.c and reliable.c.
+ *
+ * Lifetimes: a tunnel is freed only from its own timer callback, once CLOSED,
+ * held long enough and without sessions. A session is freed after its `down`
+ * callback, or by l2tp_session_close() (deferred while one of its own
+ * callbacks is running). */
+#include "l2tp/l2tp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ev/ev.h"
+#include "l2tp/l2tp_io.h"
+#include "l2tp/msg.h"
+#include "l2tp/session.h"
+#include "l2tp/tunnel.h"
+#include "util/log.h"
+
+#define DEAD_CACHE_SIZE 64
+#define ID_SPACE 65536
+
+struct eng_tunnel;
+
+struct l2tp_session {
+	struct l2tp_session_fsm fsm;
+	struct l2tp_engine *e;
+	struct eng_tunnel *tun;
+	struct l2tp_session *tnext, *tprev;     /* the tunnel's session list */
+	struct l2tp_candidate cands[L2TP_MAX_CANDIDATES];
+	size_t n_cands;
+	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
+	unsigned pos;                           /* index into order */
+	struct l2tp_call_info call;
+	struct l2tp_session_events ev;
+	void *owner;
+	struct ev_timer start_timer;
+	bool try_next;                          /* a setup failure now may fail over */
+	bool iccn_sent;
+	uint16_t iccn_ns;
+	bool seq;                               /* data messages carry Ns/Nr */
+	uint16_t data_ns, data_nr;
+	unsigned busy;                          /* inside one of its callbacks */
+	bool zombie;                            /* closed from inside a callback */
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+};
+
+struct eng_tunnel {
+	struct l2tp_tunnel t;
+	struct l2tp_engine *e;
+	struct l2tp_io_sock *sock;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char assignment_id[64];
+	struct ev_timer timer;
+	struct l2tp_session *sessions;
+	unsigned n_sessions;
+	uint64_t idle_since_ms;
+	bool going_down;
+	struct eng_tunnel *next, *prev;
+};
+
+struct dead_entry {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	uint64_t until_ms;
+};
+
+struct l2tp_engine {
+	struct ev_loop *loop;
+	struct l2tp_engine_config cfg;
+	struct l2tp_io_sock socks[L2TP_MAX_BINDS];
+	size_t n_socks;
+	struct eng_tunnel **tunnels;            /* by local tunnel ID */
+	struct l2tp_session **sessions;         /* by local session ID */
+	struct eng_tunnel *tunnel_list;
+	uint16_t next_tid, next_sid;
+	uint32_t next_serial;
+	struct dead_entry dead[DEAD_CACHE_SIZE];
+	struct ev_timer flush_timer;
+	struct ev_timer done_timer;
+	bool shutting_down;
+	void (*done_cb)(void *);
+	void *done_arg;
+	struct l2tp_engine_stats stats;
+	uint64_t closed_retransmits;
+};
+
+static const struct l2tp_tunnel_ops tunnel_ops;
+static const struct l2tp_session_fsm_ops session_fsm_ops;
+
+/* ---- helpers ---- */
+
+static uint16_t sa_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static void sa_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static bool sa_same_ip(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static bool sa_same(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	return sa_same_ip(a, b) &&
+	       sa_port((const struct sockaddr_storage *)a) == sa_port(b);
+}
+
+static void eng_random(void *arg, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n <= 0)
+			continue;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = 1701;
+	snprintf(cfg->host_name, sizeof(cfg->host_name), "lac-core");
+	snprintf(cfg->vendor_name, sizeof(cfg->vendor_name), "realm-lns");
+	cfg->rx_window = 8;
+	cfg->hello_interval_s = 60;
+	cfg->retransmit_initial_ms = 1000;
+	cfg->retransmit_max_ms = 8000;
+	cfg->max_retransmits = 5;
+	cfg->max_sessions_per_tunnel = 0;
+	cfg->dead_hold_down_s = 60;
+	cfg->hide_avps = true;
+	cfg->failover_cdn_results[0] = L2TP_CDN_GENERAL;
+	cfg->failover_cdn_results[1] = L2TP_CDN_TEMP_RESOURCES;
+	cfg->n_failover_cdn_results = 2;
+	cfg->failover_cdn_errors[0] = L2TP_ERR_RESOURCES;
+	cfg->failover_cdn_errors[1] = L2TP_ERR_VENDOR;
+	cfg->failover_cdn_errors[2] = L2TP_ERR_TRY_ANOTHER;
+	cfg->failover_cdn_errors[3] = 9;
+	cfg->n_failover_cdn_errors = 4;
+	cfg->failover_on_stopccn = true;
+}
+
+/* ---- dead-cache ---- */
+
+static bool dead_check(struct l2tp_engine *e, const struct sockaddr_storage *a, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < DEAD_CACHE_SIZE; i++)
+		if (e->dead[i].until_ms > now && sa_same((const struct sockaddr *)a, &e->dead[i].addr))
+			return true;
+	return false;
+}
+
+static void dead_add(struct l2tp_engine *e, const struct sockaddr_storage *a, socklen_t len,
+		     uint64_t now)
+{
+	size_t i, victim = 0;
+	char buf[80];
+
+	for (i = 0; i < DEAD_CACHE_SIZE; i++) {
+		if (sa_same((const struct sockaddr *)a, &e->dead[i].addr)) {
+			victim = i;
+			break;
+		}
+		if (e->dead[i].until_ms < e->dead[victim].until_ms)
+			victim = i;
+	}
+	memcpy(&e->dead[victim].addr, a, len);
+	e->dead[victim].len = len;
+	e->dead[victim].until_ms = now + (uint64_t)e->cfg.dead_hold_down_s * 1000;
+	log_warn("peer=%s event=endpoint_dead hold_down_s=%u",
+		 l2tp_sockaddr_str((const struct sockaddr *)a, buf, sizeof(buf)),
+		 e->cfg.dead_hold_down_s);
+}
+
+bool l2tp_engine_endpoint_dead(struct l2tp_engine *e, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, addr, len < sizeof(ss) ? len : sizeof(ss));
+	if (sa_port(&ss) == 0)
+		sa_set_port(&ss, L2TP_PORT);
+	return dead_check(e, &ss, ev_now_ms(e->loop));
+}
+
+/* ---- output ---- */
+
+static void flush_all(struct l2tp_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_socks; i++)
+		e->stats.tx_datagrams += l2tp_io_flush(&e->socks[i]);
+}
+
+static void flush_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	flush_all(arg);
+}
+
+static void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf,
+		    size_t len, const struct sockaddr *to, socklen_t to_len)
+{
+	if (l2tp_io_queue(sock, buf, len, to, to_len) < 0) {
+		e->stats.tx_dropped++;
+		return;
+	}
+	/* Coalesce what this loop iteration sends into one sendmmsg(). */
+	if (!ev_timer_armed(&e->flush_timer))
+		ev_timer_start(e->loop, &e->flush_timer, 0);
+}
+
+/* ---- tunnels ---- */
+
+static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg);
+
+static void tun_arm(struct eng_tunnel *tun)
+{
+	struct l2tp_engine *e = tun->e;
+	uint64_t d = l2tp_tunnel_deadline(&tun->t);
+	uint64_t now = ev_now_ms(e->loop);
+
+	if (tun->t.state == L2TP_TUNNEL_ESTABLISHED && tun->n_sessions == 0) {
+		/* Linger a little so the next session finds the tunnel up. */
+		uint64_t idle = tun->idle_since_ms + 10000;
+
+		if (!d || idle < d)
+			d = idle;
+	}
+	if (tun->t.state == L2TP_TUNNEL_CLOSED && d < now)
+		d = now;
+	if (d)
+		ev_timer_start_at(e->loop, &tun->timer, d);
+	else
+		ev_timer_stop(e->loop, &tun->timer);
+}
+
+static uint16_t alloc_id(void **table, uint16_t *next)
+{
+	unsigned i;
+
+	for (i = 0; i < ID_SPACE; i++) {
+		uint16_t id = (*next)++;
+
+		if (id != 0 && table[id] == NULL)
+			return id;
+	}
+	return 0;
+}
+
+static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate *c)
+{
+	struct l2tp_tunnel_cfg tc;
+	struct eng_tunnel *tun;
+	struct l2tp_io_sock *sock = NULL;
+	uint16_t tid;
+	size_t i;
+	char buf[80];
+
+	for (i = 0; i < e->n_socks; i++)
+		if (e->socks[i].family == c->addr.ss_family) {
+			sock = &e->socks[i];
+			break;
+		}
+	if (!sock)
+		return NULL;
+	tid = alloc_id((void **)e->tunnels, &e->next_tid);
+	if (!tid)
+		return NULL;
+	tun = calloc(1, sizeof(*tun));
+	if (!tun)
+		return NULL;
+	tun->e = e;
+	tun->sock = sock;
+	memcpy(&tun->peer, &c->addr, c->addr_len);
+	tun->peer_len = c->addr_len;
+	if (sa_port(&tun->peer) == 0)
+		sa_set_port(&tun->peer, L2TP_PORT);
+	snprintf(tun->assignment_id, sizeof(tun->assignment_id), "%s", c->assignment_id);
+	memset(&tc, 0, sizeof(tc));
+	snprintf(tc.host_name, sizeof(tc.host_name), "%s",
+		 c->client_auth_id[0] ? c->client_auth_id : e->cfg.host_name);
+	snprintf(tc.vendor_name, sizeof(tc.vendor_name), "%s", e->cfg.vendor_name);
+	tc.secret_len = strnlen(c->secret, sizeof(c->secret));
+	memcpy(tc.secret, c->secret, tc.secret_len);
+	snprintf(tc.server_auth_id, sizeof(tc.server_auth_id), "%s", c->server_auth_id);
+	tc.hide_avps = e->cfg.hide_avps;
+	tc.hello_interval_ms = e->cfg.hello_interval_s * 1000;
+	tc.rel.rto_initial_ms = e->cfg.retransmit_initial_ms;
+	tc.rel.rto_max_ms = e->cfg.retransmit_max_ms;
+	tc.rel.max_retransmits = e->cfg.max_retransmits;
+	tc.rel.rx_window = e->cfg.rx_window;
+	l2tp_tunnel_init(&tun->t, tid, &tc, &tunnel_ops, tun);
+	ev_timer_init(&tun->timer, tun_timer_cb, tun);
+	e->tunnels[tid] = tun;
+	tun->next = e->tunnel_list;
+	if (e->tunnel_list)
+		e->tunnel_list->prev = tun;
+	e->tunnel_list = tun;
+	e->stats.tunnels_opened++;
+	log_info("tid=%u peer=%s event=tunnel_open host_name=%s assignment_id=\"%s\"", tid,
+		 l2tp_sockaddr_str((struct sockaddr *)&tun->peer, buf, sizeof(buf)), tc.host_name,
+		 tun->assignment_id);
+	l2tp_tunnel_event(&tun->t, L2TP_TEV_OPEN, NULL, ev_now_ms(e->loop));
+	tun_arm(tun);
+	return tun;
+}
+
+static void tun_free(struct eng_tunnel *tun)
+{
+	struct l2tp_engine *e = tun->e;
+
+	ev_timer_stop(e->loop, &tun->timer);
+	e->tunnels[tun->t.local_tid] = NULL;
+	if (tun->prev)
+		tun->prev->next = tun->next;
+	else
+		e->tunnel_list = tun->next;
+	if (tun->next)
+		tun->next->prev = tun->prev;
+	e->closed_retransmits += tun->t.rel.stats.retransmits;
+	log_info("tid=%u event=tunnel_freed", tun->t.local_tid);
+	l2tp_tunnel_release(&tun->t);
+	free(tun);
+	if (e->shutting_down && !e->tunnel_list && e->done_cb)
+		ev_timer_start(e->loop, &e->done_timer, 0);
+}
+
+/* A tunnel a new session may join: same endpoint, Tunnel-Assignment-Id,
+ * secret and host name (RFC 2868 3.7), not going away, with room left. */
+static struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *c)
+{
+	struct sockaddr_storage want;
+	const char *host = c->client_auth_id[0] ? c->client_auth_id : e->cfg.host_name;
+	unsigned max = e->cfg.max_sessions_per_tunnel ? e->cfg.max_sessions_per_tunnel : 65535;
+	struct eng_tunnel *tun;
+
+	memset(&want, 0, sizeof(want));
+	memcpy(&want, &c->addr, c->addr_len);
+	if (sa_port(&want) == 0)
+		sa_set_port(&want, L2TP_PORT);
+	for (tun = e->tunnel_list; tun; tun = tun->next) {
+		if (tun->going_down || (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY &&
+					tun->t.state != L2TP_TUNNEL_ESTABLISHED))
+			continue;
+		if (!sa_same_ip((struct sockaddr *)&want, &tun->peer) ||
+		    strcmp(tun->assignment_id, c->assignment_id) != 0 ||
+		    strcmp(tun->t.cfg.host_name, host) != 0 ||
+		    tun->t.cfg.secret_len != strnlen(c->secret, sizeof(c->secret)) ||
+		    memcmp(tun->t.cfg.secret, c->secret, tun->t.cfg.secret_len) != 0 ||
+		    tun->n_sessions >= max)
+			continue;
+		/* Before SCCRP the peer port is the one we aimed at; after, the LNS may
+		 * have moved it: match the IP only then. */
+		if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY &&
+		    sa_port(&tun->peer) != sa_port(&want))
+			continue;
+		return tun;
+	}
+	return NULL;
+}
+
+/* ---- sessions ---- */
+
+static void sess_attach(struct l2tp_session *s, struct eng_tunnel *tun)
+{
+	s->tun = tun;
+	s->tprev = NULL;
+	s->tnext = tun->sessions;
+	if (tun->sessions)
+		tun->sessions->tprev = s;
+	tun->sessions = s;
+	tun->n_sessions++;
+	s->fsm.local_tid = tun->t.local_tid;
+}
+
+static void sess_detach(struct l2tp_session *s)
+{
+	struct eng_tunnel *tun = s->tun;
+
+	if (!tun)
+		return;
+	if (s->tprev)
+		s->tprev->tnext = s->tnext;
+	else
+		tun->sessions = s->tnext;
+	if (s->tnext)
+		s->tnext->tprev = s->tprev;
+	s->tnext = s->tprev = NULL;
+	tun->n_sessions--;
+	if (tun->n_sessions == 0)
+		tun->idle_since_ms = ev_now_ms(tun->e->loop);
+	s->tun = NULL;
+	tun_arm(tun);
+}
+
+static void sess_free(struct l2tp_session *s)
+{
+	struct l2tp_engine *e = s->e;
+
+	sess_detach(s);
+	ev_timer_stop(e->loop, &s->start_timer);
+	e->sessions[s->fsm.local_sid] = NULL;
+	free(s);
+}
+
+static uint64_t sess_hide_mask(const struct l2tp_engine *e)
+{
+	if (!e->cfg.hide_avps)
+		return 0;
+	return L2TP_AVP_BIT(L2TP_AVP_CALLING_NUMBER) | L2TP_AVP_BIT(L2TP_AVP_CALLED_NUMBER) |
+	       L2TP_AVP_BIT(L2TP_AVP_SUB_ADDRESS) | L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_NAME) |
+	       L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_CHAL) | L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_ID) |
+	       L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_RESP);
+}
+
+static void sess_after(struct l2tp_session *s);
+
+/* Puts the session on a tunnel to its current candidate and starts the FSM.
+ * Returns -1 when no tunnel could be made (the FSM is then CLOSED). */
+static void sess_start(struct l2tp_session *s)
+{
+	struct l2tp_engine *e = s->e;
+	const struct l2tp_candidate *c = &s->cands[s->order[s->pos]];
+	uint64_t now = ev_now_ms(e->loop);
+	struct eng_tunnel *tun;
+	struct l2tp_session_evarg a;
+
+	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, &s->call,
+			      sess_hide_mask(e), &session_fsm_ops, s);
+	s->iccn_sent = false;
+	s->seq = false;
+	s->data_ns = s->data_nr = 0;
+	tun = tun_find(e, c);
+	if (!tun)
+		tun = tun_create(e, c);
+	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_OPEN, NULL, now);
+	if (!tun) {
+		memset(&a, 0, sizeof(a));
+		a.result = L2TP_CDN_TEMP_RESOURCES;
+		a.msg = "cannot open a tunnel to this candidate";
+		s->try_next = true;
+		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_DOWN, &a, now);
+		sess_after(s);
+		return;
+	}
+	sess_attach(s, tun);
+	log_info("tid=%u sid=%u event=session_attach candidate=%u serial=%u", tun->t.local_tid,
+		 s->fsm.local_sid, s->order[s->pos], s->fsm.call_serial);
+	if (tun->t.state == L2TP_TUNNEL_ESTABLISHED) {
+		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_UP, NULL, now);
+		tun_arm(tun);
+	}
+	sess_after(s);
+}
+
+/* Reports what the last FSM event produced: up, failover, or down. Frees the
+ * session when it is finished. */
+static void sess_after(struct l2tp_session *s)
+{
+	struct l2tp_engine *e = s->e;
+
+	if (s->fsm.up_pending && !s->zombie) {
+		struct l2tp_session_status st;
+		const struct l2tp_candidate *c = &s->cands[s->order[s->pos]];
+
+		s->fsm.up_pending = false;
+		e->stats.sessions_up++;
+		memset(&st, 0, sizeof(st));
+		st.local_tid = s->tun->t.local_tid;
+		st.peer_tid = s->tun->t.peer_tid;
+		st.local_sid = s->fsm.local_sid;
+		st.peer_sid = s->fsm.peer_sid;
+		st.call_serial = s->fsm.call_serial;
+		st.candidate_idx = s->order[s->pos];
+		st.peer = (const struct sockaddr *)&s->tun->peer;
+		st.peer_len = s->tun->peer_len;
+		st.peer_host_name = s->tun->t.peer_host_name;
+		st.sequencing = s->seq;
+		(void)c;
+		s->busy++;
+		if (s->ev.up)
+			s->ev.up(s->owner, &st);
+		s->busy--;
+	}
+	if (s->zombie) {
+		if (!s->busy)
+			sess_free(s);
+		return;
+	}
+	if (s->fsm.state != L2TP_SESSION_CLOSED)
+		return;
+	sess_detach(s);
+	if (!s->fsm.why.local && s->fsm.why.setup_failed && s->try_next && !e->shutting_down &&
+	    s->pos + 1 < s->n_cands) {
+		unsigned from = s->order[s->pos], to = s->order[s->pos + 1];
+
+		e->stats.failovers++;
+		log_info("sid=%u event=failover from=%u to=%u why=\"%s\"", s->fsm.local_sid, from, to,
+			 s->fsm.why.message);
+		s->pos++;
+		s->try_next = false;
+		s->busy++;
+		if (s->ev.failover)
+			s->ev.failover(s->owner, from, to, s->fsm.why.message);
+		s->busy--;
+		if (s->zombie) {
+			sess_free(s);
+			return;
+		}
+		sess_start(s);
+		return;
+	}
+	if (!s->fsm.why.local) {
+		struct l2tp_disconnect why = s->fsm.why;
+
+		if (why.setup_failed)
+			e->stats.sessions_failed++;
+		s->busy++;
+		if (s->ev.down)
+			s->ev.down(s->owner, &why);
+		s->busy--;
+	}
+	sess_free(s);
+}
+
+static void sess_start_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	sess_start(arg);
+}
+
+static int sess_fsm_send(void *arg, struct l2tp_session_fsm *f, uint16_t peer_sid,
+			 struct l2tp_msg *m, uint64_t now)
+{
+	struct l2tp_session *s = arg;
+	int r;
+
+	if (!s->tun)
+		return -1;
+	if (m->type == L2TP_MSG_ICCN) {
+		s->iccn_ns = s->tun->t.rel.ns_next;
+		s->iccn_sent = true;
+	}
+	r = l2tp_tunnel_send(&s->tun->t, peer_sid, m, now);
+	tun_arm(s->tun);
+	return r;
+}
+
+static const struct l2tp_session_fsm_ops session_fsm_ops = {
+	.send = sess_fsm_send,
+};
+
+static bool cdn_is_failover(const struct l2tp_engine *e, const struct l2tp_msg *m)
+{
+	size_t i;
+	bool result_ok = false;
+
+	for (i = 0; i < e->cfg.n_failover_cdn_results; i++)
+		if (e->cfg.failover_cdn_results[i] == m->result)
+			result_ok = true;
+	if (!result_ok)
+		return false;
+	if (m->result != L2TP_CDN_GENERAL)
+		return true;
+	for (i = 0; i < e->cfg.n_failover_cdn_errors; i++)
+		if (m->has_error && e->cfg.failover_cdn_errors[i] == m->error)
+			return true;
+	return false;
+}
+
+/* Session IDs on a tunnel, copied: callbacks may change the list. Returns a
+ * malloc'd array (caller frees) or NULL when empty. */
+static uint16_t *tun_session_ids(struct eng_tunnel *tun, unsigned *n)
+{
+	struct l2tp_session *s;
+	uint16_t *ids;
+	unsigned i = 0;
+
+	*n = 0;
+	if (!tun->n_sessions)
+		return NULL;
+	ids = malloc(sizeof(*ids) * tun->n_sessions);
+	if (!ids)
+		return NULL;
+	for (s = tun->sessions; s && i < tun->n_sessions; s = s->tnext)
+		ids[i++] = s->fsm.local_sid;
+	*n = i;
+	return ids;
+}
+
+/* ---- tunnel callbacks ---- */
+
+static void tun_on_tx(void *arg, struct l2tp_tunnel *t, const uint8_t *buf, size_t len)
+{
+	struct eng_tunnel *tun = arg;
+
+	eng_send(tun->e, tun->sock, buf, len, (struct sockaddr *)&tun->peer, tun->peer_len);
+}
+
+static void tun_on_up(void *arg, struct l2tp_tunnel *t)
+{
+	struct eng_tunnel *tun = arg;
+	struct l2tp_engine *e = tun->e;
+	uint64_t now = ev_now_ms(e->loop);
+	uint16_t *ids;
+	unsigned n, i;
+
+	tun->idle_since_ms = now;
+	ids = tun_session_ids(tun, &n);
+	for (i = 0; i < n; i++) {
+		struct l2tp_session *s = e->sessions[ids[i]];
+
+		if (!s || s->tun != tun)
+			continue;
+		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_UP, NULL, now);
+		sess_after(s);
+	}
+	free(ids);
+}
+
+static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t result,
+			uint16_t error, const char *why)
+{
+	struct eng_tunnel *tun = arg;
+	struct l2tp_engine *e = tun->e;
+	uint64_t now = ev_now_ms(e->loop);
+	struct l2tp_session *s;
+	struct l2tp_session_evarg a;
+
+	tun->going_down = true;
+	if (setup) {
+		e->stats.tunnels_failed++;
+		/* No answer at all: hold the endpoint down so the next caller skips it. */
+		if (result == 0)
+			dead_add(e, &tun->peer, tun->peer_len, now);
+	}
+	memset(&a, 0, sizeof(a));
+	a.result = result;
+	a.error = error;
+	a.msg = why;
+	a.tunnel_setup = setup;
+	while ((s = tun->sessions) != NULL) {
+		sess_detach(s);
+		s->try_next = setup ? (result == 0 || e->cfg.failover_on_stopccn)
+				    : e->cfg.failover_on_stopccn;
+		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_DOWN, &a, now);
+		sess_after(s);
+	}
+	ev_timer_start(e->loop, &tun->timer, 0);
+}
+
+/* A session message for a session we do not have. The LAC takes no calls from
+ * the LNS (ICRQ, OCRQ): those get CDN; anything else is counted and ignored. */
+static void tun_stray_session_msg(struct eng_tunnel *tun, const struct l2tp_msg *m, uint64_t now)
+{
+	struct l2tp_msg r;
+
+	tun->e->stats.rx_unknown_session++;
+	if (m->type != L2TP_MSG_ICRQ && m->type != L2TP_MSG_OCRQ) {
+		log_peer("tid=%u event=rx_unknown_session msg=%s", tun->t.local_tid,
+			 l2tp_msg_type_str(m->type));
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = L2TP_MSG_CDN;
+	r.present = L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SID);
+	r.result = m->type == L2TP_MSG_OCRQ ? L2TP_CDN_PERM_RESOURCES : L2TP_CDN_GENERAL;
+	r.error = L2TP_ERR_VENDOR;
+	r.has_error = true;
+	l2tp_msg_set_str(&r, L2TP_AVP_RESULT_CODE, &r.result_msg,
+			 m->type == L2TP_MSG_OCRQ ? "outgoing calls not supported by this LAC"
+						  : "incoming calls from the LNS not supported");
+	r.assigned_sid = 0;
+	log_peer("tid=%u event=call_refused msg=%s peer_sid=%u", tun->t.local_tid,
+		 l2tp_msg_type_str(m->type), m->assigned_sid);
+	l2tp_tunnel_send(&tun->t, m->assigned_sid, &r, now);
+}
+
+static void tun_on_session_msg(void *arg, struct l2tp_tunnel *t, uint16_t sid,
+			       const struct l2tp_msg *m, const struct l2tp_dec_err *err,
+			       uint64_t now)
+{
+	struct eng_tunnel *tun = arg;
+	struct l2tp_engine *e = tun->e;
+	struct l2tp_session *s = sid ? e->sessions[sid] : NULL;
+	struct l2tp_session_evarg a;
+	enum l2tp_session_event ev;
+
+	if (!s || s->tun != tun) {
+		tun_stray_session_msg(tun, m, now);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.m = m;
+	a.err = err;
+	ev = err ? L2TP_SEV_RX_BAD : l2tp_session_event_for(m->type);
+	if (ev == L2TP_SEV_RX_CDN)
+		s->try_next = cdn_is_failover(e, m);
+	else
+		s->try_next = false;
+	l2tp_session_fsm_event(&s->fsm, ev, &a, now);
+	sess_after(s);
+}
+
+static void tun_on_acked(void *arg, struct l2tp_tunnel *t, uint16_t una, uint64_t now)
+{
+	struct eng_tunnel *tun = arg;
+	struct l2tp_engine *e = tun->e;
+	uint16_t *ids;
+	unsigned n, i;
+
+	ids = tun_session_ids(tun, &n);
+	for (i = 0; i < n; i++) {
+		struct l2tp_session *s = e->sessions[ids[i]];
+
+		if (!s || s->tun != tun || s->fsm.state != L2TP_SESSION_WAIT_ACK || !s->iccn_sent ||
+		    !l2tp_seq_lt(s->iccn_ns, una))
+			continue;
+		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_ICCN_ACKED, NULL, now);
+		sess_after(s);
+	}
+	free(ids);
+}
+
+static const struct l2tp_tunnel_ops tunnel_ops = {
+	.tx = tun_on_tx,
+	.random = eng_random,
+	.up = tun_on_up,
+	.down = tun_on_down,
+	.session_msg = tun_on_session_msg,
+	.acked = tun_on_acked,
+};
+
+static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	struct eng_tunnel *tun = arg;
+	uint64_t now = ev_now_ms(loop);
+
+	l2tp_tunnel_timer(&tun->t, now);
+	if (l2tp_tunnel_done(&tun->t, now) && tun->n_sessions == 0) {
+		tun_free(tun);
+		return;
+	}
+	if (tun->t.state == L2TP_TUNNEL_ESTABLISHED && tun->n_sessions == 0 &&
+	    now >= tun->idle_since_ms + 10000) {
+		struct l2tp_tunnel_evarg a = { .result = L2TP_STOPCCN_CLEAR, .why = "no sessions left" };
+
+		l2tp_tunnel_event(&tun->t, L2TP_TEV_CLOSE, &a, now);
+	}
+	tun_arm(tun);
+}
+
+/* ---- input ---- */
+
+/* StopCCN to a peer that has no control connection with us (RFC 2661 6.4). One
+ * shot, not retransmitted: we keep no state for a peer we refuse. */
+static void send_stray_stopccn(struct l2tp_engine *e, struct l2tp_io_sock *sock, uint16_t peer_tid,
+			       uint16_t peer_ns, uint16_t result, const char *why,
+			       const struct sockaddr *to, socklen_t to_len)
+{
+	uint8_t buf[256];
+	struct l2tp_msg m;
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = L2TP_MSG_STOPCCN;
+	m.present = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TID) | L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE);
+	m.assigned_tid = 0;
+	m.result = result;
+	m.has_error = true;
+	l2tp_msg_set_str(&m, L2TP_AVP_RESULT_CODE, &m.result_msg, why);
+	n = l2tp_msg_encode(&m, NULL, 0, NULL, buf + 12, sizeof(buf) - 12);
+	if (n < 0)
+		return;
+	l2tp_ctrl_hdr_put(buf, (uint16_t)(12 + n), peer_tid, 0, 0, (uint16_t)(peer_ns + 1));
+	eng_send(e, sock, buf, 12 + (size_t)n, to, to_len);
+}
+
+/* A control message to tunnel ID 0 or an unknown one. An SCCRQ is someone
+ * opening a control connection to us: the tie breaker (RFC 2661 4.4.3) decides
+ * against our own pending SCCRQ to it, and since this LAC accepts no incoming
+ * control connections, the request is refused with StopCCN. */
+static void eng_rx_stray(struct l2tp_engine *e, struct l2tp_io_sock *sock, const struct l2tp_hdr *h,
+			 const uint8_t *buf, const struct sockaddr *from, socklen_t from_len)
+{
+	struct l2tp_msg m;
+	struct l2tp_dec_err err;
+	struct eng_tunnel *tun;
+	char a[80];
+
+	e->stats.rx_unknown_tunnel++;
+	if (h->tid != 0 || l2tp_msg_decode(buf + h->payload_off, h->payload_len, NULL, 0, &m, &err) < 0 ||
+	    m.type != L2TP_MSG_SCCRQ) {
+		log_peer("peer=%s tid=%u event=rx_unknown_tunnel",
+			 l2tp_sockaddr_str(from, a, sizeof(a)), h->tid);
+		return;
+	}
+	if (l2tp_msg_has(&m, L2TP_AVP_TIE_BREAKER)) {
+		for (tun = e->tunnel_list; tun; tun = tun->next) {
+			if (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY || !sa_same_ip(from, &tun->peer))
+				continue;
+			if (memcmp(tun->t.tie_breaker, m.tie_breaker, 8) < 0) {
+				log_peer("peer=%s event=tie_breaker outcome=we_win", a);
+				return; /* ours is lower: theirs is silently discarded */
+			}
+			log_info("tid=%u event=tie_breaker outcome=we_lose", tun->t.local_tid);
+			{
+				struct l2tp_tunnel_evarg ta = { .result = L2TP_STOPCCN_EXISTS,
+								.why = "lost tie breaker" };
+
+				l2tp_tunnel_event(&tun->t, L2TP_TEV_CLOSE, &ta, ev_now_ms(e->loop));
+				tun_arm(tun);
+			}
+			break;
+		}
+	}
+	log_peer("peer=%s event=sccrq_refused", l2tp_sockaddr_str(from, a, sizeof(a)));
+	send_stray_stopccn(e, sock, m.assigned_tid, h->ns, L2TP_STOPCCN_NOT_AUTHORIZED,
+			   "this LAC accepts no incoming control connections", from, from_len);
+}
+
+static void eng_rx_data(struct l2tp_engine *e, struct eng_tunnel *tun, const struct l2tp_hdr *h,
+			const uint8_t *buf, const struct sockaddr *from)
+{
+	struct l2tp_session *s;
+
+	e->stats.rx_data++;
+	if (!tun || tun->t.state != L2TP_TUNNEL_ESTABLISHED || !sa_same_ip(from, &tun->peer)) {
+		e->stats.rx_unknown_tunnel++;
+		return;
+	}
+	s = e->sessions[h->sid];
+	if (!s || s->tun != tun || (s->fsm.state != L2TP_SESSION_WAIT_ACK &&
+				    s->fsm.state != L2TP_SESSION_ESTABLISHED)) {
+		e->stats.rx_unknown_session++;
+		log_peer("tid=%u sid=%u event=data_unknown_session", h->tid, h->sid);
+		return;
+	}
+	if (h->has_seq) {
+		/* 5.4: the LNS numbers its data, so we number ours from now on; drop
+		 * what arrives behind what we already passed up. */
+		s->seq = true;
+		if (l2tp_seq_lt(h->ns, s->data_nr)) {
+			e->stats.rx_malformed++;
+			return;
+		}
+		s->data_nr = (uint16_t)(h->ns + 1);
+	}
+	if (h->payload_len == 0)
+		return;
+	s->rx_packets++;
+	s->rx_bytes += h->payload_len;
+	s->busy++;
+	if (s->ev.ppp_rx)
+		s->ev.ppp_rx(s->owner, buf + h->payload_off, h->payload_len);
+	s->busy--;
+	if (s->zombie && !s->busy)
+		sess_free(s);
+}
+
+static void eng_rx(void *arg, struct l2tp_io_sock *sock, uint8_t *buf, size_t len,
+		   const struct sockaddr *from, socklen_t from_len)
+{
+	struct l2tp_engine *e = arg;
+	struct eng_tunnel *tun;
+	struct l2tp_hdr h;
+	int rc;
+	char a[80];
+
+	e->stats.rx_datagrams++;
+	rc = l2tp_hdr_decode(buf, len, &h);
+	if (rc != L2TP_HDR_OK) {
+		e->stats.rx_malformed++;
+		log_peer("peer=%s event=rx_malformed why=%s len=%zu",
+			 l2tp_sockaddr_str(from, a, sizeof(a)), l2tp_hdr_status_str(rc), len);
+		return;
+	}
+	tun = e->tunnels[h.tid];
+	if (!h.control) {
+		eng_rx_data(e, tun, &h, buf, from);
+		return;
+	}
+	e->stats.rx_ctrl++;
+	if (!tun) {
+		eng_rx_stray(e, sock, &h, buf, from, from_len);
+		return;
+	}
+	if (!sa_same_ip(from, &tun->peer) || tun->sock != sock) {
+		e->stats.rx_bad_peer++;
+		log_peer("tid=%u peer=%s event=rx_wrong_peer", h.tid,
+			 l2tp_sockaddr_str(from, a, sizeof(a)));
+		return;
+	}
+	/* 8.1: the LNS may answer from another port; follow it once. */
+	if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY)
+		sa_set_port(&tun->peer, sa_port((const struct sockaddr_storage *)from));
+	else if (!sa_same(from, &tun->peer)) {
+		e->stats.rx_bad_peer++;
+		return;
+	}
+	{
+		uint64_t before = tun->t.stats.rx_bad;
+
+		l2tp_tunnel_input(&tun->t, &h, buf, len, ev_now_ms(e->loop));
+		e->stats.rx_malformed += tun->t.stats.rx_bad - before;
+	}
+	tun_arm(tun);
+}
+
+static void sock_cb(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct l2tp_engine *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->n_socks; i++)
+		if (e->socks[i].fd == fd)
+			l2tp_io_recv(&e->socks[i], 256, eng_rx, e);
+	flush_all(e);
+}
+
+/* ---- public API ---- */
+
+static void done_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	struct l2tp_engine *e = arg;
+	void (*cb)(void *) = e->done_cb;
+
+	flush_all(e);
+	e->done_cb = NULL;
+	if (cb)
+		cb(e->done_arg);
+}
+
+struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_engine_config *cfg)
+{
+	struct l2tp_engine *e = calloc(1, sizeof(*e));
+	size_t i;
+	char a[80];
+
+	if (!e)
+		return NULL;
+	e->loop = loop;
+	e->cfg = *cfg;
+	if (!e->cfg.port)
+		e->cfg.port = L2TP_PORT;
+	if (!e->cfg.host_name[0])
+		snprintf(e->cfg.host_name, sizeof(e->cfg.host_name), "lac-core");
+	if (!e->cfg.rx_window)
+		e->cfg.rx_window = 8;
+	if (!e->cfg.hello_interval_s)
+		e->cfg.hello_interval_s = 60;
+	if (!e->cfg.retransmit_initial_ms)
+		e->cfg.retransmit_initial_ms = 1000;
+	if (!e->cfg.retransmit_max_ms)
+		e->cfg.retransmit_max_ms = 8000;
+	if (!e->cfg.max_retransmits)
+		e->cfg.max_retransmits = 5;
+	if (!e->cfg.dead_hold_down_s)
+		e->cfg.dead_hold_down_s = 60;
+	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
+	e->sessions = calloc(ID_SPACE, sizeof(*e->sessions));
+	if (!e->tunnels || !e->sessions)
+		goto fail;
+	eng_random(NULL, &e->next_tid, sizeof(e->next_tid));
+	eng_random(NULL, &e->next_sid, sizeof(e->next_sid));
+	eng_random(NULL, &e->next_serial, sizeof(e->next_serial));
+	ev_timer_init(&e->flush_timer, flush_timer_cb, e);
+	ev_timer_init(&e->done_timer, done_timer_cb, e);
+	for (i = 0; i < (e->cfg.n_bind ? e->cfg.n_bind : 1); i++) {
+		const char *addr = e->cfg.n_bind ? e->cfg.bind[i] : "0.0.0.0";
+		struct l2tp_io_sock *s = &e->socks[e->n_socks];
+
+		if (l2tp_io_open(s, addr, e->cfg.port) < 0) {
+			log_error("event=l2tp_bind_failed addr=%s port=%u err=\"%s\"", addr,
+				  e->cfg.port, strerror(errno));
+			goto fail;
+		}
+		e->n_socks++;
+		if (ev_io_add(loop, s->fd, EV_READ, sock_cb, e) < 0)
+			goto fail;
+		log_info("event=l2tp_listen addr=%s",
+			 l2tp_sockaddr_str((struct sockaddr *)&s->local, a, sizeof(a)));
+	}
+	return e;
+fail:
+	l2tp_engine_destroy(e);
+	return NULL;
+}
+
+void l2tp_engine_destroy(struct l2tp_engine *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	if (e->sessions)
+		for (i = 0; i < ID_SPACE; i++)
+			if (e->sessions[i]) {
+				ev_timer_stop(e->loop, &e->sessions[i]->start_timer);
+				free(e->sessions[i]);
+			}
+	while (e->tunnel_list) {
+		struct eng_tunnel *tun = e->tunnel_list;
+
+		e->tunnel_list = tun->next;
+		ev_timer_stop(e->loop, &tun->timer);
+		l2tp_tunnel_release(&tun->t);
+		free(tun);
+	}
+	for (i = 0; i < e->n_socks; i++) {
+		l2tp_io_flush(&e->socks[i]);
+		ev_io_del(e->loop, e->socks[i].fd);
+		l2tp_io_close(&e->socks[i]);
+	}
+	ev_timer_stop(e->loop, &e->flush_timer);
+	ev_timer_stop(e->loop, &e->done_timer);
+	free(e->tunnels);
+	free(e->sessions);
+	free(e);
+}
+
+void l2tp_engine_shutdown(struct l2tp_engine *e, void (*done)(void *), void *arg)
+{
+	uint64_t now = ev_now_ms(e->loop);
+	struct eng_tunnel *tun, *next;
+	size_t i;
+
+	e->shutting_down = true;
+	e->done_cb = done;
+	e->done_arg = arg;
+	log_info("event=l2tp_shutdown tunnels=%s", e->tunnel_list ? "some" : "none");
+	for (i = 1; i < ID_SPACE; i++) {
+		struct l2tp_session *s = e->sessions[i];
+		struct l2tp_disconnect why;
+
+		if (!s || s->zombie)
+			continue;
+		memset(&why, 0, sizeof(why));
+		why.local = true;
+		why.setup_failed = s->fsm.state != L2TP_SESSION_ESTABLISHED;
+		why.result = L2TP_CDN_ADMIN;
+		snprintf(why.message, sizeof(why.message), "LAC shutting down");
+		s->busy++;
+		if (s->ev.down)
+			s->ev.down(s->owner, &why);
+		s->busy--;
+		if (!s->zombie)
+			l2tp_session_close(s, L2TP_CDN_ADMIN, 0, "LAC shutting down", 0);
+	}
+	for (tun = e->tunnel_list; tun; tun = next) {
+		struct l2tp_tunnel_evarg a = { .result = L2TP_STOPCCN_SHUTDOWN, .why = "LAC shutting down" };
+
+		next = tun->next;
+		l2tp_tunnel_event(&tun->t, L2TP_TEV_CLOSE, &a, now);
+		tun_arm(tun);
+	}
+	if (!e->tunnel_list)
+		ev_timer_start(e->loop, &e->done_timer, 0);
+}
+
+struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_candidate *cands,
+				       size_t n_cands, const struct l2tp_call_info *call,
+				       const struct l2tp_session_events *ev, void *owner)
+{
+	uint64_t now = ev_now_ms(e->loop);
+	struct l2tp_session *s;
+	unsigned i, n = 0;
+	uint16_t sid;
+
+	if (n_cands == 0 || e->shutting_down)
+		return NULL;
+	if (n_cands > L2TP_MAX_CANDIDATES)
+		n_cands = L2TP_MAX_CANDIDATES;
+	sid = alloc_id((void **)e->sessions, &e->next_sid);
+	if (!sid)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->e = e;
+	memcpy(s->cands, cands, n_cands * sizeof(*cands));
+	s->n_cands = n_cands;
+	/* Live endpoints in the given order, then those in the dead-cache (tried
+	 * only when nothing else is left). */
+	for (i = 0; i < n_cands; i++) {
+		struct sockaddr_storage ss = cands[i].addr;
+
+		if (sa_port(&ss) == 0)
+			sa_set_port(&ss, L2TP_PORT);
+		if (!dead_check(e, &ss, now))
+			s->order[n++] = i;
+	}
+	for (i = 0; i < n_cands; i++) {
+		struct sockaddr_storage ss = cands[i].addr;
+
+		if (sa_port(&ss) == 0)
+			sa_set_port(&ss, L2TP_PORT);
+		if (dead_check(e, &ss, now)) {
+			log_info("sid=%u event=candidate_skipped_dead candidate=%u", sid, i);
+			s->order[n++] = i;
+		}
+	}
+	s->call = *call;
+	s->ev = *ev;
+	s->owner = owner;
+	s->fsm.local_sid = sid;
+	s->fsm.call_serial = ++e->next_serial;
+	e->sessions[sid] = s;
+	e->stats.sessions_opened++;
+	ev_timer_init(&s->start_timer, sess_start_cb, s);
+	ev_timer_start(e->loop, &s->start_timer, 0);
+	return s;
+}
+
+int l2tp_session_send_ppp(struct l2tp_session *s, const uint8_t *frame, size_t len)
+{
+	struct l2tp_engine *e = s->e;
+	uint8_t buf[L2TP_IO_MTU];
+	int hl;
+
+	if (s->zombie || !s->tun || (s->fsm.state != L2TP_SESSION_ESTABLISHED &&
+				     s->fsm.state != L2TP_SESSION_WAIT_ACK))
+		return -1;
+	hl = l2tp_data_hdr_put(buf, sizeof(buf), s->tun->t.peer_tid, s->fsm.peer_sid, s->seq,
+			       s->data_ns, 0, e->cfg.data_len_bit, len);
+	if (hl < 0 || len > sizeof(buf) - (size_t)hl)
+		return -1;
+	if (s->seq)
+		s->data_ns++;
+	memcpy(buf + hl, frame, len);
+	s->tx_packets++;
+	s->tx_bytes += len;
+	e->stats.tx_data++;
+	eng_send(e, s->tun->sock, buf, (size_t)hl + len, (struct sockaddr *)&s->tun->peer,
+		 s->tun->peer_len);
+	return 0;
+}
+
+void l2tp_session_close(struct l2tp_session *s, uint16_t result, uint16_t error, const char *msg,
+			uint16_t ppp_disconnect_cause)
+{
+	struct l2tp_session_evarg a;
+
+	if (s->zombie)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.result = result;
+	a.error = error;
+	a.msg = msg;
+	a.ppp_disc_code = ppp_disconnect_cause;
+	if (s->fsm.state != L2TP_SESSION_CLOSED)
+		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_CLOSE, &a, ev_now_ms(s->e->loop));
+	s->zombie = true;
+	if (s->busy) {
+		sess_detach(s);
+		return;         /* freed when the running callback returns */
+	}
+	sess_free(s);
+}
+
+void l2tp_session_report_sli(struct l2tp_session *s, uint32_t send_accm, uint32_t recv_accm)
+{
+	struct l2tp_msg m;
+
+	if (!s->tun || s->fsm.state != L2TP_SESSION_ESTABLISHED)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = L2TP_MSG_SLI;
+	m.present = L2TP_AVP_BIT(L2TP_AVP_ACCM);
+	m.send_accm = send_accm;
+	m.recv_accm = recv_accm;
+	sess_fsm_send(s, &s->fsm, s->fsm.peer_sid, &m, ev_now_ms(s->e->loop));
+}
+
+void l2tp_session_report_wen(struct l2tp_session *s, const struct l2tp_wan_errors *errs)
+{
+	struct l2tp_msg m;
+
+	if (!s->tun || s->fsm.state != L2TP_SESSION_ESTABLISHED)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = L2TP_MSG_WEN;
+	m.present = L2TP_AVP_BIT(L2TP_AVP_CALL_ERRORS);
+	m.call_errors.crc = errs->crc;
+	m.call_errors.framing = errs->framing;
+	m.call_errors.hw_overruns = errs->hw_overruns;
+	m.call_errors.buf_overruns = errs->buf_overruns;
+	m.call_errors.timeouts = errs->timeouts;
+	m.call_errors.alignment = errs->alignment;
+	sess_fsm_send(s, &s->fsm, s->fsm.peer_sid, &m, ev_now_ms(s->e->loop));
+}
+
+void l2tp_engine_get_stats(const struct l2tp_engine *e, struct l2tp_engine_stats *out)
+{
+	const struct eng_tunnel *tun;
+	size_t i;
+
+	*out = e->stats;
+	out->retransmits = e->closed_retransmits;
+	for (tun = e->tunnel_list; tun; tun = tun->next)
+		out->retransmits += tun->t.rel.stats.retransmits;
+	for (i = 0; i < e->n_socks; i++)
+		out->tx_dropped += e->socks[i].tx_dropped;
+}
+
+void l2tp_engine_foreach(const struct l2tp_engine *e,
+			 void (*tfn)(void *arg, const struct l2tp_tunnel_info *ti),
+			 void (*sfn)(void *arg, const struct l2tp_session_info *si), void *arg)
+{
+	const struct eng_tunnel *tun;
+	const struct l2tp_session *s;
+
+	for (tun = e->tunnel_list; tun; tun = tun->next) {
+		struct l2tp_tunnel_info ti = {
+			.local_tid = tun->t.local_tid, .peer_tid = tun->t.peer_tid,
+			.peer = (const struct sockaddr *)&tun->peer, .peer_len = tun->peer_len,
+			.state = l2tp_tunnel_state_str(tun->t.state),
+			.peer_host_name = tun->t.peer_host_name, .sessions = tun->n_sessions,
+			.rx_msgs = tun->t.stats.rx_msgs, .tx_msgs = tun->t.stats.tx_msgs,
+			.retransmits = tun->t.rel.stats.retransmits,
+		};
+
+		if (tfn)
+			tfn(arg, &ti);
+		if (!sfn)
+			continue;
+		for (s = tun->sessions; s; s = s->tnext) {
+			struct l2tp_session_info si = {
+				.local_tid = tun->t.local_tid, .local_sid = s->fsm.local_sid,
+				.peer_sid = s->fsm.peer_sid, .call_serial = s->fsm.call_serial,
+				.state = l2tp_session_state_str(s->fsm.state),
+				.rx_packets = s->rx_packets, .tx_packets = s->tx_packets,
+				.rx_bytes = s->rx_bytes, .tx_bytes = s->tx_bytes,
+			};
+
+			sfn(arg, &si);
+		}
+	}
+}

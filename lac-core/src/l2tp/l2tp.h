@@ -1,0 +1,191 @@
+/* lac-core's L2TP engine: the LAC side of RFC 2661 (control connections,
+ * incoming-call sessions with proxy LCP/authentication AVPs, the data plane),
+ * with tunnel sharing, failover across candidate LNSs and a dead-endpoint cache.
+ *
+ * The engine owns its UDP sockets and timers on the daemon's ev loop; callers
+ * see sessions only. Everything happens on the loop thread. Callbacks may call
+ * any l2tp_* function, including l2tp_session_close() on their own session
+ * (except from `down`, after which the session is gone). */
+#ifndef L2TP_L2TP_H
+#define L2TP_L2TP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct ev_loop;
+struct l2tp_engine;
+struct l2tp_session;
+
+#define L2TP_MAX_BINDS 8
+#define L2TP_MAX_CANDIDATES 32
+#define L2TP_MAX_FAILOVER_CODES 8
+
+struct l2tp_engine_config {
+	/* Local addresses to bind (IPv4/IPv6 literals); none: one wildcard IPv4 socket. */
+	char bind[L2TP_MAX_BINDS][64];
+	size_t n_bind;
+	uint16_t port;                  /* local UDP port; 0: 1701 */
+	char host_name[64];             /* Host Name AVP unless a candidate's client_auth_id says otherwise */
+	char vendor_name[32];           /* Vendor Name AVP; "" for none */
+	uint16_t rx_window;             /* Receive Window Size we advertise; 0: 8 */
+	unsigned hello_interval_s;      /* 0: 60 */
+	unsigned retransmit_initial_ms; /* 0: 1000 */
+	unsigned retransmit_max_ms;     /* 0: 8000 */
+	unsigned max_retransmits;       /* 0: 5 */
+	unsigned max_sessions_per_tunnel; /* 0: unlimited (65535) */
+	unsigned dead_hold_down_s;      /* 0: 60; endpoints that did not answer are skipped this long */
+	bool hide_avps;                 /* hide calling/called number and proxy auth AVPs (needs a secret) */
+	bool data_len_bit;              /* set L on data messages we send */
+	/* CDN results during setup that mean "try the next candidate" (default 2 and 4),
+	 * and for result 2 the error codes that do (default 4, 6, 7, 9). */
+	uint16_t failover_cdn_results[L2TP_MAX_FAILOVER_CODES];
+	size_t n_failover_cdn_results;
+	uint16_t failover_cdn_errors[L2TP_MAX_FAILOVER_CODES];
+	size_t n_failover_cdn_errors;
+	bool failover_on_stopccn;       /* StopCCN during setup: try next (default true via l2tp_engine_config_default) */
+};
+
+/* Fills *cfg with the defaults above. */
+void l2tp_engine_config_default(struct l2tp_engine_config *cfg);
+
+/* One LNS to try, from RADIUS Tunnel-* attributes (RFC 2868). */
+struct l2tp_candidate {
+	struct sockaddr_storage addr;   /* LNS address and port (port 0: 1701) */
+	socklen_t addr_len;
+	char secret[128];               /* Tunnel-Password; "" for no tunnel authentication */
+	char assignment_id[64];         /* Tunnel-Assignment-Id: tunnels are shared per (addr, this, secret) */
+	char client_auth_id[64];        /* our Host Name in SCCRQ; engine default if empty */
+	char server_auth_id[64];        /* expected LNS Host Name, if set */
+	uint32_t preference;            /* Tunnel-Preference, for logs (the list is already ordered) */
+};
+
+/* What the PPP side negotiated before the tunnel, for the proxy AVPs of ICCN
+ * (RFC 2661 4.4.5). Lengths 0 mean "absent". */
+struct l2tp_proxy_info {
+	uint8_t init_rx_lcp[256];       /* options of the first LCP CONFREQ received from the subscriber */
+	uint16_t init_rx_lcp_len;
+	uint8_t last_tx_lcp[256];       /* options of the last CONFREQ we sent (the one acked) */
+	uint16_t last_tx_lcp_len;
+	uint8_t last_rx_lcp[256];       /* options of the last CONFREQ received (the one we acked) */
+	uint16_t last_rx_lcp_len;
+	uint16_t authen_type;           /* 0: no proxy auth AVPs; else L2TP_PROXY_AUTH_* (2 CHAP, 3 PAP, 4 none) */
+	char authen_name[128];
+	uint8_t authen_challenge[64];
+	uint16_t authen_challenge_len;
+	uint8_t authen_id;
+	uint8_t authen_response[128];   /* CHAP response value, or the PAP password */
+	uint16_t authen_response_len;
+};
+
+struct l2tp_call_info {
+	char calling_number[64];
+	char called_number[64];
+	char sub_address[64];
+	uint32_t tx_connect_speed, rx_connect_speed;    /* bps; 0: a default is sent */
+	uint32_t framing_type;          /* L2TP_FRAMING_*; 0: async */
+	uint32_t bearer_type;           /* L2TP_BEARER_*; 0: none sent */
+	uint32_t physical_channel_id;   /* 0: not sent */
+	char private_group_id[64];
+	struct l2tp_proxy_info proxy;
+};
+
+struct l2tp_session_status {
+	uint16_t local_tid, peer_tid, local_sid, peer_sid;
+	uint32_t call_serial;           /* unique per engine, for RFC 2867 Acct-Tunnel-Connection */
+	unsigned candidate_idx;         /* which candidate carries the session */
+	const struct sockaddr *peer;    /* the LNS */
+	socklen_t peer_len;
+	const char *peer_host_name;
+	bool sequencing;                /* data messages carry Ns/Nr */
+};
+
+/* Why a session went down. */
+struct l2tp_disconnect {
+	bool setup_failed;              /* never came up (every candidate tried) */
+	bool local;                     /* we closed it (l2tp_session_close or shutdown) */
+	uint16_t result, error;         /* CDN (or StopCCN when the tunnel went) result/error */
+	bool tunnel;                    /* result/error are from a StopCCN */
+	char message[128];              /* Error Message or our own reason */
+	uint16_t q931_cause;            /* 0: none */
+	uint8_t q931_msg;
+	uint16_t ppp_disc_code, ppp_disc_proto; /* RFC 3145; code 0: none */
+	uint8_t ppp_disc_dir;
+};
+
+struct l2tp_session_events {
+	/* ICCN acknowledged: PPP frames may flow. */
+	void (*up)(void *owner, const struct l2tp_session_status *st);
+	/* Candidate from_idx failed during setup; trying to_idx now. */
+	void (*failover)(void *owner, unsigned from_idx, unsigned to_idx, const char *reason);
+	/* The session is gone; freed after this returns. */
+	void (*down)(void *owner, const struct l2tp_disconnect *why);
+	/* One raw PPP frame from the LNS (see access/access.h), valid during the call. */
+	void (*ppp_rx)(void *owner, const uint8_t *frame, size_t len);
+};
+
+/* Creates the engine and binds its sockets. Returns NULL (logged) on failure. */
+struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_engine_config *cfg);
+/* Closes the sockets and frees everything, without callbacks; call after
+ * shutdown's done (or whenever a hard stop is fine). */
+void l2tp_engine_destroy(struct l2tp_engine *e);
+/* Sends CDN for every session (each gets `down` with local=true) and StopCCN
+ * result 6 for every tunnel, then calls done(arg) once each StopCCN was
+ * acknowledged or given up. New sessions are refused from now on. */
+void l2tp_engine_shutdown(struct l2tp_engine *e, void (*done)(void *arg), void *arg);
+
+/* Starts a session towards the candidates in order (skipping those in the
+ * dead-cache unless every one is). Copies everything it is given. Returns the
+ * session (events follow from the loop, never from inside this call), or NULL
+ * when n_cands is 0, the engine is shutting down, or out of IDs. */
+struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_candidate *cands,
+				       size_t n_cands, const struct l2tp_call_info *call,
+				       const struct l2tp_session_events *ev, void *owner);
+/* Sends a raw PPP frame from the subscriber to the LNS. Returns 0, or -1 when
+ * the session is not up (yet) or the frame is too large. */
+int l2tp_session_send_ppp(struct l2tp_session *s, const uint8_t *frame, size_t len);
+/* Clears the session with CDN (RFC 2661 6.14) carrying result/error/msg and,
+ * when ppp_disconnect_cause is non-zero, the RFC 3145 PPP Disconnect Cause
+ * (protocol LCP, direction local). No callbacks follow; s is invalid after. */
+void l2tp_session_close(struct l2tp_session *s, uint16_t result, uint16_t error, const char *msg,
+			uint16_t ppp_disconnect_cause);
+/* SLI (6.16) with the subscriber's ACCM, when the PPP side learns it. */
+void l2tp_session_report_sli(struct l2tp_session *s, uint32_t send_accm, uint32_t recv_accm);
+
+struct l2tp_wan_errors {
+	uint32_t crc, framing, hw_overruns, buf_overruns, timeouts, alignment;
+};
+/* WEN (6.15) with the access side's error counters. */
+void l2tp_session_report_wen(struct l2tp_session *s, const struct l2tp_wan_errors *errs);
+
+/* ---- introspection for lacctl and logs ---- */
+struct l2tp_engine_stats {
+	uint64_t rx_datagrams, tx_datagrams, rx_malformed, rx_unknown_tunnel, rx_unknown_session,
+		 rx_bad_peer, rx_ctrl, rx_data, tx_data, tx_dropped, retransmits, tunnels_opened,
+		 tunnels_failed, sessions_opened, sessions_up, sessions_failed, failovers;
+};
+struct l2tp_tunnel_info {
+	uint16_t local_tid, peer_tid;
+	const struct sockaddr *peer;
+	socklen_t peer_len;
+	const char *state;
+	const char *peer_host_name;
+	unsigned sessions;
+	uint64_t rx_msgs, tx_msgs, retransmits;
+};
+struct l2tp_session_info {
+	uint16_t local_tid, local_sid, peer_sid;
+	uint32_t call_serial;
+	const char *state;
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+};
+void l2tp_engine_get_stats(const struct l2tp_engine *e, struct l2tp_engine_stats *out);
+/* Calls fn for each tunnel (and its sessions through sfn, may be NULL). */
+void l2tp_engine_foreach(const struct l2tp_engine *e,
+			 void (*tfn)(void *arg, const struct l2tp_tunnel_info *ti),
+			 void (*sfn)(void *arg, const struct l2tp_session_info *si), void *arg);
+/* Whether an endpoint is in the dead-cache now (for tests and lacctl). */
+bool l2tp_engine_endpoint_dead(struct l2tp_engine *e, const struct sockaddr *addr, socklen_t len);
+
+#endif
