@@ -239,7 +239,12 @@ lab_table() {
                 "${addr:--}" "${ms:+${ms}ms}"
         done < "$LAB_DEMO/subscribers"
     } > "$LAB_STATE/table.tsv"
-    column -t -s "$(printf '\t')" "$LAB_STATE/table.tsv"
+    # Aligned columns (awk rather than column(1), which minimal images lack).
+    awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }
+                   if (NF > nf) nf = NF }
+        END { for (r = 1; r <= NR; r++) { line = ""
+                  for (i = 1; i <= nf; i++) line = line sprintf(i < nf ? "%-" w[i] + 2 "s" : "%s", c[r, i])
+                  print line } }' "$LAB_STATE/table.tsv"
 }
 
 lab_up() {
