@@ -117,6 +117,28 @@ void radius_client_config_defaults(struct radius_client_config *cfg)
 
 /* ---- configuration through radcli ---- */
 
+/* Whether radcli's servers file has a line for `host` ("HOST[/NAS] SECRET").
+ * radcli 1.2.11's rc_find_server_addr() answers a host without a line with
+ * the secret of the file's last line, which would make every request fail
+ * verification with a confusing error; we refuse that at start instead. */
+static bool servers_file_has(const char *path, const char *host)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = path ? fopen(path, "r") : NULL;
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *tok = line + strspn(line, " \t");
+		size_t n = strcspn(tok, " \t\r\n/");
+		if (*tok == '#' || n == 0)
+			continue;
+		found = strlen(host) == n && strncmp(tok, host, n) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
 int radius_client_config_from_radcli(const char *path, struct radius_client_config *out,
 				     char *err, size_t errlen)
 {
@@ -141,6 +163,12 @@ int radius_client_config_from_radcli(const char *path, struct radius_client_conf
 		struct addrinfo *ai = NULL;
 		unsigned port = srv->port[i] ? srv->port[i] : RADIUS_DEFAULT_AUTH_PORT;
 
+		const char *sf = rc_conf_str(rh, "servers");
+		if (!servers_file_has(sf, srv->name[i])) {
+			snprintf(err, errlen, "%s: authserver %s: no line for it in the servers file %s",
+				 path, srv->name[i], sf ? sf : "(none)");
+			goto fail;
+		}
 		/* Resolves the name and finds its secret in the servers file. */
 		if (rc_find_server_addr(rh, srv->name[i], &ai, secret, AUTH) != 0 || !ai) {
 			snprintf(err, errlen, "%s: authserver %s: cannot resolve it or no secret "
