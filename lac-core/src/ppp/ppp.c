@@ -1,0 +1,519 @@
+/* PPP session: phases (RFC 1661 3), protocol demultiplexing, timers and the
+ * public API of ppp.h. */
+#include "ppp/ppp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "ppp/ppp_priv.h"
+#include "util/log.h"
+
+static const char *const phase_names[] = {
+	"dead", "establish", "authenticate", "network", "terminate", "handed-off"
+};
+
+const char *ppp_phase_str(enum ppp_phase phase)
+{
+	return (unsigned)phase < sizeof(phase_names) / sizeof(phase_names[0]) ?
+	       phase_names[phase] : "?";
+}
+
+const char *ppp_role_str(enum ppp_role role)
+{
+	return role == PPP_ROLE_AUTHENTICATOR ? "authenticator" : "client";
+}
+
+const char *ppp_auth_type_str(enum ppp_auth_type type)
+{
+	switch (type) {
+	case PPP_AUTH_CHAP:
+		return "chap";
+	case PPP_AUTH_PAP:
+		return "pap";
+	default:
+		return "none";
+	}
+}
+
+static const char *const auth_state_names[] = {
+	"idle", "challenge-sent", "wait-request", "pending", "wait-challenge",
+	"response-sent", "request-sent", "succeeded", "failed"
+};
+
+const char *ppp_auth_state_str(enum ppp_auth_state state)
+{
+	return (unsigned)state < sizeof(auth_state_names) / sizeof(auth_state_names[0]) ?
+	       auth_state_names[state] : "?";
+}
+
+int ppp_frame_parse(const uint8_t *raw, size_t len, uint16_t *proto, const uint8_t **info,
+		    size_t *info_len)
+{
+	size_t off = 0;
+	if (len >= 1 && raw[0] == PPP_ADDRESS) {
+		/* 0xff is never a protocol octet: it starts address/control */
+		if (len < 2 || raw[1] != PPP_CONTROL)
+			return -1;
+		off = 2;
+	}
+	if (off >= len)
+		return -1;
+	if (raw[off] & 1) {
+		/* PFC: one-octet protocol (RFC 1661 6.5) */
+		*proto = raw[off];
+		off += 1;
+	} else {
+		if (len - off < 2 || !(raw[off + 1] & 1))
+			return -1;
+		*proto = (uint16_t)(raw[off] << 8 | raw[off + 1]);
+		off += 2;
+	}
+	*info = raw + off;
+	*info_len = len - off;
+	return 0;
+}
+
+ssize_t ppp_frame_build(uint8_t *buf, size_t cap, bool with_addr_ctl, uint16_t proto,
+			const uint8_t *info, size_t len)
+{
+	size_t hdr = with_addr_ctl ? 4 : 2;
+	if (cap < hdr || cap - hdr < len)
+		return -1;
+	size_t n = 0;
+	if (with_addr_ctl) {
+		buf[n++] = PPP_ADDRESS;
+		buf[n++] = PPP_CONTROL;
+	}
+	put_be16(buf + n, proto);
+	n += 2;
+	if (len)
+		memcpy(buf + n, info, len);
+	return (ssize_t)(n + len);
+}
+
+void ppp_config_defaults(struct ppp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->ident, sizeof(cfg->ident), "-");
+	cfg->mru = PPP_DEFAULT_MRU;
+	cfg->auth_order[0] = PPP_AUTH_CHAP;
+	cfg->auth_order[1] = PPP_AUTH_PAP;
+	cfg->auth_order_len = 2;
+	cfg->auth_max_attempts = 1;
+	cfg->auth_timeout_ms = 30000;
+	cfg->restart_ms = 3000;
+	cfg->max_configure = 10;
+	cfg->max_terminate = 2;
+	cfg->max_failure = 5;
+	cfg->echo_failures = 3;
+	snprintf(cfg->host_name, sizeof(cfg->host_name), "lac");
+	cfg->request_dns = true;
+}
+
+void ppp_random_bytes(uint8_t *buf, size_t len)
+{
+	/* CHAP challenges must be unpredictable (RFC 1994 2.3); getrandom never
+	 * blocks once the kernel pool is initialised, which it is long before we run. */
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = getrandom(buf + got, len - got, GRND_NONBLOCK);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < len) {
+		/* Fallback only if getrandom failed: still distinct per call. */
+		static uint64_t x;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x ^= (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull + (uint64_t)(uintptr_t)buf;
+		for (; got < len; got++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[got] = (uint8_t)x;
+		}
+	}
+}
+
+uint32_t ppp_random_magic(void)
+{
+	uint32_t m = 0;
+	while (m == 0) {
+		uint8_t b[4];
+		ppp_random_bytes(b, sizeof(b));
+		m = get_be32(b);
+	}
+	return m;
+}
+
+void ppp_set_down_reason(struct ppp_session *s, const char *reason)
+{
+	if (!s->down_reason[0])
+		snprintf(s->down_reason, sizeof(s->down_reason), "%s", reason);
+}
+
+void ppp_set_phase(struct ppp_session *s, enum ppp_phase phase)
+{
+	if (s->phase == phase)
+		return;
+	log_debug("%s event=phase from=%s to=%s", s->ident, ppp_phase_str(s->phase),
+		  ppp_phase_str(phase));
+	s->phase = phase;
+}
+
+void ppp_auth_set_state(struct ppp_session *s, enum ppp_auth_state state)
+{
+	if (s->auth_state == state)
+		return;
+	log_debug("%s event=auth_state from=%s to=%s", s->ident,
+		  ppp_auth_state_str(s->auth_state), ppp_auth_state_str(state));
+	s->auth_state = state;
+}
+
+/* Sends one control or data packet: address/control unless the medium has
+ * none or the peer allowed ACFC, protocol compressed if the peer allowed PFC.
+ * LCP always goes out uncompressed (RFC 1661 6.5, 6.6). */
+void ppp_send_proto(struct ppp_session *s, uint16_t proto, const uint8_t *pkt, size_t len)
+{
+	uint8_t frame[PPP_FRAME_MAX];
+	if (!s->lower_is_up || s->handed_off || s->down_reported)
+		return;
+	bool opened = fsm_is_opened(&s->lcp) && proto != PPP_PROTO_LCP;
+	bool addr_ctl = !s->cfg.no_addr_ctl && !(opened && s->lcp_his.acfc);
+	bool pfc = opened && s->lcp_his.pfc && proto < 0x100;
+	size_t n = 0;
+	if (len + 4 > sizeof(frame))
+		return;
+	if (addr_ctl) {
+		frame[n++] = PPP_ADDRESS;
+		frame[n++] = PPP_CONTROL;
+	}
+	if (pfc) {
+		frame[n++] = (uint8_t)proto;
+	} else {
+		put_be16(frame + n, proto);
+		n += 2;
+	}
+	memcpy(frame + n, pkt, len);
+	s->cb.tx(s->owner, frame, n + len);
+}
+
+void ppp_fsm_send(void *ctx, uint16_t proto, const uint8_t *pkt, size_t len)
+{
+	ppp_send_proto(ctx, proto, pkt, len);
+}
+
+/* Network-Layer Protocol phase (RFC 1661 3.6): start IPCP. */
+void ppp_enter_network(struct ppp_session *s, uint64_t now)
+{
+	ppp_set_phase(s, PPP_PHASE_NETWORK);
+	fsm_open(&s->ipcp, now);
+	fsm_up(&s->ipcp, now);
+}
+
+void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now)
+{
+	log_info("%s event=auth_%s auth=%s user=\"%.*s\"", s->ident,
+		 success ? "ok" : "failed", ppp_auth_type_str(s->auth_type),
+		 (int)(s->role == PPP_ROLE_AUTHENTICATOR ? s->auth_req.name_len :
+		       strlen(s->cfg.user)),
+		 s->role == PPP_ROLE_AUTHENTICATOR ? s->auth_req.name : s->cfg.user);
+	if (success) {
+		ppp_enter_network(s, now);
+		return;
+	}
+	snprintf(s->down_reason, sizeof(s->down_reason), "authentication failed%s%s",
+		 s->auth_msg[0] ? ": " : "", s->auth_msg);
+	s->lcp_fatal = "authentication failed";
+}
+
+struct ppp_session *ppp_session_create(const struct ppp_config *cfg, enum ppp_role role,
+				       const struct ppp_callbacks *cb, void *owner)
+{
+	struct ppp_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->cfg.ident[sizeof(s->cfg.ident) - 1] = '\0';
+	s->cfg.host_name[sizeof(s->cfg.host_name) - 1] = '\0';
+	s->cfg.user[sizeof(s->cfg.user) - 1] = '\0';
+	s->cfg.password[sizeof(s->cfg.password) - 1] = '\0';
+	if (s->cfg.auth_order_len > 2)
+		s->cfg.auth_order_len = 2;
+	if (s->cfg.auth_max_attempts == 0)
+		s->cfg.auth_max_attempts = 1;
+	if (s->cfg.max_configure == 0)
+		s->cfg.max_configure = 1;
+	if (s->cfg.max_terminate == 0)
+		s->cfg.max_terminate = 1;
+	if (s->cfg.max_failure == 0)
+		s->cfg.max_failure = 1;
+	if (s->cfg.restart_ms == 0)
+		s->cfg.restart_ms = 3000;
+	if (s->cfg.auth_timeout_ms == 0)
+		s->cfg.auth_timeout_ms = 30000;
+	s->cb = *cb;
+	s->owner = owner;
+	s->role = role;
+	s->phase = PPP_PHASE_DEAD;
+	snprintf(s->ident, sizeof(s->ident), "ppp=%s", s->cfg.ident);
+	s->lcp_his = (struct lcp_opts){ .mru = PPP_DEFAULT_MRU, .accm = PPP_ACCM_ALL };
+	s->proxy.peer_mru = PPP_DEFAULT_MRU;
+	s->auth_id = (uint8_t)ppp_random_magic();
+	s->echo_id = 1;
+	struct fsm_params p = {
+		.restart_ms = s->cfg.restart_ms, .max_configure = s->cfg.max_configure,
+		.max_terminate = s->cfg.max_terminate, .max_failure = s->cfg.max_failure,
+	};
+	fsm_init(&s->lcp, &ppp_lcp_ops, s, ppp_fsm_send, s->ident, &p);
+	fsm_init(&s->ipcp, &ppp_ipcp_ops, s, ppp_fsm_send, s->ident, &p);
+	return s;
+}
+
+void ppp_session_destroy(struct ppp_session *s)
+{
+	free(s);
+}
+
+/* Every public call that can run callbacks is bracketed by enter/leave: the
+ * outermost leave acts on what option handlers flagged (lcp_fatal) and
+ * reports `down`, last, so the owner may free the session inside it. */
+static void session_enter(struct ppp_session *s)
+{
+	s->depth++;
+}
+
+static void session_leave(struct ppp_session *s, uint64_t now)
+{
+	if (s->depth > 1) {
+		s->depth--;
+		return;
+	}
+	while (s->lcp_fatal && !s->handed_off && !s->down_reported) {
+		const char *reason = s->lcp_fatal;
+		s->lcp_fatal = NULL;
+		ppp_set_down_reason(s, reason);
+		log_info("%s event=closing reason=\"%s\"", s->ident, reason);
+		ppp_set_phase(s, PPP_PHASE_TERMINATE);
+		fsm_close(&s->lcp, reason, now);
+	}
+	s->lcp_fatal = NULL;
+	s->depth = 0;
+	if (s->down_pending && !s->down_reported && !s->handed_off) {
+		s->down_reported = true;
+		log_info("%s event=down reason=\"%s\"", s->ident, s->down_reason);
+		if (s->cb.down)
+			s->cb.down(s->owner, s->down_reason);
+	}
+}
+
+static bool session_dead(const struct ppp_session *s)
+{
+	return s->handed_off || s->down_reported;
+}
+
+void ppp_session_lower_up(struct ppp_session *s, uint64_t now)
+{
+	if (session_dead(s))
+		return;
+	session_enter(s);
+	s->lower_is_up = true;
+	fsm_open(&s->lcp, now);
+	fsm_up(&s->lcp, now);
+	session_leave(s, now);
+}
+
+void ppp_session_lower_down(struct ppp_session *s, uint64_t now)
+{
+	if (session_dead(s))
+		return;
+	session_enter(s);
+	s->lower_is_up = false;
+	ppp_set_down_reason(s, "lower layer down");
+	fsm_down(&s->lcp, now);
+	ppp_set_phase(s, PPP_PHASE_DEAD);
+	s->down_pending = true;
+	session_leave(s, now);
+}
+
+static void session_demux(struct ppp_session *s, uint16_t proto, const uint8_t *info,
+			  size_t len, uint64_t now)
+{
+	if (proto == PPP_PROTO_LCP) {
+		fsm_input(&s->lcp, info, len, now);
+		return;
+	}
+	/* RFC 1661 3.4-3.6: anything but LCP before LCP is opened is discarded;
+	 * anything but authentication until the Network phase. */
+	if (!fsm_is_opened(&s->lcp))
+		return;
+	switch (proto) {
+	case PPP_PROTO_CHAP:
+		ppp_chap_input(s, info, len, now);
+		return;
+	case PPP_PROTO_PAP:
+		ppp_pap_input(s, info, len, now);
+		return;
+	case PPP_PROTO_IPCP:
+		if (s->phase == PPP_PHASE_NETWORK)
+			fsm_input(&s->ipcp, info, len, now);
+		return;
+	case PPP_PROTO_IP:
+		if (fsm_is_opened(&s->ipcp) && s->cb.ip_rx)
+			s->cb.ip_rx(s->owner, info, len);
+		return;
+	default:
+		/* RFC 1661 5.7: unknown or unsupported protocols (IPV6CP, CCP...) */
+		if (s->phase != PPP_PHASE_NETWORK)
+			return; /* RFC 1661 3.5: discarded while authenticating */
+		ppp_lcp_send_protrej(s, proto, info, len);
+		return;
+	}
+}
+
+void ppp_session_input(struct ppp_session *s, const uint8_t *raw, size_t len, uint64_t now)
+{
+	uint16_t proto;
+	const uint8_t *info;
+	size_t info_len;
+	if (session_dead(s))
+		return;
+	if (ppp_frame_parse(raw, len, &proto, &info, &info_len) < 0) {
+		log_peer("%s event=bad_frame len=%zu outcome=dropped", s->ident, len);
+		return;
+	}
+	session_enter(s);
+	session_demux(s, proto, info, info_len, now);
+	session_leave(s, now);
+}
+
+uint64_t ppp_session_next_timeout(const struct ppp_session *s)
+{
+	if (session_dead(s))
+		return 0;
+	uint64_t t[4] = { s->lcp.timer_at, s->ipcp.timer_at, s->auth_at, s->echo_at };
+	uint64_t best = 0;
+	for (size_t i = 0; i < 4; i++)
+		if (t[i] && (!best || t[i] < best))
+			best = t[i];
+	return best;
+}
+
+void ppp_session_timeout(struct ppp_session *s, uint64_t now)
+{
+	if (session_dead(s))
+		return;
+	session_enter(s);
+	fsm_timeout(&s->lcp, now);
+	fsm_timeout(&s->ipcp, now);
+	if (s->auth_at && s->auth_at <= now) {
+		if (s->auth_type == PPP_AUTH_CHAP)
+			ppp_chap_timeout(s, now);
+		else
+			ppp_pap_timeout(s, now);
+	}
+	ppp_lcp_echo_timeout(s, now);
+	session_leave(s, now);
+}
+
+void ppp_session_close(struct ppp_session *s, const char *reason, uint64_t now)
+{
+	if (session_dead(s))
+		return;
+	session_enter(s);
+	ppp_set_down_reason(s, reason ? reason : "closed");
+	log_info("%s event=closing reason=\"%s\"", s->ident, reason ? reason : "closed");
+	s->auth_at = 0;
+	s->echo_at = 0;
+	ppp_set_phase(s, PPP_PHASE_TERMINATE);
+	fsm_close(&s->lcp, reason, now);
+	session_leave(s, now);
+}
+
+void ppp_session_set_ipcp(struct ppp_session *s, struct in_addr local, struct in_addr peer,
+			  struct in_addr dns1, struct in_addr dns2)
+{
+	s->cfg_local = local;
+	s->cfg_peer = peer;
+	s->cfg_dns1 = dns1;
+	s->cfg_dns2 = dns2;
+}
+
+void ppp_session_auth_result(struct ppp_session *s, bool accept, const char *message,
+			     uint64_t now)
+{
+	if (session_dead(s) || s->role != PPP_ROLE_AUTHENTICATOR ||
+	    s->auth_state != AUTH_PENDING)
+		return;
+	session_enter(s);
+	if (s->auth_type == PPP_AUTH_CHAP)
+		ppp_chap_result(s, accept, message, now);
+	else
+		ppp_pap_result(s, accept, message, now);
+	session_leave(s, now);
+}
+
+int ppp_session_get_proxy(const struct ppp_session *s, struct ppp_proxy_info *proxy)
+{
+	if (s->role != PPP_ROLE_AUTHENTICATOR || s->auth_req.type == PPP_AUTH_NONE ||
+	    s->auth_state == AUTH_CHALLENGE_SENT || s->auth_state == AUTH_WAIT_REQUEST)
+		return -1;
+	*proxy = s->proxy;
+	proxy->auth = s->auth_req;
+	return 0;
+}
+
+int ppp_session_handoff(struct ppp_session *s, struct ppp_proxy_info *proxy)
+{
+	if (s->handed_off || ppp_session_get_proxy(s, proxy) < 0)
+		return -1;
+	log_info("%s event=handoff user=\"%.*s\" auth=%s", s->ident, (int)s->auth_req.name_len,
+		 s->auth_req.name, ppp_auth_type_str(s->auth_req.type));
+	s->handed_off = true;
+	s->phase = PPP_PHASE_HANDED_OFF;
+	s->lcp.timer_at = 0;
+	s->ipcp.timer_at = 0;
+	s->auth_at = 0;
+	s->echo_at = 0;
+	s->lcp_fatal = NULL;
+	return 0;
+}
+
+int ppp_session_send_ip(struct ppp_session *s, const uint8_t *pkt, size_t len)
+{
+	size_t peer_mru = s->lcp_his.mru_on ? s->lcp_his.mru : PPP_DEFAULT_MRU;
+	if (session_dead(s) || !fsm_is_opened(&s->ipcp) || len > peer_mru ||
+	    len + 4 > PPP_FRAME_MAX)
+		return -1;
+	ppp_send_proto(s, PPP_PROTO_IP, pkt, len);
+	return 0;
+}
+
+enum ppp_phase ppp_session_phase(const struct ppp_session *s)
+{
+	return s->phase;
+}
+
+bool ppp_session_lcp_opened(const struct ppp_session *s)
+{
+	return fsm_is_opened(&s->lcp);
+}
+
+bool ppp_session_ipcp_opened(const struct ppp_session *s)
+{
+	return fsm_is_opened(&s->ipcp);
+}
+
+const struct ppp_ip_info *ppp_session_ip_info(const struct ppp_session *s)
+{
+	return &s->ip;
+}
+
+uint32_t ppp_session_tx_accm(const struct ppp_session *s)
+{
+	return fsm_is_opened(&s->lcp) ? s->lcp_his.accm : PPP_ACCM_ALL;
+}

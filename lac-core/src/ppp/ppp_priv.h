@@ -1,0 +1,169 @@
+/* The session object shared by the files of ppp/ (lcp.c, ipcp.c, chap.c,
+ * pap.c, ppp.c). Not for use outside ppp/: the public API is ppp.h. */
+#ifndef PPP_PPP_PRIV_H
+#define PPP_PPP_PRIV_H
+
+#include "ppp/fsm.h"
+#include "ppp/ppp.h"
+
+#define PPP_DEFAULT_MRU 1500    /* RFC 1661 6.1 */
+#define PPP_MIN_MRU 64          /* below this we Nak: no useful link fits */
+#define PPP_CHAP_CHALLENGE_LEN 16
+#define PPP_ACCM_ALL 0xffffffffu   /* RFC 1662 7.1 default */
+
+/* LCP options (RFC 1661 6, RFC 1662 7.1, RFC 1994 3 for CHAP). */
+enum {
+	LCP_OPT_MRU = 1, LCP_OPT_ACCM = 2, LCP_OPT_AUTH = 3, LCP_OPT_QUALITY = 4,
+	LCP_OPT_MAGIC = 5, LCP_OPT_PFC = 7, LCP_OPT_ACFC = 8
+};
+#define CHAP_ALG_MD5 5
+
+struct lcp_opts {
+	bool mru_on;
+	uint16_t mru;
+	bool accm_on;
+	uint32_t accm;
+	enum ppp_auth_type auth;        /* NONE when absent */
+	bool magic_on;
+	uint32_t magic;
+	bool pfc;
+	bool acfc;
+};
+
+/* IPCP options (RFC 1332 3, RFC 1877 1). */
+enum { IPCP_OPT_ADDRS = 1, IPCP_OPT_COMP = 2, IPCP_OPT_ADDR = 3, IPCP_OPT_DNS1 = 129,
+       IPCP_OPT_NBNS1 = 130, IPCP_OPT_DNS2 = 131, IPCP_OPT_NBNS2 = 132 };
+
+struct ipcp_opts {
+	bool addr_on;
+	uint32_t addr;          /* network byte order, as on the wire */
+	bool dns1_on;
+	uint32_t dns1;
+	bool dns2_on;
+	uint32_t dns2;
+};
+
+/* Authentication progress, one machine for both methods and both roles. */
+enum ppp_auth_state {
+	AUTH_IDLE,              /* not in the Authenticate phase */
+	AUTH_CHALLENGE_SENT,    /* authenticator, CHAP: waiting for the Response */
+	AUTH_WAIT_REQUEST,      /* authenticator, PAP: waiting for Authenticate-Request */
+	AUTH_PENDING,           /* authenticator: the owner is deciding */
+	AUTH_WAIT_CHALLENGE,    /* client, CHAP: waiting for a Challenge */
+	AUTH_RESPONSE_SENT,     /* client, CHAP: waiting for Success/Failure */
+	AUTH_REQUEST_SENT,      /* client, PAP: waiting for Ack/Nak */
+	AUTH_SUCCEEDED,
+	AUTH_FAILED
+};
+const char *ppp_auth_state_str(enum ppp_auth_state state);
+
+struct ppp_session {
+	struct ppp_config cfg;
+	struct ppp_callbacks cb;
+	void *owner;
+	enum ppp_role role;
+	enum ppp_phase phase;
+	char ident[PPP_IDENT_MAX + 8];  /* "ppp=<cfg ident>" */
+	bool lower_is_up;
+	bool handed_off;
+
+	struct fsm lcp;
+	struct lcp_opts lcp_want;       /* what our ConfReq asks for */
+	struct lcp_opts lcp_his;        /* what we acked of the peer's */
+	unsigned auth_tried;            /* bit per auth_order index already refused */
+	unsigned auth_order_idx;
+	unsigned loopback_count;
+	const char *lcp_fatal;          /* set by option handlers: close LCP after the packet */
+
+	/* LCP record for proxy AVPs (RFC 2661 4.4.5) */
+	struct ppp_proxy_info proxy;
+	bool initial_recorded;
+	uint8_t peer_req[PPP_PROXY_LCP_MAX];    /* the peer's last ConfReq that we acked */
+	size_t peer_req_len;
+	bool peer_req_truncated;
+
+	/* Keepalive (RFC 1661 5.8) */
+	uint64_t echo_at;
+	unsigned echo_outstanding;
+	uint8_t echo_id;
+
+	/* Authentication */
+	enum ppp_auth_state auth_state;
+	enum ppp_auth_type auth_type;   /* the method in use in this Authenticate phase */
+	uint64_t auth_at;               /* auth timer, 0 = stopped */
+	unsigned auth_tx_count;         /* transmissions of the current challenge/request */
+	unsigned auth_failures;         /* authenticator: rejected attempts */
+	uint8_t auth_id;                /* Identifier of the current exchange */
+	struct ppp_auth_request auth_req;       /* authenticator: last credentials */
+	char auth_msg[PPP_MESSAGE_MAX + 1];     /* the last verdict message we sent/got */
+
+	/* IPCP */
+	struct fsm ipcp;
+	struct ipcp_opts ipcp_want;
+	struct ipcp_opts ipcp_his;
+	struct in_addr cfg_local, cfg_peer, cfg_dns1, cfg_dns2;  /* authenticator */
+	struct ppp_ip_info ip;
+
+	/* Reporting `down` once, as the last callback of the outermost call. */
+	unsigned depth;
+	bool down_pending;
+	bool down_reported;
+	char down_reason[PPP_MESSAGE_MAX + 64];
+};
+
+/* ppp.c */
+void ppp_send_proto(struct ppp_session *s, uint16_t proto, const uint8_t *pkt, size_t len);
+void ppp_fsm_send(void *ctx, uint16_t proto, const uint8_t *pkt, size_t len);
+void ppp_random_bytes(uint8_t *buf, size_t len);
+uint32_t ppp_random_magic(void);
+void ppp_set_down_reason(struct ppp_session *s, const char *reason);
+void ppp_enter_network(struct ppp_session *s, uint64_t now);
+void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now);
+void ppp_set_phase(struct ppp_session *s, enum ppp_phase phase);
+void ppp_auth_set_state(struct ppp_session *s, enum ppp_auth_state state);
+
+/* lcp.c */
+extern const struct fsm_ops ppp_lcp_ops;
+/* LCP codes 8-11 (Protocol-Reject, Echo, Discard); see fsm_ops.other_code. */
+void ppp_lcp_send_protrej(struct ppp_session *s, uint16_t proto, const uint8_t *info,
+			  size_t len);
+void ppp_lcp_echo_timeout(struct ppp_session *s, uint64_t now);
+
+/* ipcp.c */
+extern const struct fsm_ops ppp_ipcp_ops;
+
+/* chap.c / pap.c: called in the Authenticate phase */
+void ppp_chap_start(struct ppp_session *s, uint64_t now);
+void ppp_chap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now);
+void ppp_chap_timeout(struct ppp_session *s, uint64_t now);
+void ppp_chap_result(struct ppp_session *s, bool accept, const char *message, uint64_t now);
+void ppp_pap_start(struct ppp_session *s, uint64_t now);
+void ppp_pap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now);
+void ppp_pap_timeout(struct ppp_session *s, uint64_t now);
+void ppp_pap_result(struct ppp_session *s, bool accept, const char *message, uint64_t now);
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+#endif
