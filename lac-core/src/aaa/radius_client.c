@@ -510,10 +510,10 @@ static void req_finish(struct radius_request *req, enum radius_status status,
 	case RADIUS_STATUS_TIMEOUT: c->ctr.timeouts++; break;
 	case RADIUS_STATUS_ERROR: c->ctr.errors++; break;
 	}
-	log_info("radius user=%s server=%s event=%s elapsed_ms=%u tunnels=%zu%s%s",
+	log_info("radius user=%s server=%s event=%s elapsed_ms=%u tunnels=%zu%s%s%s",
 		 req->params.user_name ? req->params.user_name : "", server ? server : "-",
 		 radius_status_str(status), res.elapsed_ms, reply ? reply->n_tunnels : (size_t)0,
-		 detail ? " detail=" : "", detail ? detail : "");
+		 detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
 	req->done(req->arg, &res);
 	free(req);
 }

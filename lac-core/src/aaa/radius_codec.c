@@ -533,21 +533,20 @@ static int tunnel_collect(uint8_t type, const uint8_t *val, size_t len,
 {
 	uint8_t tag = 0;
 	enum tunnel_field f;
-	bool always_tagged = false, is_string = false;
+	bool always_tagged = false;
 
 	switch (type) {
 	case RADIUS_ATTR_TUNNEL_TYPE: f = TF_TYPE; always_tagged = true; break;
 	case RADIUS_ATTR_TUNNEL_MEDIUM_TYPE: f = TF_MEDIUM; always_tagged = true; break;
 	case RADIUS_ATTR_TUNNEL_PREFERENCE: f = TF_PREFERENCE; always_tagged = true; break;
 	case RADIUS_ATTR_TUNNEL_PASSWORD: f = TF_PASSWORD; always_tagged = true; break;
-	case RADIUS_ATTR_TUNNEL_CLIENT_ENDPOINT: f = TF_CLIENT_EP; is_string = true; break;
-	case RADIUS_ATTR_TUNNEL_SERVER_ENDPOINT: f = TF_SERVER_EP; is_string = true; break;
-	case RADIUS_ATTR_TUNNEL_ASSIGNMENT_ID: f = TF_ASSIGNMENT; is_string = true; break;
-	case RADIUS_ATTR_TUNNEL_CLIENT_AUTH_ID: f = TF_CLIENT_AUTH; is_string = true; break;
-	case RADIUS_ATTR_TUNNEL_SERVER_AUTH_ID: f = TF_SERVER_AUTH; is_string = true; break;
+	case RADIUS_ATTR_TUNNEL_CLIENT_ENDPOINT: f = TF_CLIENT_EP; break;
+	case RADIUS_ATTR_TUNNEL_SERVER_ENDPOINT: f = TF_SERVER_EP; break;
+	case RADIUS_ATTR_TUNNEL_ASSIGNMENT_ID: f = TF_ASSIGNMENT; break;
+	case RADIUS_ATTR_TUNNEL_CLIENT_AUTH_ID: f = TF_CLIENT_AUTH; break;
+	case RADIUS_ATTR_TUNNEL_SERVER_AUTH_ID: f = TF_SERVER_AUTH; break;
 	default: return 1;
 	}
-	(void)is_string;
 	if (len == 0) {
 		/* Without a tag octet we cannot even tell which group it spoils:
 		 * charge it to the untagged group. */
