@@ -195,9 +195,10 @@ lab_kv() {
     printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
 }
 
-# lab_lns_session LNS USER: "TID SID IP" of USER's session in that l2tpns, if any.
+# lab_lns_session LNS USER: "TID SID IP" of USER's session in that l2tpns, if any
+# (closed sessions linger in its table for a while with address 0.0.0.0).
 lab_lns_session() {
-    lns_sessions "$1" "$LAB_STATE" 2>/dev/null | awk -v u="$2" '$4 == u { print $3, $1, $5; exit }'
+    lns_sessions "$1" "$LAB_STATE" 2>/dev/null | awk -v u="$2" '$4 == u && $5 != "0.0.0.0" { print $3, $1, $5; exit }'
 }
 
 # lab_table: one row per demo subscriber, from lac-dial's report, l2tpns's
@@ -334,7 +335,7 @@ lab_part_health() {
             [ "$1" = lns2 ] && addr=$LAB_LNS2_ADDR secret=$LAB_LNS2_SECRET
             out=$(netns_exec "$LAB_NS_LAC" /usr/bin/python3 "$LAB_TOP/lab.d/lns/l2tp_probe.py" \
                     "$addr" 1701 "$secret" 2>&1) || { echo "L2TP: $out"; return 1; }
-            n=$(lns_sessions "$1" "$LAB_STATE" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/' | wc -l)
+            n=$(lns_sessions "$1" "$LAB_STATE" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/ && $5 != "0.0.0.0"' | wc -l)
             echo "SCCRP with valid challenge response; $n session(s)" ;;
         lac)
             out=$(lac_ctl lac "$LAB_STATE" show counters 2>&1) && echo "lacctl answered" ||

@@ -85,6 +85,29 @@ else
     t_fail "l2tpns CLI answers show session"
 fi
 
+# Each LNS on its own, as lac-core will use it: a whole call from the lac
+# namespace (tunnel with authentication, session, LCP, CHAP checked by the
+# enterprise AAA, IPCP from the pool), then a ping to the LNS's own address
+# through the session, answered by the LNS namespace's kernel.
+probe=$top_srcdir/lab.d/lns/l2tp_probe.py
+for l in "lns1 10.88.2.2 corp-l2tp-secret-1 10.77.1." "lns2 10.88.3.2 corp-l2tp-secret-2 10.77.2."; do
+    set -- $l
+    out=$(ip netns exec rlt-lab-lac /usr/bin/python3 "$probe" "$2" 1701 "$3" \
+            --session carol@corp.example carol-pw --ping "$2" 2>&1)
+    echo "# $1 probe: $out"
+    case "$out" in
+        *"outcome=up lns=$1 "*"addr=$4"*"auth=chap ping=ok"*) t_ok "$1: call with CHAP, pool address, ping through the tunnel" ;;
+        *) t_fail "$1: call with CHAP, pool address, ping through the tunnel" "$out" ;;
+    esac
+done
+out=$(ip netns exec rlt-lab-lac /usr/bin/python3 "$probe" 10.88.2.2 1701 corp-l2tp-secret-1 \
+        --session carol@corp.example wrong-pw 2>&1)
+case "$out" in outcome=failed*) t_ok "lns1: wrong password refused by the enterprise AAA" ;;
+    *) t_fail "lns1: wrong password refused by the enterprise AAA" "$out" ;; esac
+out=$(ip netns exec rlt-lab-lac /usr/bin/python3 "$probe" 10.88.2.2 1701 wrong-secret 2>&1)
+case "$out" in *"does not match"*) t_ok "lns1: wrong tunnel secret detected" ;;
+    *) t_fail "lns1: wrong tunnel secret detected" "$out" ;; esac
+
 env_out=$("$LAB" env)
 t_check "lab env is shell-sourceable" sh -c "set -e; eval \"\$1\"; [ -n \"\$RLNS_DIAL\" ] && [ \"\$RLNS_NS_SUB\" = rlt-lab-sub ]" sh "$env_out"
 
