@@ -36,11 +36,11 @@ netns_destroy "$NS"
 netns_create "$NS" || exit 1
 
 radius_fr_conf "$WORK/signed" 127.0.0.1 18121 "$SECRET" yes 127.0.0.1 || exit 1
-radius_fr_conf "$WORK/unsigned" 127.0.0.1 18122 "$SECRET" no 127.0.0.1 || exit 1
+radius_fr_conf "$WORK/unsigned" 127.0.0.1 18123 "$SECRET" no 127.0.0.1 || exit 1
 radius_fr_start "$WORK/signed" "$NS" || exit 1
 radius_fr_start "$WORK/unsigned" "$NS" || exit 1
 wait_for_udp "$NS" 18121 || exit 1
-wait_for_udp "$NS" 18122 || exit 1
+wait_for_udp "$NS" 18123 || exit 1
 
 # clientconf NAME AUTHSERVERS: a radcli radiusclient.conf as lac-core reads it.
 clientconf() {
@@ -61,7 +61,7 @@ printf '127.0.0.1\t%s\n' "$SECRET" > "$WORK/servers"
 chmod 600 "$WORK/servers"
 clientconf signed 127.0.0.1:18121
 clientconf failover 127.0.0.1:18199,127.0.0.1:18121
-clientconf unsigned 127.0.0.1:18122
+clientconf unsigned 127.0.0.1:18123
 
 # probe NAME ARGS...: runs radius_probe in the namespace, output in $WORK/NAME.out
 probe() {

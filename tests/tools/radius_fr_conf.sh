@@ -3,6 +3,7 @@
 # replies are exactly the fixtures below and the tests do not depend on Redis.
 #
 # radius_fr_conf DIR ADDR PORT SECRET SIGN CLIENT_CIDR
+#   auth on PORT, accounting on PORT+1 (answers every Accounting-Request);
 #   SIGN=yes adds `Message-Authenticator := 0x00` to every reply (Debian's 3.2.1
 #   signs replies only when asked, see /work/shared/notes/platform.md);
 #   SIGN=no leaves replies unsigned, to check that the client refuses them.
@@ -68,12 +69,23 @@ modules {
 	}
 	chap {
 	}
+	always ok {
+		rcode = ok
+	}
 }
 server default {
 	listen {
 		type = auth
 		ipaddr = $addr
 		port = $port
+	}
+	listen {
+		type = acct
+		ipaddr = $addr
+		port = $((port + 1))
+	}
+	accounting {
+		ok
 	}
 	authorize {
 		files

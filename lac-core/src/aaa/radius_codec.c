@@ -246,6 +246,55 @@ ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 	return radius_builder_finish(&b, secret, secret_len);
 }
 
+ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
+					 const struct radius_acct_params *p,
+					 const uint8_t *secret, size_t secret_len)
+{
+	struct radius_builder b;
+	if (radius_builder_init(&b, buf, cap, RADIUS_CODE_ACCOUNTING_REQUEST, id, NULL) < 0)
+		return -1;
+	radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_STATUS_TYPE, p->status_type);
+	add_opt_str(&b, RADIUS_ATTR_USER_NAME, p->user_name);
+	add_opt_str(&b, RADIUS_ATTR_ACCT_SESSION_ID, p->acct_session_id);
+	if (p->has_nas_ip)
+		radius_builder_add(&b, RADIUS_ATTR_NAS_IP_ADDRESS, &p->nas_ip.s_addr, 4);
+	add_opt_str(&b, RADIUS_ATTR_NAS_IDENTIFIER, p->nas_identifier);
+	if (p->has_nas_port)
+		radius_builder_add_u32(&b, RADIUS_ATTR_NAS_PORT, p->nas_port);
+	add_opt_str(&b, RADIUS_ATTR_NAS_PORT_ID, p->nas_port_id);
+	if (p->has_nas_port_type)
+		radius_builder_add_u32(&b, RADIUS_ATTR_NAS_PORT_TYPE, p->nas_port_type);
+	if (p->framed_ppp) {
+		radius_builder_add_u32(&b, RADIUS_ATTR_SERVICE_TYPE, RADIUS_SERVICE_TYPE_FRAMED);
+		radius_builder_add_u32(&b, RADIUS_ATTR_FRAMED_PROTOCOL, RADIUS_FRAMED_PROTOCOL_PPP);
+	}
+	if (p->has_framed_ip)
+		radius_builder_add(&b, RADIUS_ATTR_FRAMED_IP_ADDRESS, &p->framed_ip.s_addr, 4);
+	add_opt_str(&b, RADIUS_ATTR_CALLING_STATION_ID, p->calling_station_id);
+	add_opt_str(&b, RADIUS_ATTR_CALLED_STATION_ID, p->called_station_id);
+	if (p->delay_time)
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_DELAY_TIME, p->delay_time);
+	if (p->has_counters) {
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_SESSION_TIME, p->session_time);
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_OCTETS, (uint32_t)p->input_octets);
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_OCTETS, (uint32_t)p->output_octets);
+		/* RFC 2869 5.1/5.2: how many times the 32-bit counters wrapped. */
+		if (p->input_octets >> 32)
+			radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_GIGAWORDS,
+					       (uint32_t)(p->input_octets >> 32));
+		if (p->output_octets >> 32)
+			radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS,
+					       (uint32_t)(p->output_octets >> 32));
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_PACKETS, p->input_packets);
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_PACKETS, p->output_packets);
+	}
+	if (p->terminate_cause)
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_TERMINATE_CAUSE, p->terminate_cause);
+	if (p->class_val && p->class_len)
+		radius_builder_add(&b, RADIUS_ATTR_CLASS, p->class_val, p->class_len);
+	return radius_builder_finish(&b, secret, secret_len);
+}
+
 /* ---- walking and verifying ---- */
 
 void radius_attr_iter_init(struct radius_attr_iter *it, const uint8_t *pkt, size_t pkt_len)
@@ -329,9 +378,10 @@ static bool mem_equal(const uint8_t *a, const uint8_t *b, size_t n)
 	return d == 0;
 }
 
-ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
+static ssize_t response_verify(const uint8_t *pkt, size_t len,
 			       const uint8_t req_auth[RADIUS_AUTH_LEN],
-			       const uint8_t *secret, size_t secret_len, struct radius_err *err)
+			       const uint8_t *secret, size_t secret_len, bool require_msg_auth,
+			       struct radius_err *err)
 {
 	uint8_t copy[RADIUS_MAX_PACKET];
 	uint8_t digest[MD5_DIGEST_LEN];
@@ -352,9 +402,12 @@ ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
 	ssize_t ma = find_msg_auth(pkt, (size_t)plen, err);
 	if (ma < 0)
 		return -1;
-	if (ma == 0)
+	if (ma == 0) {
+		if (!require_msg_auth)
+			return plen;
 		return set_err_kind(err, RADIUS_ERR_NO_MSG_AUTH,
 				    "no message-authenticator in the response", RADIUS_HDR_LEN);
+	}
 	/* RFC 3579 3.2: HMAC over the response with the Request Authenticator in
 	 * place of the Response Authenticator and the attribute's value zeroed. */
 	memcpy(copy, pkt, (size_t)plen);
@@ -364,6 +417,24 @@ ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
 	if (!mem_equal(digest, pkt + ma, RADIUS_AUTH_LEN))
 		return set_err_kind(err, RADIUS_ERR_MSG_AUTH, "message-authenticator mismatch",
 				    (size_t)ma);
+	return plen;
+}
+
+ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
+			       const uint8_t req_auth[RADIUS_AUTH_LEN],
+			       const uint8_t *secret, size_t secret_len, struct radius_err *err)
+{
+	return response_verify(pkt, len, req_auth, secret, secret_len, true, err);
+}
+
+ssize_t radius_accounting_response_verify(const uint8_t *pkt, size_t len,
+					  const uint8_t req_auth[RADIUS_AUTH_LEN],
+					  const uint8_t *secret, size_t secret_len,
+					  struct radius_err *err)
+{
+	ssize_t plen = response_verify(pkt, len, req_auth, secret, secret_len, false, err);
+	if (plen >= 0 && pkt[0] != RADIUS_CODE_ACCOUNTING_RESPONSE)
+		return set_err(err, "not an accounting-response", 0);
 	return plen;
 }
 
@@ -382,8 +453,18 @@ ssize_t radius_request_verify(const uint8_t *pkt, size_t len, const uint8_t *sec
 		return set_err_kind(err, RADIUS_ERR_NO_MSG_AUTH,
 				    "no message-authenticator in the request", RADIUS_HDR_LEN);
 	memcpy(copy, pkt, (size_t)plen);
-	if (pkt[0] == RADIUS_CODE_ACCOUNTING_REQUEST)
+	if (pkt[0] == RADIUS_CODE_ACCOUNTING_REQUEST) {
+		/* RFC 2866 3: MD5 over the packet with a zero authenticator. */
+		struct md5_ctx ctx;
 		memset(copy + 4, 0, RADIUS_AUTH_LEN);
+		md5_init(&ctx);
+		md5_update(&ctx, copy, (size_t)plen);
+		md5_update(&ctx, secret, secret_len);
+		md5_final(&ctx, digest);
+		if (!mem_equal(digest, pkt + 4, RADIUS_AUTH_LEN))
+			return set_err_kind(err, RADIUS_ERR_AUTHENTICATOR,
+					    "request authenticator mismatch", 4);
+	}
 	memset(copy + ma, 0, RADIUS_AUTH_LEN);
 	hmac_md5(secret, secret_len, copy, (size_t)plen, digest);
 	if (!mem_equal(digest, pkt + ma, RADIUS_AUTH_LEN))

@@ -84,6 +84,8 @@ enum radius_attr {
 	RADIUS_ATTR_ACCT_INPUT_PACKETS = 47,
 	RADIUS_ATTR_ACCT_OUTPUT_PACKETS = 48,
 	RADIUS_ATTR_ACCT_TERMINATE_CAUSE = 49,
+	RADIUS_ATTR_ACCT_INPUT_GIGAWORDS = 52,
+	RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS = 53,
 	RADIUS_ATTR_CHAP_CHALLENGE = 60,
 	RADIUS_ATTR_NAS_PORT_TYPE = 61,
 	RADIUS_ATTR_TUNNEL_TYPE = 64,
@@ -204,6 +206,40 @@ ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 				     const struct radius_auth_params *p,
 				     const uint8_t *secret, size_t secret_len);
 
+/* What an Accounting-Request carries (RFC 2866 5). Zero/NULL/false omits. */
+struct radius_acct_params {
+	uint32_t status_type;                   /* RADIUS_ACCT_STATUS_* (required) */
+	const char *user_name;
+	const char *acct_session_id;
+	const char *nas_identifier;
+	const char *nas_port_id;
+	const char *calling_station_id;
+	const char *called_station_id;
+	bool has_nas_ip;
+	struct in_addr nas_ip;
+	bool has_nas_port;
+	uint32_t nas_port;
+	bool has_nas_port_type;
+	uint32_t nas_port_type;
+	bool framed_ppp;
+	bool has_framed_ip;
+	struct in_addr framed_ip;
+	uint32_t delay_time;
+	bool has_counters;                      /* Stop and Interim-Update */
+	uint32_t session_time;
+	uint64_t input_octets, output_octets;   /* split into Gigawords (RFC 2869 5.1) */
+	uint32_t input_packets, output_packets;
+	uint32_t terminate_cause;               /* 0 = none */
+	const uint8_t *class_val;               /* echoed from the Access-Accept */
+	size_t class_len;
+};
+
+/* Encodes an Accounting-Request (Message-Authenticator first, Request
+ * Authenticator per RFC 2866 3). Returns its length or -1. */
+ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
+					 const struct radius_acct_params *p,
+					 const uint8_t *secret, size_t secret_len);
+
 /* RFC 2865 5.2 hiding on its own, for tests and for anyone building by hand.
  * out receives ceil(len/16)*16 octets (16 for an empty password). Returns that
  * length or -1 if pw_len > 128. */
@@ -244,8 +280,19 @@ ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
 			       const uint8_t req_auth[RADIUS_AUTH_LEN],
 			       const uint8_t *secret, size_t secret_len, struct radius_err *err);
 
-/* Verifies a received Access-Request's Message-Authenticator (for tests and the
- * benchmark's responders). Returns the packet length or -1 with err set. */
+/* Verifies an Accounting-Response to the request whose authenticator was
+ * req_auth: the Response Authenticator always, a Message-Authenticator only if
+ * present (FreeRADIUS 3.2 does not sign accounting responses, and
+ * CVE-2024-3596 concerns Access-* exchanges). Returns the length or -1. */
+ssize_t radius_accounting_response_verify(const uint8_t *pkt, size_t len,
+					  const uint8_t req_auth[RADIUS_AUTH_LEN],
+					  const uint8_t *secret, size_t secret_len,
+					  struct radius_err *err);
+
+/* Verifies a received request's Message-Authenticator, and for an
+ * Accounting-Request also its Request Authenticator (RFC 2866 3); for tests
+ * and the benchmark's responders. Returns the packet length or -1 with err
+ * set. */
 ssize_t radius_request_verify(const uint8_t *pkt, size_t len, const uint8_t *secret,
 			      size_t secret_len, struct radius_err *err);
 
