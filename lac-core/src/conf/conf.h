@@ -36,7 +36,7 @@
 
 struct lac_config {
 	/* [lac] */
-	char host_name[CONF_STR];
+	char host_name[64];             /* also the L2TP Host Name AVP (engine limit) */
 	char nas_identifier[CONF_STR];
 	struct in_addr nas_ip_address;
 	char control_socket[CONF_PATH];
@@ -75,7 +75,7 @@ struct lac_config {
 	char l2tp_bind[CONF_MAX_L2TP_BIND][64];
 	size_t n_l2tp_bind;
 	uint32_t l2tp_port;
-	char l2tp_host_name[CONF_STR];
+	char l2tp_host_name[64];
 	uint32_t l2tp_hello_interval_s;
 	uint32_t l2tp_rx_window;
 	uint32_t l2tp_retransmit_initial_ms;

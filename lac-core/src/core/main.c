@@ -55,7 +55,7 @@ static int lac_l2tp_config(const struct lac_config *cfg, struct l2tp_engine_conf
 	l2tp_engine_config_default(ec);
 	for (size_t i = 0; i < cfg->n_l2tp_bind && i < L2TP_MAX_BINDS; i++)
 		snprintf(ec->bind[i], sizeof(ec->bind[i]), "%s", cfg->l2tp_bind[i]);
-	ec->n_bind = cfg->n_l2tp_bind < L2TP_MAX_BIND ? cfg->n_l2tp_bind : L2TP_MAX_BINDS;
+	ec->n_bind = cfg->n_l2tp_bind < L2TP_MAX_BINDS ? cfg->n_l2tp_bind : L2TP_MAX_BINDS;
 	ec->port = (uint16_t)cfg->l2tp_port;
 	snprintf(ec->host_name, sizeof(ec->host_name), "%s", cfg->l2tp_host_name[0] ? cfg->l2tp_host_name : cfg->host_name);
 	ec->hello_interval_s = cfg->l2tp_hello_interval_s;
