@@ -5,7 +5,10 @@
 # discovery completes for every client with distinct session ids and Host-Uniq
 # echoed, that PPP frames flow both ways, that a PADR with a bad AC-Cookie gets
 # no session, that a PADT from either side ends only its own session, and that
-# tshark finds nothing malformed in a capture of the whole exchange.
+# tshark finds nothing malformed in a capture of the whole exchange. Interop
+# with rp-pppoe (Debian's pppoe package): its client discovers and tears down
+# a session on our server, and our client picks its pppoe-server by AC-Name
+# while our server, on the same segment, ignores PADRs meant for it.
 # Namespaces rlt-pppoe-srv / rlt-pppoe-cli; removed on exit, even on failure.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -88,8 +91,41 @@ while read -r line; do
 done <"$TMP/badcookie.out"
 t_eq "bad-cookie probe exits 0" "$rc" 0
 
+# rp-pppoe's client against our server: AC list, discovery, PADT.
+if command -v pppoe >/dev/null; then
+    ip netns exec "$NS_C" timeout 15 pppoe -I "$IF_C" -A >"$TMP/rp-ac.out" 2>&1
+    t_check "rp-pppoe lists our AC-Name and services" \
+        sh -c "grep -q 'Access-Concentrator: rlt-ac' '$TMP/rp-ac.out' && grep -q 'Service-Name: voip' '$TMP/rp-ac.out'"
+    ip netns exec "$NS_C" timeout 15 pppoe -I "$IF_C" -U -S internet -d >"$TMP/rp-d.out" 2>&1
+    rp_sess=$(grep -E '^[0-9]+:([0-9a-f]{2}:){5}[0-9a-f]{2}$' "$TMP/rp-d.out" | head -n1)
+    t_check "rp-pppoe completes discovery with our server" test -n "$rp_sess"
+    [ -n "$rp_sess" ] && ip netns exec "$NS_C" timeout 15 pppoe -I "$IF_C" -k -e "$rp_sess" >/dev/null 2>&1
+    RP_SESSIONS=1
+else
+    t_fail "rp-pppoe interop" "pppoe not installed (lab.d/packages.txt lists it)"
+    RP_SESSIONS=0
+fi
+
+# Our client against rp-pppoe's pppoe-server on a second MAC of the same
+# segment (macvlan), chosen by AC-Name; our server must leave its PADRs alone.
+if command -v pppoe-server >/dev/null; then
+    printf '#!/bin/sh\nexec sleep 30\n' >"$TMP/fake-pppd"   # no kernel PPP here
+    chmod +x "$TMP/fake-pppd"
+    ip -n "$NS_S" link add rltpo-m link "$IF_S" type macvlan mode bridge &&
+        ip -n "$NS_S" link set rltpo-m up
+    ip netns exec "$NS_S" pppoe-server -I rltpo-m -C rlt-rp -S internet -q "$TMP/fake-pppd" \
+        -X "$TMP/rp-server.pid" >"$TMP/rp-server.log" 2>&1
+    sleep 0.5
+    ip netns exec "$NS_C" "$PAIR" client "$IF_C" -n 3 -a rlt-rp -s internet -d \
+        >"$TMP/rp-client.out" 2>"$TMP/rp-client.log"
+    t_eq "our client gets sessions from rp-pppoe's server chosen by AC-Name" "$?" 0
+    [ -s "$TMP/rp-server.pid" ] && kill "$(head -n1 "$TMP/rp-server.pid")" 2>/dev/null
+else
+    t_fail "rp-pppoe server interop" "pppoe-server not installed"
+fi
+
 # The server saw what the clients saw.
-t_eq "server announced one conn per client" "$(grep -c '^conn ' "$TMP/server.out")" "$N"
+t_eq "server announced one conn per client" "$(grep -c '^conn ' "$TMP/server.out")" "$((N + RP_SESSIONS))"
 t_check "conn info: MAC as Calling-Station-Id, service as Called-Station-Id, MRU 1492" \
     grep -q '^conn .*calling=02:50:00:00:00:01 called=internet mru=1492' "$TMP/server.out"
 
@@ -100,10 +136,12 @@ counters=$(sed -n 's/^counters //p' "$TMP/server.out")
 echo "# server $counters"
 counter() { echo "$counters" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 t_eq "server counted two bad cookies" "$(counter bad_cookie)" 2
-t_eq "server created one session per client" "$(counter sessions_created)" "$N"
+t_eq "server created one session per client" "$(counter sessions_created)" "$((N + RP_SESSIONS))"
 t_eq "server counted no malformed frames" "$(counter malformed)" 0
 # client 0 hangs up mid-test, clients 2..N-1 at the end; client 1 was closed by the AC
-t_eq "server received a PADT from every client that hung up" "$(counter padt_rx)" "$((N - 1))"
+t_eq "server received a PADT from every client that hung up" "$(counter padt_rx)" "$((N - 1 + RP_SESSIONS))"
+t_check "server ignored PADRs for the other AC" test "$(counter not_for_us)" -ge 3
+t_eq "server saw no frame for an unknown session" "$(counter unknown_session)" 0
 t_eq "no session left after shutdown" "$(counter sessions_live)" 0
 
 sleep 0.5
@@ -119,8 +157,9 @@ t_eq "tshark finds no malformed or erroneous frames" "$malformed" 0
 pado=$(tshark -r "$cap" -Y 'pppoe.code == 0x07' 2>/dev/null | wc -l)
 pads=$(tshark -r "$cap" -Y 'pppoe.code == 0x65 && pppoe.session_id != 0' 2>/dev/null | wc -l)
 t_check "capture holds PADOs and PADSs" test "$pado" -ge "$N" -a "$pads" -ge "$N"
-no_hu=$(tshark -r "$cap" -Y '(pppoe.code == 0x07 || pppoe.code == 0x65) && !pppoed.tags.host_uniq' 2>/dev/null | wc -l)
-t_eq "every PADO and PADS carries the Host-Uniq" "$no_hu" 0
+# Our simulated subscribers (02:50:...) always send a Host-Uniq.
+no_hu=$(tshark -r "$cap" -Y '(pppoe.code == 0x07 || pppoe.code == 0x65) && eth.dst[0:2] == 02:50 && !pppoed.tags.host_uniq' 2>/dev/null | wc -l)
+t_eq "every PADO and PADS to our clients carries the Host-Uniq" "$no_hu" 0
 padt_ac=$(tshark -r "$cap" -Y 'pppoe.code == 0xa7 && pppoed.tags.generic_error' 2>/dev/null | wc -l)
 t_check "capture holds PADTs from the AC" test "$padt_ac" -ge 1
 lcp=$(tshark -r "$cap" -Y 'lcp' 2>/dev/null | wc -l)

@@ -13,6 +13,7 @@
  *       the AC and an echo comes back; then client 0 hangs up (PADT from the
  *       client), client 1 asks the AC to close it (PADT from the AC), and the
  *       others still exchange frames. Exit 0 when every check passed.
+ *       -d: discovery only (for a foreign AC such as rp-pppoe's pppoe-server).
  *   pppoe_pair badcookie IFNAME
  *       Raw PADI/PADR exchange: a PADR with a damaged AC-Cookie, and one
  *       replaying another MAC's cookie, must both go unanswered.
@@ -292,7 +293,8 @@ static void send_ping(struct cli *c, const char *data)
 		pppoe_client_send(c->pc, buf, n);
 }
 
-static int run_client(const char *ifname, unsigned count, const char *ac_name, const char *service)
+static int run_client(const char *ifname, unsigned count, const char *ac_name, const char *service,
+		      bool discovery_only)
 {
 	struct ev_loop *loop = ev_loop_create();
 	struct pppoe_client_mux *mux = loop ? pppoe_client_mux_create(loop, ifname) : NULL;
@@ -331,6 +333,8 @@ static int run_client(const char *ifname, unsigned count, const char *ac_name, c
 		if (v[i].up)
 			printf("# client %u sid=%u mru=%u\n", i, v[i].sid, v[i].mru);
 
+	if (discovery_only)
+		goto out;
 	for (unsigned i = 0; i < count; i++)
 		send_ping(&v[i], "ping");
 	bool ok = run_until(loop, all_greeted_and_replied, &set, 5000);
@@ -355,6 +359,7 @@ static int run_client(const char *ifname, unsigned count, const char *ac_name, c
 		ok = run_until(loop, rest_replied_twice, &set, 5000);
 		check(ok, "remaining sessions still carry frames after the PADTs", NULL);
 	}
+out:
 	/* Hang up the rest cleanly. */
 	pppoe_client_mux_destroy(mux);
 	free(v);
@@ -475,7 +480,7 @@ static int run_badcookie(const char *ifname)
 static void usage(void)
 {
 	fprintf(stderr, "usage: pppoe_pair server IFNAME [-a AC] [-s SERVICE]...\n"
-		"       pppoe_pair client IFNAME -n COUNT [-a AC] [-s SERVICE]\n"
+		"       pppoe_pair client IFNAME -n COUNT [-a AC] [-s SERVICE] [-d]\n"
 		"       pppoe_pair badcookie IFNAME\n");
 	exit(2);
 }
@@ -486,6 +491,7 @@ int main(int argc, char **argv)
 	size_t n_services = 0;
 	const char *ac_name = NULL;
 	unsigned count = 1;
+	bool discovery_only = false;
 
 	if (argc < 3)
 		usage();
@@ -495,6 +501,8 @@ int main(int argc, char **argv)
 			ac_name = argv[++i];
 		else if (!strcmp(argv[i], "-s") && i + 1 < argc && n_services < PPPOE_SERVER_MAX_SERVICES)
 			services[n_services++] = argv[++i];
+		else if (!strcmp(argv[i], "-d"))
+			discovery_only = true;
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			count = (unsigned)strtoul(argv[++i], NULL, 10);
 		else
@@ -503,7 +511,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "server"))
 		return run_server(argv[2], ac_name, services, n_services);
 	if (!strcmp(argv[1], "client"))
-		return run_client(argv[2], count ? count : 1, ac_name, n_services ? services[0] : NULL);
+		return run_client(argv[2], count ? count : 1, ac_name, n_services ? services[0] : NULL,
+				  discovery_only);
 	if (!strcmp(argv[1], "badcookie"))
 		return run_badcookie(argv[2]);
 	usage();

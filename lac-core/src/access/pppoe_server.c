@@ -217,10 +217,6 @@ static void padi_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 
 	srv->ctr.padi_rx++;
 	pppoe_mac_format(req->src, mac);
-	if (!mac_is_bcast(req->dst) && memcmp(req->dst, srv->mac, PPPOE_ETH_ALEN) != 0) {
-		srv->ctr.not_for_us++;
-		return;
-	}
 	if (req->n_service_names == 0) {
 		/* RFC 2516 5.1: exactly one Service-Name is required. */
 		srv->ctr.malformed++;
@@ -401,11 +397,6 @@ static void padr_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 
 	srv->ctr.padr_rx++;
 	pppoe_mac_format(req->src, mac);
-	/* 5.3: the PADR goes to the AC that offered; others on the segment ignore it. */
-	if (memcmp(req->dst, srv->mac, PPPOE_ETH_ALEN) != 0) {
-		srv->ctr.not_for_us++;
-		return;
-	}
 	if (req->n_service_names == 0) {
 		srv->ctr.malformed++;
 		log_peer("pppoe=%s mac=%s event=padr-without-service-name", srv->ifname, mac);
@@ -477,8 +468,7 @@ static void padt_input(struct pppoe_server *srv, const struct pppoe_disc *req)
 	pppoe_mac_format(req->src, mac);
 	struct pppoe_conn *c = srv->by_sid[req->session_id];
 	/* Only the session's own client may end it: a PADT is matched on MAC and id. */
-	if (!c || memcmp(c->mac, req->src, PPPOE_ETH_ALEN) != 0 ||
-	    memcmp(req->dst, srv->mac, PPPOE_ETH_ALEN) != 0) {
+	if (!c || memcmp(c->mac, req->src, PPPOE_ETH_ALEN) != 0) {
 		srv->ctr.unknown_session++;
 		log_peer("pppoe=%s sid=%u mac=%s event=padt-unknown-session", srv->ifname,
 			 req->session_id, mac);
@@ -499,6 +489,15 @@ static void disc_input(struct pppoe_server *srv, const uint8_t *frame, size_t le
 			 pppoe_err_str(err), len);
 		return;
 	}
+	/* A PADI is broadcast (RFC 2516 5.1); PADR and PADT go to one AC (5.3,
+	 * 5.5). The socket also sees unicast frames for other stations on the
+	 * segment (other ACs): those are not ours to answer or count. */
+	bool to_us = memcmp(d.dst, srv->mac, PPPOE_ETH_ALEN) == 0 ||
+		     (d.code == PPPOE_CODE_PADI && mac_is_bcast(d.dst));
+	if (!to_us) {
+		srv->ctr.not_for_us++;
+		return;
+	}
 	switch (d.code) {
 	case PPPOE_CODE_PADI: padi_input(srv, &d, now_ms); break;
 	case PPPOE_CODE_PADR: padr_input(srv, &d, now_ms); break;
@@ -516,8 +515,6 @@ static void disc_input(struct pppoe_server *srv, const uint8_t *frame, size_t le
 static void unknown_session_padt(struct pppoe_server *srv, const struct pppoe_session *s,
 				 uint64_t now_ms)
 {
-	if (memcmp(s->dst, srv->mac, PPPOE_ETH_ALEN) != 0)
-		return;
 	if (now_ms - srv->padt_window_ms >= 1000) {
 		srv->padt_window_ms = now_ms;
 		srv->padt_in_window = 0;
@@ -539,9 +536,12 @@ static void session_input(struct pppoe_server *srv, const uint8_t *frame, size_t
 			 pppoe_err_str(err), len);
 		return;
 	}
+	if (memcmp(s.dst, srv->mac, PPPOE_ETH_ALEN) != 0) {
+		srv->ctr.not_for_us++;
+		return;
+	}
 	struct pppoe_conn *c = srv->by_sid[s.session_id];
-	if (!c || memcmp(c->mac, s.src, PPPOE_ETH_ALEN) != 0 ||
-	    memcmp(s.dst, srv->mac, PPPOE_ETH_ALEN) != 0) {
+	if (!c || memcmp(c->mac, s.src, PPPOE_ETH_ALEN) != 0) {
 		char mac[18];
 		srv->ctr.unknown_session++;
 		pppoe_mac_format(s.src, mac);
