@@ -8,7 +8,15 @@
  *
  * Lifetime: a request lives from radius_auth_start() until its done callback
  * returns or radius_request_cancel(); after either, the pointer is invalid.
- * done is never called from inside radius_auth_start(). */
+ * done is never called from inside radius_auth_start(). Inside done the
+ * caller may start or cancel other requests, but must not destroy the client.
+ *
+ * Typical use by the daemon:
+ *   radius_client_config_from_radcli(conf->radius_config, &rcfg, err, sizeof(err));
+ *   client = radius_client_create(loop, &rcfg);
+ *   req = radius_auth_start(client, &params, on_radius_done, session);
+ *   ... on_radius_done(session, res): res->status, res->reply->tunnels[0..n_tunnels)
+ *   (endpoint/addr, password, assignment_id, client_auth_id) or framed_ip/dns. */
 #ifndef AAA_RADIUS_CLIENT_H
 #define AAA_RADIUS_CLIENT_H
 
