@@ -6,13 +6,15 @@
 #   - CHAP accept of a local user with Framed-IP-Address and MS DNS;
 #   - Access-Reject carrying its Reply-Message, and a wrong password rejected;
 #   - a dead first server: failover to the second, then skipped for its dead time;
-#   - a server that does not sign its replies (no Message-Authenticator) refused.
+#   - a server that does not sign its replies (no Message-Authenticator) refused;
+#   - interop with the real broker (FreeRADIUS + rlm_realm_lns + Redis, started
+#     with lab.d's broker_start/redis_start) when the module is built.
 # Servers listen on 127.0.0.1 inside namespace rlt-radius; nothing else on the
 # machine is touched. Needs root.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/integration/testlib.sh"
-. "$top_srcdir/lab.d/netns.sh"
+. "$top_srcdir/lab.d/lib.sh"
 . "$top_srcdir/tests/tools/radius_fr_conf.sh"
 t_require_root
 
@@ -24,6 +26,8 @@ WORK=$(mktemp -d /tmp/rlt-radius.XXXXXX)
 cleanup() {
     radius_fr_stop "$WORK/signed"
     radius_fr_stop "$WORK/unsigned"
+    if type broker_stop >/dev/null 2>&1; then broker_stop broker "$WORK" 2>/dev/null; fi
+    if type redis_stop >/dev/null 2>&1; then redis_stop redis "$WORK" 2>/dev/null; fi
     netns_destroy "$NS"
     rm -rf "$WORK"
 }
@@ -126,6 +130,51 @@ t_eq "unsigned replies are refused: the request times out" "$(val unsigned statu
 t_eq "and says why" "$(val unsigned detail)" "only invalid replies (unsigned, wrong secret or malformed)"
 t_eq "both unsigned replies counted" "$(counter unsigned no_message_authenticator)" 2
 t_check "the server really answered (its log)" grep -q "Login OK" "$WORK/unsigned/log/radius.log"
+
+# 6. the real broker
+if [ -f "$top_builddir/rlm_realm_lns/.libs/rlm_realm_lns.so" ] && type broker_start >/dev/null 2>&1 &&
+   type redis_start >/dev/null 2>&1; then
+    cat > "$WORK/broker-users" <<'USERS'
+"bob@local.example" Cleartext-Password := "bob-pw"
+	Framed-IP-Address = 10.66.0.10
+USERS
+    if redis_start redis "$NS" 127.0.0.1 16379 "$WORK" >/dev/null; then
+        rcli() { redis_cli redis "$WORK" "$@" >/dev/null; }
+        rcli SET realm_lns:schema 1
+        rcli SADD realms corp.example local.example blocked.example
+        rcli HSET realm:corp.example mode tunnel policy preference client_auth_id lac1
+        rcli SADD realm:corp.example:lns lns1 lns2
+        rcli HSET lns:corp.example:lns1 endpoint 10.88.2.2 preference 1 secret lns1-secret \
+            assignment_id corp server_auth_id lns1
+        rcli HSET lns:corp.example:lns2 endpoint 10.88.3.2 preference 2 \
+            secret 'a much longer lns2 secret spanning three md5 blocks'
+        rcli HSET realm:local.example mode local
+        rcli HSET realm:blocked.example mode reject reply_message 'VPDN service suspended'
+        BROKER_USERS_FILE=$WORK/broker-users broker_start broker "$NS" 127.0.0.1 18131 "$SECRET" \
+            127.0.0.1/32 redis://127.0.0.1:16379 "$WORK" >/dev/null
+        clientconf broker 127.0.0.1:18131
+        probe b_tunnel -c "$WORK/broker.conf" -u alice@corp.example -C alice-pw
+        t_eq "broker: tunnel realm accepted and verified" "$(val b_tunnel status)" accept
+        t_eq "broker: two LNS" "$(val b_tunnel tunnels)" 2
+        t_eq "broker: preferred LNS first" "$(val b_tunnel tunnel.0.endpoint)" 10.88.2.2
+        t_eq "broker: its secret decrypts" "$(val b_tunnel tunnel.0.password)" lns1-secret
+        t_eq "broker: realm client_auth_id" "$(val b_tunnel tunnel.0.client_auth_id)" lac1
+        t_eq "broker: assignment id" "$(val b_tunnel tunnel.0.assignment_id)" corp
+        t_eq "broker: long secret decrypts" "$(val b_tunnel tunnel.1.password)" \
+            "a much longer lns2 secret spanning three md5 blocks"
+        probe b_local -c "$WORK/broker.conf" -u bob@local.example -p bob-pw
+        t_eq "broker: local realm accepted" "$(val b_local status)" accept
+        t_eq "broker: local realm has no tunnels" "$(val b_local tunnels)" 0
+        t_eq "broker: local Framed-IP-Address" "$(val b_local framed_ip)" 10.66.0.10
+        probe b_reject -c "$WORK/broker.conf" -u eve@blocked.example -p x
+        t_eq "broker: blocked realm rejected" "$(val b_reject status)" reject
+        t_eq "broker: with its reply message" "$(val b_reject reply_message)" "VPDN service suspended"
+    else
+        t_fail "broker: redis did not start"
+    fi
+else
+    echo "skip - broker interop: rlm_realm_lns not built or lab.d/broker.sh missing"
+fi
 
 if [ "$t_failed" -ne 0 ]; then
     for f in "$WORK"/*.out; do echo "== $f"; cat "$f"; done
