@@ -71,6 +71,7 @@ struct pppoe_client_mux {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	int fd;
+	struct pppoe_client_io io;      /* tx == NULL: use the packet socket */
 	struct pppoe_client *by_mac[CLIENT_HASH_SIZE];
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
 };
@@ -116,6 +117,8 @@ static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN])
 
 static int mux_tx(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len)
 {
+	if (mux->io.tx)
+		return mux->io.tx(mux->io.io_ctx, frame, len);
 	if (send(mux->fd, frame, len, MSG_DONTWAIT) != (ssize_t)len) {
 		log_peer("pppoe-client=%s event=tx-error len=%zu errno=%d", mux->ifname, len, errno);
 		return -1;
@@ -499,11 +502,29 @@ static void mux_readable(struct ev_loop *loop, int fd, unsigned events, void *ar
 		}
 		if (from.sll_pkttype == PACKET_OUTGOING || (size_t)n > sizeof(mux->rxbuf))
 			continue;
-		if (pppoe_frame_ethertype(mux->rxbuf, (size_t)n) == PPPOE_ETHERTYPE_DISCOVERY)
-			mux_disc_input(mux, mux->rxbuf, (size_t)n);
-		else
-			mux_session_input(mux, mux->rxbuf, (size_t)n);
+		pppoe_client_mux_input(mux, mux->rxbuf, (size_t)n);
 	}
+}
+
+void pppoe_client_mux_input(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len)
+{
+	switch (pppoe_frame_ethertype(frame, len)) {
+	case PPPOE_ETHERTYPE_DISCOVERY: mux_disc_input(mux, frame, len); break;
+	case PPPOE_ETHERTYPE_SESSION: mux_session_input(mux, frame, len); break;
+	default: break;
+	}
+}
+
+struct pppoe_client_mux *pppoe_client_mux_create_io(struct ev_loop *loop, const struct pppoe_client_io *io)
+{
+	struct pppoe_client_mux *mux = calloc(1, sizeof(*mux));
+	if (!mux)
+		return NULL;
+	mux->loop = loop;
+	mux->fd = -1;
+	mux->io = *io;
+	snprintf(mux->ifname, sizeof(mux->ifname), "io");
+	return mux;
 }
 
 struct pppoe_client_mux *pppoe_client_mux_create(struct ev_loop *loop, const char *ifname)

@@ -71,6 +71,16 @@ int pppoe_client_send(struct pppoe_client *c, const uint8_t *ppp, size_t len);
  * follows. May be called from inside the client's own callbacks. */
 void pppoe_client_stop(struct pppoe_client *c);
 
+/* Without a socket, for tests: frames the clients send go to io->tx, frames
+ * are fed in with pppoe_client_mux_input(). Timers still run on loop. */
+struct pppoe_client_io {
+	int (*tx)(void *io_ctx, const uint8_t *frame, size_t len);      /* 0 or -1 */
+	void *io_ctx;
+};
+struct pppoe_client_mux *pppoe_client_mux_create_io(struct ev_loop *loop, const struct pppoe_client_io *io);
+/* Handles one received Ethernet frame (either PPPoE EtherType). */
+void pppoe_client_mux_input(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len);
+
 /* The client's source MAC and session id (0 before up), for logs. */
 void pppoe_client_mac(const struct pppoe_client *c, uint8_t mac[PPPOE_ETH_ALEN]);
 uint16_t pppoe_client_session_id(const struct pppoe_client *c);
