@@ -916,14 +916,14 @@ void subscriber_show_all(struct lac *lac, struct strbuf *out)
 	for (struct subscriber *sub = lac->subscribers; sub; sub = sub->next) {
 		if (sub->state == SUB_DEAD)
 			continue;
-		strbuf_printf(out, "sid=%u user=%s state=%s decision=%s access=%s port_id=%s calling=%s",
+		strbuf_printf(out, "id=%u user=%s state=%s decision=%s access=%s port_id=%s calling=%s",
 			      sub->id, sub->auth.name, sub_state_str(sub->state),
 			      sub->decision[0] ? sub->decision : "-",
 			      sub->conn ? (sub->conn->info.kind == ACCESS_KIND_PPPOE ? "pppoe" : "stream") : "-",
 			      sub->conn ? sub->conn->info.nas_port_id : "-",
 			      sub->conn ? sub->conn->info.calling_station_id : "-");
 		if (sub->state == SUB_RELAY || sub->state == SUB_TUNNEL_SETUP)
-			strbuf_printf(out, " lns=%s tid=%u l2tp_sid=%u peer_tid=%u peer_sid=%u", sub->lns[0] ? sub->lns : "-",
+			strbuf_printf(out, " lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u", sub->lns[0] ? sub->lns : "-",
 				      sub->l2tp_status.local_tid, sub->l2tp_status.local_sid,
 				      sub->l2tp_status.peer_tid, sub->l2tp_status.peer_sid);
 		if (sub->ip_registered)
