@@ -268,6 +268,7 @@ Test(dial, chap_subscribers_come_up_ping_and_hang_up)
 	cr_assert(strstr(out, "n=3 user=sub3@local.example outcome=up"), "%s", out);
 	cr_assert(strstr(out, "dns=10.99.0.53,0.0.0.0"), "%s", out);
 	cr_assert(strstr(out, "ping=ok"), "%s", out);
+	cr_assert(strstr(out, "n=2 user=sub2@local.example event=down duration_ms="), "%s", out);
 	cr_assert(strstr(out, "reason=\"hold time over\""), "%s", out);
 	cr_assert(strstr(out, "summary count=3 up=3 rejected=0"), "%s", out);
 }

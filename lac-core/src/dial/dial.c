@@ -96,6 +96,7 @@ struct dial {
 	bool ping_ok;
 	uint64_t rtt_ms;
 	enum dial_outcome outcome;
+	bool reported;                  /* the result line is out */
 };
 
 struct dialer {
@@ -113,6 +114,7 @@ struct dialer {
 static void dial_start_tcp(struct dial *d);
 static void dial_start_pppoe(struct dial *d);
 static void dial_finish(struct dial *d);
+static void dial_report(struct dial *d);
 
 /* ---- PPP glue ---- */
 
@@ -216,8 +218,11 @@ static void dial_send_ping(struct dial *d)
 	ev_timer_start(d->dr->loop, &d->t_app, PING_WAIT_MS);
 }
 
+/* Up (and pinged, if asked): the outcome is known, report it now so a
+ * long --hold does not keep the caller waiting for it. */
 static void dial_start_hold(struct dial *d)
 {
+	dial_report(d);
 	d->stage = STAGE_HOLD;
 	ev_timer_start(d->dr->loop, &d->t_app, d->dr->o.hold_ms);
 }
@@ -235,6 +240,7 @@ static void cb_up(void *owner, const struct ppp_ip_info *ip)
 	inet_ntop(AF_INET, &ip->local, a, sizeof(a));
 	log_info("n=%u event=up addr=%s setup_ms=%" PRIu64, d->n, a, d->t_up - d->t_start);
 	if (d->dr->stopping) {
+		dial_report(d);
 		d->stage = STAGE_HANGUP;
 		ppp_session_close(d->ppp, "interrupted", d->t_up);
 		return;
@@ -504,9 +510,22 @@ static void plain_str(char *dst, size_t cap, const char *s)
 	dst[i] = '\0';
 }
 
-static void dial_print(const struct dial *d)
+/* Prints the session's result line once its outcome is known: at up (after
+ * the ping) or when it ended without coming up. */
+static void dial_report(struct dial *d)
 {
 	const struct dial_opts *o = &d->dr->o;
+	if (d->reported)
+		return;
+	d->reported = true;
+	if (d->was_up)
+		d->outcome = DIAL_UP;
+	else if (d->auth_failed)
+		d->outcome = DIAL_REJECTED;
+	else if (d->timed_out)
+		d->outcome = DIAL_TIMEOUT;
+	else
+		d->outcome = DIAL_FAILED;
 	char addr[INET_ADDRSTRLEN] = "-", dns1[INET_ADDRSTRLEN] = "-", dns2[INET_ADDRSTRLEN] = "-";
 	if (d->was_up) {
 		inet_ntop(AF_INET, &d->ip.local, addr, sizeof(addr));
@@ -541,6 +560,26 @@ static void dial_print(const struct dial *d)
 				printf(" rtt_ms=%" PRIu64, d->rtt_ms);
 		}
 		printf(" reason=\"%s\"\n", reason);
+	}
+	fflush(stdout);
+}
+
+/* A session that was up has ended: one more line with why and how long. */
+static void dial_report_down(const struct dial *d)
+{
+	uint64_t held = ev_now_ms(d->dr->loop) - d->t_up;
+	if (d->dr->o.json) {
+		printf("{\"n\":%u,\"user\":", d->n);
+		json_str(stdout, d->user);
+		printf(",\"event\":\"down\",\"duration_ms\":%" PRIu64 ",\"reason\":", held);
+		json_str(stdout, d->reason);
+		printf("}\n");
+	} else {
+		char user[PPP_NAME_MAX + 1], reason[sizeof(d->reason)];
+		plain_str(user, sizeof(user), d->user);
+		plain_str(reason, sizeof(reason), d->reason);
+		printf("n=%u user=%s event=down duration_ms=%" PRIu64 " reason=\"%s\"\n", d->n, user,
+		       held, reason);
 	}
 	fflush(stdout);
 }
@@ -611,14 +650,6 @@ static void dial_finish(struct dial *d)
 	if (d->stage == STAGE_DONE)
 		return;
 	d->stage = STAGE_DONE;
-	if (d->was_up)
-		d->outcome = DIAL_UP;
-	else if (d->auth_failed)
-		d->outcome = DIAL_REJECTED;
-	else if (d->timed_out)
-		d->outcome = DIAL_TIMEOUT;
-	else
-		d->outcome = DIAL_FAILED;
 	ev_timer_stop(dr->loop, &d->t_ppp);
 	ev_timer_stop(dr->loop, &d->t_app);
 	ev_timer_stop(dr->loop, &d->t_deadline);
@@ -640,7 +671,10 @@ static void dial_finish(struct dial *d)
 	free(d->out);
 	d->out = NULL;
 	d->out_len = d->out_cap = 0;
-	dial_print(d);
+	if (d->reported)
+		dial_report_down(d);
+	else
+		dial_report(d);
 	dr->done++;
 	if (dr->done == dr->o.count || (dr->stopping && dr->done == dr->started))
 		ev_loop_stop(dr->loop);
