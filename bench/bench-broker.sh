@@ -1,0 +1,141 @@
+#!/bin/bash
+# The broker benchmark (issue 2, "Benchmark"): one run, one Redis with the same
+# data (bench/realms.json), one load generator (bench/radload), three
+# FreeRADIUS configurations producing the same reply (2 LNS, 14 tagged
+# attributes), each started through lab.d/broker.sh without -X:
+#   (a) rlm_realm_lns          policy/sites-available/vpdn-broker
+#   (b) unlang + %{redis:...}  bench/sites/bench-redis-unlang (stock rlm_redis)
+#   (c) static files entry     bench/sites/bench-files + bench/users.static
+# Prints one table: config, req/s, p50, p99, ratio to (c).
+#
+# Everything runs in namespace rlt-bench on its loopback and is removed on exit.
+# Environment: BENCH_COUNT (requests per measured round, default 40000),
+# BENCH_ROUNDS (default 3; the median round is reported), BENCH_INFLIGHT
+# (default 256), BENCH_MAX_SECONDS (per round, default 60), BENCH_KEEP=1 keeps
+# the state directory (server logs) for a look afterwards.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/lab.d/lib.sh"
+
+NS=rlt-bench
+REDIS_PORT=6393
+RADIUS_PORT=1812
+SECRET=bench-secret
+COUNT=${BENCH_COUNT:-40000}
+ROUNDS=${BENCH_ROUNDS:-3}
+INFLIGHT=${BENCH_INFLIGHT:-256}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-60}
+RADLOAD=$top_builddir/bench/radload
+REALMCTL=$top_builddir/policy/realmctl/realmctl
+
+die() { echo "bench-broker: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespace)"
+[ -x "$RADLOAD" ] || die "bench/radload not built (make bench/radload)"
+[ -x "$REALMCTL" ] || die "realmctl not built (make policy/realmctl/realmctl)"
+[ -f "$top_builddir/rlm_realm_lns/.libs/rlm_realm_lns.so" ] || die "rlm_realm_lns not built (make)"
+[ -f /usr/lib/freeradius/rlm_redis.so ] || die "rlm_redis missing: apt-get install freeradius-redis"
+declare -F broker_start >/dev/null || die "lab.d/broker.sh (broker_start) is missing"
+
+STATE=$(mktemp -d /tmp/rlt-bench.XXXXXX)
+cleanup() {
+    netns_destroy "$NS" >/dev/null 2>&1
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-broker: state kept in $STATE" >&2; else rm -rf "$STATE"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# broker_start reads the sites and the module file from $top_srcdir/policy and
+# the dictionary from $top_srcdir/dictionaries. An overlay source tree adds
+# our two sites and the rlm_redis instance (appended to the realm_lns module
+# file, so the same Redis address is substituted into both) without touching
+# the real tree. The module itself still loads from $top_builddir.
+OVERLAY=$STATE/src
+mkdir -p "$OVERLAY/policy/sites-available" "$OVERLAY/policy/mods-available"
+ln -s "$top_srcdir/dictionaries" "$OVERLAY/dictionaries"
+cp "$top_srcdir/policy/sites-available/vpdn-broker" "$OVERLAY/policy/sites-available/"
+cp "$top_srcdir/bench/sites/bench-redis-unlang" "$top_srcdir/bench/sites/bench-files" \
+    "$OVERLAY/policy/sites-available/"
+cat "$top_srcdir/policy/mods-available/realm_lns" "$top_srcdir/bench/mods/redis" \
+    > "$OVERLAY/policy/mods-available/realm_lns"
+grep -q recv_buff "$OVERLAY/policy/sites-available/vpdn-broker" ||
+    sed -i 's|^\([[:space:]]*\)port = 1812|&\n\1recv_buff = 4194304|' "$OVERLAY/policy/sites-available/vpdn-broker"
+
+netns_create "$NS" || die "cannot create namespace $NS"
+redis_start redis "$NS" 127.0.0.1 "$REDIS_PORT" "$STATE" || die "redis did not start"
+netns_exec "$NS" "$REALMCTL" --redis "redis://127.0.0.1:$REDIS_PORT" import --replace-all \
+    "$top_srcdir/bench/realms.json" >/dev/null || die "realmctl import failed"
+
+# run_config NAME SITE: starts the broker with SITE, warms up, measures
+# ROUNDS rounds; leaves "rps p50 p99 reply" of the median round in $STATE/NAME.result
+run_config() {
+    local name=$1 site=$2 r line rps
+    BROKER_USERS_FILE=$top_srcdir/bench/users.static top_srcdir=$OVERLAY \
+        broker_start "$name" "$NS" 127.0.0.1 "$RADIUS_PORT" "$SECRET" 127.0.0.0/8 \
+        "redis://127.0.0.1:$REDIS_PORT" "$STATE" "$site" || return 1
+    # warm-up: thread pool and Redis connections up, caches warm
+    netns_exec "$NS" "$RADLOAD" --server "127.0.0.1:$RADIUS_PORT" --secret "$SECRET" \
+        --count 3000 --inflight "$INFLIGHT" --max-seconds 20 --expect-tunnels 2 --show-reply \
+        > "$STATE/$name.warmup" 2>&1
+    : > "$STATE/$name.rounds"
+    for r in $(seq "$ROUNDS"); do
+        netns_exec "$NS" "$RADLOAD" --server "127.0.0.1:$RADIUS_PORT" --secret "$SECRET" \
+            --count "$COUNT" --inflight "$INFLIGHT" --max-seconds "$MAX_SECONDS" \
+            --expect-tunnels 2 > "$STATE/$name.round$r" 2>&1
+        echo "$? $(head -n 1 "$STATE/$name.round$r")" >> "$STATE/$name.rounds"
+    done
+    broker_stop "$name" "$STATE"
+    # median round by rps
+    line=$(awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) { split($i, a, "="); print a[2], $0 } }' \
+               "$STATE/$name.rounds" | sort -n | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2)')
+    rps=${line%% *}
+    echo "$line" > "$STATE/$name.median"
+    {
+        echo "$rps"
+        echo "$line" | tr ' ' '\n' | sed -n 's/^p50_ms=//p'
+        echo "$line" | tr ' ' '\n' | sed -n 's/^p99_ms=//p'
+        sed -n 's/^reply: //p' "$STATE/$name.warmup"
+    } > "$STATE/$name.result"
+}
+
+declare -A LABEL=(
+    [a]="(a) rlm_realm_lns"
+    [b]="(b) unlang %{redis:HGET} x11"
+    [c]="(c) static files entry"
+)
+declare -A SITE=([a]=vpdn-broker [b]=bench-redis-unlang [c]=bench-files)
+
+echo "bench-broker: $ROUNDS round(s) of $COUNT Access-Requests per config, $INFLIGHT in flight," \
+     "$(nproc) CPU(s); please wait" >&2
+for k in a b c; do
+    run_config "bench-$k" "${SITE[$k]}" || die "config $k failed; see $STATE (BENCH_KEEP=1 keeps it)"
+done
+
+# Every configuration must have produced the same verified reply.
+ref=$(sed -n 4p "$STATE/bench-c.result")
+same=yes
+for k in a b; do
+    [ "$(sed -n 4p "$STATE/bench-$k.result")" = "$ref" ] || same=no
+done
+
+crps=$(sed -n 1p "$STATE/bench-c.result")
+printf '\n%-30s %10s %10s %10s %10s\n' config "req/s" "p50 ms" "p99 ms" "vs (c)"
+for k in a b c; do
+    { read -r rps; read -r p50; read -r p99; } < "$STATE/bench-$k.result"
+    ratio=$(awk -v a="$rps" -v c="$crps" 'BEGIN { if (c > 0) printf "%.2fx", a / c; else print "-" }')
+    printf '%-30s %10s %10s %10s %10s\n' "${LABEL[$k]}" "$rps" "$p50" "$p99" "$ratio"
+done
+echo
+echo "reply (all configs identical: $same): $ref"
+for k in a b c; do
+    echo "rounds $k:"
+    sed 's/^/  exit=/' "$STATE/bench-$k.rounds"
+done
+failed=0
+for k in a b c; do
+    grep -qv '^0 ' "$STATE/bench-$k.rounds" && failed=1
+done
+[ "$same" = yes ] && [ $failed = 0 ] || {
+    echo "bench-broker: some round lost, refused or mis-answered requests (see above)" >&2
+    exit 1
+}
