@@ -1,3 +1,4 @@
+#!/bin/bash
 # lac-core's RADIUS client (lac-core/src/aaa/radius_client.c) against real
 # FreeRADIUS 3.2 servers in a private network namespace, through
 # tests/tools/radius_probe:

@@ -290,6 +290,10 @@ static struct radius_sock *sock_open(struct radius_client *c, int family)
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		goto fail;
+	/* Best effort: up to 256 replies can arrive in one burst per socket, and
+	 * a dropped reply costs a whole retransmission timeout. */
+	int rcvbuf = 1 << 20;
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (c->cfg.has_bind && c->cfg.bind_addr.ss_family == family &&
 	    bind(s->fd, (const struct sockaddr *)&c->cfg.bind_addr, c->cfg.bind_addr_len) < 0) {
 		log_error("radius event=bind-failed errno=%d", errno);
