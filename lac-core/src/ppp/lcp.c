@@ -420,7 +420,8 @@ static void lcp_down(struct fsm *f, uint64_t now)
 	s->echo_at = 0;
 	s->auth_at = 0;
 	ppp_auth_set_state(s, AUTH_IDLE);
-	fsm_down(&s->ipcp, now);
+	if (s->ipcp.state != FSM_INITIAL && s->ipcp.state != FSM_STARTING)
+		fsm_down(&s->ipcp, now);
 	ppp_set_phase(s, PPP_PHASE_ESTABLISH);
 	s->lcp_his = (struct lcp_opts){ .mru = PPP_DEFAULT_MRU, .accm = PPP_ACCM_ALL };
 }

@@ -340,10 +340,46 @@ void ppp_session_lower_down(struct ppp_session *s, uint64_t now)
 	session_leave(s, now);
 }
 
+/* The peer sent an LCP Terminate-Request: keep its reason for `down`. A
+ * client waiting for the verdict on its credentials takes it as the refusal
+ * it is (an LNS such as l2tpns terminates instead of sending CHAP Failure). */
+static void session_peer_terminates(struct ppp_session *s, const uint8_t *pkt, size_t len)
+{
+	char text[128];
+	size_t plen = (size_t)pkt[2] << 8 | pkt[3];
+	size_t tlen = plen >= 4 && plen <= len ? plen - 4 : 0;
+	if (tlen > sizeof(text) - 1)
+		tlen = sizeof(text) - 1;
+	for (size_t i = 0; i < tlen; i++)
+		text[i] = (pkt[4 + i] >= 0x20 && pkt[4 + i] < 0x7f) ? (char)pkt[4 + i] : '.';
+	text[tlen] = '\0';
+	if (s->role == PPP_ROLE_CLIENT &&
+	    (s->auth_state == AUTH_RESPONSE_SENT || s->auth_state == AUTH_REQUEST_SENT)) {
+		snprintf(s->auth_msg, sizeof(s->auth_msg), "terminated by peer during authentication%s%s",
+			 tlen ? ": " : "", text);
+		ppp_auth_set_state(s, AUTH_FAILED);
+		s->auth_at = 0;
+		log_info("%s event=auth_failed auth=%s reason=\"%s\"", s->ident,
+			 ppp_auth_type_str(s->auth_type), s->auth_msg);
+		ppp_set_down_reason(s, s->auth_msg);
+		if (s->cb.auth_result)
+			s->cb.auth_result(s->owner, false, s->auth_msg);
+		return;
+	}
+	if (fsm_is_opened(&s->lcp) || s->lcp.state == FSM_ACK_SENT ||
+	    s->lcp.state == FSM_ACK_RCVD || s->lcp.state == FSM_REQ_SENT) {
+		char r[sizeof(text) + 32];
+		snprintf(r, sizeof(r), "terminated by peer%s%s", tlen ? ": " : "", text);
+		ppp_set_down_reason(s, r);
+	}
+}
+
 static void session_demux(struct ppp_session *s, uint16_t proto, const uint8_t *info,
 			  size_t len, uint64_t now)
 {
 	if (proto == PPP_PROTO_LCP) {
+		if (len >= 4 && info[0] == FSM_CODE_TERMREQ)
+			session_peer_terminates(s, info, len);
 		fsm_input(&s->lcp, info, len, now);
 		return;
 	}
