@@ -2,6 +2,7 @@
  * realm_store: lookup script and reply parsing (see realm_store.h; schema in
  * policy/REDIS-SCHEMA.md).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,7 +137,8 @@ int realm_store_parse(const redisReply *reply, const struct realm_name *rn,
 	const redisReply *realm, *lns;
 	size_t k;
 
-	memset(out, 0, sizeof(*out));
+	/* lns[] is large and filled entry by entry: clear only the header */
+	memset(out, 0, offsetof(struct realm_lookup, lns));
 	realm_schema_realm_init(&out->conf);
 	if (!reply || reply->type != REDIS_REPLY_ARRAY) {
 		warnf(warn, ctx, "(script)", "reply is not an array");

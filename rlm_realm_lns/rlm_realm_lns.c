@@ -100,15 +100,25 @@ static void realm_outage_end(rlm_realm_lns_t *inst)
 		     inst->port);
 }
 
+/* hiredis reports a socket timeout as an I/O error with strerror(EAGAIN). */
+static char const *realm_conn_errstr(struct realm_conn const *conn)
+{
+	if (conn->ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return "timeout";
+	return conn->ctx->errstr;
+}
+
 /* SCRIPT LOAD into conn->sha. 0, or -1 with the connection unusable or refused. */
 static int realm_conn_load_script(rlm_realm_lns_t *inst, struct realm_conn *conn)
 {
 	const char *argv[3] = { "SCRIPT", "LOAD", realm_store_script };
 	size_t argvlen[3] = { 6, 4, strlen(realm_store_script) };
-	redisReply *r = redisCommandArgv(conn->ctx, 3, argv, argvlen);
+	redisReply *r;
 
+	errno = 0;
+	r = redisCommandArgv(conn->ctx, 3, argv, argvlen);
 	if (!r) {
-		realm_outage_begin(inst, conn->ctx->errstr);
+		realm_outage_begin(inst, realm_conn_errstr(conn));
 		return -1;
 	}
 	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -127,11 +137,13 @@ static int realm_conn_load_script(rlm_realm_lns_t *inst, struct realm_conn *conn
 static int realm_conn_simple(rlm_realm_lns_t *inst, struct realm_conn *conn, int argc,
 			     const char **argv, const size_t *argvlen)
 {
-	redisReply *r = redisCommandArgv(conn->ctx, argc, argv, argvlen);
+	redisReply *r;
 	int ok;
 
+	errno = 0;
+	r = redisCommandArgv(conn->ctx, argc, argv, argvlen);
 	if (!r) {
-		realm_outage_begin(inst, conn->ctx->errstr);
+		realm_outage_begin(inst, realm_conn_errstr(conn));
 		return -1;
 	}
 	ok = r->type == REDIS_REPLY_STATUS;
