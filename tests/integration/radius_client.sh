@@ -8,6 +8,7 @@
 #   - Access-Reject carrying its Reply-Message, and a wrong password rejected;
 #   - a dead first server: failover to the second, then skipped for its dead time;
 #   - a server that does not sign its replies (no Message-Authenticator) refused;
+#   - 1000 requests in flight at once (identifiers spread over 4 sockets);
 #   - interop with the real broker (FreeRADIUS + rlm_realm_lns + Redis, started
 #     with lab.d's broker_start/redis_start) when the module is built.
 # Servers listen on 127.0.0.1 inside namespace rlt-radius; nothing else on the
@@ -132,7 +133,13 @@ t_eq "and says why" "$(val unsigned detail)" "only invalid replies (unsigned, wr
 t_eq "both unsigned replies counted" "$(counter unsigned no_message_authenticator)" 2
 t_check "the server really answered (its log)" grep -q "Login OK" "$WORK/unsigned/log/radius.log"
 
-# 6. the real broker
+# 6. load: 1000 requests in flight at once need 4 sockets (256 ids each)
+ip netns exec "$NS" "$PROBE" -c "$WORK/signed.conf" -u tunnel@corp.example -p secret1 -P 1000 -T 3000 \
+    > "$WORK/parallel.out" 2> "$WORK/parallel.err"
+t_check "1000 parallel requests all accepted over 4 sockets ($(cat "$WORK/parallel.out"))" \
+    grep -q "^parallel=1000 accept=1000 .* sockets=4 " "$WORK/parallel.out"
+
+# 7. the real broker
 if [ -f "$top_builddir/rlm_realm_lns/.libs/rlm_realm_lns.so" ] && type broker_start >/dev/null 2>&1 &&
    type redis_start >/dev/null 2>&1; then
     cat > "$WORK/broker-users" <<'USERS'

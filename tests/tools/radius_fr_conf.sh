@@ -51,7 +51,7 @@ security {
 }
 thread pool {
 	start_servers = 1
-	max_servers = 2
+	max_servers = 4
 	min_spare_servers = 1
 	max_spare_servers = 2
 	max_requests_per_server = 0
@@ -78,6 +78,7 @@ server default {
 		type = auth
 		ipaddr = $addr
 		port = $port
+		recv_buff = 4194304
 	}
 	listen {
 		type = acct

@@ -2,11 +2,14 @@
  * against real servers, for tests/integration/radius_client.sh.
  *
  *   radius_probe -c radiusclient.conf -u USER (-p PASSWORD | -C PASSWORD)
- *                [-n COUNT] [-T TIMEOUT_MS] [-R TRIES] [-D DEADTIME_S]
+ *                [-n COUNT] [-P PARALLEL] [-T TIMEOUT_MS] [-R TRIES] [-D DEADTIME_S]
  *
  * -p sends PAP, -C sends CHAP-MD5 (a random 16-octet challenge). COUNT requests
  * run one after the other on one client (so dead time carries over). Prints one
  * block of key=value lines per request and the client's counters at the end.
+ * With -P, PARALLEL requests are started at once instead (each with its own
+ * Acct-Session-Id) and only a summary line is printed:
+ *   parallel=N accept=A reject=R timeout=T error=E elapsed_ms=MS sockets=S
  * Exit status: that of the last request: 0 accept, 1 reject, 2 timeout,
  * 3 error, 4 usage or configuration error. */
 #include <arpa/inet.h>
@@ -22,6 +25,8 @@
 #include "util/md5.h"
 
 static int last_status = 3;
+static long parallel_left;
+static unsigned long parallel_count[4];
 
 static void print_str(const char *key, const uint8_t *v, size_t n)
 {
@@ -29,6 +34,13 @@ static void print_str(const char *key, const uint8_t *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		putchar(v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?');
 	putchar('\n');
+}
+
+static void done_parallel(void *arg, const struct radius_auth_result *r)
+{
+	parallel_count[r->status]++;
+	if (--parallel_left == 0)
+		ev_loop_stop(arg);
 }
 
 static void done(void *arg, const struct radius_auth_result *r)
@@ -73,15 +85,16 @@ static void done(void *arg, const struct radius_auth_result *r)
 int main(int argc, char **argv)
 {
 	const char *conf = NULL, *user = NULL, *pap = NULL, *chap = NULL;
-	long count = 1, timeout_ms = -1, tries = -1, deadtime = -1;
+	long count = 1, parallel = 0, timeout_ms = -1, tries = -1, deadtime = -1;
 	int opt;
-	while ((opt = getopt(argc, argv, "c:u:p:C:n:T:R:D:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:u:p:C:n:P:T:R:D:")) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
 		case 'u': user = optarg; break;
 		case 'p': pap = optarg; break;
 		case 'C': chap = optarg; break;
 		case 'n': count = strtol(optarg, NULL, 10); break;
+		case 'P': parallel = strtol(optarg, NULL, 10); break;
 		case 'T': timeout_ms = strtol(optarg, NULL, 10); break;
 		case 'R': tries = strtol(optarg, NULL, 10); break;
 		case 'D': deadtime = strtol(optarg, NULL, 10); break;
@@ -140,6 +153,35 @@ int main(int argc, char **argv)
 		p.chap_challenge = challenge;
 		p.chap_challenge_len = sizeof(challenge);
 	}
+	if (parallel > 0) {
+		static char ids[100000][16];
+		if (parallel > 100000)
+			goto usage;
+		log_set_level(LOG_LVL_WARN);
+		uint64_t t0 = ev_now_ms(loop);
+		parallel_left = parallel;
+		for (long i = 0; i < parallel; i++) {
+			snprintf(ids[i], sizeof(ids[i]), "par-%ld", i);
+			p.acct_session_id = ids[i];
+			if (!radius_auth_start(client, &p, done_parallel, loop)) {
+				perror("radius_probe: radius_auth_start");
+				return 3;
+			}
+		}
+		ev_loop_run(loop);
+		ev_now_update(loop);
+		struct radius_client_counters k;
+		radius_client_counters_get(client, &k);
+		printf("parallel=%ld accept=%lu reject=%lu timeout=%lu error=%lu elapsed_ms=%llu "
+		       "sockets=%llu retransmits=%llu\n", parallel,
+		       parallel_count[RADIUS_STATUS_ACCEPT], parallel_count[RADIUS_STATUS_REJECT],
+		       parallel_count[RADIUS_STATUS_TIMEOUT], parallel_count[RADIUS_STATUS_ERROR],
+		       (unsigned long long)(ev_now_ms(loop) - t0), (unsigned long long)k.sockets,
+		       (unsigned long long)k.retransmits);
+		radius_client_destroy(client);
+		ev_loop_destroy(loop);
+		return parallel_count[RADIUS_STATUS_ACCEPT] == (unsigned long)parallel ? 0 : 2;
+	}
 	for (long i = 0; i < count; i++) {
 		printf("request=%ld\n", i + 1);
 		if (!radius_auth_start(client, &p, done, loop)) {
@@ -172,6 +214,6 @@ int main(int argc, char **argv)
 	return last_status;
 usage:
 	fprintf(stderr, "usage: radius_probe -c radiusclient.conf -u USER (-p PASSWORD | -C PASSWORD) "
-		"[-n COUNT] [-T TIMEOUT_MS] [-R TRIES] [-D DEADTIME_S]\n");
+		"[-n COUNT] [-P PARALLEL] [-T TIMEOUT_MS] [-R TRIES] [-D DEADTIME_S]\n");
 	return 4;
 }
