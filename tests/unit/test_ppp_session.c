@@ -1010,3 +1010,126 @@ Test(ppp, client_follows_lcp_renegotiation_and_reauthenticates)
 	cr_assert_eq(c.ip.dns2.s_addr, 0);
 	ppp_session_destroy(c.s);
 }
+
+Test(ppp, client_terminated_while_awaiting_the_verdict_reports_rejection)
+{
+	struct ppp_config cc = base_cfg();
+	snprintf(cc.user, sizeof(cc.user), "u1@corp.example");
+	snprintf(cc.password, sizeof(cc.password), "pw");
+	struct peer c;
+	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	ppp_session_lower_up(c.s, 0);
+	struct pkt req = next_pkt(&c, PPP_PROTO_LCP);
+	send_pkt(&c, PPP_PROTO_LCP, 2, req.id, req.data, req.len, 1);
+	const uint8_t lns_req[] = { 3, 5, 0xc2, 0x23, 5 };
+	send_pkt(&c, PPP_PROTO_LCP, 1, 1, lns_req, sizeof(lns_req), 2);
+	const uint8_t chal[] = { 4, 1, 2, 3, 4 };
+	send_pkt(&c, PPP_PROTO_CHAP, 1, 9, chal, sizeof(chal), 3);
+	cr_assert_eq(next_pkt(&c, PPP_PROTO_CHAP).code, 2);
+	send_pkt(&c, PPP_PROTO_LCP, 5, 2, (const uint8_t *)"bad\x01", 4, 4);
+	cr_assert_eq(c.auth_results, 1);
+	cr_assert(!c.auth_ok);
+	ppp_session_timeout(c.s, ppp_session_next_timeout(c.s));
+	cr_assert_eq(c.downs, 1);
+	cr_assert_str_eq(c.down_reason, "terminated by peer during authentication: bad.");
+	ppp_session_destroy(c.s);
+}
+
+Test(ppp, peer_terminate_reason_is_reported)
+{
+	struct ppp_config c = base_cfg();
+	struct peer p;
+	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
+	lcp_open(&p);
+	send_pkt(&p, PPP_PROTO_LCP, 5, 3, (const uint8_t *)"User request", 12, 30);
+	ppp_session_timeout(p.s, ppp_session_next_timeout(p.s));
+	cr_assert_eq(p.downs, 1);
+	cr_assert_str_eq(p.down_reason, "terminated by peer: User request");
+	ppp_session_destroy(p.s);
+}
+
+/* Authenticator through CHAP to the Network phase with a scripted peer. */
+static struct pkt to_network(struct peer *p)
+{
+	lcp_open(p);
+	struct pkt ch = next_pkt(p, PPP_PROTO_CHAP);
+	uint8_t resp[17] = { 16 };
+	send_pkt(p, PPP_PROTO_CHAP, 2, ch.id, resp, sizeof(resp), 30);
+	struct in_addr l = { htonl(0x0a000001) }, r = { htonl(0x0a000002) }, z = { 0 };
+	ppp_session_set_ipcp(p->s, l, r, z, z);
+	ppp_session_auth_result(p->s, true, NULL, 40);
+	cr_assert_eq(next_pkt(p, PPP_PROTO_CHAP).code, 3);
+	return next_pkt(p, PPP_PROTO_IPCP);
+}
+
+Test(ppp, ipcp_that_never_converges_closes_the_link)
+{
+	struct ppp_config c = base_cfg();
+	c.max_configure = 3;
+	struct peer p;
+	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
+	struct pkt ip = to_network(&p);
+	cr_assert_eq(ip.code, 1);
+	uint64_t t;
+	while ((t = ppp_session_next_timeout(p.s)) != 0 && p.downs == 0)
+		ppp_session_timeout(p.s, t);
+	cr_assert_eq(count_pkts(&p, PPP_PROTO_IPCP, 1), 3);
+	cr_assert_eq(count_pkts(&p, PPP_PROTO_LCP, 5), 2, "Max-Terminate Terminate-Requests");
+	cr_assert_eq(p.downs, 1);
+	cr_assert_str_eq(p.down_reason, "ipcp negotiation failed");
+	ppp_session_destroy(p.s);
+}
+
+Test(ppp, protocol_reject_of_ipcp_closes_the_link)
+{
+	struct ppp_config c = base_cfg();
+	struct peer p;
+	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
+	struct pkt ip = to_network(&p);
+	uint8_t rej[2 + 4 + 6] = { 0x80, 0x21, 1, ip.id, 0, 10 };
+	memcpy(rej + 6, ip.data, 6);
+	send_pkt(&p, PPP_PROTO_LCP, 8, 77, rej, sizeof(rej), 50);
+	cr_assert(have_pkt(&p, PPP_PROTO_LCP, 5), "Terminate-Request expected");
+	cr_assert(!ppp_session_ipcp_opened(p.s));
+	ppp_session_destroy(p.s);
+}
+
+Test(ppp, lower_down_reports_down_once_and_silences_the_session)
+{
+	struct ppp_config c = base_cfg();
+	struct peer p;
+	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
+	lcp_open(&p);
+	size_t before = p.ntx;
+	ppp_session_lower_down(p.s, 100);
+	cr_assert_eq(p.downs, 1);
+	cr_assert_str_eq(p.down_reason, "lower layer down");
+	cr_assert_eq(p.ntx, before);
+	cr_assert_eq(ppp_session_next_timeout(p.s), 0);
+	ppp_session_close(p.s, "again", 110);
+	send_pkt(&p, PPP_PROTO_LCP, 1, 5, peer_opts, sizeof(peer_opts), 120);
+	cr_assert_eq(p.downs, 1);
+	cr_assert_eq(p.ntx, before);
+	ppp_session_destroy(p.s);
+}
+
+Test(ppp, every_truncated_prefix_of_a_confreq_is_dropped_without_reply)
+{
+	const uint8_t frame[] = { 0xff, 0x03, 0xc0, 0x21, 1, 7, 0, 18, 1, 4, 0x05, 0xd4,
+				  5, 6, 1, 2, 3, 4, 7, 2, 8, 2 };
+	struct ppp_config c = base_cfg();
+	for (size_t cut = 0; cut <= sizeof(frame); cut++) {
+		struct peer p;
+		peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
+		ppp_session_lower_up(p.s, 0);
+		next_pkt(&p, PPP_PROTO_LCP);
+		ppp_session_input(p.s, frame, cut, 1);
+		if (cut < sizeof(frame)) {
+			cr_assert_eq(p.seen, p.ntx, "reply to a %zu-octet prefix", cut);
+		} else {
+			struct pkt k = next_pkt(&p, PPP_PROTO_LCP);
+			cr_assert_eq(k.code, 2);
+		}
+		ppp_session_destroy(p.s);
+	}
+}
