@@ -483,14 +483,16 @@ ssize_t radius_tunnel_password_decrypt(const uint8_t *val, size_t len,
 	uint8_t plain[RADIUS_MAX_ATTR_VALUE];
 	if (len < 2 + 16)
 		return set_err(err, "tunnel-password too short", 0);
+	if (len > RADIUS_MAX_ATTR_VALUE)
+		return set_err(err, "tunnel-password longer than an attribute", 0);
 	const uint8_t *salt = val;
 	const uint8_t *c = val + 2;
 	size_t clen = len - 2;
 	if (clen % 16 != 0)
 		return set_err(err, "tunnel-password not a multiple of 16 octets", 2);
-	/* RFC 2868 3.5: the salt's most significant bit MUST be set. */
-	if (!(salt[0] & 0x80))
-		return set_err(err, "tunnel-password salt lacks its high bit", 0);
+	/* RFC 2868 3.5 makes the sender set the salt's high bit (so salts stay
+	 * unique); it changes nothing for decryption, so a server that forgets it
+	 * is not refused. */
 	for (size_t off = 0; off < clen; off += 16) {
 		struct md5_ctx ctx;
 		uint8_t b[MD5_DIGEST_LEN];
