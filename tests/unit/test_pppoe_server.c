@@ -448,3 +448,63 @@ Test(pppoe_server, ppp_max_payload_is_granted_when_the_link_carries_it)
 	cr_assert_eq(n_tx, 1);
 	cr_expect(!sent_disc(0).has_ppp_max_payload);
 }
+
+/* Mutation sweep: damaged copies of real frames (bytes flipped, cut short)
+ * must be refused or handled without crashing; run under ASan/UBSan too. */
+Test(pppoe_server, mutated_frames_never_break_the_server)
+{
+	uint8_t frames[4][256];
+	size_t lens[4];
+	uint16_t sid = discover(1, "", "hu", 5000);
+	/* 0: the PADI, 1: the PADR with a valid cookie, as the client sent them. */
+	struct pppoe_disc m;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.dst, bcast, 6);
+	client_mac(m.src, 1);
+	m.code = PPPOE_CODE_PADI;
+	m.n_service_names = 1;
+	pppoe_tag_set_str(&m.service_name[0], "");
+	pppoe_tag_set_str(&m.host_uniq, "hu");
+	enum pppoe_err err;
+	lens[0] = (size_t)pppoe_disc_encode(frames[0], sizeof(frames[0]), &m, &err);
+	struct pppoe_disc pado = sent_disc(0);
+	uint8_t ck[16];
+	memcpy(ck, pado.ac_cookie.data, 16);
+	memcpy(m.dst, ac_mac, 6);
+	m.code = PPPOE_CODE_PADR;
+	pppoe_tag_set(&m.ac_cookie, ck, 16);
+	lens[1] = (size_t)pppoe_disc_encode(frames[1], sizeof(frames[1]), &m, &err);
+	/* 2: a session frame, 3: a PADT, both for the live session. */
+	static const uint8_t lcp[] = { 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0, 0, 0, 0 };
+	lens[2] = (size_t)pppoe_session_encode(frames[2], sizeof(frames[2]), ac_mac, m.src, sid, lcp,
+					       sizeof(lcp), &err);
+	memset(&m, 0, sizeof(m));
+	memcpy(m.dst, ac_mac, 6);
+	client_mac(m.src, 1);
+	m.code = PPPOE_CODE_PADT;
+	m.session_id = sid;
+	lens[3] = (size_t)pppoe_disc_encode(frames[3], sizeof(frames[3]), &m, &err);
+
+	uint32_t seed = 12345;
+	for (unsigned iter = 0; iter < 20000; iter++) {
+		uint8_t f[256];
+		unsigned k = iter % 4;
+		memcpy(f, frames[k], lens[k]);
+		size_t len = lens[k];
+		seed = seed * 1103515245u + 12345u;
+		unsigned flips = 1 + (seed >> 16) % 4;
+		for (unsigned i = 0; i < flips; i++) {
+			seed = seed * 1103515245u + 12345u;
+			f[(seed >> 8) % len] ^= (uint8_t)(1u << ((seed >> 4) % 8));
+		}
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 4 == 0)
+			len = (seed >> 4) % (len + 1);
+		n_tx = 0;       /* only the sweep's own output matters */
+		pppoe_server_input(srv, f, len, 5000 + iter);
+	}
+	struct pppoe_server_counters c;
+	pppoe_server_get_counters(srv, &c);
+	cr_expect_leq(c.sessions_live, c.sessions_created);
+	cr_expect_gt(c.malformed, 0);
+}

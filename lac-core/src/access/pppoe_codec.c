@@ -76,8 +76,8 @@ int pppoe_frame_ethertype(const uint8_t *frame, size_t len)
 }
 
 /* Common head of both frame kinds: Ethernet header, then the 6-octet PPPoE
- * header (RFC 2516 4). On success *payload/*payload_len describe the LENGTH
- * octets after the header, and *code/*sid are filled. */
+ * header (RFC 2516 4). On success, payload and payload_len describe the LENGTH
+ * octets after the header, and code and sid are filled. */
 static int header_decode(const uint8_t *frame, size_t len, uint16_t ethertype,
 			 uint8_t dst[PPPOE_ETH_ALEN], uint8_t src[PPPOE_ETH_ALEN],
 			 uint8_t *code, uint16_t *sid, const uint8_t **payload,
