@@ -357,10 +357,11 @@ static struct pppoe_conn *conn_create(struct pppoe_server *srv, const struct ppp
 	size_t sl = req->service_name[0].len;
 	if (sl > SERVICE_MAX)
 		sl = SERVICE_MAX;
-	/* The service name may hold anything: keep it printable for logs and RADIUS. */
+	/* The service name may hold anything: keep it one printable token (no
+	 * space, quote or backslash) for key=value logs and RADIUS. */
 	for (size_t i = 0; i < sl; i++) {
 		uint8_t ch = req->service_name[0].data[i];
-		c->service[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		c->service[i] = (ch > 0x20 && ch < 0x7f && ch != 0x22 && ch != 0x5c) ? (char)ch : '?';
 	}
 	if (req->host_uniq.present && req->host_uniq.len <= HOST_UNIQ_KEEP) {
 		memcpy(c->host_uniq, req->host_uniq.data, req->host_uniq.len);
@@ -434,7 +435,7 @@ static void padr_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 		pads_error_send(srv, req, PPPOE_TAG_AC_SYSTEM_ERROR, "out of resources");
 		return;
 	}
-	log_info("pppoe=%s sid=%u mac=%s service=%s mru=%u event=session-up", srv->ifname, sid, mac,
+	log_info("pppoe=%s sid=%u mac=%s service=\"%s\" mru=%u event=session-up", srv->ifname, sid, mac,
 		 c->service, c->base.info.mru);
 	if (pads_send(srv, c, req) < 0) {
 		/* The client will repeat its PADR; it finds this session then. */
