@@ -8,6 +8,7 @@ Authenticator (RFC 2865 3) ourselves, and to see the attribute order on the
 wire. Standard library only (Debian's /usr/bin/python3).
 
 usage: broker-radius.py SERVER PORT SECRET USER PASSWORD [--dnis ID] [--no-ma] [--timeout S]
+       broker-radius.py SERVER PORT SECRET --status       (Status-Server, RFC 5997)
 prints one line per fact:
   code=Access-Accept|Access-Reject|none
   response_auth=ok|bad
@@ -67,8 +68,9 @@ def main():
     ap.add_argument("server")
     ap.add_argument("port", type=int)
     ap.add_argument("secret")
-    ap.add_argument("user")
-    ap.add_argument("password")
+    ap.add_argument("user", nargs="?", default="")
+    ap.add_argument("password", nargs="?", default="")
+    ap.add_argument("--status", action="store_true")
     ap.add_argument("--dnis")
     ap.add_argument("--no-ma", action="store_true")
     ap.add_argument("--timeout", type=float, default=2.0)
@@ -82,15 +84,16 @@ def main():
     def attr(t, v):
         return struct.pack("!BB", t, len(v) + 2) + v
 
-    attrs += attr(1, a.user.encode("utf-8", "surrogateescape"))
-    attrs += attr(2, encrypt_password(a.password.encode(), secret, req_auth))
+    if not a.status:
+        attrs += attr(1, a.user.encode("utf-8", "surrogateescape"))
+        attrs += attr(2, encrypt_password(a.password.encode(), secret, req_auth))
     attrs += attr(4, socket.inet_aton("10.99.1.2"))          # NAS-IP-Address
     if a.dnis:
         attrs += attr(30, a.dnis.encode())
     if not a.no_ma:
         attrs += attr(80, b"\0" * 16)
     length = 20 + len(attrs)
-    pkt = struct.pack("!BBH", 1, ident, length) + req_auth + attrs
+    pkt = struct.pack("!BBH", 12 if a.status else 1, ident, length) + req_auth + attrs
     if not a.no_ma:
         mac = hmac.new(secret, pkt, hashlib.md5).digest()
         pkt = pkt[:-16] + mac

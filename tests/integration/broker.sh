@@ -178,6 +178,11 @@ t_eq "round-robin: every LNS first twice in six requests" \
     "$(echo "$firsts" | tr ' ' '\n' | sed -n 's/^1://p' | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" "2 2 2 "
 t_check "round-robin: never more than two tags" sh -c "! echo '$firsts' | grep -q '3:'"
 
+# --- Status-Server answered and signed too
+out=$(q --status)
+t_eq "Status-Server: Accept, Message-Authenticator first and valid" \
+    "$(field "$out" code) $(field "$out" ma) $(field "$out" ma_valid)" "Access-Accept first 1"
+
 # --- Message-Authenticator required
 t_eq "Access-Request without Message-Authenticator is dropped" \
     "$(field "$(q joe@corp.example x --no-ma --timeout 1)" code)" none
