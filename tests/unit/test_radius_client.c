@@ -446,3 +446,36 @@ Test(radius_client, radcli_configuration_is_read)
 	unlink(servers);
 	rmdir(dir);
 }
+
+Test(radius_client, ipv6_server_fails_over_to_ipv4_on_its_own_socket)
+{
+	/* srv6 is silent on [::1]; srv[0] answers on 127.0.0.1: the request
+	 * moves between address families, taking an id on a socket of each. */
+	int fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t al = sizeof(a6);
+	cr_assert_eq(bind(fd6, (struct sockaddr *)&a6, sizeof(a6)), 0);
+	getsockname(fd6, (struct sockaddr *)&a6, &al);
+	struct radius_client_config cfg;
+	config(&cfg, 2);
+	cfg.servers[1] = cfg.servers[0];
+	memset(&cfg.servers[0].addr, 0, sizeof(cfg.servers[0].addr));
+	memcpy(&cfg.servers[0].addr, &a6, sizeof(a6));
+	cfg.servers[0].addr_len = sizeof(a6);
+	strcpy(cfg.servers[0].name, "[::1]");
+	srv[0].mode = SRV_ACCEPT;
+	struct radius_client *c = radius_client_create(loop, &cfg);
+	struct outcome o = { 0 };
+	cr_assert_not_null(radius_auth_start(c, &params, on_done, &o));
+	run_until(&o, 1, 1000);
+	cr_expect_eq(o.status, RADIUS_STATUS_ACCEPT);
+	cr_expect_str_eq(o.server, "srv0");
+	uint8_t buf[RADIUS_MAX_PACKET];
+	cr_expect_gt(recv(fd6, buf, sizeof(buf), 0), 0, "the IPv6 server saw the request");
+	struct radius_client_counters k;
+	radius_client_counters_get(c, &k);
+	cr_expect_eq(k.sockets, 2);
+	cr_expect_eq(k.failovers, 1);
+	radius_client_destroy(c);
+	close(fd6);
+}
