@@ -571,8 +571,14 @@ static void avp_emit(const struct l2tp_msg *m, struct l2tp_wbuf *w, uint16_t typ
 		}
 		break;
 	}
-	if (hidden)
-		l2tp_avp_put_hidden(w, d->m, type, v, n, secret, secret_len, rv, 16, NULL, 0);
+	if (hidden) {
+		/* 4.3: pad so the length says little, to whole MD5 blocks; the Random
+		 * Vector's bytes serve as padding (their secrecy is not needed). Some
+		 * LNSs (l2tpns) also refuse hidden values shorter than 8 bytes. */
+		size_t pad = (16 - (2 + n) % 16) % 16;
+
+		l2tp_avp_put_hidden(w, d->m, type, v, n, secret, secret_len, rv, 16, rv, pad);
+	}
 	else
 		l2tp_avp_put(w, d->m, type, v, n);
 }
