@@ -76,7 +76,18 @@ done
 t_check "lab status health probes pass" "$LAB" status >/dev/null
 
 # Every part's processes, to check they are gone after `lab down`.
-for ns in $LAB_ALL_NS; do seen_pids="$seen_pids $(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"; done
+# A process is named by pid and start time, so a pid reused later by an
+# unrelated process is not mistaken for a leftover.
+proc_id() { # proc_id PID: "PID:STARTTIME:STATE" or nothing
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    st=${st##*) }
+    set -- "$1" $st
+    echo "$1:${21}:$2"
+}
+for ns in $LAB_ALL_NS; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do seen_pids="$seen_pids $(proc_id "$p")"; done
+done
 
 # lns sessions through the CLI helper work even with no session.
 if lns_sessions lns1 "$RLNS_STATE" | grep -q Username; then
@@ -158,11 +169,22 @@ if [ -f "$RLNS_STATE/table.tsv" ]; then
         "$(col $alice 5 | grep -o 'lns:[0-9]*/[0-9]*')" "$(echo "$lns_row" | awk '{print "lns:" $3 "/" $1}')"
     lac_out=$(lac_ctl lac "$RLNS_STATE" show sessions 2>&1)
     echo "$lac_out" | sed 's/^/# lacctl: /'
-    if echo "$lac_out" | grep -q "$alice"; then t_ok "lacctl shows $alice"; else t_fail "lacctl shows $alice"; fi
+    kv() { echo "$lac_out" | grep -m1 " user=$1 " | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+    t_eq "lacctl: $alice decision" "$(kv $alice decision)" tunnel
+    t_eq "lacctl: $alice relayed to lns1's address" "$(kv $alice lns)" 10.88.2.2
+    t_eq "lacctl: $alice tunnel/session at the LNS match l2tpns" \
+        "lns:$(kv $alice peer_tid)/$(kv $alice peer_sid)" "$(echo "$lns_row" | awk '{print "lns:" $3 "/" $1}')"
+    t_eq "table: lac-side ids match lacctl" "$(col $alice 5 | grep -o 'lac:[0-9]*/[0-9]*')" \
+        "lac:$(kv $alice tid)/$(kv $alice sid)"
+    t_eq "lacctl: bob@local.example decision" "$(kv bob@local.example decision)" local
+    t_eq "lacctl: bob@local.example address matches the table" "$(kv bob@local.example addr)" \
+        "$(col bob@local.example 6)"
+    t_eq "lacctl: no session for eve@blocked.example" "$(kv eve@blocked.example decision)" ""
     t_eq "table: bob@local.example terminated locally" "$(col bob@local.example 3)" local
     t_eq "table: bob@local.example has the carrier's Framed-IP-Address" "$(col bob@local.example 6)" 10.66.0.10
     t_eq "table: eve@blocked.example rejected" "$(col eve@blocked.example 3)" reject
-    t_eq "lns2 holds no demo session" "$(lns_sessions lns2 "$RLNS_STATE" | grep -c '@')" 0
+    t_eq "lns2 holds no demo session (lns1 is preferred)" \
+    "$(lns_sessions lns2 "$RLNS_STATE" | awk '$4 ~ /^(alice|bob|eve)@/ && $5 != "0.0.0.0"' | wc -l)" 0
 
     # A dial through `lab dial` reaches the LNS's own address through the tunnel.
     dial_out=$("$LAB" dial carol@corp.example carol-pw --ping 10.88.2.2 --timeout 20 2>&1)
@@ -179,9 +201,18 @@ fi
 # 4. lab down: nothing left.
 t_check "lab down exits 0" "$LAB" down
 t_eq "no rlt-lab namespaces left" "$(ip netns list | grep -c '^rlt-lab-')" 0
-left=
-for p in $seen_pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
-t_eq "no lab process left" "$left" ""
+lab_leftovers() {
+    local e now
+    for e in $seen_pids; do
+        now=$(proc_id "${e%%:*}")
+        # same process (same start time) still there and not a zombie
+        [ -n "$now" ] && [ "${now%:*}" = "${e%:*}" ] && [ "${now##*:}" != Z ] &&
+            printf ' %s(%s)' "${e%%:*}" "$(cat "/proc/${e%%:*}/comm" 2>/dev/null)"
+    done
+}
+i=0
+while [ -n "$(lab_leftovers)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+t_eq "no lab process left" "$(lab_leftovers)" ""
 t_eq "host links unchanged (no veth or TUN left)" "$(lab_host_links)" "$host_links_before"
 t_check "no namespace or pool mount of this lab left" sh -c "! grep -q -e rlt-lab -e ip_pool /proc/self/mountinfo"
 t_check "no process keeps an l2tpns pool mount" sh -c "! grep -qs rlt-lab /proc/[0-9]*/mountinfo"
