@@ -12,7 +12,10 @@ lac_bin() {
 }
 
 lac_config() {
-    name=$1; state=$2; shift 2
+    local name=$1 state=$2 dir kv
+    local STREAM_LISTEN PPPOE_IF L2TP_BIND RADIUS_SERVER RADIUS_SECRET NAS_IP HOST_NAME LOCAL_POOL
+    local LOCAL_GATEWAY DNS1 DNS2 TUN
+    shift 2
     dir=$state/$name
     mkdir -p "$dir"
     STREAM_LISTEN=tcp:10.88.0.1:2000 PPPOE_IF= L2TP_BIND= RADIUS_SERVER=10.88.1.1:1812
@@ -72,7 +75,7 @@ CONF
 }
 
 lac_start() {
-    name=$1; ns=$2; state=$3
+    local name=$1 ns=$2 state=$3 dir bin i
     dir=$state/$name
     bin=$(lac_bin lac-core)
     if [ ! -x "$bin" ]; then
@@ -82,7 +85,7 @@ lac_start() {
     if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
         return 0
     fi
-    ip netns exec "$ns" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+    netns_exec "$ns" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
     echo $! > "$dir/pid"
     i=0
     while [ ! -S "$dir/lac.sock" ]; do
@@ -97,20 +100,12 @@ lac_start() {
 }
 
 lac_stop() {
-    name=$1; state=$2
-    dir=$state/$name
-    [ -f "$dir/pid" ] || return 0
-    pid=$(cat "$dir/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$dir/pid"
+    # SIGTERM first: lac-core ends every session properly (CDN, StopCCN, LCP Terminate).
+    lab_pid_stop "$2/$1/pid" 50
 }
 
 lac_ctl() {
-    name=$1; state=$2; shift 2
+    local name=$1 state=$2
+    shift 2
     "$(lac_bin lacctl)" -s "$state/$name/lac.sock" "$@"
 }

@@ -12,8 +12,8 @@ t_fail() { # t_fail NAME [DETAIL]: record a failing check
     t_failed=$((t_failed + 1)); echo "not ok - $1${2:+: $2}"
 }
 t_check() { # t_check NAME CMD...: passes if CMD exits 0
-    name=$1; shift
-    if "$@"; then t_ok "$name"; else t_fail "$name" "command failed: $*"; fi
+    _t_name=$1; shift
+    if "$@"; then t_ok "$_t_name"; else t_fail "$_t_name" "command failed: $*"; fi
 }
 t_eq() {   # t_eq NAME GOT WANT
     if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1" "got '$2', want '$3'"; fi
