@@ -407,6 +407,7 @@ static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name con
 		*why = "no connection to redis";
 		return NULL;
 	}
+	*why = "lookup retries exhausted";
 	for (attempt = 0; attempt < 3; attempt++) {
 		argc = realm_store_argv(rn, conn->sha, keybuf, sizeof(keybuf), argv, argvlen,
 					REALM_CANDIDATES_MAX + 4);
