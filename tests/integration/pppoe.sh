@@ -91,6 +91,10 @@ while read -r line; do
 done <"$TMP/badcookie.out"
 t_eq "bad-cookie probe exits 0" "$rc" 0
 
+# 802.1Q-tagged PADIs belong to a VLAN interface, not to ours.
+ip netns exec "$NS_C" "$PAIR" tagged "$IF_C" >"$TMP/tagged.out" 2>"$TMP/tagged.log"
+t_check "a VLAN-tagged PADI gets no PADO" grep -q '^ok - ' "$TMP/tagged.out"
+
 # rp-pppoe's client against our server: AC list, discovery, PADT.
 if command -v pppoe >/dev/null; then
     ip netns exec "$NS_C" timeout 15 pppoe -I "$IF_C" -A >"$TMP/rp-ac.out" 2>&1
@@ -138,6 +142,7 @@ counter() { echo "$counters" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 t_eq "server counted two bad cookies" "$(counter bad_cookie)" 2
 t_eq "server created one session per client" "$(counter sessions_created)" "$((N + RP_SESSIONS))"
 t_eq "server counted no malformed frames" "$(counter malformed)" 0
+t_eq "server skipped the two VLAN-tagged PADIs" "$(counter skipped)" 2
 # client 0 hangs up mid-test, clients 2..N-1 at the end; client 1 was closed by the AC
 t_eq "server received a PADT from every client that hung up" "$(counter padt_rx)" "$((N - 1 + RP_SESSIONS))"
 t_check "server ignored PADRs for the other AC" test "$(counter not_for_us)" -ge 3

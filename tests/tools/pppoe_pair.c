@@ -17,6 +17,9 @@
  *   pppoe_pair badcookie IFNAME
  *       Raw PADI/PADR exchange: a PADR with a damaged AC-Cookie, and one
  *       replaying another MAC's cookie, must both go unanswered.
+ *   pppoe_pair tagged IFNAME
+ *       Two PADIs with an 802.1Q tag (VLAN 100): the AC on the untagged
+ *       interface must not answer (they belong to a VLAN interface).
  *
  * PPP payloads are valid LCP Echo packets (RFC 1661 5.8) so that tshark
  * dissects every frame of the capture cleanly. */
@@ -477,11 +480,55 @@ static int run_badcookie(const char *ifname)
 	return checks_failed ? 1 : 0;
 }
 
+/* ---- 802.1Q-tagged PADI probe ---- */
+
+/* Sends two PADIs tagged for VLAN 100 from the interface's MAC; an AC on the
+ * untagged interface must not answer them (pppoe_sock_recv). */
+static int run_tagged(const char *ifname)
+{
+	int ifindex;
+	uint8_t ifmac[6], frame[128], rx[1600];
+	int fd = raw_open(ifname, &ifindex, ifmac);
+	if (fd < 0) {
+		perror("raw socket");
+		return 2;
+	}
+	struct pppoe_disc m;
+	memset(&m, 0, sizeof(m));
+	memset(m.dst, 0xff, 6);
+	memcpy(m.src, ifmac, 6);
+	m.code = PPPOE_CODE_PADI;
+	m.n_service_names = 1;
+	pppoe_tag_set_str(&m.service_name[0], "");
+	pppoe_tag_set_str(&m.host_uniq, "tagged");
+	enum pppoe_err err;
+	uint8_t plain[128];
+	int n = pppoe_disc_encode(plain, sizeof(plain), &m, &err);
+	if (n < 0)
+		return 2;
+	/* Insert the 802.1Q header (TPID 0x8100, VID 100) after the MACs. */
+	memcpy(frame, plain, 12);
+	frame[12] = 0x81;
+	frame[13] = 0x00;
+	frame[14] = 0x00;
+	frame[15] = 100;
+	memcpy(frame + 16, plain + 12, (size_t)n - 12);
+	for (int i = 0; i < 2; i++)
+		if (send(fd, frame, (size_t)n + 4, 0) != n + 4)
+			perror("send");
+	struct pppoe_disc pado;
+	bool got = raw_wait(fd, PPPOE_CODE_PADO, ifmac, 1500, rx, sizeof(rx), &pado);
+	check(!got, "a VLAN-tagged PADI on the untagged interface gets no PADO", NULL);
+	close(fd);
+	return checks_failed ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: pppoe_pair server IFNAME [-a AC] [-s SERVICE]...\n"
 		"       pppoe_pair client IFNAME -n COUNT [-a AC] [-s SERVICE] [-d]\n"
-		"       pppoe_pair badcookie IFNAME\n");
+		"       pppoe_pair badcookie IFNAME\n"
+		"       pppoe_pair tagged IFNAME\n");
 	exit(2);
 }
 
@@ -515,6 +562,8 @@ int main(int argc, char **argv)
 				  discovery_only);
 	if (!strcmp(argv[1], "badcookie"))
 		return run_badcookie(argv[2]);
+	if (!strcmp(argv[1], "tagged"))
+		return run_tagged(argv[2]);
 	usage();
 	return 2;
 }

@@ -6,8 +6,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -491,18 +489,14 @@ static void mux_readable(struct ev_loop *loop, int fd, unsigned events, void *ar
 	struct pppoe_client_mux *mux = arg;
 
 	for (int i = 0; i < RX_BURST; i++) {
-		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, mux->rxbuf, sizeof(mux->rxbuf), MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&from, &fl);
+		ssize_t n = pppoe_sock_recv(fd, mux->rxbuf, sizeof(mux->rxbuf));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("pppoe-client=%s event=recv-error errno=%d", mux->ifname, errno);
 			return;
 		}
-		if (from.sll_pkttype == PACKET_OUTGOING || (size_t)n > sizeof(mux->rxbuf))
-			continue;
-		pppoe_client_mux_input(mux, mux->rxbuf, (size_t)n);
+		if (n > 0)
+			pppoe_client_mux_input(mux, mux->rxbuf, (size_t)n);
 	}
 }
 

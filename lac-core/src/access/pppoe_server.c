@@ -5,8 +5,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -612,20 +610,14 @@ static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *a
 	struct pppoe_server *srv = arg;
 
 	for (int i = 0; i < RX_BURST; i++) {
-		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, srv->rxbuf, sizeof(srv->rxbuf), MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&from, &fl);
+		ssize_t n = pppoe_sock_recv(fd, srv->rxbuf, sizeof(srv->rxbuf));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("pppoe=%s event=recv-error errno=%d", srv->ifname, errno);
 			return;
 		}
-		/* Our own transmissions are looped back to packet sockets. */
-		if (from.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		if ((size_t)n > sizeof(srv->rxbuf)) {
-			srv->ctr.malformed++;
+		if (n == 0) {
+			srv->ctr.skipped++;
 			continue;
 		}
 		pppoe_server_input(srv, srv->rxbuf, (size_t)n, ev_now_ms(loop));
@@ -769,7 +761,7 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 	return snprintf(buf, cap,
 			"padi_rx=%llu pado_tx=%llu padr_rx=%llu pads_tx=%llu pads_error_tx=%llu "
 			"padt_rx=%llu padt_tx=%llu session_rx=%llu session_tx=%llu tx_errors=%llu "
-			"malformed=%llu not_for_us=%llu service_mismatch=%llu bad_cookie=%llu "
+			"malformed=%llu skipped=%llu not_for_us=%llu service_mismatch=%llu bad_cookie=%llu "
 			"padr_retransmit=%llu limit_sessions=%llu limit_per_mac=%llu "
 			"unknown_session=%llu sessions_created=%llu sessions_live=%llu",
 			(unsigned long long)c->padi_rx, (unsigned long long)c->pado_tx,
@@ -777,7 +769,8 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			(unsigned long long)c->pads_error_tx, (unsigned long long)c->padt_rx,
 			(unsigned long long)c->padt_tx, (unsigned long long)c->session_rx,
 			(unsigned long long)c->session_tx, (unsigned long long)c->tx_errors,
-			(unsigned long long)c->malformed, (unsigned long long)c->not_for_us,
+			(unsigned long long)c->malformed, (unsigned long long)c->skipped,
+			(unsigned long long)c->not_for_us,
 			(unsigned long long)c->service_mismatch, (unsigned long long)c->bad_cookie,
 			(unsigned long long)c->padr_retransmit, (unsigned long long)c->limit_sessions,
 			(unsigned long long)c->limit_per_mac, (unsigned long long)c->unknown_session,

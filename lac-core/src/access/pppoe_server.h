@@ -44,6 +44,7 @@ struct pppoe_server_counters {
 	uint64_t padt_rx, padt_tx;
 	uint64_t session_rx, session_tx, tx_errors;
 	uint64_t malformed;             /* refused by the codec */
+	uint64_t skipped;               /* VLAN-tagged (see pppoe_sock_recv) or oversized */
 	uint64_t not_for_us;            /* unicast to another station (another AC) */
 	uint64_t service_mismatch;      /* asked for a service we do not offer */
 	uint64_t bad_cookie;            /* PADR with a missing, wrong or expired cookie */

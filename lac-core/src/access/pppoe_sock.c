@@ -8,6 +8,7 @@
 #include <linux/if_packet.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "access/pppoe_codec.h"
@@ -47,8 +48,11 @@ int pppoe_sock_open(int ifindex, bool promisc)
 		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 			goto fail;
 	}
-#ifdef PACKET_IGNORE_OUTGOING
 	int one = 1;
+	/* For the VLAN tag check in pppoe_sock_recv(). */
+	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
+		goto fail;
+#ifdef PACKET_IGNORE_OUTGOING
 	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 #endif
 	/* Bursts of PADIs or session traffic outrun one loop iteration. */
@@ -60,4 +64,35 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+ssize_t pppoe_sock_recv(int fd, uint8_t *buf, size_t cap)
+{
+	struct sockaddr_ll from;
+	union {
+		struct cmsghdr align;
+		uint8_t space[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = &control, .msg_controllen = sizeof(control),
+	};
+
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0)
+		return -1;
+	if (from.sll_pkttype == PACKET_OUTGOING || (size_t)n > cap || (msg.msg_flags & MSG_TRUNC))
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+		    c->cmsg_len < CMSG_LEN(sizeof(struct tpacket_auxdata)))
+			continue;
+		struct tpacket_auxdata aux;
+		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+		if (aux.tp_status & TP_STATUS_VLAN_VALID)
+			return 0;
+	}
+	return n;
 }

@@ -7,6 +7,8 @@
 #define ACCESS_PPPOE_SOCK_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* Opens a non-blocking, close-on-exec packet socket on interface ifindex that
  * receives only PPPoE frames (a classic BPF filter on the EtherType) and does
@@ -15,5 +17,14 @@
  * for other MACs (the client's simulated subscribers). Frames are read and
  * written with their Ethernet header. Returns the fd, or -1 with errno set. */
 int pppoe_sock_open(int ifindex, bool promisc);
+
+/* Reads one frame from a socket of pppoe_sock_open() into buf. Returns its
+ * length, 0 for a frame to skip, or -1 with errno set (EAGAIN when none is
+ * left). Skipped: our own transmissions (PACKET_OUTGOING), frames longer than
+ * cap, and frames that arrived with an 802.1Q tag: the kernel hands those to
+ * the parent interface's sockets untagged, but they belong to the VLAN
+ * interface (run a server on eth0.100 to serve VLAN 100), and an untagged
+ * answer would never reach the subscriber. */
+ssize_t pppoe_sock_recv(int fd, uint8_t *buf, size_t cap);
 
 #endif
