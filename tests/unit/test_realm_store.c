@@ -194,3 +194,33 @@ Test(realm_store, round_robin_counter_and_odd_arrays_tolerated)
 	cr_expect_eq(lk.n_lns, 1);
 	cr_expect_eq(lk.lns[0].endpoint.family, AF_INET6);
 }
+
+Test(realm_store, every_truncation_of_a_reply_is_an_error_not_a_crash)
+{
+	struct realm_name rn;
+	struct realm_lookup lk;
+	redisReply *full, *lns_hash, cut;
+	size_t n;
+
+	realm_name_parse(&opts, "joe@corp.example", 16, NULL, 0, &rn);
+	lns_hash = rarr(4, rstr("endpoint"), rstr("192.0.2.1"), rstr("secret"), rstr("s"));
+	full = rarr(5, rstr("corp.example"), rarr(2, rstr("mode"), rstr("tunnel")),
+		    rarr(2, rstr("l1"), lns_hash), rnum(0), rnum(1));
+	/* the top-level array cut short: 0 elements is "not found", 1..4 malformed */
+	for (n = 1; n < full->elements; n++) {
+		cut = *full;
+		cut.elements = n;
+		cr_expect_eq(realm_store_parse(&cut, &rn, &lk, collect, NULL), -1, "%zu elements", n);
+	}
+	/* an LNS hash cut short loses its required fields: that LNS is skipped */
+	for (n = 0; n < lns_hash->elements; n++) {
+		redisReply saved = *lns_hash;
+		lns_hash->elements = n;
+		cr_expect_eq(realm_store_parse(full, &rn, &lk, collect, NULL), 0);
+		cr_expect_eq(lk.n_lns, 0, "%zu hash elements", n);
+		cr_expect_eq(lk.n_bad, 1);
+		*lns_hash = saved;
+	}
+	cr_expect_eq(realm_store_parse(full, &rn, &lk, collect, NULL), 0);
+	cr_expect_eq(lk.n_lns, 1);
+}
