@@ -151,13 +151,15 @@ lab_dial() {
     local user=$1 pass=$2 why
     shift 2 || { echo "usage: lab dial USER PASSWORD [--count N] [--rate R] [--pppoe]" >&2; return 2; }
     why=$(lab_part_built dial) || { echo "lab dial: $why" >&2; return 1; }
-    local args=(--connect "$LAB_LAC_STREAM" --user "$user" --password "$pass")
+    # The stream access unless --pppoe asks for the PPPoE link instead.
+    local access=(--connect "$LAB_LAC_STREAM") args=(--user "$user" --password "$pass")
     while [ $# -gt 0 ]; do
         case $1 in
-            --pppoe) args+=(--pppoe pppoe-sub); shift ;;
+            --pppoe) access=(--pppoe pppoe-sub); shift ;;
             *) args+=("$1"); shift ;;
         esac
     done
+    args=("${access[@]}" "${args[@]}")
     netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" "${args[@]}"
 }
 

@@ -194,6 +194,24 @@ if [ -f "$RLNS_STATE/table.tsv" ]; then
     else
         t_fail "lab dial carol: up, ping to lns1 answered through the tunnel"
     fi
+    # The same over PPPoE (lab dial --pppoe).
+    dial_out=$("$LAB" dial carol@corp.example carol-pw --pppoe --ping 10.88.2.2 --timeout 20 2>&1)
+    echo "$dial_out" | sed 's/^/# dial pppoe: /'
+    case "$dial_out" in
+        *"outcome=up addr=10.77.1."*"ping=ok"*) t_ok "lab dial --pppoe carol: up on lns1, ping answered" ;;
+        *) t_fail "lab dial --pppoe carol: up on lns1, ping answered" ;;
+    esac
+
+    # "What to try next": lns1 marked down with realmctl, the next call lands on lns2.
+    rctl() { ip netns exec rlt-lab-aaa "$top_builddir/policy/realmctl/realmctl" --redis redis://10.88.1.1:6379 "$@"; }
+    t_check "realmctl marks lns1 down" rctl lns set corp.example lns1 --down
+    dial_out=$("$LAB" dial carol@corp.example carol-pw --ping 10.88.3.2 --timeout 20 2>&1)
+    echo "$dial_out" | sed 's/^/# dial after lns1 down: /'
+    case "$dial_out" in
+        *"outcome=up addr=10.77.2."*"ping=ok"*) t_ok "with lns1 down, carol lands on lns2" ;;
+        *) t_fail "with lns1 down, carol lands on lns2" ;;
+    esac
+    t_check "realmctl marks lns1 up again" rctl lns set corp.example lns1 --up
 else
     t_missing "session table (lac-core or lac-dial not built)"
 fi
