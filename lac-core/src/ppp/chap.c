@@ -1,4 +1,5 @@
-/* CHAP with MD5 (RFC 1994), both roles.
+/* CHAP with MD5 (RFC 1994), both roles: packet codec and the CHAP state
+ * table run by auth.c's dispatcher.
  *
  * Packets: Challenge/Response = code, id, length, value-size, value, name;
  * Success/Failure = code, id, length, message (RFC 1994 4.1-4.2). */
@@ -29,14 +30,18 @@ static void chap_send(struct ppp_session *s, uint8_t code, uint8_t id, const uin
 	ppp_send_proto(s, PPP_PROTO_CHAP, pkt, n);
 }
 
-static void chap_send_challenge(struct ppp_session *s)
+/* ---- actions ---- */
+
+static void chap_send_challenge(struct ppp_session *s, uint64_t now)
 {
 	chap_send(s, CHAP_CHALLENGE, s->auth_id, s->auth_req.challenge, s->auth_req.challenge_len,
 		  s->cfg.host_name, strlen(s->cfg.host_name));
+	s->auth_at = now + s->cfg.restart_ms;
 }
 
-/* Authenticator: a fresh challenge with a new Identifier (RFC 1994 4.1). */
-static void chap_new_challenge(struct ppp_session *s, uint64_t now)
+/* Authenticator: a fresh challenge with a new Identifier (RFC 1994 4.1),
+ * retransmitted up to Max-Configure times in all. */
+static void chap_act_new_challenge(struct ppp_session *s, uint64_t now)
 {
 	memset(&s->auth_req, 0, sizeof(s->auth_req));
 	s->auth_req.type = PPP_AUTH_CHAP;
@@ -44,48 +49,102 @@ static void chap_new_challenge(struct ppp_session *s, uint64_t now)
 	s->auth_req.chap_id = s->auth_id;
 	s->auth_req.challenge_len = PPP_CHAP_CHALLENGE_LEN;
 	ppp_random_bytes(s->auth_req.challenge, PPP_CHAP_CHALLENGE_LEN);
-	s->auth_tx_count = 1;
-	ppp_auth_set_state(s, AUTH_CHALLENGE_SENT);
-	chap_send_challenge(s);
-	s->auth_at = now + s->cfg.restart_ms;
+	s->auth_tx_left = s->cfg.max_configure - 1;
+	chap_send_challenge(s, now);
 }
 
-void ppp_chap_start(struct ppp_session *s, uint64_t now)
+static void chap_act_resend_challenge(struct ppp_session *s, uint64_t now)
 {
-	if (s->role == PPP_ROLE_AUTHENTICATOR) {
-		chap_new_challenge(s, now);
-		return;
-	}
-	ppp_auth_set_state(s, AUTH_WAIT_CHALLENGE);
+	s->auth_tx_left--;
+	chap_send_challenge(s, now);
+}
+
+static void chap_act_success(struct ppp_session *s, uint64_t now)
+{
+	chap_send(s, CHAP_SUCCESS, s->auth_id, NULL, 0, s->auth_msg, strlen(s->auth_msg));
+	ppp_auth_finished(s, true, now);
+}
+
+/* RFC 1994 4.2: our Success was lost and the peer repeats its Response. */
+static void chap_act_resend_success(struct ppp_session *s, uint64_t now)
+{
+	chap_send(s, CHAP_SUCCESS, s->auth_id, NULL, 0, s->auth_msg, strlen(s->auth_msg));
+}
+
+static void chap_act_failure_rechallenge(struct ppp_session *s, uint64_t now)
+{
+	chap_send(s, CHAP_FAILURE, s->auth_id, NULL, 0, s->auth_msg, strlen(s->auth_msg));
+	s->auth_failures++;
+	chap_act_new_challenge(s, now);
+}
+
+static void chap_act_failure_final(struct ppp_session *s, uint64_t now)
+{
+	chap_send(s, CHAP_FAILURE, s->auth_id, NULL, 0, s->auth_msg, strlen(s->auth_msg));
+	s->auth_failures++;
+	ppp_auth_finished(s, false, now);
+}
+
+static void chap_act_wait_challenge(struct ppp_session *s, uint64_t now)
+{
+	s->auth_tx_left = 0;
 	s->auth_at = now + s->cfg.auth_timeout_ms;
 }
 
-void ppp_chap_timeout(struct ppp_session *s, uint64_t now)
+/* Client: answer with MD5(id || secret || challenge) (RFC 1994 2); also
+ * answers a re-challenge after Success. */
+static void chap_act_respond(struct ppp_session *s, uint64_t now)
 {
-	if (s->auth_state == AUTH_CHALLENGE_SENT && s->auth_tx_count < s->cfg.max_configure) {
-		s->auth_tx_count++;
-		chap_send_challenge(s);
-		s->auth_at = now + s->cfg.restart_ms;
-		return;
+	struct md5_ctx ctx;
+	uint8_t digest[MD5_DIGEST_LEN];
+	uint8_t id = s->auth_rx.chap_id;
+	md5_init(&ctx);
+	md5_update(&ctx, &id, 1);
+	md5_update(&ctx, s->cfg.password, strlen(s->cfg.password));
+	md5_update(&ctx, s->auth_rx.challenge, s->auth_rx.challenge_len);
+	md5_final(&ctx, digest);
+	s->auth_id = id;
+	if (s->auth_state == AUTH_RESPONSE_SENT) {
+		s->auth_tx_left = 0;
+		s->auth_at = now + s->cfg.auth_timeout_ms;
 	}
-	s->auth_at = 0;
-	log_info("%s event=auth_timeout auth=chap state=%s", s->ident,
-		 ppp_auth_state_str(s->auth_state));
-	s->lcp_fatal = "authentication timeout";
+	chap_send(s, CHAP_RESPONSE, id, digest, sizeof(digest), s->cfg.user, strlen(s->cfg.user));
 }
 
-/* Authenticator: a Response to our challenge. */
+/* RFC 1994 4: CHAP in both roles. Rows omitted: e.g. a Response while we wait
+ * for the owner (duplicate) or a verdict we did not ask for: ignored. */
+const struct ppp_auth_row ppp_chap_table[] = {
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_IDLE, AUTH_EV_START, chap_act_new_challenge, AUTH_CHALLENGE_SENT },
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_CHALLENGE_SENT, AUTH_EV_TIMEOUT_RETRY, chap_act_resend_challenge, AUTH_CHALLENGE_SENT },
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_CHALLENGE_SENT, AUTH_EV_TIMEOUT_GIVE_UP, ppp_auth_act_give_up, AUTH_FAILED },
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_CHALLENGE_SENT, AUTH_EV_RX_CREDENTIALS, ppp_auth_act_ask_owner, AUTH_PENDING },
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_PENDING, AUTH_EV_ACCEPT, chap_act_success, AUTH_SUCCEEDED },
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_PENDING, AUTH_EV_REJECT_RETRY, chap_act_failure_rechallenge, AUTH_CHALLENGE_SENT },
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_PENDING, AUTH_EV_REJECT_FINAL, chap_act_failure_final, AUTH_FAILED },
+	{ PPP_ROLE_AUTHENTICATOR, AUTH_SUCCEEDED, AUTH_EV_RX_CREDENTIALS, chap_act_resend_success, AUTH_SUCCEEDED },
+
+	{ PPP_ROLE_CLIENT, AUTH_IDLE, AUTH_EV_START, chap_act_wait_challenge, AUTH_WAIT_CHALLENGE },
+	{ PPP_ROLE_CLIENT, AUTH_WAIT_CHALLENGE, AUTH_EV_RX_CHALLENGE, chap_act_respond, AUTH_RESPONSE_SENT },
+	{ PPP_ROLE_CLIENT, AUTH_WAIT_CHALLENGE, AUTH_EV_TIMEOUT_GIVE_UP, ppp_auth_act_give_up, AUTH_FAILED },
+	{ PPP_ROLE_CLIENT, AUTH_RESPONSE_SENT, AUTH_EV_RX_CHALLENGE, chap_act_respond, AUTH_RESPONSE_SENT },
+	{ PPP_ROLE_CLIENT, AUTH_RESPONSE_SENT, AUTH_EV_RX_SUCCESS, ppp_auth_act_client_success, AUTH_SUCCEEDED },
+	{ PPP_ROLE_CLIENT, AUTH_RESPONSE_SENT, AUTH_EV_RX_FAILURE, ppp_auth_act_client_failure, AUTH_FAILED },
+	{ PPP_ROLE_CLIENT, AUTH_RESPONSE_SENT, AUTH_EV_PEER_TERMINATE, ppp_auth_act_client_terminated, AUTH_FAILED },
+	{ PPP_ROLE_CLIENT, AUTH_RESPONSE_SENT, AUTH_EV_TIMEOUT_GIVE_UP, ppp_auth_act_give_up, AUTH_FAILED },
+	{ PPP_ROLE_CLIENT, AUTH_SUCCEEDED, AUTH_EV_RX_CHALLENGE, chap_act_respond, AUTH_SUCCEEDED },
+};
+const size_t ppp_chap_table_len = sizeof(ppp_chap_table) / sizeof(ppp_chap_table[0]);
+
+/* ---- input ---- */
+
+/* Authenticator: a Response. Only one carrying the current Identifier is an
+ * event; its fields go to auth_rx until the table accepts them. */
 static void chap_rcv_response(struct ppp_session *s, uint8_t id, const uint8_t *data,
 			      size_t len, uint64_t now)
 {
-	if (s->auth_state == AUTH_SUCCEEDED && id == s->auth_id) {
-		/* RFC 1994 4.2: our Success was lost; say it again. */
-		chap_send(s, CHAP_SUCCESS, id, NULL, 0, s->auth_msg, strlen(s->auth_msg));
-		return;
-	}
-	if (s->auth_state != AUTH_CHALLENGE_SENT || id != s->auth_id) {
-		log_peer("%s proto=chap event=response_ignored id=%u state=%s", s->ident, id,
-			 ppp_auth_state_str(s->auth_state));
+	if (id != s->auth_id) {
+		log_peer("%s proto=chap event=response_stale id=%u expected=%u", s->ident, id,
+			 s->auth_id);
 		return;
 	}
 	if (len < 1 || data[0] == 0 || (size_t)data[0] + 1 > len) {
@@ -96,78 +155,42 @@ static void chap_rcv_response(struct ppp_session *s, uint8_t id, const uint8_t *
 	size_t nlen = len - 1 - vlen;
 	if (nlen > PPP_NAME_MAX)
 		nlen = PPP_NAME_MAX;
-	memcpy(s->auth_req.response, data + 1, vlen);
-	s->auth_req.response_len = vlen;
-	memcpy(s->auth_req.name, data + 1 + vlen, nlen);
-	s->auth_req.name[nlen] = '\0';
-	s->auth_req.name_len = nlen;
-	s->auth_at = 0;
-	ppp_auth_set_state(s, AUTH_PENDING);
-	if (s->cb.auth_request)
-		s->cb.auth_request(s->owner, &s->auth_req);
+	struct ppp_auth_request *r = &s->auth_rx;
+	*r = s->auth_req;       /* keeps type, id and challenge of this exchange */
+	memcpy(r->response, data + 1, vlen);
+	r->response_len = vlen;
+	memcpy(r->name, data + 1 + vlen, nlen);
+	r->name[nlen] = '\0';
+	r->name_len = nlen;
+	ppp_auth_dispatch(s, AUTH_EV_RX_CREDENTIALS, now);
 }
 
-void ppp_chap_result(struct ppp_session *s, bool accept, const char *message, uint64_t now)
-{
-	snprintf(s->auth_msg, sizeof(s->auth_msg), "%s", message ? message : "");
-	chap_send(s, accept ? CHAP_SUCCESS : CHAP_FAILURE, s->auth_id, NULL, 0, s->auth_msg,
-		  strlen(s->auth_msg));
-	if (accept) {
-		ppp_auth_set_state(s, AUTH_SUCCEEDED);
-		ppp_auth_finished(s, true, now);
-		return;
-	}
-	s->auth_failures++;
-	if (s->auth_failures < s->cfg.auth_max_attempts) {
-		chap_new_challenge(s, now);
-		return;
-	}
-	ppp_auth_set_state(s, AUTH_FAILED);
-	ppp_auth_finished(s, false, now);
-}
-
-/* Client: answer a Challenge with MD5(id || secret || challenge) (RFC 1994 2). */
 static void chap_rcv_challenge(struct ppp_session *s, uint8_t id, const uint8_t *data,
 			       size_t len, uint64_t now)
 {
-	if (len < 1 || data[0] == 0 || (size_t)data[0] + 1 > len) {
+	if (len < 1 || data[0] == 0 || (size_t)data[0] + 1 > len ||
+	    data[0] > PPP_CHALLENGE_MAX) {
 		log_peer("%s proto=chap event=challenge_malformed", s->ident);
 		return;
 	}
-	if (s->auth_state == AUTH_FAILED)
-		return;
-	struct md5_ctx ctx;
-	uint8_t digest[MD5_DIGEST_LEN];
-	md5_init(&ctx);
-	md5_update(&ctx, &id, 1);
-	md5_update(&ctx, s->cfg.password, strlen(s->cfg.password));
-	md5_update(&ctx, data + 1, data[0]);
-	md5_final(&ctx, digest);
-	s->auth_id = id;
-	if (s->auth_state != AUTH_SUCCEEDED) {
-		ppp_auth_set_state(s, AUTH_RESPONSE_SENT);
-		s->auth_at = now + s->cfg.auth_timeout_ms;
-	}
-	chap_send(s, CHAP_RESPONSE, id, digest, sizeof(digest), s->cfg.user, strlen(s->cfg.user));
+	s->auth_rx.chap_id = id;
+	s->auth_rx.challenge_len = data[0];
+	memcpy(s->auth_rx.challenge, data + 1, data[0]);
+	ppp_auth_dispatch(s, AUTH_EV_RX_CHALLENGE, now);
 }
 
 static void chap_rcv_verdict(struct ppp_session *s, uint8_t code, uint8_t id,
 			     const uint8_t *data, size_t len, uint64_t now)
 {
-	if (s->auth_state != AUTH_RESPONSE_SENT || id != s->auth_id) {
-		log_peer("%s proto=chap event=verdict_ignored code=%u id=%u state=%s", s->ident,
-			 code, id, ppp_auth_state_str(s->auth_state));
+	if (id != s->auth_id) {
+		log_peer("%s proto=chap event=verdict_stale code=%u id=%u expected=%u", s->ident,
+			 code, id, s->auth_id);
 		return;
 	}
 	size_t mlen = len > PPP_MESSAGE_MAX ? PPP_MESSAGE_MAX : len;
-	memcpy(s->auth_msg, data, mlen);
-	s->auth_msg[mlen] = '\0';
-	s->auth_at = 0;
-	bool ok = code == CHAP_SUCCESS;
-	ppp_auth_set_state(s, ok ? AUTH_SUCCEEDED : AUTH_FAILED);
-	if (s->cb.auth_result)
-		s->cb.auth_result(s->owner, ok, s->auth_msg);
-	ppp_auth_finished(s, ok, now);
+	memcpy(s->auth_rx_msg, data, mlen);
+	s->auth_rx_msg[mlen] = '\0';
+	ppp_auth_dispatch(s, code == CHAP_SUCCESS ? AUTH_EV_RX_SUCCESS : AUTH_EV_RX_FAILURE, now);
 }
 
 void ppp_chap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now)
@@ -176,27 +199,20 @@ void ppp_chap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint6
 		log_peer("%s proto=chap event=malformed len=%zu", s->ident, len);
 		return;
 	}
+	if (s->auth_type != PPP_AUTH_CHAP) {
+		log_peer("%s proto=chap event=not_negotiated outcome=dropped", s->ident);
+		return;
+	}
 	size_t plen = get_be16(pkt + 2);
 	uint8_t code = pkt[0], id = pkt[1];
 	const uint8_t *data = pkt + 4;
 	size_t dlen = plen - 4;
-	if (s->role == PPP_ROLE_AUTHENTICATOR) {
-		if (code == CHAP_RESPONSE)
-			chap_rcv_response(s, id, data, dlen, now);
-		else
-			log_peer("%s proto=chap event=unexpected_code code=%u", s->ident, code);
-		return;
-	}
-	switch (code) {
-	case CHAP_CHALLENGE:
+	if (s->role == PPP_ROLE_AUTHENTICATOR && code == CHAP_RESPONSE)
+		chap_rcv_response(s, id, data, dlen, now);
+	else if (s->role == PPP_ROLE_CLIENT && code == CHAP_CHALLENGE)
 		chap_rcv_challenge(s, id, data, dlen, now);
-		break;
-	case CHAP_SUCCESS:
-	case CHAP_FAILURE:
+	else if (s->role == PPP_ROLE_CLIENT && (code == CHAP_SUCCESS || code == CHAP_FAILURE))
 		chap_rcv_verdict(s, code, id, data, dlen, now);
-		break;
-	default:
+	else
 		log_peer("%s proto=chap event=unexpected_code code=%u", s->ident, code);
-		break;
-	}
 }

@@ -405,10 +405,7 @@ static void lcp_up(struct fsm *f, uint64_t now)
 		return;
 	}
 	ppp_set_phase(s, PPP_PHASE_AUTHENTICATE);
-	if (auth == PPP_AUTH_CHAP)
-		ppp_chap_start(s, now);
-	else
-		ppp_pap_start(s, now);
+	ppp_auth_start(s, auth, now);
 }
 
 /* This-Layer-Down: LCP left Opened (renegotiation, Terminate, lower down).
@@ -418,8 +415,7 @@ static void lcp_down(struct fsm *f, uint64_t now)
 	struct ppp_session *s = lcp_session(f);
 	log_info("%s event=lcp_down", s->ident);
 	s->echo_at = 0;
-	s->auth_at = 0;
-	ppp_auth_set_state(s, AUTH_IDLE);
+	ppp_auth_reset(s);
 	if (s->ipcp.state != FSM_INITIAL && s->ipcp.state != FSM_STARTING)
 		fsm_down(&s->ipcp, now);
 	ppp_set_phase(s, PPP_PHASE_ESTABLISH);

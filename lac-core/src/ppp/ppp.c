@@ -38,17 +38,6 @@ const char *ppp_auth_type_str(enum ppp_auth_type type)
 	}
 }
 
-static const char *const auth_state_names[] = {
-	"idle", "challenge-sent", "wait-request", "pending", "wait-challenge",
-	"response-sent", "request-sent", "succeeded", "failed"
-};
-
-const char *ppp_auth_state_str(enum ppp_auth_state state)
-{
-	return (unsigned)state < sizeof(auth_state_names) / sizeof(auth_state_names[0]) ?
-	       auth_state_names[state] : "?";
-}
-
 int ppp_frame_parse(const uint8_t *raw, size_t len, uint16_t *proto, const uint8_t **info,
 		    size_t *info_len)
 {
@@ -163,15 +152,6 @@ void ppp_set_phase(struct ppp_session *s, enum ppp_phase phase)
 	log_debug("%s event=phase from=%s to=%s", s->ident, ppp_phase_str(s->phase),
 		  ppp_phase_str(phase));
 	s->phase = phase;
-}
-
-void ppp_auth_set_state(struct ppp_session *s, enum ppp_auth_state state)
-{
-	if (s->auth_state == state)
-		return;
-	log_debug("%s event=auth_state from=%s to=%s", s->ident,
-		  ppp_auth_state_str(s->auth_state), ppp_auth_state_str(state));
-	s->auth_state = state;
 }
 
 /* Sends one control or data packet: address/control unless the medium has
@@ -343,7 +323,8 @@ void ppp_session_lower_down(struct ppp_session *s, uint64_t now)
 /* The peer sent an LCP Terminate-Request: keep its reason for `down`. A
  * client waiting for the verdict on its credentials takes it as the refusal
  * it is (an LNS such as l2tpns terminates instead of sending CHAP Failure). */
-static void session_peer_terminates(struct ppp_session *s, const uint8_t *pkt, size_t len)
+static void session_peer_terminates(struct ppp_session *s, const uint8_t *pkt, size_t len,
+				    uint64_t now)
 {
 	char text[128];
 	size_t plen = (size_t)pkt[2] << 8 | pkt[3];
@@ -355,15 +336,9 @@ static void session_peer_terminates(struct ppp_session *s, const uint8_t *pkt, s
 	text[tlen] = '\0';
 	if (s->role == PPP_ROLE_CLIENT &&
 	    (s->auth_state == AUTH_RESPONSE_SENT || s->auth_state == AUTH_REQUEST_SENT)) {
-		snprintf(s->auth_msg, sizeof(s->auth_msg), "terminated by peer during authentication%s%s",
-			 tlen ? ": " : "", text);
-		ppp_auth_set_state(s, AUTH_FAILED);
-		s->auth_at = 0;
-		log_info("%s event=auth_failed auth=%s reason=\"%s\"", s->ident,
-			 ppp_auth_type_str(s->auth_type), s->auth_msg);
-		ppp_set_down_reason(s, s->auth_msg);
-		if (s->cb.auth_result)
-			s->cb.auth_result(s->owner, false, s->auth_msg);
+		snprintf(s->auth_rx_msg, sizeof(s->auth_rx_msg),
+			 "terminated by peer during authentication%s%s", tlen ? ": " : "", text);
+		ppp_auth_dispatch(s, AUTH_EV_PEER_TERMINATE, now);
 		return;
 	}
 	if (fsm_is_opened(&s->lcp) || s->lcp.state == FSM_ACK_SENT ||
@@ -379,7 +354,7 @@ static void session_demux(struct ppp_session *s, uint16_t proto, const uint8_t *
 {
 	if (proto == PPP_PROTO_LCP) {
 		if (len >= 4 && info[0] == FSM_CODE_TERMREQ)
-			session_peer_terminates(s, info, len);
+			session_peer_terminates(s, info, len, now);
 		fsm_input(&s->lcp, info, len, now);
 		return;
 	}
@@ -446,12 +421,7 @@ void ppp_session_timeout(struct ppp_session *s, uint64_t now)
 	session_enter(s);
 	fsm_timeout(&s->lcp, now);
 	fsm_timeout(&s->ipcp, now);
-	if (s->auth_at && s->auth_at <= now) {
-		if (s->auth_type == PPP_AUTH_CHAP)
-			ppp_chap_timeout(s, now);
-		else
-			ppp_pap_timeout(s, now);
-	}
+	ppp_auth_timeout(s, now);
 	ppp_lcp_echo_timeout(s, now);
 	session_leave(s, now);
 }
@@ -486,10 +456,7 @@ void ppp_session_auth_result(struct ppp_session *s, bool accept, const char *mes
 	    s->auth_state != AUTH_PENDING)
 		return;
 	session_enter(s);
-	if (s->auth_type == PPP_AUTH_CHAP)
-		ppp_chap_result(s, accept, message, now);
-	else
-		ppp_pap_result(s, accept, message, now);
+	ppp_auth_result(s, accept, message, now);
 	session_leave(s, now);
 }
 

@@ -43,7 +43,8 @@ struct ipcp_opts {
 	uint32_t dns2;
 };
 
-/* Authentication progress, one machine for both methods and both roles. */
+/* Authentication progress, one set of states for both methods and both
+ * roles (RFC 1994 4, RFC 1334 2); the rows live in chap.c and pap.c. */
 enum ppp_auth_state {
 	AUTH_IDLE,              /* not in the Authenticate phase */
 	AUTH_CHALLENGE_SENT,    /* authenticator, CHAP: waiting for the Response */
@@ -56,6 +57,32 @@ enum ppp_auth_state {
 	AUTH_FAILED
 };
 const char *ppp_auth_state_str(enum ppp_auth_state state);
+
+enum ppp_auth_event {
+	AUTH_EV_START,                  /* LCP opened with this method */
+	AUTH_EV_TIMEOUT_RETRY,          /* timer, retransmissions left */
+	AUTH_EV_TIMEOUT_GIVE_UP,        /* timer, none left */
+	AUTH_EV_RX_CHALLENGE,           /* client: CHAP Challenge (in auth_rx) */
+	AUTH_EV_RX_CREDENTIALS,         /* authenticator: Response / Authenticate-Request (in auth_rx) */
+	AUTH_EV_RX_SUCCESS,             /* client: CHAP Success / PAP Ack (message in auth_rx_msg) */
+	AUTH_EV_RX_FAILURE,             /* client: CHAP Failure / PAP Nak */
+	AUTH_EV_ACCEPT,                 /* authenticator: the owner accepted */
+	AUTH_EV_REJECT_RETRY,           /* authenticator: the owner refused, attempts left */
+	AUTH_EV_REJECT_FINAL,           /* authenticator: the owner refused, no attempt left */
+	AUTH_EV_PEER_TERMINATE,         /* client: LCP Terminate-Request instead of a verdict */
+	AUTH_EV_COUNT
+};
+const char *ppp_auth_event_str(enum ppp_auth_event event);
+
+struct ppp_session;
+
+struct ppp_auth_row {
+	enum ppp_role role;
+	enum ppp_auth_state state;
+	enum ppp_auth_event event;
+	void (*action)(struct ppp_session *s, uint64_t now);   /* NULL: none */
+	enum ppp_auth_state next;
+};
 
 struct ppp_session {
 	struct ppp_config cfg;
@@ -91,10 +118,12 @@ struct ppp_session {
 	enum ppp_auth_state auth_state;
 	enum ppp_auth_type auth_type;   /* the method in use in this Authenticate phase */
 	uint64_t auth_at;               /* auth timer, 0 = stopped */
-	unsigned auth_tx_count;         /* transmissions of the current challenge/request */
+	unsigned auth_tx_left;          /* retransmissions left of the current challenge/request */
 	unsigned auth_failures;         /* authenticator: rejected attempts */
 	uint8_t auth_id;                /* Identifier of the current exchange */
-	struct ppp_auth_request auth_req;       /* authenticator: last credentials */
+	struct ppp_auth_request auth_req;       /* authenticator: exchange and credentials given to the owner */
+	struct ppp_auth_request auth_rx;        /* a received packet's fields, until the table takes them */
+	char auth_rx_msg[PPP_MESSAGE_MAX + 1];  /* client: received verdict message, likewise */
 	char auth_msg[PPP_MESSAGE_MAX + 1];     /* the last verdict message we sent/got */
 
 	/* IPCP */
@@ -120,7 +149,6 @@ void ppp_set_down_reason(struct ppp_session *s, const char *reason);
 void ppp_enter_network(struct ppp_session *s, uint64_t now);
 void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now);
 void ppp_set_phase(struct ppp_session *s, enum ppp_phase phase);
-void ppp_auth_set_state(struct ppp_session *s, enum ppp_auth_state state);
 
 /* lcp.c */
 extern const struct fsm_ops ppp_lcp_ops;
@@ -132,15 +160,25 @@ void ppp_lcp_echo_timeout(struct ppp_session *s, uint64_t now);
 /* ipcp.c */
 extern const struct fsm_ops ppp_ipcp_ops;
 
-/* chap.c / pap.c: called in the Authenticate phase */
-void ppp_chap_start(struct ppp_session *s, uint64_t now);
+/* auth.c: the Authenticate phase */
+void ppp_auth_dispatch(struct ppp_session *s, enum ppp_auth_event event, uint64_t now);
+void ppp_auth_start(struct ppp_session *s, enum ppp_auth_type type, uint64_t now);
+void ppp_auth_reset(struct ppp_session *s);
+void ppp_auth_timeout(struct ppp_session *s, uint64_t now);
+void ppp_auth_result(struct ppp_session *s, bool accept, const char *message, uint64_t now);
+void ppp_auth_act_give_up(struct ppp_session *s, uint64_t now);
+void ppp_auth_act_ask_owner(struct ppp_session *s, uint64_t now);
+void ppp_auth_act_client_success(struct ppp_session *s, uint64_t now);
+void ppp_auth_act_client_failure(struct ppp_session *s, uint64_t now);
+void ppp_auth_act_client_terminated(struct ppp_session *s, uint64_t now);
+
+/* chap.c / pap.c: packet input and the per-method tables */
+extern const struct ppp_auth_row ppp_chap_table[];
+extern const size_t ppp_chap_table_len;
+extern const struct ppp_auth_row ppp_pap_table[];
+extern const size_t ppp_pap_table_len;
 void ppp_chap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now);
-void ppp_chap_timeout(struct ppp_session *s, uint64_t now);
-void ppp_chap_result(struct ppp_session *s, bool accept, const char *message, uint64_t now);
-void ppp_pap_start(struct ppp_session *s, uint64_t now);
 void ppp_pap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now);
-void ppp_pap_timeout(struct ppp_session *s, uint64_t now);
-void ppp_pap_result(struct ppp_session *s, bool accept, const char *message, uint64_t now);
 
 static inline void put_be16(uint8_t *p, uint16_t v)
 {
