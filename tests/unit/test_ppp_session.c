@@ -1133,3 +1133,96 @@ Test(ppp, every_truncated_prefix_of_a_confreq_is_dropped_without_reply)
 		ppp_session_destroy(p.s);
 	}
 }
+
+/* Client LCP opened against a scripted authenticator asking for auth_opt. */
+static void client_lcp_open(struct peer *c, const uint8_t *auth_opt, size_t auth_len)
+{
+	ppp_session_lower_up(c->s, 0);
+	struct pkt req = next_pkt(c, PPP_PROTO_LCP);
+	send_pkt(c, PPP_PROTO_LCP, 2, req.id, req.data, req.len, 1);
+	send_pkt(c, PPP_PROTO_LCP, 1, 1, auth_opt, auth_len, 2);
+	cr_assert_eq(next_pkt(c, PPP_PROTO_LCP).code, 2);
+	cr_assert(ppp_session_lcp_opened(c->s));
+}
+
+Test(ppp, client_pap_request_is_retransmitted_then_gives_up)
+{
+	struct ppp_config cc = base_cfg();
+	cc.max_configure = 3;
+	snprintf(cc.user, sizeof(cc.user), "h@x");
+	snprintf(cc.password, sizeof(cc.password), "pw");
+	struct peer c;
+	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	const uint8_t pap[] = { 3, 4, 0xc0, 0x23 };
+	client_lcp_open(&c, pap, sizeof(pap));
+	struct pkt r = next_pkt(&c, PPP_PROTO_PAP);
+	cr_assert_eq(r.code, 1);
+	const uint8_t body[] = { 3, 'h', '@', 'x', 2, 'p', 'w' };
+	cr_assert_eq(r.len, sizeof(body));
+	cr_assert_arr_eq(r.data, body, sizeof(body));
+	uint64_t t;
+	while ((t = ppp_session_next_timeout(c.s)) != 0 && c.downs == 0)
+		ppp_session_timeout(c.s, t);
+	cr_assert_eq(count_pkts(&c, PPP_PROTO_PAP, 1), 3);
+	cr_assert_eq(c.downs, 1);
+	cr_assert_str_eq(c.down_reason, "authentication timeout");
+	ppp_session_destroy(c.s);
+}
+
+Test(ppp, client_pap_nak_is_a_rejection_with_its_message)
+{
+	struct ppp_config cc = base_cfg();
+	snprintf(cc.user, sizeof(cc.user), "h@x");
+	snprintf(cc.password, sizeof(cc.password), "pw");
+	struct peer c;
+	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	const uint8_t pap[] = { 3, 4, 0xc0, 0x23 };
+	client_lcp_open(&c, pap, sizeof(pap));
+	struct pkt r = next_pkt(&c, PPP_PROTO_PAP);
+	const uint8_t stale[] = { 2, 'n', 'o' };
+	send_pkt(&c, PPP_PROTO_PAP, 3, (uint8_t)(r.id + 1), stale, sizeof(stale), 10);
+	cr_assert_eq(c.auth_results, 0, "a Nak for another request is ignored");
+	send_pkt(&c, PPP_PROTO_PAP, 3, r.id, stale, sizeof(stale), 11);
+	cr_assert_eq(c.auth_results, 1);
+	cr_assert(!c.auth_ok);
+	cr_assert(have_pkt(&c, PPP_PROTO_LCP, 5), "the client hangs up");
+	ppp_session_destroy(c.s);
+}
+
+Test(ppp, client_rejects_an_unknown_auth_protocol_by_suggesting_chap)
+{
+	struct ppp_config cc = base_cfg();
+	snprintf(cc.user, sizeof(cc.user), "h@x");
+	snprintf(cc.password, sizeof(cc.password), "pw");
+	struct peer c;
+	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	ppp_session_lower_up(c.s, 0);
+	next_pkt(&c, PPP_PROTO_LCP);
+	const uint8_t mschap[] = { 3, 5, 0xc2, 0x23, 0x81 };
+	send_pkt(&c, PPP_PROTO_LCP, 1, 1, mschap, sizeof(mschap), 1);
+	struct pkt k = next_pkt(&c, PPP_PROTO_LCP);
+	cr_assert_eq(k.code, 3);
+	const uint8_t md5[] = { 3, 5, 0xc2, 0x23, 5 };
+	cr_assert_arr_eq(k.data, md5, 5);
+	ppp_session_destroy(c.s);
+}
+
+Test(ppp, authenticator_pap_wait_times_out)
+{
+	struct ppp_config c = base_cfg();
+	c.auth_order[0] = PPP_AUTH_PAP;
+	c.auth_order_len = 1;
+	c.auth_timeout_ms = 5000;
+	struct peer p;
+	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
+	lcp_open(&p);
+	cr_assert_eq(ppp_session_next_timeout(p.s), 20 + 5000);
+	ppp_session_timeout(p.s, 5020);
+	cr_assert(have_pkt(&p, PPP_PROTO_LCP, 5));
+	uint64_t t;
+	while ((t = ppp_session_next_timeout(p.s)) != 0 && p.downs == 0)
+		ppp_session_timeout(p.s, t);
+	cr_assert_eq(p.downs, 1);
+	cr_assert_str_eq(p.down_reason, "authentication timeout");
+	ppp_session_destroy(p.s);
+}
