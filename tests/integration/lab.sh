@@ -194,6 +194,12 @@ if [ -f "$RLNS_STATE/table.tsv" ]; then
     else
         t_fail "lab dial carol: up, ping to lns1 answered through the tunnel"
     fi
+    # lab up again: nothing restarted, the demo sessions stay as they were.
+    table_before=$(cat "$RLNS_STATE/table.tsv")
+    up2_out=$("$LAB" up 2>&1); up2_rc=$?
+    t_eq "second lab up exits 0" "$up2_rc" 0
+    t_eq "second lab up keeps the same sessions (same table)" "$(cat "$RLNS_STATE/table.tsv")" "$table_before"
+
     # The same over PPPoE (lab dial --pppoe).
     dial_out=$("$LAB" dial carol@corp.example carol-pw --pppoe --ping 10.88.2.2 --timeout 20 2>&1)
     echo "$dial_out" | sed 's/^/# dial pppoe: /'
