@@ -20,7 +20,6 @@ top_builddir=${top_builddir:-$top_srcdir}
 
 NS=rlt-bench
 REDIS_PORT=6393
-RADIUS_PORT=1812
 SECRET=bench-secret
 COUNT=${BENCH_COUNT:-40000}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -38,6 +37,12 @@ die() { echo "bench-broker: $*" >&2; exit 1; }
 declare -F broker_start >/dev/null || die "lab.d/broker.sh (broker_start) is missing"
 
 STATE=$(mktemp -d /tmp/rlt-bench.XXXXXX)
+# Private copies: a concurrent `make` relinking the build tree's binaries
+# must not break a round half-way.
+mkdir -p "$STATE/bin"
+cp "$RADLOAD" "$REALMCTL" "$STATE/bin/" || die "cannot copy the binaries"
+RADLOAD=$STATE/bin/radload
+REALMCTL=$STATE/bin/realmctl
 cleanup() {
     netns_destroy "$NS" >/dev/null 2>&1
     if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-broker: state kept in $STATE" >&2; else rm -rf "$STATE"; fi
@@ -66,36 +71,41 @@ redis_start redis "$NS" 127.0.0.1 "$REDIS_PORT" "$STATE" || die "redis did not s
 netns_exec "$NS" "$REALMCTL" --redis "redis://127.0.0.1:$REDIS_PORT" import --replace-all \
     "$top_srcdir/bench/realms.json" >/dev/null || die "realmctl import failed"
 
-# run_config NAME SITE: starts the broker with SITE, warms up, measures
-# ROUNDS rounds; leaves "rps p50 p99 reply" of the median round in $STATE/NAME.result
-run_config() {
-    local name=$1 site=$2 r line rps
+# All three servers run at once, each on its own port (an idle FreeRADIUS
+# costs nothing), and the rounds are interleaved a, b, c, a, b, c, ... so
+# every configuration sees the same background load on a shared machine.
+declare -A SITE=([a]=vpdn-broker [b]=bench-redis-unlang [c]=bench-files)
+declare -A PORT=([a]=1812 [b]=1813 [c]=1814)
+
+start_config() {
+    local k=$1
     BROKER_USERS_FILE=$top_srcdir/bench/users.static top_srcdir=$OVERLAY \
-        broker_start "$name" "$NS" 127.0.0.1 "$RADIUS_PORT" "$SECRET" 127.0.0.0/8 \
-        "redis://127.0.0.1:$REDIS_PORT" "$STATE" "$site" || return 1
-    # warm-up: thread pool and Redis connections up, caches warm
-    netns_exec "$NS" "$RADLOAD" --server "127.0.0.1:$RADIUS_PORT" --secret "$SECRET" \
+        broker_start "bench-$k" "$NS" 127.0.0.1 "${PORT[$k]}" "$SECRET" 127.0.0.0/8 \
+        "redis://127.0.0.1:$REDIS_PORT" "$STATE" "${SITE[$k]}" || return 1
+    # warm-up: thread pool and Redis connections up; its first reply is kept
+    netns_exec "$NS" "$RADLOAD" --server "127.0.0.1:${PORT[$k]}" --secret "$SECRET" \
         --count 3000 --inflight "$INFLIGHT" --max-seconds 20 --expect-tunnels 2 --show-reply \
-        > "$STATE/$name.warmup" 2>&1
-    : > "$STATE/$name.rounds"
-    for r in $(seq "$ROUNDS"); do
-        netns_exec "$NS" "$RADLOAD" --server "127.0.0.1:$RADIUS_PORT" --secret "$SECRET" \
-            --count "$COUNT" --inflight "$INFLIGHT" --max-seconds "$MAX_SECONDS" \
-            --expect-tunnels 2 > "$STATE/$name.round$r" 2>&1
-        echo "$? $(head -n 1 "$STATE/$name.round$r")" >> "$STATE/$name.rounds"
-    done
-    broker_stop "$name" "$STATE"
-    # median round by rps
-    line=$(awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) { split($i, a, "="); print a[2], $0 } }' \
-               "$STATE/$name.rounds" | sort -n | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2)')
-    rps=${line%% *}
-    echo "$line" > "$STATE/$name.median"
-    {
-        echo "$rps"
-        echo "$line" | tr ' ' '\n' | sed -n 's/^p50_ms=//p'
-        echo "$line" | tr ' ' '\n' | sed -n 's/^p99_ms=//p'
-        sed -n 's/^reply: //p' "$STATE/$name.warmup"
-    } > "$STATE/$name.result"
+        > "$STATE/bench-$k.warmup" 2>&1
+    : > "$STATE/bench-$k.rounds"
+}
+
+# round K R: one measured round of config K; appends "EXIT figures" to its rounds file
+round() {
+    local k=$1 r=$2
+    netns_exec "$NS" "$RADLOAD" --server "127.0.0.1:${PORT[$k]}" --secret "$SECRET" \
+        --count "$COUNT" --inflight "$INFLIGHT" --max-seconds "$MAX_SECONDS" \
+        --expect-tunnels 2 > "$STATE/bench-$k.round$r" 2>&1
+    echo "$? $(head -n 1 "$STATE/bench-$k.round$r")" >> "$STATE/bench-$k.rounds"
+}
+
+# result K: "rps p50 p99" of the median round by req/s (failed rounds count as 0)
+result() {
+    awk '{ rps = 0; p50 = "-"; p99 = "-"
+           for (i = 2; i <= NF; i++) { split($i, a, "=")
+               if (a[1] == "rps") rps = a[2]; if (a[1] == "p50_ms") p50 = a[2]; if (a[1] == "p99_ms") p99 = a[2] }
+           if ($1 != 0) rps = 0
+           print rps, p50, p99 }' "$STATE/bench-$1.rounds" |
+        sort -n | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2)'
 }
 
 declare -A LABEL=(
@@ -103,30 +113,44 @@ declare -A LABEL=(
     [b]="(b) unlang %{redis:HGET} x11"
     [c]="(c) static files entry"
 )
-declare -A SITE=([a]=vpdn-broker [b]=bench-redis-unlang [c]=bench-files)
-
 echo "bench-broker: $ROUNDS round(s) of $COUNT Access-Requests per config, $INFLIGHT in flight," \
      "$(nproc) CPU(s); please wait" >&2
 for k in a b c; do
-    run_config "bench-$k" "${SITE[$k]}" || die "config $k failed; see $STATE (BENCH_KEEP=1 keeps it)"
+    start_config "$k" || die "config $k did not start; see $STATE (BENCH_KEEP=1 keeps it)"
 done
+for r in $(seq "$ROUNDS"); do
+    for k in a b c; do
+        round "$k" "$r"
+    done
+done
+for k in a b c; do
+    broker_stop "bench-$k" "$STATE"
+done
+# Where Redis spent its time (its single thread is shared by (a) and (b)).
+redis_cli redis "$STATE" INFO commandstats 2>/dev/null | tr -d '\r' |
+    sed -n 's/^cmdstat_\(evalsha\|hget\|hgetall\|smembers\):calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/\1 calls=\2 usec_per_call=\3/p' \
+    > "$STATE/redis.stats"
 
 # Every configuration must have produced the same verified reply.
-ref=$(sed -n 4p "$STATE/bench-c.result")
+ref=$(sed -n 's/^reply: //p' "$STATE/bench-c.warmup")
 same=yes
 for k in a b; do
-    [ "$(sed -n 4p "$STATE/bench-$k.result")" = "$ref" ] || same=no
+    [ "$(sed -n 's/^reply: //p' "$STATE/bench-$k.warmup")" = "$ref" ] || same=no
 done
+[ -n "$ref" ] || same=no
 
-crps=$(sed -n 1p "$STATE/bench-c.result")
+crps=$(result c | cut -d' ' -f1)
 printf '\n%-30s %10s %10s %10s %10s\n' config "req/s" "p50 ms" "p99 ms" "vs (c)"
 for k in a b c; do
-    { read -r rps; read -r p50; read -r p99; } < "$STATE/bench-$k.result"
+    read -r rps p50 p99 <<EOF
+$(result "$k")
+EOF
     ratio=$(awk -v a="$rps" -v c="$crps" 'BEGIN { if (c > 0) printf "%.2fx", a / c; else print "-" }')
     printf '%-30s %10s %10s %10s %10s\n' "${LABEL[$k]}" "$rps" "$p50" "$p99" "$ratio"
 done
 echo
 echo "reply (all configs identical: $same): $ref"
+echo "redis commands during the run: $(tr '\n' ';' < "$STATE/redis.stats")"
 for k in a b c; do
     echo "rounds $k:"
     sed 's/^/  exit=/' "$STATE/bench-$k.rounds"

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -414,8 +415,14 @@ int main(int argc, char **argv)
 	end = now_ns();
 	{
 		double secs = (double)(end - start) / 1e9;
-		double p50 = 0, p99 = 0, pmax = 0;
+		double p50 = 0, p99 = 0, pmax = 0, cpu = 0;
 		uint64_t unanswered = st.sent - st.n_lat - st.lost;
+		struct rusage ru;
+
+		/* our own CPU share: near 100 would mean the generator is the limit */
+		if (getrusage(RUSAGE_SELF, &ru) == 0 && secs > 0)
+			cpu = 100.0 * ((double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+				       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6) / secs;
 
 		if (st.n_lat) {
 			qsort(st.lat_ns, st.n_lat, sizeof(*st.lat_ns), cmp_u64);
@@ -424,12 +431,13 @@ int main(int argc, char **argv)
 			pmax = (double)st.lat_ns[st.n_lat - 1] / 1e6;
 		}
 		printf("sent=%llu answered=%llu accepted=%llu rejected=%llu bad=%llu lost=%llu "
-		       "unanswered=%llu late=%llu seconds=%.3f rps=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+		       "unanswered=%llu late=%llu seconds=%.3f rps=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+		       "gen_cpu_pct=%.0f\n",
 		       (unsigned long long)st.sent, (unsigned long long)st.n_lat,
 		       (unsigned long long)st.accepted, (unsigned long long)st.rejected,
 		       (unsigned long long)st.bad, (unsigned long long)st.lost,
 		       (unsigned long long)unanswered, (unsigned long long)st.late, secs,
-		       secs > 0 ? (double)st.n_lat / secs : 0.0, p50, p99, pmax);
+		       secs > 0 ? (double)st.n_lat / secs : 0.0, p50, p99, pmax, cpu);
 		if (o.show_reply)
 			printf("reply: %s\n", st.first_reply[0] ? st.first_reply : "none accepted");
 		/* success: everything answered and verified, and accepted as expected */
