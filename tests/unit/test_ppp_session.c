@@ -186,7 +186,8 @@ static void send_pkt(struct peer *p, uint16_t proto, uint8_t code, uint8_t id,
 	f[5] = id;
 	f[6] = (uint8_t)((len + 4) >> 8);
 	f[7] = (uint8_t)(len + 4);
-	memcpy(f + 8, data, len);
+	if (len)
+		memcpy(f + 8, data, len);
 	ppp_session_input(p->s, f, len + 8, now);
 }
 
