@@ -85,7 +85,13 @@ lac_start() {
     if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
         return 0
     fi
-    netns_exec "$ns" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+    # started directly (not through a shell function) so $! is lac-core itself:
+    # `ip netns exec` execs it, and signals (HUP, TERM) reach the daemon
+    if [ "$ns" = - ]; then
+        "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+    else
+        ip netns exec "$ns" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+    fi
     echo $! > "$dir/pid"
     i=0
     while [ ! -S "$dir/lac.sock" ]; do

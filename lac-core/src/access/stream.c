@@ -60,6 +60,11 @@ static void stream_conn_free(struct stream_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	sa->counters.closed++;
+	/* keep the receive errors of connections that are gone */
+	sa->counters.bad_fcs += c->dec.bad_fcs;
+	sa->counters.too_long += c->dec.too_long;
+	sa->counters.too_short += c->dec.too_short;
+	sa->counters.aborted += c->dec.aborted;
 	free(c->txq);
 	free(c);
 }
