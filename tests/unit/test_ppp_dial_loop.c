@@ -131,7 +131,8 @@ static void conn_close(struct conn *c)
 
 /* Runs lac-dial with args against a one-thread LAC; returns its exit status
  * and its stdout in out. */
-static int run_dial(const char *extra[], char *out, size_t cap, enum ppp_auth_type auth)
+static int run_dial(const char *extra[], char *out, size_t cap, enum ppp_auth_type auth,
+		    bool term_after_up)
 {
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -207,6 +208,7 @@ static int run_dial(const char *extra[], char *out, size_t cap, enum ppp_auth_ty
 		ssize_t r;
 		while ((r = read(pfd[0], out + outlen, cap - 1 - outlen)) > 0)
 			outlen += (size_t)r;
+		out[outlen] = '\0';
 		for (int i = 0; i < MAXC; i++) {
 			struct conn *c = &conns[i];
 			if (c->fd < 0)
@@ -229,6 +231,10 @@ static int run_dial(const char *extra[], char *out, size_t cap, enum ppp_auth_ty
 				ppp_session_timeout(c->s, now_ms());
 			if (c->dead)
 				conn_close(c);
+		}
+		if (term_after_up && strstr(out, "outcome=up")) {
+			kill(pid, SIGTERM);
+			term_after_up = false;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
@@ -262,7 +268,7 @@ Test(dial, chap_subscribers_come_up_ping_and_hang_up)
 	char out[8192];
 	const char *args[] = { "--user", "sub{n}@local.example", "--password", "good", "--count", "3",
 			       "--rate", "50", "--ping", "10.99.0.1", "--hold", "0.2", NULL };
-	int rc = run_dial(args, out, sizeof(out), PPP_AUTH_CHAP);
+	int rc = run_dial(args, out, sizeof(out), PPP_AUTH_CHAP, false);
 	cr_assert_eq(rc, 0, "%s", out);
 	cr_assert(strstr(out, "n=1 user=sub1@local.example outcome=up addr=10.99.0."), "%s", out);
 	cr_assert(strstr(out, "n=3 user=sub3@local.example outcome=up"), "%s", out);
@@ -278,7 +284,7 @@ Test(dial, pap_wrong_password_is_reported_rejected)
 	char out[8192];
 	const char *args[] = { "--user", "x@blocked.example", "--password", "bad", "--expect",
 			       "rejected", "--json", NULL };
-	int rc = run_dial(args, out, sizeof(out), PPP_AUTH_PAP);
+	int rc = run_dial(args, out, sizeof(out), PPP_AUTH_PAP, false);
 	cr_assert_eq(rc, 0, "%s", out);
 	cr_assert(strstr(out, "\"outcome\":\"rejected\""), "%s", out);
 	cr_assert(strstr(out, "wrong password"), "%s", out);
@@ -289,7 +295,19 @@ Test(dial, unexpected_outcome_gives_nonzero_exit)
 {
 	char out[8192];
 	const char *args[] = { "--user", "y", "--password", "bad", NULL };
-	int rc = run_dial(args, out, sizeof(out), PPP_AUTH_CHAP);
+	int rc = run_dial(args, out, sizeof(out), PPP_AUTH_CHAP, false);
 	cr_assert_eq(rc, 1, "%s", out);
 	cr_assert(strstr(out, "outcome=rejected"), "%s", out);
+}
+
+Test(dial, sigterm_hangs_up_a_held_session_cleanly)
+{
+	char out[8192];
+	const char *args[] = { "--user", "z@local.example", "--password", "good", "--first", "7",
+			       "--hold", "60", NULL };
+	int rc = run_dial(args, out, sizeof(out), PPP_AUTH_CHAP, true);
+	cr_assert_eq(rc, 0, "%s", out);
+	cr_assert(strstr(out, "n=7 user=z@local.example outcome=up"), "%s", out);
+	cr_assert(strstr(out, "n=7 user=z@local.example event=down"), "%s", out);
+	cr_assert(strstr(out, "reason=\"interrupted\""), "%s", out);
 }

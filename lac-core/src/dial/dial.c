@@ -55,6 +55,7 @@ struct dial_opts {
 	const char *user;               /* "{n}" is replaced by the session number */
 	const char *password;
 	unsigned count;
+	unsigned first;                 /* number of the first session (default 1) */
 	double rate;                    /* sessions started per second; 0 = all at once */
 	uint64_t hold_ms;
 	bool ping;
@@ -684,7 +685,7 @@ static void dial_start(struct dialer *dr, unsigned i)
 {
 	struct dial *d = &dr->dials[i];
 	d->dr = dr;
-	d->n = i + 1;
+	d->n = dr->o.first + i;
 	d->fd = -1;
 	d->stage = STAGE_SETUP;
 	d->t_start = ev_now_ms(dr->loop);
@@ -765,11 +766,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: lac-dial --connect tcp:HOST:PORT | --pppoe IFNAME --user U --password P\n"
 		"                [--count N] [--rate R] [--hold SECONDS] [--ping ADDR] [--json]\n"
-		"                [--timeout SECONDS] [--expect up|rejected] [--restart MS] [-v]\n"
+		"                [--timeout SECONDS] [--expect up|rejected] [--first N] [--restart MS] [-v]\n"
 		"  --connect tcp:HOST:PORT  HDLC-framed PPP over TCP (HOST: IPv4 or [IPv6] literal)\n"
 		"  --pppoe IFNAME           PPPoE on IFNAME (one MAC per subscriber)\n"
 		"  --user U                 user name; \"{n}\" is replaced by the session number\n"
 		"  --count N                subscribers to dial (default 1)\n"
+		"  --first N                number of the first subscriber (default 1): sets {n}\n"
+		"                           and the PPPoE MAC, so parallel dialers do not collide\n"
 		"  --rate R                 subscribers started per second (default: all at once)\n"
 		"  --hold S                 seconds to stay up before hanging up (default 0)\n"
 		"  --ping ADDR              send ICMP echo to ADDR through the link once up\n"
@@ -842,6 +845,7 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 		{ "user", required_argument, NULL, 'u' },
 		{ "password", required_argument, NULL, 'p' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "first", required_argument, NULL, 'f' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "hold", required_argument, NULL, 'H' },
 		{ "ping", required_argument, NULL, 'P' },
@@ -857,10 +861,11 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 	int verbose = 0, c;
 	memset(o, 0, sizeof(*o));
 	o->count = 1;
+	o->first = 1;
 	o->timeout_ms = 30000;
 	o->expect = DIAL_UP;
 	o->restart_ms = 3000;
-	while ((c = getopt_long(argc, argv, "c:e:u:p:n:r:H:P:jt:x:R:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (parse_connect(o, optarg) < 0) {
@@ -886,6 +891,9 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 			break;
 		case 'n':
 			o->count = (unsigned)parse_num("count", optarg, 1, 1000000);
+			break;
+		case 'f':
+			o->first = (unsigned)parse_num("first", optarg, 1, 1e9);
 			break;
 		case 'r':
 			o->rate = parse_num("rate", optarg, 0, 1e6);
@@ -991,7 +999,7 @@ int main(int argc, char **argv)
 	/* Sessions never started (interrupted) count as failed. */
 	for (unsigned i = dr.started; i < dr.o.count; i++) {
 		dr.dials[i].outcome = DIAL_FAILED;
-		dr.dials[i].n = i + 1;
+		dr.dials[i].n = dr.o.first + i;
 	}
 	rc = dialer_summary(&dr) ? 0 : 1;
 fail:
