@@ -339,3 +339,35 @@ Test(pppoe_client, two_clients_get_their_own_answers)
 	cr_expect_eq(b.sid, 0x10);
 	cr_expect_eq(a.sid, 0x11);
 }
+
+Test(pppoe_client, rfc4638_max_payload_granted_in_pads_sets_the_mru)
+{
+	struct owner o = { 0 };
+	struct pppoe_client_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mac_index = 1;
+	cfg.ppp_max_payload = 1500;
+	cfg.timeout_ms = 20;
+	pppoe_client_start(mux, &cfg, &events, &o);
+	struct pppoe_disc padi = sent_disc(0);
+	cr_expect(padi.has_ppp_max_payload);
+	cr_expect_eq(padi.ppp_max_payload, 1500);
+	ac_reply(0, PPPOE_CODE_PADO, ac_mac, "rlt-ac", 0, true);
+	/* The PADS echoes the tag: granted. */
+	struct pppoe_disc req = sent_disc(1);
+	struct pppoe_disc m;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.dst, req.src, 6);
+	memcpy(m.src, ac_mac, 6);
+	m.code = PPPOE_CODE_PADS;
+	m.session_id = 9;
+	m.host_uniq = req.host_uniq;
+	m.has_ppp_max_payload = true;
+	m.ppp_max_payload = 1500;
+	uint8_t buf[256];
+	enum pppoe_err err;
+	int n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
+	pppoe_client_mux_input(mux, buf, (size_t)n);
+	cr_expect_eq(o.ups, 1);
+	cr_expect_eq(o.mru, 1500);
+}

@@ -406,3 +406,62 @@ Test(pppoe_names, codes_tags_and_errors_have_names)
 	pppoe_mac_format(client_mac, mac);
 	cr_expect_str_eq(mac, "00:11:22:33:44:55");
 }
+
+/* PADO with Vendor-Specific (vendor 3561, the Broadband Forum, RFC 2516
+ * Appendix A: first octet of the vendor id 0), AC-System-Error and Generic-
+ * Error: each lands in its field and the frame round-trips. */
+static const uint8_t pado_vendor[] = {
+	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x63,
+	0x11, 0x07, 0x00, 0x00, 0x00, 0x25,
+	0x01, 0x01, 0x00, 0x00,
+	0x01, 0x02, 0x00, 0x02, 'a', 'c',
+	0x01, 0x05, 0x00, 0x08, 0x00, 0x00, 0x0d, 0xe9, 0x01, 0x02, 0x68, 0x69,
+	0x02, 0x02, 0x00, 0x04, 'b', 'u', 's', 'y',
+	0x02, 0x03, 0x00, 0x03, 'e', 'r', 'r',
+};
+
+Test(pppoe_disc_decode, vendor_specific_and_error_tags_land_in_their_fields)
+{
+	struct pppoe_disc d;
+	enum pppoe_err err;
+	cr_assert_eq(pppoe_disc_decode(pado_vendor, sizeof(pado_vendor), &d, &err), 0, "err=%s",
+		     pppoe_err_str(err));
+	cr_expect(tag_is(&d.vendor_specific, "\x00\x00\x0d\xe9\x01\x02\x68\x69", 8));
+	cr_expect(pppoe_tag_eq_str(&d.ac_system_error, "busy"));
+	cr_expect(pppoe_tag_eq_str(&d.generic_error, "err"));
+	cr_expect(pppoe_tag_eq_str(&d.ac_name, "ac"));
+	uint8_t out[128];
+	int n = pppoe_disc_encode(out, sizeof(out), &d, &err);
+	cr_assert_eq(n, (int)sizeof(pado_vendor));
+	cr_expect(memcmp(out, pado_vendor, sizeof(pado_vendor)) == 0);
+	for (size_t cut = 0; cut < sizeof(pado_vendor); cut++)
+		cr_expect_eq(pppoe_disc_decode(pado_vendor, cut, &d, &err), -1, "cut at %zu", cut);
+}
+
+Test(pppoe_disc_decode, several_service_names_are_kept_in_order_up_to_the_limit)
+{
+	uint8_t b[256];
+	size_t off = 20;
+	memcpy(b, padi, 14);
+	b[14] = 0x11; b[15] = PPPOE_CODE_PADO; b[16] = 0; b[17] = 0;
+	memcpy(b, client_mac, 6);
+	memcpy(b + 6, ac_mac, 6);
+	for (unsigned i = 0; i < PPPOE_MAX_SERVICE_NAMES + 1; i++) {
+		b[off] = 0x01; b[off + 1] = 0x01; b[off + 2] = 0; b[off + 3] = 1;
+		b[off + 4] = (uint8_t)('a' + i);
+		off += 5;
+	}
+	size_t plen = off - 20;
+	b[18] = (uint8_t)(plen >> 8); b[19] = (uint8_t)plen;
+	struct pppoe_disc d;
+	enum pppoe_err err;
+	/* One more than we keep: refused, not silently cut. */
+	cr_expect_eq(pppoe_disc_decode(b, off, &d, &err), -1);
+	cr_expect_eq(err, PPPOE_ERR_TOO_MANY_TAGS);
+	plen -= 5;
+	b[18] = (uint8_t)(plen >> 8); b[19] = (uint8_t)plen;
+	cr_assert_eq(pppoe_disc_decode(b, off - 5, &d, &err), 0);
+	cr_expect_eq(d.n_service_names, PPPOE_MAX_SERVICE_NAMES);
+	cr_expect(pppoe_tag_eq_str(&d.service_name[0], "a"));
+	cr_expect(pppoe_tag_eq_str(&d.service_name[PPPOE_MAX_SERVICE_NAMES - 1], "h"));
+}

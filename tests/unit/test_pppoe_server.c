@@ -508,3 +508,83 @@ Test(pppoe_server, mutated_frames_never_break_the_server)
 	cr_expect_leq(c.sessions_live, c.sessions_created);
 	cr_expect_gt(c.malformed, 0);
 }
+
+/* A second server on a link with a 1508-octet MTU (RFC 4638 3: baby jumbo
+ * frames) and room for two sessions in all. */
+static struct pppoe_server *make_server(unsigned mtu, uint32_t max_sessions)
+{
+	struct pppoe_server_config c;
+	memset(&c, 0, sizeof(c));
+	c.ifname = "eth-jumbo";
+	c.ac_name = "rlt-ac";
+	c.max_sessions = max_sessions;
+	struct pppoe_server_io io = { .tx = fake_tx, .mtu = mtu };
+	memcpy(io.mac, ac_mac, 6);
+	return pppoe_server_create_io(NULL, &c, &io, on_conn_new, NULL);
+}
+
+Test(pppoe_server, ppp_max_payload_1500_is_granted_on_a_1508_mtu_link)
+{
+	pppoe_server_destroy(srv);
+	srv = make_server(1508, 0);
+	struct pppoe_disc m;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.dst, bcast, 6);
+	client_mac(m.src, 1);
+	m.code = PPPOE_CODE_PADI;
+	m.n_service_names = 1;
+	pppoe_tag_set_str(&m.service_name[0], "");
+	pppoe_tag_set_str(&m.host_uniq, "hu");
+	m.has_ppp_max_payload = true;
+	m.ppp_max_payload = 1500;
+	uint8_t buf[256];
+	enum pppoe_err err;
+	int n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
+	pppoe_server_input(srv, buf, (size_t)n, 5000);
+	cr_assert_eq(n_tx, 1);
+	struct pppoe_disc pado = sent_disc(0);
+	cr_expect(pado.has_ppp_max_payload);
+	cr_expect_eq(pado.ppp_max_payload, 1500);
+	uint8_t ck[16];
+	memcpy(ck, pado.ac_cookie.data, 16);
+	memcpy(m.dst, ac_mac, 6);
+	m.code = PPPOE_CODE_PADR;
+	pppoe_tag_set(&m.ac_cookie, ck, 16);
+	n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
+	pppoe_server_input(srv, buf, (size_t)n, 5000);
+	cr_assert_eq(n_tx, 2);
+	struct pppoe_disc pads = sent_disc(1);
+	cr_expect(pads.has_ppp_max_payload);
+	cr_expect_eq(pads.ppp_max_payload, 1500);
+	cr_assert_eq(n_owners, 1);
+	cr_expect_eq(owners[0].conn->info.mru, 1500);
+}
+
+Test(pppoe_server, max_sessions_refuses_with_ac_system_error)
+{
+	pppoe_server_destroy(srv);
+	srv = make_server(1500, 2);
+	discover(1, "", "a", 5000);
+	discover(2, "", "a", 5000);
+	/* Full: a PADI goes unanswered... */
+	feed_disc(PPPOE_CODE_PADI, 3, bcast, "", "a", NULL, 0, 5000);
+	cr_expect_eq(n_tx, 4);
+	/* ...and a PADR with a cookie from before gets PADS 0 with AC-System-Error. */
+	access_conn_close(owners[0].conn, "make room");
+	feed_disc(PPPOE_CODE_PADI, 3, bcast, "", "a", NULL, 0, 5000);
+	cr_assert_eq(n_tx, 6);
+	struct pppoe_disc pado = sent_disc(5);
+	uint8_t ck[16];
+	memcpy(ck, pado.ac_cookie.data, 16);
+	struct pppoe_tag_value cv = { true, 16, ck };
+	discover(4, "", "a", 5000);
+	feed_disc(PPPOE_CODE_PADR, 3, ac_mac, "", "a", &cv, 0, 5000);
+	struct pppoe_disc pads = sent_disc(n_tx - 1);
+	cr_expect_eq(pads.code, PPPOE_CODE_PADS);
+	cr_expect_eq(pads.session_id, 0);
+	cr_expect(pads.ac_system_error.present);
+	struct pppoe_server_counters c;
+	pppoe_server_get_counters(srv, &c);
+	cr_expect_eq(c.limit_sessions, 2);
+	cr_expect_eq(c.sessions_live, 2);
+}
