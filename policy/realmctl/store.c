@@ -501,7 +501,8 @@ static int find_orphans(redisContext *ctx, const struct realmctl_doc *doc, char 
 		name[len] = '\0';
 		if (!bsearch(&(const char *){ name }, set_names, n_set, sizeof(*set_names), cmp_str)) {
 			realmctl_errs_add(errs, "realm=%s: key %s exists but the realm is not in set realms "
-					  "(the module ignores it)", name, keys[i]);
+					  "(the module still serves it; list, export and check do not see it)",
+					  name, keys[i]);
 			rc = STORE_DATA;
 		}
 	}
