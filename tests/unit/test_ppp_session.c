@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ppp/ppp.h"
@@ -116,7 +117,7 @@ static void peer_init(struct peer *p, const struct ppp_config *cfg, enum ppp_rol
 
 static void setup(void)
 {
-	log_set_level(LOG_LVL_ERROR);
+	log_set_level(getenv("PPP_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR);
 }
 
 /* ---- frame helpers ---- */
@@ -1226,4 +1227,71 @@ Test(ppp, authenticator_pap_wait_times_out)
 	cr_assert_eq(p.downs, 1);
 	cr_assert_str_eq(p.down_reason, "authentication timeout");
 	ppp_session_destroy(p.s);
+}
+
+Test(ppp, client_renegotiation_acked_at_once_still_waits_for_authentication)
+{
+	struct ppp_config cc = base_cfg();
+	snprintf(cc.user, sizeof(cc.user), "h@x");
+	snprintf(cc.password, sizeof(cc.password), "pw");
+	struct peer c;
+	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	const uint8_t chap[] = { 3, 5, 0xc2, 0x23, 5, 7, 2, 8, 2 };
+	client_lcp_open(&c, chap, sizeof(chap));
+	/* the new peer (an LNS) asks the same: RCR+ in Opened -> tld, scr, sca */
+	send_pkt(&c, PPP_PROTO_LCP, 1, 2, chap, sizeof(chap), 10);
+	struct pkt req = next_pkt(&c, PPP_PROTO_LCP);
+	cr_assert_eq(req.code, 1);
+	cr_assert_eq(next_pkt(&c, PPP_PROTO_LCP).code, 2);
+	send_pkt(&c, PPP_PROTO_LCP, 2, req.id, req.data, req.len, 11);
+	cr_assert(ppp_session_lcp_opened(c.s));
+	cr_assert_eq(ppp_session_phase(c.s), PPP_PHASE_AUTHENTICATE);
+	cr_assert(!have_pkt(&c, PPP_PROTO_IPCP, 1), "no IPCP before authentication");
+	/* PFC/ACFC acked in the renegotiation apply to what we send */
+	const uint8_t chal[] = { 1, 9 };
+	send_pkt(&c, PPP_PROTO_CHAP, 1, 4, chal, sizeof(chal), 12);
+	struct pkt r = next_pkt(&c, PPP_PROTO_CHAP);
+	cr_assert_eq(r.code, 2);
+	cr_assert_eq(c.tx[c.ntx - 1][0], 0xc2, "ACFC: no ff03 on CHAP");
+	ppp_session_destroy(c.s);
+}
+
+Test(ppp, ipcp_renegotiation_keeps_the_peer_address)
+{
+	struct ppp_config cc = base_cfg();
+	cc.request_dns = false;
+	snprintf(cc.user, sizeof(cc.user), "h@x");
+	snprintf(cc.password, sizeof(cc.password), "pw");
+	struct peer c;
+	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	const uint8_t none[] = { 5, 6, 1, 1, 1, 1 };
+	client_lcp_open(&c, none, sizeof(none));
+	struct pkt ip = next_pkt(&c, PPP_PROTO_IPCP);
+	const uint8_t nak[] = { 3, 6, 10, 0, 0, 9 };
+	send_pkt(&c, PPP_PROTO_IPCP, 3, ip.id, nak, sizeof(nak), 5);
+	ip = next_pkt(&c, PPP_PROTO_IPCP);
+	send_pkt(&c, PPP_PROTO_IPCP, 2, ip.id, ip.data, ip.len, 6);
+	const uint8_t peer_ip[] = { 3, 6, 10, 0, 0, 1 };
+	send_pkt(&c, PPP_PROTO_IPCP, 1, 1, peer_ip, sizeof(peer_ip), 7);
+	cr_assert(ppp_session_ipcp_opened(c.s));
+	cr_assert_eq(c.ups, 1);
+	/* peer restarts IPCP with an acceptable request: RCR+ in Opened */
+	send_pkt(&c, PPP_PROTO_IPCP, 1, 2, peer_ip, sizeof(peer_ip), 8);
+	struct pkt again;
+	do
+		again = next_pkt(&c, PPP_PROTO_IPCP);
+	while (again.code != 1);
+	/* a new negotiation asks afresh (0.0.0.0); the peer names the address again */
+	const uint8_t zero[] = { 3, 6, 0, 0, 0, 0 };
+	cr_assert_arr_eq(again.data, zero, 6);
+	send_pkt(&c, PPP_PROTO_IPCP, 3, again.id, nak, sizeof(nak), 9);
+	do
+		again = next_pkt(&c, PPP_PROTO_IPCP);
+	while (again.code != 1);
+	send_pkt(&c, PPP_PROTO_IPCP, 2, again.id, again.data, again.len, 9);
+	cr_assert(ppp_session_ipcp_opened(c.s));
+	cr_assert_eq(c.ups, 2);
+	cr_assert_eq(c.ip.peer.s_addr, htonl(0x0a000001));
+	cr_assert_eq(c.ip.local.s_addr, htonl(0x0a000009));
+	ppp_session_destroy(c.s);
 }

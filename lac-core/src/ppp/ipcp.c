@@ -20,7 +20,6 @@ static void ipcp_reset(struct fsm *f)
 	struct ppp_session *s = ipcp_session(f);
 	struct ipcp_opts *w = &s->ipcp_want;
 	memset(w, 0, sizeof(*w));
-	memset(&s->ipcp_his, 0, sizeof(s->ipcp_his));
 	w->addr_on = true;
 	if (s->role == PPP_ROLE_AUTHENTICATOR) {
 		w->addr = s->cfg_local.s_addr;

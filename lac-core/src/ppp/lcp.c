@@ -418,8 +418,9 @@ static void lcp_down(struct fsm *f, uint64_t now)
 	ppp_auth_reset(s);
 	if (s->ipcp.state != FSM_INITIAL && s->ipcp.state != FSM_STARTING)
 		fsm_down(&s->ipcp, now);
+	/* lcp_his stays: on RCR+ in Opened it already holds the request just
+	 * acked (RFC 1661 4.1: tld, scr, sca), and any later Ack replaces it. */
 	ppp_set_phase(s, PPP_PHASE_ESTABLISH);
-	s->lcp_his = (struct lcp_opts){ .mru = PPP_DEFAULT_MRU, .accm = PPP_ACCM_ALL };
 }
 
 static void lcp_started(struct fsm *f, uint64_t now)
