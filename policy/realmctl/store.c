@@ -474,14 +474,20 @@ int store_load_realm(redisContext *c, const char *name, struct realmctl_doc *doc
 	return rc;
 }
 
-/* Keys realm:* and lns:* that no set refers to. */
+/*
+ * Keys realm:* and lns:* that no set refers to. A realm hash missing from the
+ * `realms` set is still served by the module (the lookup does not use the
+ * set), so it is read and validated like the others, in a document of its own.
+ */
 static int find_orphans(redisContext *ctx, const struct realmctl_doc *doc, char **set_names,
 			size_t n_set, struct realmctl_errs *errs)
 {
+	struct realmctl_doc hidden;
 	char **keys = NULL;
 	size_t n = 0, i;
 	int rc;
 
+	realmctl_doc_init(&hidden);
 	rc = scan_keys(ctx, "realm:*", &keys, &n, errs);
 	if (rc != STORE_OK)
 		return rc;
@@ -499,18 +505,27 @@ static int find_orphans(redisContext *ctx, const struct realmctl_doc *doc, char 
 			len = REALM_NAME_MAX;
 		memcpy(name, p, len);
 		name[len] = '\0';
-		if (!bsearch(&(const char *){ name }, set_names, n_set, sizeof(*set_names), cmp_str)) {
-			realmctl_errs_add(errs, "realm=%s: key %s exists but the realm is not in set realms "
-					  "(the module still serves it; list, export and check do not see it)",
-					  name, keys[i]);
-			rc = STORE_DATA;
+		if (bsearch(&(const char *){ name }, set_names, n_set, sizeof(*set_names), cmp_str))
+			continue;
+		realmctl_errs_add(errs, "realm=%s: key %s exists but the realm is not in set realms "
+				  "(the module still serves it; list and export do not see it)",
+				  name, keys[i]);
+		rc = STORE_DATA;
+		if (!colon) {
+			rc = worst(rc, load_realm(ctx, &hidden, name, 0, errs));
+			if (rc == STORE_REDIS)
+				goto out;
 		}
 	}
+	if (hidden.n_realms && realmctl_doc_check(&hidden, NULL, 0, errs) < 0)
+		rc = worst(rc, STORE_DATA);
 	store_names_free(keys, n);
+	keys = NULL;
+	n = 0;
 
 	rc = worst(rc, scan_keys(ctx, "lns:*", &keys, &n, errs));
 	if (rc == STORE_REDIS)
-		return rc;
+		goto out;
 	for (i = 0; i < n; i++) {
 		char name[REALM_NAME_MAX + 1];
 		const char *p = keys[i] + 4, *colon = strchr(p, ':');
@@ -526,13 +541,17 @@ static int find_orphans(redisContext *ctx, const struct realmctl_doc *doc, char 
 		memcpy(name, p, len);
 		name[len] = '\0';
 		realm = realmctl_doc_find_realm(doc, name);
+		if (!realm)
+			realm = realmctl_doc_find_realm(&hidden, name);
 		if (!realm || !realmctl_realm_find_lns(realm, colon + 1)) {
 			realmctl_errs_add(errs, "realm=%s lns=%s: key %s exists but no realm:%s:lns set "
 					  "names it (the module ignores it)", name, colon + 1, keys[i], name);
 			rc = STORE_DATA;
 		}
 	}
+out:
 	store_names_free(keys, n);
+	realmctl_doc_free(&hidden);
 	return rc;
 }
 

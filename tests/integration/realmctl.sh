@@ -234,7 +234,7 @@ cli HSET lns:old.example:x endpoint 1.2.3.4 >/dev/null
 cli SADD realms missing.example >/dev/null
 cli HSET realm:local.example mode tunnel >/dev/null
 cli SET realm:blocked.example oops >/dev/null
-cli HSET realm:hidden.example mode local >/dev/null
+cli HSET realm:hidden.example mode local max_endpoints 40 >/dev/null
 rc check
 t_code "check with bad data: exit 1" 1
 t_has "check: bad field" 'realm=corp.example lns=lns1 field=preference value="99999": out of range 0..65535 (at key lns:corp.example:lns1)'
@@ -245,7 +245,8 @@ t_has "check: realm in set without hash" "realm=missing.example: named in set re
 t_has "check: tunnel realm without LNS" "realm=local.example field=lns: mode tunnel needs at least one LNS"
 t_has "check: key of the wrong type" "key=realm:blocked.example: holds the wrong kind of value"
 t_has "check: realm hash missing from set realms" "realm=hidden.example: key realm:hidden.example exists but the realm is not in set realms"
-t_has "check: counts the problems" "check: 8 problem(s)"
+t_has "check: fields of a hidden realm are validated too" 'realm=hidden.example field=max_endpoints value="40"'
+t_has "check: counts the problems" "check: 9 problem(s)"
 rc export
 t_code "export refuses bad data" 1
 
