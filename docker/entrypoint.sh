@@ -18,12 +18,23 @@ role=${1:-help}
 [ $# -gt 0 ] && shift
 mkdir -p "$LAB_STATE"
 
+# Waits in the background so a signal is handled at once; the sleeper is
+# ended with us.
+sleeper=
+nap() {
+    sleep "$1" &
+    sleeper=$!
+    wait $sleeper
+}
+stop_nap() {
+    [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
+}
+
 stay_up() { # stay_up PART: foreground while PART runs; TERM stops it
     local part=$1
-    trap 'lab_part_down "$part"; exit 0' TERM INT
+    trap 'stop_nap; lab_part_down "$part"; exit 0' TERM INT
     while lab_part_running "$part"; do
-        sleep 2 &
-        wait $!
+        nap 2
     done
     echo "$part stopped unexpectedly; last log lines:" >&2
     lab_logs "$part" >&2
@@ -40,8 +51,8 @@ case "$role" in
     subscriber)
         lab_demo_dial
         lab_table
-        trap 'exit 0' TERM INT
-        while :; do sleep 3600 & wait $!; done ;;
+        trap 'stop_nap; lab_demo_hangup; exit 0' TERM INT
+        while :; do nap 3600; done ;;
     dial) lab_dial "$@" ;;
     health) lab_part_running "$1" && lab_part_health "$1" ;;
     logs) lab_logs "$@" ;;

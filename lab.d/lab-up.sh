@@ -174,8 +174,16 @@ lab_demo_dial() {
         case "$user" in ''|'#'*) continue ;; esac
         f=$LAB_STATE/dial/$user
         lab_pid_alive "$f.pid" && continue
-        netns_exec "$LAB_NS_SUB" setsid "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" \
-            --user "$user" --password "$pass" --hold 86400 --timeout 20 > "$f.out" 2>&1 < /dev/null &
+        # Not through netns_exec: a backgrounded function would leave $! naming
+        # a subshell. `ip netns exec` and setsid exec, so $! is lac-dial itself;
+        # setsid keeps it clear of the terminal `lab up` ran from.
+        if [ "$LAB_NS_SUB" = - ]; then
+            setsid "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" \
+                --user "$user" --password "$pass" --hold 86400 --timeout 20 > "$f.out" 2>&1 < /dev/null &
+        else
+            ip netns exec "$LAB_NS_SUB" setsid "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" \
+                --user "$user" --password "$pass" --hold 86400 --timeout 20 > "$f.out" 2>&1 < /dev/null &
+        fi
         echo $! > "$f.pid"
     done < "$LAB_DEMO/subscribers"
     # Wait until every dial has reported its outcome (or 30 s).
@@ -190,6 +198,15 @@ lab_demo_dial() {
         sleep 0.1; i=$((i + 1))
     done
     lab_log "some demo dials did not report an outcome within 30 s (see lab logs dial)"
+}
+
+# lab_demo_hangup: ends the demo subscribers' lac-dial runs.
+lab_demo_hangup() {
+    local f
+    for f in "$LAB_STATE"/dial/*.pid; do
+        [ -f "$f" ] && lab_pid_stop "$f" 20
+    done
+    return 0
 }
 
 # lab_kv LINE KEY: value of KEY=value in a key=value line.
@@ -218,7 +235,10 @@ lab_table() {
             decision=-; lns=-; ids=-
             case "$outcome" in
                 up)
-                    decision=local
+                    # Decided below from what l2tpns and lac-core report; "up"
+                    # when neither can be asked from here (docker subscriber).
+                    decision=up
+                    if [ -d "$LAB_STATE/lns1" ] || [ -d "$LAB_STATE/lac" ]; then decision=local; fi
                     for l in lns1 lns2; do
                         s=$(lab_lns_session "$l" "$user")
                         if [ -n "$s" ]; then
@@ -228,11 +248,13 @@ lab_table() {
                             [ -z "$addr" ] && addr=$3
                         fi
                     done
-                    if [ -x "$LAB_BIN_LACCTL" ]; then
-                        lacline=$(lac_ctl lac "$LAB_STATE" show sessions 2>/dev/null | grep -m1 "user=$user\b")
+                    if [ -x "$LAB_BIN_LACCTL" ] && [ -S "$LAB_STATE/lac/lac.sock" ]; then
+                        lacline=$(lac_ctl lac "$LAB_STATE" show sessions 2>/dev/null | grep -m1 " user=$user ")
                         if [ -n "$lacline" ] && [ -n "$(lab_kv "$lacline" tid)" ]; then
                             ids="lac:$(lab_kv "$lacline" tid)/$(lab_kv "$lacline" sid) $ids"
                         fi
+                        [ -n "$lacline" ] && [ -n "$(lab_kv "$lacline" decision)" ] &&
+                            decision=$(lab_kv "$lacline" decision)
                     fi ;;
                 rejected) decision=reject ;;
                 '') outcome=no-report; decision="?" ;;
@@ -415,8 +437,10 @@ EOF
 # veths, TUN devices and l2tpns's private mounts) and the state directory.
 lab_down() {
     local part ns rc=0
-    # lac-core first so it can say goodbye to the LNS and the AAA; the others
+    # Subscribers hang up first, then lac-core can say goodbye to the LNS and
+    # the AAA; the others
     # take a few seconds each to stop, so in parallel.
+    [ -d "$LAB_STATE/dial" ] && lab_demo_hangup
     [ -d "$LAB_STATE/lac" ] && lab_part_down lac
     for part in broker lns1 lns2 redis; do
         [ -d "$LAB_STATE/$part" ] && lab_part_down "$part" &
