@@ -153,23 +153,23 @@ while read -r kind a b c d; do
 done < "$tmp/plan"
 dk_ns=
 for net in $(awk '$1 == "net" {print $2}' "$tmp/plan"); do
-    netns_create "rlt-dk-n-$net" && ip -n "rlt-dk-n-$net" link add br0 type bridge &&
-        ip -n "rlt-dk-n-$net" link set br0 up
-    dk_ns="$dk_ns rlt-dk-n-$net"
+    netns_create "rlt-docker-n-$net" && ip -n "rlt-docker-n-$net" link add br0 type bridge &&
+        ip -n "rlt-docker-n-$net" link set br0 up
+    dk_ns="$dk_ns rlt-docker-n-$net"
 done
 declare -A ifn
 while read -r kind svc net addr; do
-    [ "$kind" = svc ] && { netns_create "rlt-dk-$svc"; dk_ns="$dk_ns rlt-dk-$svc"; }
+    [ "$kind" = svc ] && { netns_create "rlt-docker-$svc"; dk_ns="$dk_ns rlt-docker-$svc"; }
     [ "$kind" = addr ] || continue
     i=${ifn[$svc]:-0}; ifn[$svc]=$((i + 1))
-    ip link add "eth$i" netns "rlt-dk-$svc" type veth peer name "$svc" netns "rlt-dk-n-$net" &&
-        ip -n "rlt-dk-n-$net" link set "$svc" master br0 up &&
-        ip -n "rlt-dk-$svc" addr add "$addr/24" dev "eth$i" && ip -n "rlt-dk-$svc" link set "eth$i" up
+    ip link add "eth$i" netns "rlt-docker-$svc" type veth peer name "$svc" netns "rlt-docker-n-$net" &&
+        ip -n "rlt-docker-n-$net" link set "$svc" master br0 up &&
+        ip -n "rlt-docker-$svc" addr add "$addr/24" dev "eth$i" && ip -n "rlt-docker-$svc" link set "eth$i" up
 done < "$tmp/plan"
 svc_run() { # svc_run SERVICE ARGS...: entrypoint.sh in the service's "container"
     local svc=$1; shift
     # shellcheck disable=SC2086
-    $EP_EXEC ip netns exec "rlt-dk-$svc" env "${image_env[@]}" ${svc_env[$svc]:-} LAB_TOP="$top_srcdir" \
+    $EP_EXEC ip netns exec "rlt-docker-$svc" env "${image_env[@]}" ${svc_env[$svc]:-} LAB_TOP="$top_srcdir" \
         RLNS_STATE="$tmp/state-$svc" LNS_PRIVATE_POOL=1 "$top_srcdir/docker/entrypoint.sh" "$@"
 }
 svc_healthy() { # svc_healthy SERVICE: its compose health check passes within 30 s
