@@ -1228,8 +1228,10 @@ void l2tp_engine_get_stats(const struct l2tp_engine *e, struct l2tp_engine_stats
 	out->retransmits = e->closed_retransmits;
 	for (tun = e->tunnel_list; tun; tun = tun->next)
 		out->retransmits += tun->t.rel.stats.retransmits;
-	for (i = 0; i < e->n_socks; i++)
+	for (i = 0; i < e->n_socks; i++) {
 		out->tx_dropped += e->socks[i].tx_dropped;
+		out->rx_malformed += e->socks[i].rx_truncated;
+	}
 }
 
 void l2tp_engine_foreach(const struct l2tp_engine *e,

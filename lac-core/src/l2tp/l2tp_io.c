@@ -160,8 +160,10 @@ unsigned l2tp_io_recv(struct l2tp_io_sock *s, unsigned budget, l2tp_io_rx_fn rx,
 		if (n <= 0)
 			break;
 		for (i = 0; i < (unsigned)n; i++) {
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-				continue;       /* larger than any L2TP message we take */
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				s->rx_truncated++;      /* larger than any L2TP message we take */
+				continue;
+			}
 			rx(arg, s, bufs[i], msgs[i].msg_len, (struct sockaddr *)&from[i],
 			   msgs[i].msg_hdr.msg_namelen);
 		}

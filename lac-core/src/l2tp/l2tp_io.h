@@ -25,6 +25,7 @@ struct l2tp_io_sock {
 	struct sockaddr_storage local;
 	socklen_t local_len;
 	uint64_t tx_dropped;
+	uint64_t rx_truncated;  /* datagrams larger than L2TP_IO_MTU, dropped */
 	struct l2tp_io_txq *txq;
 };
 

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Hostile fake LNS for tests/integration/l2tp_hostile.sh (a test tool).
+
+Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE
+
+Listens on BIND_ADDR:1701. When a LAC's SCCRQ arrives it first fires a burst of
+broken datagrams at it (short, wrong version, control bits wrong, Length past
+the datagram, AVP lengths below 6 or past the end, Message Type not first, an
+oversized datagram, data and control for unknown tunnels, an SCCRQ of its own),
+then answers properly (SCCRP with the Challenge Response, RFC 2661 5.1.1), and
+misbehaves inside the tunnel: ICRP carrying an unknown mandatory AVP (4.2: the
+LAC must clear the session with CDN result 2 error 8), a duplicate SCCRP (to be
+re-acknowledged), then an SCCRP out of state (the LAC must send StopCCN result
+7). Writes one line per thing it receives to LOGFILE ("rx StopCCN result=7"...).
+"""
+import hashlib
+import socket
+import struct
+import sys
+
+NAMES = {1: "SCCRQ", 2: "SCCRP", 3: "SCCCN", 4: "StopCCN", 6: "HELLO", 10: "ICRQ",
+         11: "ICRP", 12: "ICCN", 14: "CDN", 15: "WEN", 16: "SLI"}
+
+
+def avp(t, val, m=True):
+    return struct.pack("!HHH", (0x8000 if m else 0) | (6 + len(val)), 0, t) + val
+
+
+def ctrl(tid, sid, ns, nr, body):
+    return struct.pack("!HHHHHH", 0xC802, 12 + len(body), tid, sid, ns, nr) + body
+
+
+def parse(pkt):
+    if len(pkt) < 12:
+        return None
+    flags, length, tid, sid, ns, nr = struct.unpack("!HHHHHH", pkt[:12])
+    if not flags & 0x8000:
+        return None
+    avps, p = {}, 12
+    while p + 6 <= length:
+        fl, vendor, t = struct.unpack("!HHH", pkt[p:p + 6])
+        n = fl & 0x3FF
+        if n < 6:
+            break
+        if vendor == 0:
+            avps.setdefault(t, (fl, pkt[p + 6:p + n]))
+        p += n
+    mtype = struct.unpack("!H", avps[0][1])[0] if 0 in avps else 0
+    return dict(tid=tid, sid=sid, ns=ns, nr=nr, type=mtype, avps=avps)
+
+
+def main():
+    bind, secret, logfile = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+    log = open(logfile, "w", buffering=1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((bind, 1701))
+    my_ns, lac_nr, lac_tid, lac_sid = 0, 0, 0, 0
+    sccrp = None
+    while True:
+        pkt, addr = s.recvfrom(8192)
+        m = parse(pkt)
+        if m is None:
+            continue
+        if m["tid"] == 555:
+            res = struct.unpack("!H", m["avps"][1][1][:2])[0] if 1 in m["avps"] else -1
+            log.write("rx stray-%s result=%d\n" % (NAMES.get(m["type"], "ZLB"), res))
+            continue
+        if m["type"] == 0:
+            continue
+        if m["ns"] == lac_nr:
+            lac_nr = (lac_nr + 1) & 0xFFFF
+        name = NAMES.get(m["type"], str(m["type"]))
+        extra = ""
+        if 1 in m["avps"]:
+            v = m["avps"][1][1]
+            extra = " result=%d" % struct.unpack("!H", v[:2])[0]
+            if len(v) >= 4:
+                extra += " error=%d" % struct.unpack("!H", v[2:4])[0]
+        log.write("rx %s%s\n" % (name, extra))
+
+        def send(body, sid=0):
+            nonlocal my_ns
+            s.sendto(ctrl(lac_tid, sid, my_ns, lac_nr, body), addr)
+            my_ns = (my_ns + 1) & 0xFFFF
+
+        def zlb():
+            s.sendto(ctrl(lac_tid, 0, my_ns, lac_nr, b""), addr)
+
+        if m["type"] == 1:
+            lac_tid = struct.unpack("!H", m["avps"][9][1])[0]
+            chal = m["avps"][11][1] if 11 in m["avps"] else b""
+            t = lac_tid
+            hello = avp(0, b"\x00\x06")
+            burst = [
+                b"\xc8\x02\x00",                                            # short
+                ctrl(t, 0, 0, 1, hello)[:2].replace(b"\x02", b"\x03") + ctrl(t, 0, 0, 1, hello)[2:],  # version 3
+                struct.pack("!HHHH", 0xC002, 8, t, 0),                       # control without S
+                struct.pack("!HHHHHH", 0xC802, 200, t, 0, 0, 1) + hello,     # Length past the end
+                ctrl(t, 0, 0, 1, avp(0, b"\x00\x02") + b"\x80\x03\x00\x00\x00"),      # AVP length 3
+                ctrl(t, 0, 0, 1, avp(0, b"\x00\x02") + b"\x83\xff\x00\x00\x00\x07"),  # AVP past the end
+                ctrl(t, 0, 0, 1, avp(9, b"\x10\x92") + hello),               # Message Type not first
+                ctrl(t, 0, 0, 1, hello + b"\x00" * 6000),                    # oversized datagram
+                bytes(range(100)),                                           # noise
+                struct.pack("!HHH", 0x0002, t, 999) + b"\xff\x03\xc0\x21",  # data, tunnel not up
+                ctrl(0x7777, 0, 0, 1, hello),                                # unknown tunnel
+                ctrl(0, 0, 0, 0, avp(0, b"\x00\x01") + avp(2, b"\x01\x00") + avp(3, b"\x00\x00\x00\x03")
+                     + avp(7, b"fake") + avp(9, struct.pack("!H", 555))),  # SCCRQ to us
+            ]
+            for b in burst:
+                s.sendto(b, addr)
+            resp = hashlib.md5(bytes([2]) + secret + chal).digest()
+            sccrp = (avp(0, b"\x00\x02") + avp(2, b"\x01\x00") + avp(3, b"\x00\x00\x00\x03")
+                     + avp(7, b"fake-lns") + avp(9, struct.pack("!H", 4242)) + avp(10, b"\x00\x04")
+                     + avp(13, resp))
+            send(sccrp)
+        elif m["type"] == 10:
+            lac_sid = struct.unpack("!H", m["avps"][14][1])[0]
+            # ICRP with an unknown mandatory AVP (type 99).
+            send(avp(0, b"\x00\x0b") + avp(14, b"\x00\x21") + avp(99, b"boom"), sid=lac_sid)
+        elif m["type"] == 14:
+            # A duplicate of SCCRP (Ns 0): must only be acknowledged.
+            s.sendto(ctrl(lac_tid, 0, 0, lac_nr, sccrp), addr)
+            # SCCRP again with a fresh Ns: out of state.
+            send(sccrp)
+        elif m["type"] == 4:
+            zlb()
+            log.write("done\n")
+        else:
+            zlb()
+
+
+if __name__ == "__main__":
+    main()
