@@ -112,12 +112,19 @@ case "$(field "$STATE/stopped.out" ipcp address)" in
     *) t_fail "address from lns2's pool after failover" "$(grep ipcp "$STATE/stopped.out")" ;;
 esac
 
-# 5. The dead-cache: two sessions one after the other in the same engine; the
-# second must not wait on the dead endpoint again (it goes to lns2 directly).
-if drive deadcache --lns 10.90.1.2 --lns 10.90.2.2 --sessions 2 --rto-ms 200 --max-retransmits 3 --timeout-s 30; then
+# 5. The dead-cache: two sessions 4 s apart in the same engine; the first
+# waits out the dead lns1 and fails over, the second skips it (straight to lns2).
+if drive deadcache --lns 10.90.1.2 --lns 10.90.2.2 --sessions 2 --stagger-ms 4000 \
+    --rto-ms 200 --max-retransmits 3 --timeout-s 30; then
     t_ok "sessions up through the dead-cache run"
 else
     t_fail "sessions up through the dead-cache run" "$(tail -n 3 "$STATE/deadcache.out")"
+fi
+t_check "first session failed over from the dead LNS" grep -q '^failover session=0 from=0 to=1' "$STATE/deadcache.out"
+if grep -q '^failover session=1' "$STATE/deadcache.out"; then
+    t_fail "second session skipped the dead-cached LNS" "it waited on it again"
+else
+    t_check "second session skipped the dead-cached LNS" grep -q 'event=candidate_skipped_dead candidate=0' "$STATE/deadcache.log"
 fi
 
 # 6. Every L2TP packet dissects cleanly.

@@ -33,7 +33,7 @@ struct peer {
 	int idx;
 	struct l2tp_session *s;
 	bool l2tp_up, lcp_ours, lcp_theirs, auth_done, ipcp_ours, ipcp_theirs, ipcp_done;
-	bool gone, ping_ok, ping2_ok, failed;
+	bool gone, ping_ok, ping2_ok, failed, opened;
 	uint16_t auth_proto;
 	uint32_t magic;
 	uint8_t id;
@@ -56,7 +56,8 @@ static struct {
 	const char *user, *password;
 	uint32_t ping_addr;
 	bool want_ping;
-	unsigned n_sessions, hold_ms;
+	unsigned n_sessions, hold_ms, stagger_ms;
+	uint64_t t0;
 	bool expect_fail;
 	struct peer peers[MAX_PEERS + 1];
 	struct ev_timer tick, deadline, hold;
@@ -503,6 +504,7 @@ static void peer_open(struct peer *p, const struct l2tp_candidate *cands, size_t
 {
 	struct l2tp_call_info call;
 
+	p->opened = true;
 	p->magic = 0x5a000000u + (uint32_t)p->idx * 0x1010u + 0x77;
 	p->send_magic = true;
 	fill_call(&call, p);
@@ -580,6 +582,8 @@ static void tick_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	for (i = 0; i < D.n_sessions; i++) {
 		struct peer *p = &D.peers[i];
 
+		if (!p->opened && now >= D.t0 + (uint64_t)i * D.stagger_ms)
+			peer_open(p, D.cands, D.n_cands);
 		if (p->failed) {
 			drive_finish(false, "ppp authentication failed");
 			return;
@@ -662,7 +666,7 @@ static void usage(void)
 		"       [--host-name H] [--user U --password P] [--ping ADDR] [--sessions N]\n"
 		"       [--hold-ms N] [--timeout-s N] [--rto-ms N] [--max-retransmits N] [--no-hide]\n"
 		"       [--max-per-tunnel N] [--probe ADDR[:PORT] --probe-wait-ms N] [--expect-fail]\n"
-		"       [--seq-len-bit] [--debug]\n");
+		"       [--stagger-ms N] [--len-bit] [--debug]\n");
 	exit(2);
 }
 
@@ -675,7 +679,7 @@ int main(int argc, char **argv)
 		{ "hold-ms", 1, 0, 'h' }, { "timeout-s", 1, 0, 't' }, { "rto-ms", 1, 0, 'r' },
 		{ "max-retransmits", 1, 0, 'm' }, { "no-hide", 0, 0, 'N' }, { "probe", 1, 0, 'x' },
 		{ "probe-wait-ms", 1, 0, 'w' }, { "expect-fail", 0, 0, 'F' },
-		{ "max-per-tunnel", 1, 0, 'M' }, { "len-bit", 0, 0, 'L' }, { "debug", 0, 0, 'd' },
+		{ "max-per-tunnel", 1, 0, 'M' }, { "stagger-ms", 1, 0, 'S' }, { "len-bit", 0, 0, 'L' }, { "debug", 0, 0, 'd' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *lns[L2TP_MAX_CANDIDATES], *secret = "", *probe = NULL;
@@ -721,6 +725,7 @@ int main(int argc, char **argv)
 		case 'F': D.expect_fail = true; break;
 		case 'M': cfg.max_sessions_per_tunnel = (unsigned)atoi(optarg); break;
 		case 'L': cfg.data_len_bit = true; break;
+		case 'S': D.stagger_ms = (unsigned)atoi(optarg); break;
 		case 'd': log_set_level(LOG_LVL_DEBUG); break;
 		default: usage();
 		}
@@ -745,9 +750,11 @@ int main(int argc, char **argv)
 		printf("result fail reason=\"engine_create\"\n");
 		return 1;
 	}
+	D.t0 = ev_now_ms(D.loop);
 	for (i = 0; i < D.n_sessions; i++) {
 		D.peers[i].idx = (int)i;
-		peer_open(&D.peers[i], D.cands, D.n_cands);
+		if (i == 0 || D.stagger_ms == 0)
+			peer_open(&D.peers[i], D.cands, D.n_cands);
 	}
 	ev_timer_init(&D.tick, tick_cb, NULL);
 	ev_timer_init(&D.deadline, deadline_cb, NULL);

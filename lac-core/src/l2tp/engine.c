@@ -1073,7 +1073,9 @@ void l2tp_engine_shutdown(struct l2tp_engine *e, void (*done)(void *), void *arg
 		if (s->ev.down)
 			s->ev.down(s->owner, &why);
 		s->busy--;
-		if (!s->zombie)
+		if (s->zombie)
+			sess_free(s);   /* the owner closed it from `down` (CDN already sent) */
+		else
 			l2tp_session_close(s, L2TP_CDN_ADMIN, 0, "LAC shutting down", 0);
 	}
 	for (tun = e->tunnel_list; tun; tun = next) {
