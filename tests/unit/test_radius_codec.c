@@ -719,7 +719,7 @@ Test(radius_codec, accounting_request_encodes_counters_with_gigawords)
 		.acct_session_id = "0000002b", .nas_identifier = "lac1", .has_counters = true,
 		.session_time = 61, .input_octets = (5ull << 32) + 7, .output_octets = 9,
 		.input_packets = 3, .output_packets = 4,
-		.terminate_cause = 1, .class_val = cls, .class_len = 11,
+		.terminate_cause = 1, .n_class = 1, .class_val = { cls }, .class_len = { 11 },
 	};
 	uint8_t buf[512];
 	ssize_t n = radius_accounting_request_encode(buf, sizeof(buf), 9, &p, secret, SECRET_LEN);

@@ -27,6 +27,7 @@
  * is counted and dropped, and the request keeps waiting: a forged or unsigned
  * reply can not end a request early. */
 #include "aaa/radius_client.h"
+#include "aaa/radius_acct.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -139,8 +140,10 @@ static bool servers_file_has(const char *path, const char *host)
 	return found;
 }
 
-int radius_client_config_from_radcli(const char *path, struct radius_client_config *out,
-				     char *err, size_t errlen)
+/* Reads the server list `list` ("authserver" or "acctserver", radcli type
+ * AUTH or ACCT) and the shared settings. */
+static int config_from_radcli(const char *path, const char *list, int type, unsigned default_port,
+			      struct radius_client_config *out, char *err, size_t errlen)
 {
 	rc_handle *rh;
 	SERVER *srv;
@@ -152,27 +155,27 @@ int radius_client_config_from_radcli(const char *path, struct radius_client_conf
 			 "dictionary; radcli logs the detail to syslog)", path);
 		return -1;
 	}
-	srv = rc_conf_srv(rh, "authserver");
+	srv = rc_conf_srv(rh, list);
 	if (!srv || srv->max <= 0) {
-		snprintf(err, errlen, "%s: authserver: no server configured", path);
+		snprintf(err, errlen, "%s: %s: no server configured", path, list);
 		goto fail;
 	}
 	for (int i = 0; i < srv->max && i < RADIUS_MAX_SERVERS; i++) {
 		struct radius_server_config *sc = &out->servers[out->n_servers];
 		char secret[MAX_SECRET_LENGTH + 1] = "";
 		struct addrinfo *ai = NULL;
-		unsigned port = srv->port[i] ? srv->port[i] : RADIUS_DEFAULT_AUTH_PORT;
+		unsigned port = srv->port[i] ? srv->port[i] : default_port;
 
 		const char *sf = rc_conf_str(rh, "servers");
 		if (!servers_file_has(sf, srv->name[i])) {
-			snprintf(err, errlen, "%s: authserver %s: no line for it in the servers file %s",
-				 path, srv->name[i], sf ? sf : "(none)");
+			snprintf(err, errlen, "%s: %s %s: no line for it in the servers file %s",
+				 path, list, srv->name[i], sf ? sf : "(none)");
 			goto fail;
 		}
 		/* Resolves the name and finds its secret in the servers file. */
-		if (rc_find_server_addr(rh, srv->name[i], &ai, secret, AUTH) != 0 || !ai) {
-			snprintf(err, errlen, "%s: authserver %s: cannot resolve it or no secret "
-				 "for it in the servers file", path, srv->name[i]);
+		if (rc_find_server_addr(rh, srv->name[i], &ai, secret, type) != 0 || !ai) {
+			snprintf(err, errlen, "%s: %s %s: cannot resolve it or no secret "
+				 "for it in the servers file", path, list, srv->name[i]);
 			if (ai)
 				freeaddrinfo(ai);
 			goto fail;
@@ -180,7 +183,7 @@ int radius_client_config_from_radcli(const char *path, struct radius_client_conf
 		if (ai->ai_addrlen > sizeof(sc->addr) ||
 		    (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)) {
 			freeaddrinfo(ai);
-			snprintf(err, errlen, "%s: authserver %s: unusable address", path, srv->name[i]);
+			snprintf(err, errlen, "%s: %s %s: unusable address", path, list, srv->name[i]);
 			goto fail;
 		}
 		memcpy(&sc->addr, ai->ai_addr, ai->ai_addrlen);
@@ -192,7 +195,7 @@ int radius_client_config_from_radcli(const char *path, struct radius_client_conf
 			((struct sockaddr_in6 *)&sc->addr)->sin6_port = htons((uint16_t)port);
 		sc->secret_len = strlen(secret);
 		if (sc->secret_len == 0 || sc->secret_len > sizeof(sc->secret)) {
-			snprintf(err, errlen, "%s: authserver %s: empty or overlong secret", path,
+			snprintf(err, errlen, "%s: %s %s: empty or overlong secret", path, list,
 				 srv->name[i]);
 			goto fail;
 		}
@@ -233,6 +236,18 @@ int radius_client_config_from_radcli(const char *path, struct radius_client_conf
 fail:
 	rc_destroy(rh);
 	return -1;
+}
+
+int radius_client_config_from_radcli(const char *path, struct radius_client_config *out,
+				     char *err, size_t errlen)
+{
+	return config_from_radcli(path, "authserver", AUTH, RADIUS_DEFAULT_AUTH_PORT, out, err, errlen);
+}
+
+int radius_acct_config_from_radcli(const char *path, struct radius_client_config *out,
+				   char *err, size_t errlen)
+{
+	return config_from_radcli(path, "acctserver", ACCT, RADIUS_DEFAULT_ACCT_PORT, out, err, errlen);
 }
 
 /* ---- randomness ---- */

@@ -30,6 +30,34 @@ const char *radius_code_str(unsigned code)
 	}
 }
 
+const char *radius_term_cause_str(unsigned cause)
+{
+	switch (cause) {
+	case RADIUS_TERM_USER_REQUEST: return "user-request";
+	case RADIUS_TERM_LOST_CARRIER: return "lost-carrier";
+	case RADIUS_TERM_LOST_SERVICE: return "lost-service";
+	case RADIUS_TERM_IDLE_TIMEOUT: return "idle-timeout";
+	case RADIUS_TERM_SESSION_TIMEOUT: return "session-timeout";
+	case RADIUS_TERM_ADMIN_RESET: return "admin-reset";
+	case RADIUS_TERM_ADMIN_REBOOT: return "admin-reboot";
+	case RADIUS_TERM_PORT_ERROR: return "port-error";
+	case RADIUS_TERM_NAS_ERROR: return "nas-error";
+	case RADIUS_TERM_NAS_REQUEST: return "nas-request";
+	case RADIUS_TERM_NAS_REBOOT: return "nas-reboot";
+	case RADIUS_TERM_SERVICE_UNAVAILABLE: return "service-unavailable";
+	default: return "other";
+	}
+}
+
+/* Codes whose Request Authenticator is a digest of the packet (RFC 2866 3,
+ * RFC 5176 2.3) and whose Message-Authenticator is computed over a zero
+ * authenticator field. */
+static bool code_digest_request(uint8_t code)
+{
+	return code == RADIUS_CODE_ACCOUNTING_REQUEST || code == RADIUS_CODE_DISCONNECT_REQUEST ||
+	       code == RADIUS_CODE_COA_REQUEST;
+}
+
 static int set_err_kind(struct radius_err *err, enum radius_err_kind kind, const char *msg,
 			size_t offset)
 {
@@ -72,7 +100,7 @@ int radius_builder_init(struct radius_builder *b, uint8_t *buf, size_t cap, uint
 	buf[0] = code;
 	buf[1] = id;
 	put_u16(buf + 2, 0);
-	if (code == RADIUS_CODE_ACCOUNTING_REQUEST || !authenticator)
+	if (code_digest_request(code) || !authenticator)
 		memset(buf + 4, 0, RADIUS_AUTH_LEN);
 	else
 		memcpy(buf + 4, authenticator, RADIUS_AUTH_LEN);
@@ -186,9 +214,9 @@ ssize_t radius_builder_finish(struct radius_builder *b, const uint8_t *secret, s
 	memset(b->buf + b->msg_auth_off, 0, RADIUS_AUTH_LEN);
 	hmac_md5(secret, secret_len, b->buf, b->len, mac);
 	memcpy(b->buf + b->msg_auth_off, mac, RADIUS_AUTH_LEN);
-	if (b->buf[0] == RADIUS_CODE_ACCOUNTING_REQUEST) {
-		/* RFC 2866 3: MD5(Code + Identifier + Length + 16 zero octets +
-		 * request attributes + shared secret). */
+	if (code_digest_request(b->buf[0])) {
+		/* RFC 2866 3, RFC 5176 2.3: MD5(Code + Identifier + Length + 16 zero
+		 * octets + request attributes + shared secret). */
 		struct md5_ctx ctx;
 		md5_init(&ctx);
 		md5_update(&ctx, b->buf, b->len);
@@ -198,9 +226,55 @@ ssize_t radius_builder_finish(struct radius_builder *b, const uint8_t *secret, s
 	return (ssize_t)b->len;
 }
 
+ssize_t radius_builder_finish_response(struct radius_builder *b, const uint8_t *secret,
+				       size_t secret_len)
+{
+	uint8_t mac[MD5_DIGEST_LEN];
+	struct md5_ctx ctx;
+	if (b->failed)
+		return -1;
+	put_u16(b->buf + 2, (uint16_t)b->len);
+	memset(b->buf + b->msg_auth_off, 0, RADIUS_AUTH_LEN);
+	hmac_md5(secret, secret_len, b->buf, b->len, mac);
+	memcpy(b->buf + b->msg_auth_off, mac, RADIUS_AUTH_LEN);
+	md5_init(&ctx);
+	md5_update(&ctx, b->buf, b->len);
+	md5_update(&ctx, secret, secret_len);
+	md5_final(&ctx, b->buf + 4);
+	return (ssize_t)b->len;
+}
+
 static int add_opt_str(struct radius_builder *b, uint8_t type, const char *s)
 {
 	return s && *s ? radius_builder_add_str(b, type, s) : 0;
+}
+
+/* RFC 2868 3: an integer tunnel attribute is a tag octet and 24 bits. */
+static int add_tagged_u24(struct radius_builder *b, uint8_t type, uint8_t tag, uint32_t v)
+{
+	uint8_t x[4] = { tag, (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	return radius_builder_add(b, type, x, 4);
+}
+
+/* RFC 2868 3: a string tunnel attribute's tag octet is optional; a receiver
+ * takes a first octet of 0x01..0x1F as a tag, so one is sent whenever the
+ * tag is set or the value could be misread. */
+static int add_tagged_str(struct radius_builder *b, uint8_t type, uint8_t tag, const char *s)
+{
+	uint8_t v[RADIUS_MAX_ATTR_VALUE];
+	size_t n;
+	if (!s || !*s)
+		return 0;
+	n = strlen(s);
+	if (tag == 0 && (uint8_t)s[0] > 0x1f)
+		return radius_builder_add(b, type, s, n);
+	if (n + 1 > sizeof(v)) {
+		b->failed = true;
+		return -1;
+	}
+	v[0] = tag;
+	memcpy(v + 1, s, n);
+	return radius_builder_add(b, type, v, n + 1);
 }
 
 ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
@@ -290,8 +364,21 @@ ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 	}
 	if (p->terminate_cause)
 		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_TERMINATE_CAUSE, p->terminate_cause);
-	if (p->class_val && p->class_len)
-		radius_builder_add(&b, RADIUS_ATTR_CLASS, p->class_val, p->class_len);
+	for (size_t i = 0; i < p->n_class && i < RADIUS_MAX_CLASS_ECHO; i++)
+		if (p->class_val[i] && p->class_len[i])
+			radius_builder_add(&b, RADIUS_ATTR_CLASS, p->class_val[i], p->class_len[i]);
+	if (p->tunnel) {
+		/* RFC 2867 2: the tunnel attributes of RFC 2868, plus 4.1 */
+		const struct radius_acct_tunnel *t = p->tunnel;
+		add_tagged_u24(&b, RADIUS_ATTR_TUNNEL_TYPE, t->tag, t->type);
+		add_tagged_u24(&b, RADIUS_ATTR_TUNNEL_MEDIUM_TYPE, t->tag, t->medium);
+		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_CLIENT_ENDPOINT, t->tag, t->client_endpoint);
+		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_SERVER_ENDPOINT, t->tag, t->server_endpoint);
+		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_ASSIGNMENT_ID, t->tag, t->assignment_id);
+		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_CLIENT_AUTH_ID, t->tag, t->client_auth_id);
+		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_SERVER_AUTH_ID, t->tag, t->server_auth_id);
+		add_opt_str(&b, RADIUS_ATTR_ACCT_TUNNEL_CONNECTION, t->connection);
+	}
 	return radius_builder_finish(&b, secret, secret_len);
 }
 
@@ -438,23 +525,27 @@ ssize_t radius_accounting_response_verify(const uint8_t *pkt, size_t len,
 	return plen;
 }
 
-ssize_t radius_request_verify(const uint8_t *pkt, size_t len, const uint8_t *secret,
-			      size_t secret_len, struct radius_err *err)
+ssize_t radius_request_verify_ext(const uint8_t *pkt, size_t len, const uint8_t *secret,
+				  size_t secret_len, bool require_msg_auth, bool *has_msg_auth,
+				  struct radius_err *err)
 {
 	uint8_t copy[RADIUS_MAX_PACKET];
 	uint8_t digest[MD5_DIGEST_LEN];
+	if (has_msg_auth)
+		*has_msg_auth = false;
 	ssize_t plen = radius_packet_check(pkt, len, err);
 	if (plen < 0)
 		return -1;
 	ssize_t ma = find_msg_auth(pkt, (size_t)plen, err);
 	if (ma < 0)
 		return -1;
-	if (ma == 0)
+	if (ma == 0 && require_msg_auth)
 		return set_err_kind(err, RADIUS_ERR_NO_MSG_AUTH,
 				    "no message-authenticator in the request", RADIUS_HDR_LEN);
 	memcpy(copy, pkt, (size_t)plen);
-	if (pkt[0] == RADIUS_CODE_ACCOUNTING_REQUEST) {
-		/* RFC 2866 3: MD5 over the packet with a zero authenticator. */
+	if (code_digest_request(pkt[0])) {
+		/* RFC 2866 3, RFC 5176 2.3: MD5 over the packet with a zero
+		 * authenticator. */
 		struct md5_ctx ctx;
 		memset(copy + 4, 0, RADIUS_AUTH_LEN);
 		md5_init(&ctx);
@@ -465,12 +556,22 @@ ssize_t radius_request_verify(const uint8_t *pkt, size_t len, const uint8_t *sec
 			return set_err_kind(err, RADIUS_ERR_AUTHENTICATOR,
 					    "request authenticator mismatch", 4);
 	}
+	if (ma == 0)
+		return plen;
 	memset(copy + ma, 0, RADIUS_AUTH_LEN);
 	hmac_md5(secret, secret_len, copy, (size_t)plen, digest);
 	if (!mem_equal(digest, pkt + ma, RADIUS_AUTH_LEN))
 		return set_err_kind(err, RADIUS_ERR_MSG_AUTH, "message-authenticator mismatch",
 				    (size_t)ma);
+	if (has_msg_auth)
+		*has_msg_auth = true;
 	return plen;
+}
+
+ssize_t radius_request_verify(const uint8_t *pkt, size_t len, const uint8_t *secret,
+			      size_t secret_len, struct radius_err *err)
+{
+	return radius_request_verify_ext(pkt, len, secret, secret_len, true, NULL, err);
 }
 
 /* RFC 2868 3.5: b(1) = MD5(S + R + A), p(i) = c(i) xor b(i),

@@ -35,6 +35,8 @@
 #define RADIUS_MAX_SECRET 128
 #define RADIUS_MAX_PASSWORD 128         /* RFC 2865 5.2: at most 128 octets */
 #define RADIUS_DEFAULT_AUTH_PORT 1812
+#define RADIUS_DEFAULT_ACCT_PORT 1813
+#define RADIUS_DEFAULT_DAE_PORT 3799          /* RFC 5176 3 */
 #define L2TP_DEFAULT_PORT 1701
 
 /* RFC 2865 3, RFC 2866 3, RFC 5176 3 */
@@ -68,6 +70,7 @@ enum radius_attr {
 	RADIUS_ATTR_FRAMED_IP_ADDRESS = 8,
 	RADIUS_ATTR_FRAMED_IP_NETMASK = 9,
 	RADIUS_ATTR_REPLY_MESSAGE = 18,
+	RADIUS_ATTR_STATE = 24,
 	RADIUS_ATTR_CLASS = 25,
 	RADIUS_ATTR_VENDOR_SPECIFIC = 26,
 	RADIUS_ATTR_SESSION_TIMEOUT = 27,
@@ -86,12 +89,14 @@ enum radius_attr {
 	RADIUS_ATTR_ACCT_TERMINATE_CAUSE = 49,
 	RADIUS_ATTR_ACCT_INPUT_GIGAWORDS = 52,
 	RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS = 53,
+	RADIUS_ATTR_EVENT_TIMESTAMP = 55,
 	RADIUS_ATTR_CHAP_CHALLENGE = 60,
 	RADIUS_ATTR_NAS_PORT_TYPE = 61,
 	RADIUS_ATTR_TUNNEL_TYPE = 64,
 	RADIUS_ATTR_TUNNEL_MEDIUM_TYPE = 65,
 	RADIUS_ATTR_TUNNEL_CLIENT_ENDPOINT = 66,
 	RADIUS_ATTR_TUNNEL_SERVER_ENDPOINT = 67,
+	RADIUS_ATTR_ACCT_TUNNEL_CONNECTION = 68,
 	RADIUS_ATTR_TUNNEL_PASSWORD = 69,
 	RADIUS_ATTR_TUNNEL_PRIVATE_GROUP_ID = 81,
 	RADIUS_ATTR_TUNNEL_ASSIGNMENT_ID = 82,
@@ -101,6 +106,8 @@ enum radius_attr {
 	RADIUS_ATTR_TUNNEL_CLIENT_AUTH_ID = 90,
 	RADIUS_ATTR_TUNNEL_SERVER_AUTH_ID = 91,
 	RADIUS_ATTR_MESSAGE_AUTHENTICATOR = 80,
+	RADIUS_ATTR_NAS_IPV6_ADDRESS = 95,
+	RADIUS_ATTR_ERROR_CAUSE = 101,
 };
 
 #define RADIUS_VENDOR_MICROSOFT 311
@@ -118,6 +125,23 @@ enum radius_attr {
 #define RADIUS_ACCT_STATUS_START 1              /* RFC 2866 5.1 */
 #define RADIUS_ACCT_STATUS_STOP 2
 #define RADIUS_ACCT_STATUS_INTERIM 3
+
+/* RFC 2866 5.10 Acct-Terminate-Cause */
+enum radius_term_cause {
+	RADIUS_TERM_USER_REQUEST = 1,
+	RADIUS_TERM_LOST_CARRIER = 2,
+	RADIUS_TERM_LOST_SERVICE = 3,
+	RADIUS_TERM_IDLE_TIMEOUT = 4,
+	RADIUS_TERM_SESSION_TIMEOUT = 5,
+	RADIUS_TERM_ADMIN_RESET = 6,
+	RADIUS_TERM_ADMIN_REBOOT = 7,
+	RADIUS_TERM_PORT_ERROR = 8,
+	RADIUS_TERM_NAS_ERROR = 9,
+	RADIUS_TERM_NAS_REQUEST = 10,
+	RADIUS_TERM_NAS_REBOOT = 11,
+	RADIUS_TERM_SERVICE_UNAVAILABLE = 15,
+};
+const char *radius_term_cause_str(unsigned cause);
 
 /* What kind of failure, so a client can count them apart. */
 enum radius_err_kind {
@@ -206,6 +230,24 @@ ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 				     const struct radius_auth_params *p,
 				     const uint8_t *secret, size_t secret_len);
 
+#define RADIUS_MAX_CLASS_ECHO 4
+
+/* RFC 2867 2/4.1: the tunnel a session's accounting describes. Strings may be
+ * NULL or "" to omit. The integer attributes carry `tag` (RFC 2868 3.1); the
+ * string ones carry it too when it is non-zero, or when the value would
+ * otherwise start with an octet that reads as a tag. */
+struct radius_acct_tunnel {
+	uint8_t tag;
+	uint32_t type;                          /* RADIUS_TUNNEL_TYPE_L2TP */
+	uint32_t medium;                        /* RADIUS_TUNNEL_MEDIUM_IPV4/IPV6 */
+	const char *client_endpoint;            /* our address, as sent */
+	const char *server_endpoint;            /* the LNS's */
+	const char *assignment_id;
+	const char *client_auth_id;             /* our L2TP Host Name */
+	const char *server_auth_id;             /* the LNS's Host Name */
+	const char *connection;                 /* Acct-Tunnel-Connection: Call Serial Number */
+};
+
 /* What an Accounting-Request carries (RFC 2866 5). Zero/NULL/false omits. */
 struct radius_acct_params {
 	uint32_t status_type;                   /* RADIUS_ACCT_STATUS_* (required) */
@@ -230,8 +272,10 @@ struct radius_acct_params {
 	uint64_t input_octets, output_octets;   /* split into Gigawords (RFC 2869 5.1) */
 	uint32_t input_packets, output_packets;
 	uint32_t terminate_cause;               /* 0 = none */
-	const uint8_t *class_val;               /* echoed from the Access-Accept */
-	size_t class_len;
+	size_t n_class;                         /* every Class of the Access-Accept, */
+	const uint8_t *class_val[RADIUS_MAX_CLASS_ECHO];        /* echoed (RFC 2865 5.25) */
+	size_t class_len[RADIUS_MAX_CLASS_ECHO];
+	const struct radius_acct_tunnel *tunnel;        /* RFC 2867 2: tunnelled sessions */
 };
 
 /* Encodes an Accounting-Request (Message-Authenticator first, Request
@@ -239,6 +283,15 @@ struct radius_acct_params {
 ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 					 const struct radius_acct_params *p,
 					 const uint8_t *secret, size_t secret_len);
+
+/* Finishes a response (Accounting-Response, Disconnect/CoA ACK/NAK) started
+ * with radius_builder_init(..., request's authenticator): the
+ * Message-Authenticator over the packet holding the Request Authenticator
+ * (RFC 3579 3.2, RFC 5176 3.5), then the Response Authenticator
+ * MD5(Code+ID+Length+RequestAuth+Attributes+Secret) (RFC 2865 3, RFC 5176
+ * 2.3). Returns the length or -1 after an earlier error. */
+ssize_t radius_builder_finish_response(struct radius_builder *b, const uint8_t *secret,
+				       size_t secret_len);
 
 /* RFC 2865 5.2 hiding on its own, for tests and for anyone building by hand.
  * out receives ceil(len/16)*16 octets (16 for an empty password). Returns that
@@ -295,6 +348,16 @@ ssize_t radius_accounting_response_verify(const uint8_t *pkt, size_t len,
  * set. */
 ssize_t radius_request_verify(const uint8_t *pkt, size_t len, const uint8_t *secret,
 			      size_t secret_len, struct radius_err *err);
+
+/* The same for a request whose Message-Authenticator may be absent (RFC 5176
+ * makes it optional in Disconnect/CoA-Request): the Request Authenticator of
+ * an Accounting-, Disconnect- or CoA-Request (RFC 2866 3, RFC 5176 2.3) is
+ * always checked, a Message-Authenticator when present (computed with a zero
+ * authenticator field for those codes, as FreeRADIUS does) and required when
+ * require_msg_auth. *has_msg_auth tells which. Returns the length or -1. */
+ssize_t radius_request_verify_ext(const uint8_t *pkt, size_t len, const uint8_t *secret,
+				  size_t secret_len, bool require_msg_auth, bool *has_msg_auth,
+				  struct radius_err *err);
 
 /* RFC 2868 3.5: decrypts a Tunnel-Password value (tag octet already removed:
  * salt(2) + encrypted string) with the request authenticator. The decrypted

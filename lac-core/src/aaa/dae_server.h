@@ -1,0 +1,74 @@
+/* RFC 5176 Dynamic Authorization server: a UDP listener (port 3799 by
+ * default) on the event loop for Disconnect-Request and CoA-Request from
+ * configured clients.
+ *
+ * Per datagram: the source must be a configured client (else dropped and
+ * counted); the request must verify with that client's secret
+ * (dae_request_decode(): Request Authenticator, Message-Authenticator when
+ * present, mandatory with require_message_authenticator) or it is dropped
+ * silently (RFC 5176 3.4) and counted; a retransmission of a request already
+ * answered (same source address and port, Identifier and Request
+ * Authenticator, within DAE_DUP_WINDOW_MS; RFC 5080 2.2.2) gets the cached
+ * answer and is not executed again; a request naming another NAS gets NAK 403;
+ * a request lac-core cannot honour gets the NAK its decode chose; everything
+ * else goes to the handler, whose answer (DAE_ERR_NONE for ACK) is sent and
+ * cached. Answers are signed (Message-Authenticator first). */
+#ifndef AAA_DAE_SERVER_H
+#define AAA_DAE_SERVER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "aaa/dae_codec.h"
+
+struct ev_loop;
+struct dae_server;
+
+#define DAE_MAX_CLIENTS 16
+#define DAE_DUP_WINDOW_MS 5000
+#define DAE_DUP_CACHE 64
+
+struct dae_client_config {
+	struct in_addr addr;
+	uint8_t secret[RADIUS_MAX_SECRET];
+	size_t secret_len;
+};
+
+struct dae_server_config {
+	struct sockaddr_in listen;
+	struct dae_client_config clients[DAE_MAX_CLIENTS];
+	size_t n_clients;
+	bool require_message_authenticator;
+	char nas_identifier[128];               /* ours, for RFC 5176 3 NAS matching; "" none */
+	struct in_addr nas_ip;                  /* ours; 0 none */
+};
+
+/* Called for a verified request that lac-core can honour and that names this
+ * NAS. `client` is the client's address, for logs. The handler acts (tears
+ * sessions down, changes Session-Timeout) and returns DAE_ERR_NONE for an
+ * ACK or the Error-Cause of the NAK (DAE_ERR_SESSION_NOT_FOUND when nothing
+ * matched). It must not destroy the server. */
+typedef enum dae_error_cause (*dae_handler_fn)(void *arg, const struct dae_request *req,
+					      const char *client);
+
+/* Binds the listener. Returns NULL with errno set. */
+struct dae_server *dae_server_create(struct ev_loop *loop, const struct dae_server_config *cfg,
+				     dae_handler_fn handler, void *arg);
+void dae_server_destroy(struct dae_server *srv);
+
+struct dae_server_counters {
+	uint64_t disconnect_requests, coa_requests;     /* verified */
+	uint64_t disconnect_acks, disconnect_naks, coa_acks, coa_naks;
+	uint64_t duplicates;                    /* answered from the cache */
+	uint64_t unknown_client;                /* dropped: source not configured */
+	uint64_t malformed;                     /* dropped: lengths, code */
+	uint64_t bad_authenticator;             /* dropped: Request Authenticator */
+	uint64_t no_message_authenticator;      /* dropped: required and absent */
+	uint64_t bad_message_authenticator;     /* dropped */
+};
+void dae_server_counters_get(const struct dae_server *srv, struct dae_server_counters *out);
+
+#endif

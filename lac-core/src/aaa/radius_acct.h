@@ -1,0 +1,72 @@
+/* lac-core's RADIUS accounting transport (RFC 2866) on the event loop.
+ *
+ * Fire and forget for the caller: radius_acct_send() deep-copies an
+ * Accounting-Request's content into a bounded queue; the transport sends it
+ * to the first live acctserver, retransmits, fails over and retries until an
+ * Accounting-Response verifies (Response Authenticator always,
+ * Message-Authenticator when present: FreeRADIUS 3.2.1 does not sign them).
+ *
+ * RFC 2866 5.2: Acct-Delay-Time is how long the record has waited; every
+ * (re)transmission carries the current value, which makes it a new packet,
+ * so every send takes a new Identifier (and so a new Request Authenticator).
+ *
+ * Memory is bounded: at most queue_max records exist. When a new one arrives
+ * at a full queue the oldest Interim-Update is dropped, or if there is none
+ * the oldest record of any kind; drops are counted. A record is never given
+ * up otherwise: when every server is silent the round starts again after the
+ * dead time.
+ *
+ * Typical use:
+ *   radius_acct_config_from_radcli(conf->radius_config, &cfg, err, sizeof(err));
+ *   acct = radius_acct_create(loop, &cfg, 4096);
+ *   radius_acct_send(acct, &params);          (Start, Interim-Update, Stop) */
+#ifndef AAA_RADIUS_ACCT_H
+#define AAA_RADIUS_ACCT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aaa/radius_client.h"
+#include "aaa/radius_codec.h"
+
+struct ev_loop;
+struct radius_acct;
+
+/* Reads the `acctserver` list of a radcli radiusclient.conf (default port
+ * 1813) with the same timeout/retries/deadtime/bindaddr/nas-identifier as
+ * radius_client_config_from_radcli(). Returns 0 or -1 with err set. */
+int radius_acct_config_from_radcli(const char *path, struct radius_client_config *out,
+				   char *err, size_t errlen);
+
+/* Creates the transport; copies cfg. Returns NULL with errno set (EINVAL for
+ * no servers or queue_max 0). */
+struct radius_acct *radius_acct_create(struct ev_loop *loop, const struct radius_client_config *cfg,
+				       size_t queue_max);
+/* Drops every queued record (counted as dropped), closes sockets, frees. */
+void radius_acct_destroy(struct radius_acct *acct);
+
+/* Queues one Accounting-Request built from p (deep-copied). NAS-Identifier
+ * defaults to the configured one. Returns 0, or -1 with errno EINVAL when p
+ * does not encode (a value over 253 octets) or ENOMEM. */
+int radius_acct_send(struct radius_acct *acct, const struct radius_acct_params *p);
+
+/* Records not yet answered. */
+size_t radius_acct_pending(const struct radius_acct *acct);
+
+/* Calls fn(arg) once the queue is next empty (now, from the loop, if it is
+ * already empty). Used at shutdown to wait for the Stops. NULL clears. */
+void radius_acct_on_idle(struct radius_acct *acct, void (*fn)(void *arg), void *arg);
+
+struct radius_acct_counters {
+	uint64_t queued;                /* radius_acct_send() successes */
+	uint64_t starts, stops, interims;
+	uint64_t responses;             /* verified Accounting-Responses */
+	uint64_t retransmits, failovers;
+	uint64_t dropped_interim, dropped_other;        /* queue full */
+	uint64_t replies_invalid;       /* malformed, wrong authenticator, wrong code */
+	uint64_t replies_unexpected;    /* no such id or wrong source */
+	uint64_t pending;
+};
+void radius_acct_counters_get(const struct radius_acct *acct, struct radius_acct_counters *out);
+
+#endif
