@@ -81,3 +81,52 @@ Test(conf, missing_file_is_reported_with_its_path)
 	cr_expect_eq(lac_config_load(&cfg, "/nonexistent/lac.conf", err, sizeof(err)), -1);
 	cr_expect_str_eq(err, "/nonexistent/lac.conf: No such file or directory");
 }
+
+Test(conf, accounting_and_dae_sections_parse_with_defaults)
+{
+	struct lac_config cfg;
+	char err[256] = "";
+	lac_config_defaults(&cfg);
+	cr_expect(cfg.radius_accounting, "accounting on by default");
+	cr_expect_eq(cfg.radius_acct_queue_max, 4096);
+	cr_expect_eq(cfg.radius_acct_interim_interval_s, 0);
+	cr_expect_str_eq(cfg.dae_listen, "", "no DAE server by default");
+	cr_expect(cfg.dae_require_message_authenticator);
+	const char *text =
+		"[radius]\nacct_interim_interval_s = 300\nacct_queue_max = 10\naccounting = no\n"
+		"[dae]\nlisten = 10.88.1.2:3799\nclient = 10.88.1.1 testing123\nclient = 127.0.0.1   s3cr=t\n"
+		"require_message_authenticator = off\n";
+	cr_assert_eq(parse(&cfg, text, err), 0, "%s", err);
+	cr_expect_eq(cfg.radius_acct_interim_interval_s, 300);
+	cr_expect_eq(cfg.radius_acct_queue_max, 10);
+	cr_expect(!cfg.radius_accounting);
+	cr_expect_str_eq(cfg.dae_listen, "10.88.1.2:3799");
+	cr_assert_eq(cfg.n_dae_client, 2);
+	cr_expect_eq(cfg.dae_client[0].addr.s_addr, inet_addr("10.88.1.1"));
+	cr_expect_str_eq(cfg.dae_client[0].secret, "testing123");
+	cr_expect_str_eq(cfg.dae_client[1].secret, "s3cr=t");
+	cr_expect(!cfg.dae_require_message_authenticator);
+}
+
+Test(conf, dae_errors_name_file_line_and_key)
+{
+	struct lac_config cfg;
+	char err[256];
+	static const struct { const char *text, *want; } cases[] = {
+		{ "[dae]\nlisten = 10.0.0.1\n", "lac.conf:2: [dae] listen: '10.0.0.1' is not IPV4:PORT" },
+		{ "[dae]\nlisten = 10.0.0.1:0\n", "lac.conf:2: [dae] listen: '10.0.0.1:0' is not IPV4:PORT" },
+		{ "[dae]\nclient = 10.0.0.1\n", "lac.conf:2: [dae] client: expected 'IPV4 SECRET'" },
+		{ "[dae]\nclient = 10.0.0.1 a b\n", "lac.conf:2: [dae] client: expected 'IPV4 SECRET'" },
+		{ "[dae]\nclient = host x\n", "lac.conf:2: [dae] client: 'host' is not an IPv4 address" },
+		{ "[dae]\nrequire_message_authenticator = maybe\n",
+		  "lac.conf:2: [dae] require_message_authenticator: 'maybe' is not yes or no" },
+		{ "[dae]\nlisten = 10.0.0.1:3799\n",
+		  "lac.conf:2: [dae] client: at least one client is required when [dae] listen is set" },
+		{ "[radius]\nacct_interim_interval_s = 90000\n",
+		  "lac.conf:2: [radius] acct_interim_interval_s: 90000 is out of range 0..86400" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_expect_eq(parse(&cfg, cases[i].text, err), -1, "case %zu accepted", i);
+		cr_expect_str_eq(err, cases[i].want, "case %zu", i);
+	}
+}

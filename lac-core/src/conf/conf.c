@@ -20,6 +20,9 @@ enum conf_type {
 	CONF_T_LOGLEVEL,
 	CONF_T_AUTH,    /* "chap,pap" style list */
 	CONF_T_LISTEN,  /* tcp:ADDR:PORT or unix:PATH, into char[size] */
+	CONF_T_BOOL,    /* yes|no|true|false|on|off|1|0, into bool */
+	CONF_T_ADDRPORT, /* IPV4:PORT, into char[size] */
+	CONF_T_DAE_CLIENT, /* "IPV4 SECRET", into struct lac_conf_dae_client */
 };
 
 struct conf_key {
@@ -68,6 +71,13 @@ static const struct conf_key conf_keys[] = {
 
 	STR("radius", "config", radius_config),
 	UINT("radius", "nas_port_type_stream", radius_nas_port_type_stream, 0, 40),
+	UINT("radius", "acct_interim_interval_s", radius_acct_interim_interval_s, 0, 86400),
+	UINT("radius", "acct_queue_max", radius_acct_queue_max, 1, 1000000),
+	{ "radius", "accounting", CONF_T_BOOL, OFF(radius_accounting), 0, 0, 0, 0, 0 },
+
+	{ "dae", "listen", CONF_T_ADDRPORT, OFF(dae_listen), sizeof(((struct lac_config *)0)->dae_listen), 0, 0, 0, 0 },
+	REPEAT("dae", "client", CONF_T_DAE_CLIENT, dae_client, n_dae_client),
+	{ "dae", "require_message_authenticator", CONF_T_BOOL, OFF(dae_require_message_authenticator), 0, 0, 0, 0, 0 },
 
 	REPEAT("l2tp", "bind", CONF_T_STRING, l2tp_bind, n_l2tp_bind),
 	UINT("l2tp", "port", l2tp_port, 1, 65535),
@@ -109,6 +119,9 @@ void lac_config_defaults(struct lac_config *cfg)
 	cfg->ppp_auth_timeout_s = 30;
 	snprintf(cfg->radius_config, sizeof(cfg->radius_config), "/etc/realm-lns/radiusclient.conf");
 	cfg->radius_nas_port_type_stream = 5; /* Virtual (RFC 2865 5.41) */
+	cfg->radius_acct_queue_max = 4096;
+	cfg->radius_accounting = true;
+	cfg->dae_require_message_authenticator = true;
 	cfg->l2tp_port = 1701;
 	cfg->l2tp_hello_interval_s = 60;
 	cfg->l2tp_rx_window = 8;
@@ -184,6 +197,39 @@ static int parse_listen(const char *v)
 	if (inet_pton(AF_INET, host, &a) != 1 || parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535)
 		return -1;
 	return 0;
+}
+
+/* IPV4:PORT with a port of 1..65535. */
+static int parse_addrport(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	char host[32];
+	struct in_addr a;
+	uint32_t port;
+	if (!colon || (size_t)(colon - v) >= sizeof(host))
+		return -1;
+	memcpy(host, v, (size_t)(colon - v));
+	host[colon - v] = '\0';
+	if (inet_pton(AF_INET, host, &a) != 1 || parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535)
+		return -1;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int parse_auth(const char *v)
@@ -272,6 +318,43 @@ static int apply_value(struct lac_config *cfg, const struct conf_key *k, const c
 		*(int *)dst = found;
 		break;
 	}
+	case CONF_T_BOOL:
+		if (parse_bool(v, dst) < 0)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not yes or no", v);
+		break;
+	case CONF_T_ADDRPORT:
+		if (parse_addrport(v) < 0)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not IPV4:PORT", v);
+		if (strlen(v) >= k->size)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "value longer than %zu characters", k->size - 1);
+		memcpy(dst, v, strlen(v) + 1);
+		break;
+	case CONF_T_DAE_CLIENT: {
+		/* "ADDR SECRET": the secret is the rest of the line, spaces kept
+		 * out of it so a stray one cannot silently change it */
+		struct lac_conf_dae_client *c = dst;
+		char addr[32];
+		size_t n = strcspn(v, " \t");
+		const char *sec = v + n;
+		while (*sec == ' ' || *sec == '\t')
+			sec++;
+		if (n == 0 || n >= sizeof(addr) || !*sec || strpbrk(sec, " \t"))
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "expected 'IPV4 SECRET'");
+		memcpy(addr, v, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET, addr, &c->addr) != 1)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not an IPv4 address", addr);
+		if (strlen(sec) >= sizeof(c->secret))
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "secret longer than %zu characters", sizeof(c->secret) - 1);
+		snprintf(c->secret, sizeof(c->secret), "%s", sec);
+		break;
+	}
 	case CONF_T_AUTH:
 		if (parse_auth(v) < 0)
 			return conf_error(err, errlen, name, line, k->section, k->key,
@@ -356,6 +439,9 @@ int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,
 		return conf_error(err, errlen, name, line_no, "l2tp", "retransmit_initial_ms",
 				  "%u is above retransmit_max_ms %u", cfg->l2tp_retransmit_initial_ms,
 				  cfg->l2tp_retransmit_max_ms);
+	if (cfg->dae_listen[0] && cfg->n_dae_client == 0)
+		return conf_error(err, errlen, name, line_no, "dae", "client",
+				  "at least one client is required when [dae] listen is set");
 	cfg->local_enabled = cfg->local_pool_prefix != 0;
 	if (cfg->local_enabled && cfg->local_gateway.s_addr == 0)
 		return conf_error(err, errlen, name, line_no, "local", "gateway",

@@ -13,7 +13,13 @@
  *   [ppp]     auth (chap,pap order), auth_retries, mru, restart_ms,
  *             max_configure, max_failure, max_terminate, echo_interval_s,
  *             echo_failures, auth_timeout_s
- *   [radius]  config (radcli radiusclient.conf), nas_port_type
+ *   [radius]  config (radcli radiusclient.conf), nas_port_type,
+ *             acct_interim_interval_s (used when the Accept has no
+ *             Acct-Interim-Interval; 0 = no interim updates), acct_queue_max,
+ *             accounting (yes|no)
+ *   [dae]     RFC 5176 Disconnect/CoA server: listen (IPV4:PORT, none when
+ *             absent), client (repeatable: "IPV4 SECRET"),
+ *             require_message_authenticator (yes|no)
  *   [l2tp]    bind (repeatable address), port, host_name, hello_interval_s,
  *             rx_window, retransmit_initial_ms, retransmit_max_ms,
  *             max_retransmits, max_sessions_per_tunnel, dead_hold_down_s
@@ -33,6 +39,12 @@
 #define CONF_MAX_L2TP_BIND 8
 #define CONF_STR 128
 #define CONF_PATH 256
+#define CONF_MAX_DAE_CLIENTS 16
+
+struct lac_conf_dae_client {
+	struct in_addr addr;
+	char secret[CONF_STR];
+};
 
 struct lac_config {
 	/* [lac] */
@@ -70,6 +82,15 @@ struct lac_config {
 	/* [radius] */
 	char radius_config[CONF_PATH];
 	uint32_t radius_nas_port_type_stream;
+	uint32_t radius_acct_interim_interval_s;
+	uint32_t radius_acct_queue_max;
+	bool radius_accounting;
+
+	/* [dae] */
+	char dae_listen[64];            /* "" = no DAE server */
+	struct lac_conf_dae_client dae_client[CONF_MAX_DAE_CLIENTS];
+	size_t n_dae_client;
+	bool dae_require_message_authenticator;
 
 	/* [l2tp] */
 	char l2tp_bind[CONF_MAX_L2TP_BIND][64];
