@@ -203,9 +203,11 @@ lab_demo_dial() {
 # lab_demo_hangup: ends the demo subscribers' lac-dial runs.
 lab_demo_hangup() {
     local f
+    # All at once: each lac-dial says goodbye (LCP Terminate) before it exits.
     for f in "$LAB_STATE"/dial/*.pid; do
-        [ -f "$f" ] && lab_pid_stop "$f" 20
+        [ -f "$f" ] && lab_pid_stop "$f" 30 &
     done
+    wait
     return 0
 }
 
@@ -260,8 +262,10 @@ lab_table() {
                 '') outcome=no-report; decision="?" ;;
                 *) decision="$outcome" ;;
             esac
+            # lac-dial's setup time is only meaningful for a session that came up.
+            [ "$outcome" = up ] || ms=
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$user" "$realm" "$decision" "$lns" "$ids" \
-                "${addr:--}" "${ms:+${ms}ms}"
+                "${addr:--}" "${ms:-"-"}${ms:+ms}"
         done < "$LAB_DEMO/subscribers"
     } > "$LAB_STATE/table.tsv"
     # Aligned columns (awk rather than column(1), which minimal images lack).
@@ -270,6 +274,15 @@ lab_table() {
         END { for (r = 1; r <= NR; r++) { line = ""
                   for (i = 1; i <= nf; i++) line = line sprintf(i < nf ? "%-" w[i] + 2 "s" : "%s", c[r, i])
                   print line } }' "$LAB_STATE/table.tsv"
+}
+
+# lab_hint COMMAND TEXT: one "what to try next" line.
+lab_hint() {
+    if [ ${#1} -le 46 ]; then
+        printf '  %-46s %s\n' "$1" "$2"
+    else
+        printf '  %s\n  %-46s %s\n' "$1" "" "$2"
+    fi
 }
 
 lab_up() {
@@ -307,19 +320,18 @@ lab_up() {
         lab_part_running lac || why="lac-core is not running"
         lab_log "no demo dials: $why"
     fi
-    cat <<EOF
-
-The lab is up (namespaces $LAB_PREFIX-*, state in $LAB_STATE). What to try next:
-  $0 status                               what runs, health of each part
-  eval "\$($0 env)"                        addresses, secrets, namespaces as shell variables
-  $0 dial carol@corp.example carol-pw     tunnelled to lns1 (preference 1)
-  $0 dial dave@local.example dave-pw      terminated by lac-core itself
-  $0 dial eve@blocked.example x           rejected by the broker
-  ip netns exec $LAB_NS_AAA $LAB_BIN_REALMCTL --redis $LAB_REDIS_URL lns set corp.example lns1 --down
-                                          then dial again: the session lands on lns2
-  $0 logs [redis|broker|lns1|lns2|lac|dial]
-  $0 down                                 removes everything
-EOF
+    echo
+    echo "The lab is up (namespaces $LAB_PREFIX-*, state in $LAB_STATE). What to try next:"
+    lab_hint "$0 status" "what runs, health of each part"
+    lab_hint "eval \"\$($0 env)\"" "addresses, secrets, namespaces as shell variables"
+    lab_hint "$0 dial carol@corp.example carol-pw" "tunnelled to lns1 (preference 1)"
+    lab_hint "$0 dial dave@local.example dave-pw" "terminated by lac-core itself"
+    lab_hint "$0 dial eve@blocked.example x" "rejected by the broker"
+    lab_hint "$0 dial carol@corp.example carol-pw --pppoe" "the same over PPPoE"
+    lab_hint "ip netns exec $LAB_NS_AAA $LAB_BIN_REALMCTL --redis $LAB_REDIS_URL lns set corp.example lns1 --down" \
+        "then dial carol again: the session lands on lns2"
+    lab_hint "$0 logs [redis|broker|lns1|lns2|lac|dial]" "recent log lines"
+    lab_hint "$0 down" "removes everything"
     return $failed
 }
 
