@@ -90,8 +90,11 @@ t_eq "four sessions used one tunnel" "$(field "$STATE/shared.out" stats tunnels_
 drive shared2 --lns 10.90.1.2 --sessions 4 --max-per-tunnel 2 --timeout-s 30
 t_eq "max sessions per tunnel opens a second tunnel" "$(field "$STATE/shared2.out" stats tunnels_opened)" 2
 
-# 3. Failover: first candidate has nothing listening (10.90.1.9 is unused on the link).
+# 3. Failover: the first candidate swallows everything (no answer, no ICMP):
+# the session waits out the retransmission cycle, then lands on lns2.
 netns_exec $LNS1 ip addr add 10.90.1.9/24 dev l2tp-lac
+printf 'table inet rlt_l2tp {\n chain in {\n  type filter hook input priority 0;\n  ip daddr 10.90.1.9 udp dport 1701 drop\n }\n}\n' |
+    netns_exec $LNS1 nft -f - || t_fail "nftables drop rule for the silent endpoint"
 if drive failover --lns 10.90.1.9 --lns 10.90.2.2 --ping 10.90.2.2 --rto-ms 200 --max-retransmits 3 --timeout-s 30; then
     t_ok "failover from a silent endpoint to lns2"
 else
@@ -100,12 +103,21 @@ fi
 t_eq "session landed on candidate 1" "$(field "$STATE/failover.out" up candidate)" 1
 t_check "failover event reported" grep -q '^failover session=0 from=0 to=1' "$STATE/failover.out"
 
-# 4. Failover from a stopped l2tpns: lns1 goes away, the session lands on lns2.
+# 4. Failover from a stopped l2tpns: lns1 goes away, its host answers ICMP
+# port unreachable, and the session moves to lns2 at once (default timers:
+# without the ICMP it would take the 31 s retransmission cycle).
 lns_stop lns1 "$STATE"
-if drive stopped --lns 10.90.1.2 --lns 10.90.2.2 --ping 10.90.2.2 --rto-ms 200 --max-retransmits 3 --timeout-s 30; then
+t0=$(date +%s)
+if drive stopped --lns 10.90.1.2 --lns 10.90.2.2 --ping 10.90.2.2 --timeout-s 40; then
     t_ok "failover from a stopped l2tpns to lns2"
 else
     t_fail "failover from a stopped l2tpns to lns2" "$(tail -n 3 "$STATE/stopped.out")"
+fi
+took=$(( $(date +%s) - t0 ))
+if [ "$took" -lt 10 ]; then
+    t_ok "ICMP unreachable cut the failover short (${took}s)"
+else
+    t_fail "ICMP unreachable cut the failover short" "took ${took}s"
 fi
 case "$(field "$STATE/stopped.out" ipcp address)" in
     10.91.2.*) t_ok "address from lns2's pool after failover" ;;

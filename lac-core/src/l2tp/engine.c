@@ -936,14 +936,44 @@ static void eng_rx(void *arg, struct l2tp_io_sock *sock, uint8_t *buf, size_t le
 	tun_arm(tun);
 }
 
+/* An ICMP unreachable for a datagram we sent. A tunnel still waiting for its
+ * SCCRP gives up at once (its sessions fail over, the endpoint goes into the
+ * dead-cache); an established tunnel ignores it: reliable delivery decides. */
+static void eng_icmp(void *arg, struct l2tp_io_sock *sock, const struct sockaddr *dst,
+		     socklen_t dst_len, int err)
+{
+	struct l2tp_engine *e = arg;
+	struct eng_tunnel *tun, *next;
+	char a[80];
+
+	for (tun = e->tunnel_list; tun; tun = next) {
+		next = tun->next;
+		if (tun->sock != sock || tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY ||
+		    !sa_same(dst, &tun->peer))
+			continue;
+		log_info("tid=%u peer=%s event=icmp_unreachable err=\"%s\"", tun->t.local_tid,
+			 l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err));
+		{
+			struct l2tp_tunnel_evarg ta = { .why = "ICMP unreachable" };
+
+			l2tp_tunnel_event(&tun->t, L2TP_TEV_GIVE_UP, &ta, ev_now_ms(e->loop));
+		}
+		tun_arm(tun);
+	}
+}
+
 static void sock_cb(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct l2tp_engine *e = arg;
 	size_t i;
 
-	for (i = 0; i < e->n_socks; i++)
-		if (e->socks[i].fd == fd)
-			l2tp_io_recv(&e->socks[i], 256, eng_rx, e);
+	for (i = 0; i < e->n_socks; i++) {
+		if (e->socks[i].fd != fd)
+			continue;
+		if (events & EV_ERROR)
+			l2tp_io_recv_errors(&e->socks[i], eng_icmp, e);
+		l2tp_io_recv(&e->socks[i], 256, eng_rx, e);
+	}
 	flush_all(e);
 }
 

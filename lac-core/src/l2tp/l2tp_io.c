@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,12 @@ int l2tp_io_open(struct l2tp_io_sock *s, const char *addr, uint16_t port)
 	setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (s->family == AF_INET6)
 		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* ICMP unreachable for an LNS we call: learn it now rather than after a
+	 * whole retransmission cycle (the error queue, see l2tp_io_recv_errors). */
+	if (s->family == AF_INET)
+		setsockopt(s->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	else
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
 	if (bind(s->fd, (struct sockaddr *)&s->local, s->local_len) < 0)
 		goto fail;
 	return 0;
@@ -142,6 +150,7 @@ unsigned l2tp_io_recv(struct l2tp_io_sock *s, unsigned budget, l2tp_io_rx_fn rx,
 	struct sockaddr_storage from[L2TP_IO_BATCH];
 	struct iovec iov[L2TP_IO_BATCH];
 	unsigned total = 0, i;
+	bool retried = false;
 	int n;
 
 	while (total < budget) {
@@ -157,6 +166,12 @@ unsigned l2tp_io_recv(struct l2tp_io_sock *s, unsigned budget, l2tp_io_rx_fn rx,
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 		}
 		n = recvmmsg(s->fd, msgs, want, MSG_DONTWAIT, NULL);
+		/* With IP_RECVERR a pending ICMP error is reported once by the next
+		 * call instead of data: that one call is retried. */
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && !retried) {
+			retried = true;
+			continue;
+		}
 		if (n <= 0)
 			break;
 		for (i = 0; i < (unsigned)n; i++) {
@@ -197,6 +212,7 @@ unsigned l2tp_io_flush(struct l2tp_io_sock *s)
 	struct mmsghdr msgs[L2TP_IO_BATCH];
 	struct iovec iov[L2TP_IO_BATCH];
 	unsigned i, done = 0;
+	bool retried = false;
 	int n;
 
 	if (!q || q->count == 0)
@@ -214,10 +230,19 @@ unsigned l2tp_io_flush(struct l2tp_io_sock *s)
 		n = sendmmsg(s->fd, msgs + done, q->count - done, MSG_DONTWAIT);
 		if (n > 0) {
 			done += (unsigned)n;
+			retried = false;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* A pending ICMP error (IP_RECVERR) fails one send that has nothing
+		 * to do with it: send that datagram once more. */
+		if (n < 0 && !retried && (errno == ECONNREFUSED || errno == EHOSTUNREACH ||
+					  errno == ENETUNREACH || errno == EHOSTDOWN)) {
+			retried = true;
+			continue;
+		}
+		retried = false;
 		/* EAGAIN or a per-destination error (unreachable): drop that datagram
 		 * as a lossy link would; L2TP retransmits what matters. */
 		s->tx_dropped++;
@@ -225,4 +250,34 @@ unsigned l2tp_io_flush(struct l2tp_io_sock *s)
 	}
 	q->count = 0;
 	return done;
+}
+
+unsigned l2tp_io_recv_errors(struct l2tp_io_sock *s, l2tp_io_err_fn fn, void *arg)
+{
+	unsigned count = 0;
+
+	for (;;) {
+		uint8_t data[256], ctl[512];
+		struct sockaddr_storage dst;
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr mh = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov,
+				     .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c;
+
+		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		count++;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			const struct sock_extended_err *ee;
+
+			if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+				continue;
+			ee = (const struct sock_extended_err *)CMSG_DATA(c);
+			if (ee->ee_errno == ECONNREFUSED || ee->ee_errno == EHOSTUNREACH ||
+			    ee->ee_errno == ENETUNREACH || ee->ee_errno == EHOSTDOWN)
+				fn(arg, s, (const struct sockaddr *)&dst, mh.msg_namelen, (int)ee->ee_errno);
+		}
+	}
+	return count;
 }

@@ -39,6 +39,12 @@ void l2tp_io_close(struct l2tp_io_sock *s);
 /* Reads up to `budget` datagrams in batches and hands each to rx. Returns the
  * number read. */
 unsigned l2tp_io_recv(struct l2tp_io_sock *s, unsigned budget, l2tp_io_rx_fn rx, void *arg);
+/* ICMP errors (port/host/net unreachable) for datagrams we sent, read from
+ * the socket's error queue (IP_RECVERR): fn gets the destination the failed
+ * datagram was for and the errno it maps to. Returns how many were read. */
+typedef void (*l2tp_io_err_fn)(void *arg, struct l2tp_io_sock *s, const struct sockaddr *dst,
+			       socklen_t dst_len, int err);
+unsigned l2tp_io_recv_errors(struct l2tp_io_sock *s, l2tp_io_err_fn fn, void *arg);
 /* Queues one datagram; flushes first when the queue is full. Returns 0, or -1
  * when len exceeds L2TP_IO_MTU. */
 int l2tp_io_queue(struct l2tp_io_sock *s, const uint8_t *buf, size_t len,

@@ -300,9 +300,12 @@ static int a_give_up(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, u
 {
 	bool setup = t->state != L2TP_TUNNEL_ESTABLISHED;
 
-	tlog(t, "event=peer_not_answering retransmits=%u", t->rel.cfg.max_retransmits);
+	const char *why = a->why ? a->why : "peer not answering";
+
+	tlog(t, "event=peer_gone why=\"%s\" retransmits=%llu", why,
+	     (unsigned long long)t->rel.stats.retransmits);
 	t->hold_until_ms = now;
-	tunnel_notify_down(t, setup, 0, 0, "peer not answering");
+	tunnel_notify_down(t, setup, 0, 0, why);
 	return 0;
 }
 
