@@ -32,7 +32,6 @@ struct l2tp_session {
 	struct l2tp_engine *e;
 	struct eng_tunnel *tun;
 	struct l2tp_session *tnext, *tprev;     /* the tunnel's session list */
-	struct l2tp_candidate cands[L2TP_MAX_CANDIDATES];
 	size_t n_cands;
 	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
 	unsigned pos;                           /* index into order */
@@ -48,6 +47,7 @@ struct l2tp_session {
 	unsigned busy;                          /* inside one of its callbacks */
 	bool zombie;                            /* closed from inside a callback */
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+	struct l2tp_candidate cands[];          /* n_cands of them, sized at open */
 };
 
 struct eng_tunnel {
@@ -1135,7 +1135,7 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 	sid = alloc_id((void **)e->sessions, &e->next_sid);
 	if (!sid)
 		return NULL;
-	s = calloc(1, sizeof(*s));
+	s = calloc(1, sizeof(*s) + n_cands * sizeof(*cands));
 	if (!s)
 		return NULL;
 	s->e = e;
