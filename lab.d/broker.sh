@@ -8,14 +8,21 @@
 #     (redis://[:PASSWORD@]HOST[:PORT][/DB]), dictionaries/dictionary.realm_lns,
 #     one client CLIENT_CIDR with SECRET and require_message_authenticator, and
 #     a `files` users file for the carrier AAA. Starts `freeradius -f -l stdout`
-#     in NS listening on ADDR:PORT (RLNS_DEBUG=1 adds -X), loading the module
-#     from the build tree, and waits until it answers a signed Status-Server.
+#     in NS listening on ADDR:PORT for authentication and ADDR:PORT+1 for
+#     accounting (RLNS_DEBUG=1 adds -X), loading the module from the build
+#     tree, and waits until it answers a signed Status-Server.
+#     Every Accounting-Request is appended by the stock `detail` module to
+#     STATE_DIR/NAME/radacct/<LAC address>/detail-YYYYMMDD.
 #   Environment:
 #     BROKER_USERS_FILE   carrier AAA users (FreeRADIUS users format); default: none
 #     BROKER_FAIL_MODE    reject|noop (default reject)
 #     BROKER_SEARCH_ORDER domain-first|dnis-first|domain-only|dnis-only
 #     BROKER_TIMEOUT_MS   Redis connect/command timeout (default 100)
 #     BROKER_REJECT_DELAY seconds (default 0: the lab and tests want fast rejects)
+#     BROKER_ACCT_PORT    accounting port (default PORT+1; "none": no accounting listener)
+#     BROKER_ACCT_TTL     seconds a session counts without accounting (default 7200)
+#     BROKER_ACCT_INTERIM Acct-Interim-Interval sent in tunnel Accepts (default 0: none)
+#     BROKER_ACCT_FAIL_MODE noop|fail (default noop)
 # broker_stop NAME STATE_DIR
 # broker_running NAME STATE_DIR      true while its freeradius runs
 # broker_reload_users NAME STATE_DIR re-reads the users file (HUP)
@@ -48,12 +55,25 @@ broker_parse_redis_url() {
     echo "$host $port $db $auth"
 }
 
+# broker_acct_port PORT: the accounting port broker_start uses ("none" if disabled).
+broker_acct_port() {
+    local p=${BROKER_ACCT_PORT:-$(($1 + 1))}
+    case $p in
+        none) echo none ;;
+        ''|*[!0-9]*) echo "broker: BROKER_ACCT_PORT '$p' is not a port or none" >&2; return 1 ;;
+        *) [ "$p" -ge 1 ] && [ "$p" -le 65535 ] ||
+               { echo "broker: accounting port $p out of range" >&2; return 1; }
+           echo "$p" ;;
+    esac
+}
+
 # broker_render NAME ADDR PORT SECRET CLIENT_CIDR REDIS_URL STATE_DIR SITE
 broker_render() {
     local name=$1 addr=$2 port=$3 secret=$4 cidr=$5 url=$6 state=$7 site=$8
     local dir=$state/$name raddb=$state/$name/raddb src=${top_srcdir:-$LAB_TOP}
-    local rhost rport rdb rpass m parsed
+    local rhost rport rdb rpass m parsed acct_port
     parsed=$(broker_parse_redis_url "$url") || return 1
+    acct_port=$(broker_acct_port "$port") || return 1
     read -r rhost rport rdb rpass <<EOF
 $parsed
 EOF
@@ -90,16 +110,28 @@ EOF
         -e "s|^\([[:space:]]*\)search_order = .*|\1search_order = ${BROKER_SEARCH_ORDER:-domain-first}|" \
         -e "s|^\([[:space:]]*\)connect_timeout_ms = .*|\1connect_timeout_ms = ${BROKER_TIMEOUT_MS:-100}|" \
         -e "s|^\([[:space:]]*\)command_timeout_ms = .*|\1command_timeout_ms = ${BROKER_TIMEOUT_MS:-100}|" \
+        -e "s|^\([[:space:]]*\)acct_session_ttl = .*|\1acct_session_ttl = ${BROKER_ACCT_TTL:-7200}|" \
+        -e "s|^\([[:space:]]*\)acct_interim_interval = .*|\1acct_interim_interval = ${BROKER_ACCT_INTERIM:-0}|" \
+        -e "s|^\([[:space:]]*\)acct_fail_mode = .*|\1acct_fail_mode = ${BROKER_ACCT_FAIL_MODE:-noop}|" \
         "$src/policy/mods-available/realm_lns" > "$raddb/mods-available/realm_lns" || return 1
     if [ -n "$rpass" ]; then
         sed -i "s|^\([[:space:]]*\)#  password = .*|\1password = \"$rpass\"|" "$raddb/mods-available/realm_lns"
     fi
     ln -s ../mods-available/realm_lns "$raddb/mods-enabled/realm_lns"
-    # The site, listening where we were told.
+    # The site, listening where we were told: every listen block on ADDR, the
+    # auth one on PORT, the accounting one on its port (or dropped).
     sed -e "s|^\([[:space:]]*\)ipaddr = \*|\1ipaddr = $addr|" \
-        -e "s|^\([[:space:]]*\)port = 1812|\1port = $port|" \
+        -e "s|^\([[:space:]]*\)port = 1812\$|\1port = $port|" \
+        -e "s|^\([[:space:]]*\)port = 1813\$|\1port = $acct_port|" \
         "$src/policy/sites-available/$site" > "$raddb/sites-available/$site" || return 1
+    if [ "$acct_port" = none ]; then
+        broker_drop_acct_listener "$raddb/sites-available/$site" || return 1
+    fi
     ln -s ../sites-available/"$site" "$raddb/sites-enabled/$site"
+    # The site's accounting section writes every Accounting-Request with the
+    # stock detail module: DIR/radacct/CLIENT-ADDRESS/detail-YYYYMMDD
+    # (radacctdir is under logdir, which is DIR).
+    ln -s ../mods-available/detail "$raddb/mods-enabled/detail"
     cp "$src/dictionaries/dictionary.realm_lns" "$raddb/dictionary.realm_lns"
     printf '$INCLUDE %s\n' "$raddb/dictionary.realm_lns" >> "$raddb/dictionary"
     cat > "$raddb/clients.conf" <<CONF
@@ -120,6 +152,18 @@ CONF
         -e "s|^libdir = .*|libdir = $(broker_module_dir):/usr/lib/freeradius|" \
         -e "s|^\([[:space:]]*\)reject_delay = .*|\1reject_delay = ${BROKER_REJECT_DELAY:-0}|" \
         "$raddb/radiusd.conf"
+}
+
+# broker_drop_acct_listener FILE: delete the `listen { type = acct ... }` block.
+broker_drop_acct_listener() {
+    awk '
+        /^[[:space:]]*listen[[:space:]]*\{/ { held = $0; inblock = 1; acct = 0; next }
+        inblock { held = held "\n" $0
+                  if ($0 ~ /type[[:space:]]*=[[:space:]]*acct/) acct = 1
+                  if ($0 ~ /^[[:space:]]*}/) { if (!acct) print held; inblock = 0 }
+                  next }
+        { print }
+    ' "$1" > "$1.tmp" && mv "$1.tmp" "$1"
 }
 
 broker_running() {
@@ -145,7 +189,7 @@ broker_start() {
     fi
     broker_render "$name" "$addr" "$port" "$secret" "$cidr" "$url" "$state" "$site" || return 1
     [ "${RLNS_DEBUG:-0}" = 1 ] && debug=-X
-    printf '%s\n%s\n%s\n%s\n' "$ns" "$addr" "$port" "$secret" > "$dir/where"
+    printf '%s\n%s\n%s\n%s\n%s\n' "$ns" "$addr" "$port" "$secret" "$(broker_acct_port "$port")" > "$dir/where"
     # Not through netns_exec: a backgrounded shell function would leave $! naming
     # a subshell, not the server. `ip netns exec` execs, so $! is freeradius.
     if [ "$ns" = - ]; then

@@ -13,9 +13,34 @@
  * A dnis:<id> key holds a realm name; every other key is realm:<name>. The
  * LNS ids are sorted so that a cut at ARGV[1] and the round-robin base order
  * are deterministic. The counter is only touched for round-robin realms.
+ *
+ * An LNS whose `sessions` has reached its `max_sessions` is recounted from
+ * its session set (realm_acct.h) before it is returned: sessions of a LAC
+ * that died without a Stop expire there, and without this an LNS nobody
+ * sends accounting for any more would stay "full" forever. Only LNS at their
+ * cap pay for it, so ordinary lookups stay reads.
  */
 const char realm_store_script[] =
 	"local max = tonumber(ARGV[1])\n"
+	"local now = nil\n"
+	"local function live(lk, h)\n"
+	"  local cap, cur, at = nil, nil, nil\n"
+	"  for k = 1, #h, 2 do\n"
+	"    if h[k] == 'max_sessions' then cap = tonumber(h[k + 1])\n"
+	"    elseif h[k] == 'sessions' then cur = tonumber(h[k + 1]); at = k + 1 end\n"
+	"  end\n"
+	"  if cap and cap > 0 and cur and cur >= cap then\n"
+	"    if not now then now = tonumber(redis.call('TIME')[1]) end\n"
+	"    local z = 'realm_lns:sessions:' .. string.sub(lk, 5)\n"
+	"    redis.call('ZREMRANGEBYSCORE', z, '-inf', now)\n"
+	"    local n = redis.call('ZCARD', z)\n"
+	"    if n ~= cur then\n"
+	"      redis.call('HSET', lk, 'sessions', n)\n"
+	"      h[at] = tostring(n)\n"
+	"    end\n"
+	"  end\n"
+	"  return h\n"
+	"end\n"
 	"for i, key in ipairs(KEYS) do\n"
 	"  local name, rk = nil, nil\n"
 	"  if string.sub(key, 1, 5) == 'dnis:' then\n"
@@ -34,7 +59,8 @@ const char realm_store_script[] =
 	"      for j, id in ipairs(ids) do\n"
 	"        if j > max then break end\n"
 	"        lns[#lns + 1] = id\n"
-	"        lns[#lns + 1] = redis.call('HGETALL', 'lns:' .. name .. ':' .. id)\n"
+	"        local lk = 'lns:' .. name .. ':' .. id\n"
+	"        lns[#lns + 1] = live(lk, redis.call('HGETALL', lk))\n"
 	"      end\n"
 	"      local rr = 0\n"
 	"      for k = 1, #realm, 2 do\n"

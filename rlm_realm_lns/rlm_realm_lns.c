@@ -7,6 +7,9 @@
  * LNS (RFC 2868 section 3; RFC 2809 section 3 for the compulsory tunnelling
  * model). post-auth: put Message-Authenticator first in every reply (BlastRADIUS,
  * CVE-2024-3596; FreeRADIUS 3.2.1 only signs replies whose list holds one).
+ * accounting: Start/Interim-Update/Stop of tunnelled sessions and
+ * Accounting-On/Off keep each LNS's `sessions` exact (realm_acct.c, one
+ * EVALSHA per request), which is what makes `max_sessions` caps work.
  *
  * Everything that needs no server lives in librealm.a; this file only adapts
  * it to FreeRADIUS: configuration, the hiredis connection pool, attributes.
@@ -19,6 +22,7 @@ RCSID("$Id$")
 #include <freeradius/modules.h>
 #include <hiredis/hiredis.h>
 
+#include "realm_acct.h"
 #include "realm_name.h"
 #include "realm_schema.h"
 #include "realm_select.h"
@@ -38,8 +42,14 @@ typedef struct rlm_realm_lns_t {
 	char const              *search_order;
 	bool                     wildcard;
 	bool                     sign_replies;
+	char const              *acct_fail_mode;
+	uint32_t                 acct_session_ttl;
+	uint32_t                 acct_interim_interval;
+	uint32_t                 acct_interim_periods;
 
 	rlm_rcode_t              fail_rcode;
+	rlm_rcode_t              acct_fail_rcode;
+	uint32_t                 acct_ttl;              /* seconds a session counts without accounting */
 	struct realm_name_opts   name_opts;
 	fr_connection_pool_t    *pool;
 	int                      outage;               /* 1 while Redis is unusable; __atomic */
@@ -59,13 +69,34 @@ static const CONF_PARSER module_config[] = {
 	{ "search_order", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, search_order), "domain-first" },
 	{ "wildcard", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, wildcard), "yes" },
 	{ "sign_replies", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, sign_replies), "yes" },
+	{ "acct_fail_mode", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, acct_fail_mode), "noop" },
+	{ "acct_session_ttl", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, acct_session_ttl), "7200" },
+	{ "acct_interim_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, acct_interim_interval), "0" },
+	{ "acct_interim_periods", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, acct_interim_periods), "3" },
 	CONF_PARSER_TERMINATOR
 };
 
-/* One pooled Redis connection; the script's SHA1 is learnt per connection. */
+/* The Lua scripts, loaded on every connection (SCRIPT LOAD), run with EVALSHA. */
+enum realm_script {
+	REALM_SCRIPT_LOOKUP = 0,    /* realm_store_script */
+	REALM_SCRIPT_ACCT,          /* realm_acct_script */
+	REALM_SCRIPT_COUNT
+};
+
+static char const *const realm_script_text[REALM_SCRIPT_COUNT] = {
+	[REALM_SCRIPT_LOOKUP] = realm_store_script,
+	[REALM_SCRIPT_ACCT]   = realm_acct_script,
+};
+
+static char const *const realm_script_name[REALM_SCRIPT_COUNT] = {
+	[REALM_SCRIPT_LOOKUP] = "lookup",
+	[REALM_SCRIPT_ACCT]   = "acct",
+};
+
+/* One pooled Redis connection; the scripts' SHA1s are learnt per connection. */
 struct realm_conn {
 	redisContext *ctx;
-	char          sha[41];
+	char          sha[REALM_SCRIPT_COUNT][41];
 };
 
 static int realm_conn_free(struct realm_conn *conn)
@@ -108,11 +139,12 @@ static char const *realm_conn_errstr(struct realm_conn const *conn)
 	return conn->ctx->errstr;
 }
 
-/* SCRIPT LOAD into conn->sha. 0, or -1 with the connection unusable or refused. */
-static int realm_conn_load_script(rlm_realm_lns_t *inst, struct realm_conn *conn)
+/* SCRIPT LOAD one script into conn->sha[which]. 0, or -1 with the connection unusable or refused. */
+static int realm_conn_load_script(rlm_realm_lns_t *inst, struct realm_conn *conn,
+				  enum realm_script which)
 {
-	const char *argv[3] = { "SCRIPT", "LOAD", realm_store_script };
-	size_t argvlen[3] = { 6, 4, strlen(realm_store_script) };
+	const char *argv[3] = { "SCRIPT", "LOAD", realm_script_text[which] };
+	size_t argvlen[3] = { 6, 4, strlen(realm_script_text[which]) };
 	redisReply *r;
 
 	errno = 0;
@@ -122,13 +154,13 @@ static int realm_conn_load_script(rlm_realm_lns_t *inst, struct realm_conn *conn
 		return -1;
 	}
 	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-		ERROR("rlm_realm_lns (%s): event=script_load_failed reply=\"%.*s\"", inst->name,
-		      r->type == REDIS_REPLY_ERROR ? (int)r->len : 0, r->type == REDIS_REPLY_ERROR ? r->str : "");
+		ERROR("rlm_realm_lns (%s): event=script_load_failed script=%s reply=\"%.*s\"",
+		      inst->name, realm_script_name[which], r->type == REDIS_REPLY_ERROR ? (int)r->len : 0, r->type == REDIS_REPLY_ERROR ? r->str : "");
 		freeReplyObject(r);
 		return -1;
 	}
-	memcpy(conn->sha, r->str, 40);
-	conn->sha[40] = '\0';
+	memcpy(conn->sha[which], r->str, 40);
+	conn->sha[which][40] = '\0';
 	freeReplyObject(r);
 	return 0;
 }
@@ -192,7 +224,8 @@ static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
 		if (realm_conn_simple(inst, conn, 2, argv, argvlen) < 0)
 			goto fail;
 	}
-	if (realm_conn_load_script(inst, conn) < 0)
+	if (realm_conn_load_script(inst, conn, REALM_SCRIPT_LOOKUP) < 0 ||
+	    realm_conn_load_script(inst, conn, REALM_SCRIPT_ACCT) < 0)
 		goto fail;
 	return conn;
 
@@ -226,6 +259,30 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	} else {
 		cf_log_err_cs(conf, "fail_mode = \"%s\": want reject or noop", inst->fail_mode);
 		return -1;
+	}
+	if (strcmp(inst->acct_fail_mode, "noop") == 0) {
+		inst->acct_fail_rcode = RLM_MODULE_NOOP;
+	} else if (strcmp(inst->acct_fail_mode, "fail") == 0) {
+		inst->acct_fail_rcode = RLM_MODULE_FAIL;
+	} else {
+		cf_log_err_cs(conf, "acct_fail_mode = \"%s\": want noop or fail", inst->acct_fail_mode);
+		return -1;
+	}
+	if (inst->acct_interim_interval) {
+		if (inst->acct_interim_periods == 0 ||
+		    (uint64_t)inst->acct_interim_interval * inst->acct_interim_periods > REALM_ACCT_TTL_MAX) {
+			cf_log_err_cs(conf, "acct_interim_interval x acct_interim_periods must be 1..%u s",
+				      REALM_ACCT_TTL_MAX);
+			return -1;
+		}
+		inst->acct_ttl = inst->acct_interim_interval * inst->acct_interim_periods;
+	} else {
+		if (inst->acct_session_ttl == 0 || inst->acct_session_ttl > REALM_ACCT_TTL_MAX) {
+			cf_log_err_cs(conf, "acct_session_ttl = %u: want 1..%u s", inst->acct_session_ttl,
+				      REALM_ACCT_TTL_MAX);
+			return -1;
+		}
+		inst->acct_ttl = inst->acct_session_ttl;
 	}
 	if (realm_search_order_parse(inst->search_order, &order) < 0) {
 		cf_log_err_cs(conf, "search_order = \"%s\": want domain-first, dnis-first, "
@@ -374,6 +431,12 @@ static int realm_reply_tunnel(rlm_realm_lns_t *inst, REQUEST *request,
 		RDEBUG2("tag=%u lns=%s endpoint=%s preference=%u weight=%u", i + 1, l->id,
 			ep, l->preference, l->weight);
 	}
+	/* RFC 2869 5.16: how often the LAC sends Interim-Updates, which keep the
+	 * session counted (acct_ttl is a few of these periods) */
+	if (inst->acct_interim_interval &&
+	    realm_vp_add_int(reply, &reply->vps, PW_ACCT_INTERIM_INTERVAL, 0,
+			     inst->acct_interim_interval) < 0)
+		return -1;
 	return realm_control_str(request, inst->da_endpoints, endpoints);
 }
 
@@ -386,19 +449,28 @@ static rlm_rcode_t realm_fail(rlm_realm_lns_t *inst, REQUEST *request, char cons
 }
 
 /*
- * Run the lookup script on a pooled connection. Returns the reply (caller
- * frees) or NULL after calling realm_fail-worthy cleanup; *why says why.
- * A connection that failed is closed (a stale one after a Redis restart is
- * replaced once and the command retried); after a timeout it is closed
- * without retry, so a slow Redis costs at most one timeout per request.
+ * Builds a script's EVALSHA argv for the SHA1 it is given (the SHA1 is only
+ * known per connection and may change after a reload). Returns argc or -1.
  */
-static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name const *rn,
-				    char const **why)
+typedef int (*realm_argv_fn)(void *ctx, char const *sha, char const **argv, size_t *argvlen,
+			     int argv_cap);
+
+#define REALM_ARGV_CAP  (REALM_CANDIDATES_MAX + 12)
+
+/*
+ * Run one script on a pooled connection. Returns the reply (caller frees) or
+ * NULL, with *why saying why (the caller applies its fail mode). A connection
+ * that failed is closed (a stale one after a Redis restart is replaced once
+ * and the command retried); after a timeout it is closed without retry, so a
+ * slow Redis costs at most one timeout per request. NOSCRIPT (SCRIPT FLUSH, a
+ * Redis restart under the same connection) reloads the script and retries.
+ */
+static redisReply *realm_script_run(rlm_realm_lns_t *inst, enum realm_script which,
+				    realm_argv_fn build, void *build_ctx, char const **why)
 {
 	struct realm_conn *conn;
-	char keybuf[16 + REALM_CANDIDATES_MAX * REALM_KEY_MAX];
-	char const *argv[REALM_CANDIDATES_MAX + 4];
-	size_t argvlen[REALM_CANDIDATES_MAX + 4];
+	char const *argv[REALM_ARGV_CAP];
+	size_t argvlen[REALM_ARGV_CAP];
 	redisReply *r = NULL;
 	int attempt, argc;
 
@@ -407,12 +479,11 @@ static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name con
 		*why = "no connection to redis";
 		return NULL;
 	}
-	*why = "lookup retries exhausted";
+	*why = "script retries exhausted";
 	for (attempt = 0; attempt < 3; attempt++) {
-		argc = realm_store_argv(rn, conn->sha, keybuf, sizeof(keybuf), argv, argvlen,
-					REALM_CANDIDATES_MAX + 4);
+		argc = build(build_ctx, conn->sha[which], argv, argvlen, REALM_ARGV_CAP);
 		if (argc < 0) {
-			*why = "cannot build the lookup command";
+			*why = "cannot build the script command";
 			break;
 		}
 		errno = 0;
@@ -430,11 +501,10 @@ static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name con
 			continue;
 		}
 		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-			/* SCRIPT FLUSH or a Redis restart on the same connection: load again */
 			freeReplyObject(r);
 			r = NULL;
-			if (realm_conn_load_script(inst, conn) < 0) {
-				*why = "cannot load the lookup script";
+			if (realm_conn_load_script(inst, conn, which) < 0) {
+				*why = "cannot load the script";
 				fr_connection_close(inst->pool, conn, *why);
 				return NULL;
 			}
@@ -443,7 +513,8 @@ static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name con
 		break;
 	}
 	if (r && r->type == REDIS_REPLY_ERROR) {
-		RATE_LIMIT(ERROR("rlm_realm_lns (%s): event=script_error reply=\"%.*s\"", inst->name,
+		RATE_LIMIT(ERROR("rlm_realm_lns (%s): event=script_error script=%s reply=\"%.*s\"",
+				 inst->name, realm_script_name[which],
 				 (int)(r->len > 200 ? 200 : r->len), r->str));
 		freeReplyObject(r);
 		r = NULL;
@@ -451,6 +522,29 @@ static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name con
 	}
 	fr_connection_release(inst->pool, conn);
 	return r;
+}
+
+struct realm_lookup_args {
+	struct realm_name const *rn;
+	char                     keybuf[16 + REALM_CANDIDATES_MAX * REALM_KEY_MAX];
+};
+
+static int realm_lookup_argv(void *ctx, char const *sha, char const **argv, size_t *argvlen,
+			     int argv_cap)
+{
+	struct realm_lookup_args *a = ctx;
+
+	return realm_store_argv(a->rn, sha, a->keybuf, sizeof(a->keybuf), argv, argvlen, argv_cap);
+}
+
+/* The lookup script for rn; see realm_script_run. */
+static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name const *rn,
+				    char const **why)
+{
+	struct realm_lookup_args a;
+
+	a.rn = rn;
+	return realm_script_run(inst, REALM_SCRIPT_LOOKUP, realm_lookup_argv, &a, why);
 }
 
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
@@ -555,6 +649,222 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 }
 
 /*
+ * The NAS identity that names the per-NAS session set (realm_acct.h):
+ * NAS-IP-Address, NAS-IPv6-Address or NAS-Identifier as the NAS sent them
+ * (RFC 2865 5.4/5.32, RFC 3162 2.1: at least one is required), else the
+ * packet's source address. The same NAS must name itself the same way in its
+ * Starts and in its Accounting-On, which every LAC we know of does.
+ * Returns 0, or -1 if nothing usable (then nothing can be counted).
+ */
+static int realm_acct_nas(REQUEST *request, char *buf, size_t len)
+{
+	VALUE_PAIR *vp;
+	fr_ipaddr_t const *src = &request->packet->src_ipaddr;
+
+	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IP_ADDRESS, 0, TAG_ANY);
+	if (vp && inet_ntop(AF_INET, &vp->vp_ipaddr, buf, (socklen_t)len))
+		return 0;
+	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0, TAG_ANY);
+	if (vp && inet_ntop(AF_INET6, &vp->vp_ipv6addr, buf, (socklen_t)len))
+		return 0;
+	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY);
+	if (vp && vp->vp_length < len) {
+		memcpy(buf, vp->vp_strvalue, vp->vp_length);
+		buf[vp->vp_length] = '\0';
+		if (realm_acct_check_nas(buf) == 0)
+			return 0;
+	}
+	if (src->af == AF_INET && inet_ntop(AF_INET, &src->ipaddr.ip4addr, buf, (socklen_t)len))
+		return 0;
+	if (src->af == AF_INET6 && inet_ntop(AF_INET6, &src->ipaddr.ip6addr, buf, (socklen_t)len))
+		return 0;
+	return -1;
+}
+
+struct realm_acct_args {
+	struct realm_acct_req const *req;
+	struct realm_name const     *rn;    /* NULL: no candidates */
+	char                         buf[32 + REALM_CANDIDATES_MAX * REALM_KEY_MAX];
+};
+
+static int realm_acct_build(void *ctx, char const *sha, char const **argv, size_t *argvlen,
+			    int argv_cap)
+{
+	struct realm_acct_args *a = ctx;
+
+	return realm_acct_argv(a->req, a->rn, sha, a->buf, sizeof(a->buf), argv, argvlen, argv_cap);
+}
+
+/*
+ * Fill the tunnel part of an accounting request from RFC 2867's attributes:
+ * the first Tunnel-Server-Endpoint (in canonical form into ep, as the
+ * Access-Accept sent it) and the Tunnel-Assignment-Id of the same tag.
+ * Returns 1 if the session is tunnelled, 0 if not (no endpoint), -1 if the
+ * endpoint is not an address literal (we never send anything else).
+ */
+static int realm_acct_tunnel(REQUEST *request, struct realm_acct_req *req, char *ep, size_t eplen)
+{
+	VALUE_PAIR *vp, *aid;
+	struct realm_endpoint parsed;
+	char text[INET6_ADDRSTRLEN + 16];
+
+	vp = fr_pair_find_by_num(request->packet->vps, PW_TUNNEL_SERVER_ENDPOINT, 0, TAG_ANY);
+	if (!vp)
+		return 0;
+	if (vp->vp_length >= sizeof(text) || memchr(vp->vp_strvalue, '\0', vp->vp_length))
+		return -1;
+	memcpy(text, vp->vp_strvalue, vp->vp_length);
+	text[vp->vp_length] = '\0';
+	if (realm_schema_parse_endpoint("Tunnel-Server-Endpoint", text, &parsed, NULL, 0) < 0 ||
+	    realm_endpoint_format(&parsed, ep, eplen) < 0)
+		return -1;
+	req->endpoint = ep;
+	aid = fr_pair_find_by_num(request->packet->vps, PW_TUNNEL_ASSIGNMENT_ID, 0, vp->tag);
+	if (!aid)
+		aid = fr_pair_find_by_num(request->packet->vps, PW_TUNNEL_ASSIGNMENT_ID, 0, TAG_ANY);
+	if (aid) {
+		req->assignment_id = aid->vp_strvalue;
+		req->assignment_id_len = aid->vp_length;
+	}
+	return 1;
+}
+
+/*
+ * accounting: keep lns:<realm>:<id> `sessions` exact for tunnelled sessions
+ * (realm_acct.h). Start/Interim-Update/Stop of a session with a
+ * Tunnel-Server-Endpoint run the accounting script once; Accounting-On/Off
+ * clear the NAS's sessions; everything else is noop. Never rejects: an
+ * Accounting-Request is always answered unless acct_fail_mode = fail and
+ * Redis is unusable (then the NAS retransmits, which is the point).
+ */
+static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *request)
+{
+	rlm_realm_lns_t *inst = instance;
+	VALUE_PAIR *status, *sid, *user, *dnis;
+	struct realm_acct_req req;
+	struct realm_acct_result res;
+	struct realm_acct_args *a;
+	struct realm_name *rn = NULL;
+	char nas[REALM_ACCT_NAS_MAX + 1], ep[INET6_ADDRSTRLEN + 8];
+	char const *why = "";
+	redisReply *r;
+	rlm_rcode_t rcode;
+	int tunnelled;
+
+	status = fr_pair_find_by_num(request->packet->vps, PW_ACCT_STATUS_TYPE, 0, TAG_ANY);
+	if (!status)
+		return RLM_MODULE_NOOP;
+	memset(&req, 0, sizeof(req));
+	req.op = realm_acct_op_from_status(status->vp_integer);
+	if (req.op == REALM_ACCT_OP_NONE) {
+		RDEBUG2("Acct-Status-Type %u does not change session counts", status->vp_integer);
+		return RLM_MODULE_NOOP;
+	}
+	if (realm_acct_nas(request, nas, sizeof(nas)) < 0) {
+		RWDEBUG("no usable NAS identity: session not counted");
+		return RLM_MODULE_NOOP;
+	}
+	req.nas = nas;
+	req.ttl_s = inst->acct_ttl;
+	req.session_id = "";
+	req.endpoint = "";
+	req.assignment_id = "";
+
+	if (req.op != REALM_ACCT_OP_NAS_RESET) {
+		tunnelled = realm_acct_tunnel(request, &req, ep, sizeof(ep));
+		if (tunnelled == 0) {
+			RDEBUG2("no Tunnel-Server-Endpoint: not a tunnelled session, nothing to count");
+			return RLM_MODULE_NOOP;
+		}
+		if (tunnelled < 0) {
+			RATE_LIMIT(INFO("rlm_realm_lns (%s): event=acct_ignored nas=%s "
+					"reason=\"Tunnel-Server-Endpoint is not an address literal\"",
+					inst->name, nas));
+			return RLM_MODULE_NOOP;
+		}
+		sid = fr_pair_find_by_num(request->packet->vps, PW_ACCT_SESSION_ID, 0, TAG_ANY);
+		if (!sid || realm_acct_check_session_id(sid->vp_strvalue, sid->vp_length) < 0) {
+			RATE_LIMIT(INFO("rlm_realm_lns (%s): event=acct_ignored nas=%s "
+					"reason=\"no printable Acct-Session-Id of 1..%u bytes\"",
+					inst->name, nas, REALM_ACCT_SESSION_ID_MAX));
+			return RLM_MODULE_NOOP;
+		}
+		req.session_id = sid->vp_strvalue;
+		req.session_id_len = sid->vp_length;
+		/* only needed when the session's own key is gone, but it costs nothing here */
+		user = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
+		dnis = fr_pair_find_by_num(request->packet->vps, PW_CALLED_STATION_ID, 0, TAG_ANY);
+		rn = talloc(request, struct realm_name);
+		if (!rn)
+			return RLM_MODULE_FAIL;
+		realm_name_parse(&inst->name_opts, user ? user->vp_strvalue : NULL,
+				 user ? user->vp_length : 0, dnis ? dnis->vp_strvalue : NULL,
+				 dnis ? dnis->vp_length : 0, rn);
+	}
+
+	a = talloc(request, struct realm_acct_args);
+	if (!a) {
+		talloc_free(rn);
+		return RLM_MODULE_FAIL;
+	}
+	a->req = &req;
+	a->rn = rn;
+	r = realm_script_run(inst, REALM_SCRIPT_ACCT, realm_acct_build, a, &why);
+	talloc_free(a);
+	talloc_free(rn);
+	if (!r) {
+		realm_outage_begin(inst, why);
+		RWDEBUG("session accounting unavailable (%s): acct_fail_mode=%s", why,
+			inst->acct_fail_mode);
+		return inst->acct_fail_rcode;
+	}
+	realm_outage_end(inst);
+	if (realm_acct_parse(r, &res) < 0) {
+		RATE_LIMIT(ERROR("rlm_realm_lns (%s): event=acct_bad_reply "
+				 "reason=\"reply does not have the accounting script's shape\"",
+				 inst->name));
+		freeReplyObject(r);
+		return inst->acct_fail_rcode;
+	}
+	freeReplyObject(r);
+
+	switch (res.outcome) {
+	case REALM_ACCT_CLEARED:
+		INFO("rlm_realm_lns (%s): event=acct_nas_reset nas=%s cleared=%lld", inst->name, nas,
+		     res.count);
+		rcode = RLM_MODULE_OK;
+		break;
+
+	case REALM_ACCT_NO_REALM:
+	case REALM_ACCT_NO_LNS:
+		/* a tunnel we cannot place: provisioning changed under a live session */
+		RATE_LIMIT(INFO("rlm_realm_lns (%s): event=acct_unmatched op=%s nas=%s endpoint=%s "
+				"outcome=%s", inst->name, realm_acct_op_str(req.op), nas, req.endpoint,
+				realm_acct_outcome_str(res.outcome)));
+		rcode = RLM_MODULE_NOOP;
+		break;
+
+	case REALM_ACCT_RECREATED:
+		/* the session's key was lost (Redis restart, flush, TTL too short) */
+		INFO("rlm_realm_lns (%s): event=acct_recreated nas=%s lns=%s sessions=%lld",
+		     inst->name, nas, res.lns_key, res.count);
+		rcode = RLM_MODULE_OK;
+		break;
+
+	case REALM_ACCT_UNKNOWN:
+		rcode = RLM_MODULE_NOOP;
+		break;
+
+	default:
+		rcode = RLM_MODULE_OK;
+		break;
+	}
+	RDEBUG("acct op=%s nas=%s outcome=%s lns=%s sessions=%lld", realm_acct_op_str(req.op), nas,
+	       realm_acct_outcome_str(res.outcome), res.lns_key[0] ? res.lns_key : "-", res.count);
+	return rcode;
+}
+
+/*
  * post-auth (also listed under Post-Auth-Type REJECT): make Message-Authenticator
  * the first reply attribute. 3.2.1 signs a reply only if its list holds one,
  * and encodes attributes in list order, so prepending puts it first on the
@@ -586,7 +896,8 @@ module_t rlm_realm_lns = {
 	.instantiate	= mod_instantiate,
 	.detach		= mod_detach,
 	.methods = {
-		[MOD_AUTHORIZE]	= mod_authorize,
-		[MOD_POST_AUTH]	= mod_post_auth,
+		[MOD_AUTHORIZE]		= mod_authorize,
+		[MOD_ACCOUNTING]	= mod_accounting,
+		[MOD_POST_AUTH]		= mod_post_auth,
 	},
 };

@@ -66,7 +66,9 @@ provision() {
         secret 'a-much-longer-tunnel-secret-that-spans-several-md5-blocks-0123456789'
     rcli HSET lns:corp.example:d-down endpoint 10.88.4.2 preference 0 secret s down 1
     rcli HSET lns:corp.example:e-bad endpoint 10.88.5.300 preference 0 secret s
-    rcli HSET lns:corp.example:f-full endpoint 10.88.6.2 preference 0 secret s max_sessions 10 sessions 10
+    # full: its one allowed session is live in its session set (realm_acct.h)
+    rcli HSET lns:corp.example:f-full endpoint 10.88.6.2 preference 0 secret s max_sessions 1 sessions 1
+    rcli ZADD realm_lns:sessions:corp.example:f-full "$(( $(date +%s) + 3600 ))" realm_lns:acct:lac/s1
     # wildcard
     rcli HSET 'realm:*.wild.example' mode tunnel
     rcli SADD 'realm:*.wild.example:lns' w1
@@ -103,7 +105,7 @@ redis_start redis "$NS" "$ADDR" 6379 "$STATE" || exit 1
 provision
 BROKER_USERS_FILE=$STATE/users broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
-BROKER_USERS_FILE=$STATE/users BROKER_FAIL_MODE=noop broker_start broker-noop "$NS" "$ADDR" 1813 \
+BROKER_USERS_FILE=$STATE/users BROKER_FAIL_MODE=noop broker_start broker-noop "$NS" "$ADDR" 1822 \
     "$SECRET" "$ADDR/32" "redis://$ADDR:6379" "$STATE" || exit 1
 
 # --- tunnel realm: tags in preference order, every attribute, secrets decrypt
@@ -200,7 +202,7 @@ kill -CONT "$redis_pid"
 redis_stop redis "$STATE"
 t_eq "Redis down: fail_mode=reject rejects a tunnel user" "$(field "$(q joe@corp.example x)" code)" Access-Reject
 t_eq "Redis down: fail_mode=noop lets carrier AAA accept a local user" \
-    "$(field "$(PORT=1813 q bob@local.example bob-pw)" code)" Access-Accept
+    "$(field "$(PORT=1822 q bob@local.example bob-pw)" code)" Access-Accept
 t_eq "Redis down: fail_mode=reject rejects that user" "$(field "$(q bob@local.example bob-pw)" code)" Access-Reject
 t_eq "Redis down: non-realm users still served" "$(field "$(q carol carol-pw)" code)" Access-Accept
 t_eq "outage logged once" "$(grep -c 'event=redis_down' "$STATE/broker/radius.out")" 1
