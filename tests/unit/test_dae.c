@@ -1,0 +1,213 @@
+/* RFC 5176 codec: requests made by FreeRADIUS's radclient decode and verify,
+ * tampered or unsigned ones do not, every truncation is refused, unsupported
+ * content earns the right NAK, session matching needs every given attribute,
+ * and our ACK/NAK verify as a response to the request. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "aaa/dae_codec.h"
+#include "aaa/radius_codec.h"
+
+static const uint8_t secret[] = "testing123";
+#define SECRET_LEN 10
+
+/* radclient 3.2.1: disconnect testing123 with User-Name = "alice@corp.example",
+ * Acct-Session-Id = "0A1B2C3D00000007", NAS-IP-Address = 10.88.1.2,
+ * Message-Authenticator = 0x00 (signed by radclient) */
+static const uint8_t vec_disconnect[] = {
+	0x28, 0xe8, 0x00, 0x52, 0x67, 0x18, 0x16, 0x7f, 0xca, 0xd9, 0xdb, 0x07, 0x28, 0x07, 0xd8, 0x01,
+	0x16, 0xe4, 0x6d, 0x48, 0x01, 0x14, 0x61, 0x6c, 0x69, 0x63, 0x65, 0x40, 0x63, 0x6f, 0x72, 0x70,
+	0x2e, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x2c, 0x12, 0x30, 0x41, 0x31, 0x42, 0x32, 0x43,
+	0x33, 0x44, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x37, 0x04, 0x06, 0x0a, 0x58, 0x01, 0x02,
+	0x50, 0x12, 0x86, 0xa2, 0x44, 0xa0, 0x19, 0x9e, 0x4c, 0xb5, 0x26, 0xb0, 0x64, 0x97, 0x8a, 0x96,
+	0xb1, 0x3b,
+};
+
+/* radclient 3.2.1: coa testing123 with User-Name = "alice@corp.example",
+ * Session-Timeout = 600 (no Message-Authenticator) */
+static const uint8_t vec_coa[] = {
+	0x2b, 0x2e, 0x00, 0x2e, 0x01, 0x8b, 0xd9, 0x2d, 0x7c, 0xf1, 0x76, 0x1c, 0x16, 0xef, 0xf5, 0x9d,
+	0xd1, 0x45, 0x54, 0x3b, 0x01, 0x14, 0x61, 0x6c, 0x69, 0x63, 0x65, 0x40, 0x63, 0x6f, 0x72, 0x70,
+	0x2e, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x1b, 0x06, 0x00, 0x00, 0x02, 0x58,
+};
+
+Test(dae_codec, radclient_disconnect_request_decodes)
+{
+	struct dae_request r;
+	struct radius_err err = { 0 };
+	cr_assert_eq(dae_request_decode(vec_disconnect, sizeof(vec_disconnect), secret, SECRET_LEN, true, &r, &err),
+		     0, "%s", err.msg);
+	cr_expect_eq(r.code, RADIUS_CODE_DISCONNECT_REQUEST);
+	cr_expect_eq(r.id, 0xe8);
+	cr_expect(r.has_msg_auth);
+	cr_expect_eq(r.refuse, DAE_ERR_NONE);
+	cr_expect(r.has_user_name);
+	cr_expect_str_eq(r.user_name, "alice@corp.example");
+	cr_expect_str_eq(r.acct_session_id, "0A1B2C3D00000007");
+	cr_expect(r.has_nas_ip);
+	cr_expect_eq(r.nas_ip.s_addr, inet_addr("10.88.1.2"));
+	cr_expect(dae_request_nas_matches(&r, "lac1", r.nas_ip));
+	struct in_addr other = { inet_addr("10.88.1.3") };
+	cr_expect(!dae_request_nas_matches(&r, "lac1", other), "another NAS's address: NAK 403");
+}
+
+Test(dae_codec, radclient_coa_without_message_authenticator)
+{
+	struct dae_request r;
+	struct radius_err err = { 0 };
+	cr_assert_eq(dae_request_decode(vec_coa, sizeof(vec_coa), secret, SECRET_LEN, false, &r, &err), 0,
+		     "%s", err.msg);
+	cr_expect(!r.has_msg_auth);
+	cr_expect_eq(r.refuse, DAE_ERR_NONE);
+	cr_expect(r.has_session_timeout);
+	cr_expect_eq(r.session_timeout, 600);
+	cr_expect_eq(dae_request_decode(vec_coa, sizeof(vec_coa), secret, SECRET_LEN, true, &r, &err), -1,
+		     "unsigned request accepted although required");
+	cr_expect_eq(err.kind, RADIUS_ERR_NO_MSG_AUTH);
+}
+
+Test(dae_codec, wrong_secret_or_tampering_is_refused)
+{
+	struct dae_request r;
+	struct radius_err err = { 0 };
+	cr_expect_eq(dae_request_decode(vec_disconnect, sizeof(vec_disconnect), (const uint8_t *)"wrong", 5, true,
+					&r, &err), -1);
+	cr_expect_eq(err.kind, RADIUS_ERR_AUTHENTICATOR);
+	uint8_t bad[sizeof(vec_disconnect)];
+	memcpy(bad, vec_disconnect, sizeof(bad));
+	bad[22] ^= 1;   /* inside User-Name */
+	cr_expect_eq(dae_request_decode(bad, sizeof(bad), secret, SECRET_LEN, true, &r, &err), -1);
+	cr_expect_eq(err.kind, RADIUS_ERR_AUTHENTICATOR);
+	/* not a DAE code at all */
+	memcpy(bad, vec_disconnect, sizeof(bad));
+	bad[0] = RADIUS_CODE_ACCESS_REQUEST;
+	cr_expect_eq(dae_request_decode(bad, sizeof(bad), secret, SECRET_LEN, true, &r, &err), -1);
+}
+
+Test(dae_codec, every_truncated_prefix_is_refused)
+{
+	struct dae_request r;
+	struct radius_err err;
+	for (size_t n = 0; n < sizeof(vec_disconnect); n++)
+		cr_expect_eq(dae_request_decode(vec_disconnect, n, secret, SECRET_LEN, false, &r, &err), -1,
+			     "prefix of %zu accepted", n);
+	for (size_t n = 0; n < sizeof(vec_coa); n++)
+		cr_expect_eq(dae_request_decode(vec_coa, n, secret, SECRET_LEN, false, &r, &err), -1,
+			     "prefix of %zu accepted", n);
+}
+
+/* Builds a signed request of `code` with the given attributes (type, value). */
+static size_t build(uint8_t *buf, uint8_t code, const uint8_t *attrs, size_t attrs_len)
+{
+	struct radius_builder b;
+	cr_assert_eq(radius_builder_init(&b, buf, RADIUS_MAX_PACKET, code, 7, NULL), 0);
+	for (size_t i = 0; i < attrs_len;) {
+		uint8_t t = attrs[i], l = attrs[i + 1];
+		radius_builder_add(&b, t, attrs + i + 2, l - 2u);
+		i += l;
+	}
+	ssize_t n = radius_builder_finish(&b, secret, SECRET_LEN);
+	cr_assert_gt(n, 0);
+	return (size_t)n;
+}
+
+Test(dae_codec, unsupported_content_earns_the_rfc_5176_nak)
+{
+	static const struct {
+		const char *name;
+		uint8_t code;
+		uint8_t attrs[32];
+		size_t len;
+		enum dae_error_cause want;
+	} cases[] = {
+		{ "disconnect with Session-Timeout", RADIUS_CODE_DISCONNECT_REQUEST,
+		  { 1, 3, 'a', 27, 6, 0, 0, 0, 9 }, 9, DAE_ERR_UNSUPPORTED_ATTRIBUTE },
+		{ "disconnect with Filter-Id", RADIUS_CODE_DISCONNECT_REQUEST,
+		  { 1, 3, 'a', 11, 3, 'f' }, 6, DAE_ERR_UNSUPPORTED_ATTRIBUTE },
+		{ "disconnect naming no session", RADIUS_CODE_DISCONNECT_REQUEST,
+		  { 55, 6, 0, 0, 0, 1 }, 6, DAE_ERR_MISSING_ATTRIBUTE },
+		{ "coa Authorize-Only", RADIUS_CODE_COA_REQUEST,
+		  { 1, 3, 'a', 6, 6, 0, 0, 0, 17 }, 9, DAE_ERR_UNSUPPORTED_SERVICE },
+		{ "coa changing nothing we support", RADIUS_CODE_COA_REQUEST,
+		  { 1, 3, 'a' }, 3, DAE_ERR_UNSUPPORTED_ATTRIBUTE },
+		{ "coa with a vendor attribute", RADIUS_CODE_COA_REQUEST,
+		  { 1, 3, 'a', 27, 6, 0, 0, 0, 9, 26, 8, 0, 0, 0, 9, 1, 2 }, 17, DAE_ERR_UNSUPPORTED_ATTRIBUTE },
+		{ "two User-Names", RADIUS_CODE_DISCONNECT_REQUEST,
+		  { 1, 3, 'a', 1, 3, 'b' }, 6, DAE_ERR_INVALID_REQUEST },
+		{ "a 3-octet Framed-IP-Address", RADIUS_CODE_DISCONNECT_REQUEST,
+		  { 8, 5, 10, 0, 0 }, 5, DAE_ERR_INVALID_REQUEST },
+		{ "coa Session-Timeout", RADIUS_CODE_COA_REQUEST,
+		  { 8, 6, 10, 66, 0, 10, 27, 6, 0, 0, 0, 30 }, 12, DAE_ERR_NONE },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t pkt[RADIUS_MAX_PACKET];
+		struct dae_request r;
+		struct radius_err err = { 0 };
+		size_t n = build(pkt, cases[i].code, cases[i].attrs, cases[i].len);
+		cr_assert_eq(dae_request_decode(pkt, n, secret, SECRET_LEN, true, &r, &err), 0, "%s: %s",
+			     cases[i].name, err.msg);
+		cr_expect_eq(r.refuse, cases[i].want, "%s: got %s", cases[i].name, dae_error_cause_str(r.refuse));
+	}
+}
+
+Test(dae_codec, every_given_attribute_must_match_the_session)
+{
+	struct dae_request r;
+	struct radius_err err = { 0 };
+	cr_assert_eq(dae_request_decode(vec_disconnect, sizeof(vec_disconnect), secret, SECRET_LEN, true, &r, &err), 0);
+	struct dae_session_ids s = {
+		.user_name = "alice@corp.example", .acct_session_id = "0A1B2C3D00000007",
+		.nas_port = 3, .nas_port_id = "tcp:10.88.0.1:2000#3", .calling_station_id = "10.88.0.2",
+	};
+	cr_expect(dae_session_matches(&r, &s));
+	s.acct_session_id = "0A1B2C3D00000008";
+	cr_expect(!dae_session_matches(&r, &s), "another session of the same user");
+	s.acct_session_id = NULL;
+	cr_expect(!dae_session_matches(&r, &s), "an unknown value never matches");
+	s.acct_session_id = "0A1B2C3D00000007";
+	r.has_framed_ip = true;
+	r.framed_ip.s_addr = inet_addr("10.66.0.10");
+	cr_expect(!dae_session_matches(&r, &s), "a tunnelled session has no local address");
+	s.has_framed_ip = true;
+	s.framed_ip = r.framed_ip;
+	cr_expect(dae_session_matches(&r, &s));
+	r.has_nas_port = true;
+	r.nas_port = 4;
+	cr_expect(!dae_session_matches(&r, &s));
+	struct dae_request none = { .code = RADIUS_CODE_DISCONNECT_REQUEST };
+	cr_expect(!dae_session_matches(&none, &s), "a request naming nothing matches nothing");
+}
+
+Test(dae_codec, ack_and_nak_verify_as_responses_and_echo_proxy_state)
+{
+	uint8_t pkt[RADIUS_MAX_PACKET], reply[512];
+	static const uint8_t attrs[] = { 1, 3, 'a', 33, 5, 'p', 's', '1', 33, 4, 'p', '2' };
+	size_t n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, attrs, sizeof(attrs));
+	struct dae_request r;
+	struct radius_err err = { 0 };
+	cr_assert_eq(dae_request_decode(pkt, n, secret, SECRET_LEN, true, &r, &err), 0, "%s", err.msg);
+	cr_expect_eq(r.n_proxy_state, 2);
+
+	ssize_t m = dae_reply_encode(reply, sizeof(reply), &r, DAE_ERR_NONE, secret, SECRET_LEN);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(reply[0], RADIUS_CODE_DISCONNECT_ACK);
+	cr_expect_eq(reply[1], 7);
+	cr_expect_eq(reply[20], RADIUS_ATTR_MESSAGE_AUTHENTICATOR, "signed, Message-Authenticator first");
+	cr_expect_eq(radius_response_verify(reply, (size_t)m, pkt + 4, secret, SECRET_LEN, &err), m, "%s", err.msg);
+	static const uint8_t ps[] = { 33, 5, 'p', 's', '1', 33, 4, 'p', '2' };
+	cr_expect(memcmp(reply + 38, ps, sizeof(ps)) == 0, "Proxy-State echoed in order");
+
+	m = dae_reply_encode(reply, sizeof(reply), &r, DAE_ERR_SESSION_NOT_FOUND, secret, SECRET_LEN);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(reply[0], RADIUS_CODE_DISCONNECT_NAK);
+	static const uint8_t cause[] = { 101, 6, 0, 0, 0x01, 0xf7 };   /* Error-Cause 503 */
+	cr_expect(memcmp(reply + 38, cause, sizeof(cause)) == 0);
+	cr_expect_eq(radius_response_verify(reply, (size_t)m, pkt + 4, secret, SECRET_LEN, &err), m, "%s", err.msg);
+
+	struct dae_request coa = r;
+	coa.code = RADIUS_CODE_COA_REQUEST;
+	m = dae_reply_encode(reply, sizeof(reply), &coa, DAE_ERR_UNSUPPORTED_SERVICE, secret, SECRET_LEN);
+	cr_expect_eq(reply[0], RADIUS_CODE_COA_NAK);
+	cr_expect_eq(dae_reply_encode(reply, 30, &r, DAE_ERR_NONE, secret, SECRET_LEN), -1, "too small a buffer");
+}
