@@ -13,7 +13,7 @@
 #   lns2 10.88.3.2  <-> lac 10.88.3.1   l2tpns + enterprise FreeRADIUS, pool 10.77.2.0/24
 #
 # Functions: lab_vars, lab_topology_up, lab_part_up PART, lab_part_down PART,
-# lab_up, lab_down, lab_env, lab_status, lab_logs, lab_dial, lab_table.
+# lab_up, lab_down, lab_restart, lab_env, lab_status, lab_logs, lab_dial, lab_table.
 
 LAB_PARTS="redis broker lns1 lns2 lac"
 
@@ -127,6 +127,18 @@ lab_part_down() {
         lns1|lns2) lns_stop "$1" "$LAB_STATE" ;;
         lac) declare -F lac_stop >/dev/null && lac_stop lac "$LAB_STATE" ;;
     esac
+    return 0
+}
+
+# lab_restart PART: stops and starts one part of a running lab.
+lab_restart() {
+    local why
+    case " $LAB_PARTS " in *" $1 "*) ;; *) echo "lab restart: no part '$1' (one of: $LAB_PARTS)" >&2; return 2 ;; esac
+    why=$(lab_part_built "$1") || { echo "lab restart: $1: $why" >&2; return 1; }
+    netns_exists "$LAB_NS_AAA" || { echo "lab restart: the lab is not up" >&2; return 1; }
+    lab_part_down "$1"
+    lab_part_up "$1" || { echo "lab restart: $1 failed to start (lab logs $1)" >&2; return 1; }
+    [ "$1" = redis ] && lab_provision
     return 0
 }
 
