@@ -12,6 +12,9 @@
 # lns_sessions NAME STATE_DIR     l2tpns's session table ("show session" on its CLI)
 # lns_cli NAME STATE_DIR CMD      any l2tpns CLI command
 #
+# lab.d/lns/l2tp_probe.py checks an LNS from another namespace: an SCCRQ with
+# tunnel authentication, or a whole call (--session USER PASSWORD [--ping A]).
+#
 # Fixed per instance: its RADIUS listens on 127.0.0.1:LNS_RADIUS_PORT (1812)
 # with secret LNS_RADIUS_SECRET; the TUN device is named LNS_TUN (lns0).
 # NS may be "-" (the current namespace, as in the docker image); there
@@ -23,12 +26,14 @@ LNS_TUN=${LNS_TUN:-lns0}
 LNS_PRIVATE_POOL=${LNS_PRIVATE_POOL:-1}
 
 # lns_render TEMPLATE OUT KEY=VALUE...: copies TEMPLATE replacing @KEY@.
-# Values are lab-controlled (paths, addresses, secrets without '|').
+# Values are lab-controlled (paths, addresses, secrets).
 lns_render() {
     local tpl=$1 out=$2 kv expr=
     shift 2
     for kv in "$@"; do
-        case "${kv#*=}" in *'|'*|*'\'*) echo "lns_render: '|' or '\\' not allowed in ${kv%%=*}" >&2; return 1 ;; esac
+        # sed's delimiter, escape and match reference, and the quotes around
+        # l2tpns strings cannot be passed through.
+        case "${kv#*=}" in *['|\&"']*) echo "lns_render: | \\ & \" not allowed in ${kv%%=*}" >&2; return 1 ;; esac
         expr="$expr;s|@${kv%%=*}@|${kv#*=}|g"
     done
     sed -e "${expr#;}" "$tpl" > "$out"
