@@ -79,6 +79,13 @@ else
         "$(grep -E "hidden|auth|Invalid" "$STATE/lns1/l2tpns.log" | head -n 3)"
 fi
 
+# 1b. Data messages with Sequencing Required, Ns/Nr and the Length bit.
+if drive seq --lns 10.90.1.2 --ping 10.90.1.2 --seq --len-bit --no-hide --timeout-s 30; then
+    t_ok "session with sequenced, length-bit data messages and plain AVPs"
+else
+    t_fail "session with sequenced, length-bit data messages and plain AVPs" "$(tail -n 3 "$STATE/seq.out")"
+fi
+
 # 2. Four sessions at once share one tunnel (same endpoint, no Assignment-Id).
 if drive shared --lns 10.90.1.2 --sessions 4 --ping 10.90.1.2 --timeout-s 30; then
     t_ok "four sessions up and pinging"

@@ -666,7 +666,7 @@ static void usage(void)
 		"       [--host-name H] [--user U --password P] [--ping ADDR] [--sessions N]\n"
 		"       [--hold-ms N] [--timeout-s N] [--rto-ms N] [--max-retransmits N] [--no-hide]\n"
 		"       [--max-per-tunnel N] [--probe ADDR[:PORT] --probe-wait-ms N] [--expect-fail]\n"
-		"       [--stagger-ms N] [--len-bit] [--debug]\n");
+		"       [--stagger-ms N] [--len-bit] [--seq] [--debug]\n");
 	exit(2);
 }
 
@@ -679,7 +679,7 @@ int main(int argc, char **argv)
 		{ "hold-ms", 1, 0, 'h' }, { "timeout-s", 1, 0, 't' }, { "rto-ms", 1, 0, 'r' },
 		{ "max-retransmits", 1, 0, 'm' }, { "no-hide", 0, 0, 'N' }, { "probe", 1, 0, 'x' },
 		{ "probe-wait-ms", 1, 0, 'w' }, { "expect-fail", 0, 0, 'F' },
-		{ "max-per-tunnel", 1, 0, 'M' }, { "stagger-ms", 1, 0, 'S' }, { "len-bit", 0, 0, 'L' }, { "debug", 0, 0, 'd' },
+		{ "max-per-tunnel", 1, 0, 'M' }, { "stagger-ms", 1, 0, 'S' }, { "seq", 0, 0, 'Q' }, { "len-bit", 0, 0, 'L' }, { "debug", 0, 0, 'd' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *lns[L2TP_MAX_CANDIDATES], *secret = "", *probe = NULL;
@@ -726,6 +726,7 @@ int main(int argc, char **argv)
 		case 'M': cfg.max_sessions_per_tunnel = (unsigned)atoi(optarg); break;
 		case 'L': cfg.data_len_bit = true; break;
 		case 'S': D.stagger_ms = (unsigned)atoi(optarg); break;
+		case 'Q': cfg.data_sequencing = true; break;
 		case 'd': log_set_level(LOG_LVL_DEBUG); break;
 		default: usage();
 		}

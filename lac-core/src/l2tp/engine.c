@@ -156,6 +156,7 @@ void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
 	cfg->max_sessions_per_tunnel = 0;
 	cfg->dead_hold_down_s = 60;
 	cfg->hide_avps = true;
+	cfg->send_sli_wen = true;
 	cfg->failover_cdn_results[0] = L2TP_CDN_GENERAL;
 	cfg->failover_cdn_results[1] = L2TP_CDN_TEMP_RESOURCES;
 	cfg->n_failover_cdn_results = 2;
@@ -457,8 +458,9 @@ static void sess_start(struct l2tp_session *s)
 
 	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, &s->call,
 			      sess_hide_mask(e), &session_fsm_ops, s);
+	s->fsm.sequencing_required = e->cfg.data_sequencing;
 	s->iccn_sent = false;
-	s->seq = false;
+	s->seq = e->cfg.data_sequencing;
 	s->data_ns = s->data_nr = 0;
 	tun = tun_find(e, c);
 	if (!tun)
@@ -1223,7 +1225,7 @@ void l2tp_session_report_sli(struct l2tp_session *s, uint32_t send_accm, uint32_
 {
 	struct l2tp_msg m;
 
-	if (!s->tun || s->fsm.state != L2TP_SESSION_ESTABLISHED)
+	if (!s->tun || s->fsm.state != L2TP_SESSION_ESTABLISHED || !s->e->cfg.send_sli_wen)
 		return;
 	memset(&m, 0, sizeof(m));
 	m.type = L2TP_MSG_SLI;
@@ -1237,7 +1239,7 @@ void l2tp_session_report_wen(struct l2tp_session *s, const struct l2tp_wan_error
 {
 	struct l2tp_msg m;
 
-	if (!s->tun || s->fsm.state != L2TP_SESSION_ESTABLISHED)
+	if (!s->tun || s->fsm.state != L2TP_SESSION_ESTABLISHED || !s->e->cfg.send_sli_wen)
 		return;
 	memset(&m, 0, sizeof(m));
 	m.type = L2TP_MSG_WEN;

@@ -38,6 +38,11 @@ struct l2tp_engine_config {
 	unsigned dead_hold_down_s;      /* 0: 60; endpoints that did not answer are skipped this long */
 	bool hide_avps;                 /* hide calling/called number and proxy auth AVPs (needs a secret) */
 	bool data_len_bit;              /* set L on data messages we send */
+	bool data_sequencing;           /* ask for Ns/Nr on data (Sequencing Required in ICCN) */
+	/* Send SLI and WEN when the PPP side reports (default true). l2tpns 2.4.1
+	 * knows neither the ACCM nor the Call Errors AVP and, both being mandatory,
+	 * clears the whole tunnel on receipt: turn this off towards such an LNS. */
+	bool send_sli_wen;
 	/* CDN results during setup that mean "try the next candidate" (default 2 and 4),
 	 * and for result 2 the error codes that do (default 4, 6, 7, 9). */
 	uint16_t failover_cdn_results[L2TP_MAX_FAILOVER_CODES];

@@ -160,6 +160,8 @@ static int a_rx_icrp(struct l2tp_session_fsm *f, const struct l2tp_session_evarg
 		m.rx_speed = c->rx_connect_speed;
 		m.present |= L2TP_AVP_BIT(L2TP_AVP_RX_SPEED);
 	}
+	if (f->sequencing_required)
+		m.present |= L2TP_AVP_BIT(L2TP_AVP_SEQ_REQUIRED);
 	if (c->private_group_id[0])
 		l2tp_msg_set_str(&m, L2TP_AVP_PRIVATE_GROUP, &m.private_group, c->private_group_id);
 	if (p->init_rx_lcp_len)

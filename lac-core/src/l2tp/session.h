@@ -55,6 +55,7 @@ struct l2tp_session_fsm {
 	uint32_t call_serial;
 	const struct l2tp_call_info *call;
 	uint64_t hide;                  /* AVP types to send hidden */
+	bool sequencing_required;       /* send Sequencing Required in ICCN (6.12) */
 	bool up_pending;                /* reached ESTABLISHED: the engine reports `up` */
 	struct l2tp_disconnect why;     /* valid in CLOSED */
 	uint32_t send_accm, recv_accm;  /* from the LNS's SLI */
