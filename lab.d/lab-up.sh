@@ -439,6 +439,7 @@ RLNS_REDIS_URL=$LAB_REDIS_URL
 RLNS_LAC_STREAM=$LAB_LAC_STREAM
 RLNS_LAC_PPPOE_IF=pppoe-sub
 RLNS_LAC_CTL=$LAB_STATE/lac/lac.sock
+RLNS_LAC_COA_ADDR=10.88.1.2
 RLNS_LAC_COA_PORT=$LAB_LAC_COA_PORT
 RLNS_LNS1=$LAB_LNS1_ADDR:1701
 RLNS_LNS2=$LAB_LNS2_ADDR:1701
@@ -455,6 +456,7 @@ EOF
         printf 'RLNS_DEMO_%s_USER=%s\nRLNS_DEMO_%s_PASSWORD=%s\n' "$key" "$user" "$key" "$pass"
     done < "$LAB_DEMO/subscribers"
     printf 'RLNS_DIAL="ip netns exec %s %s --connect %s"\n' "$LAB_NS_SUB" "$LAB_BIN_DIAL" "$LAB_LAC_STREAM"
+    printf 'RLNS_LAB_DIAL="%s/lab dial"\n' "$LAB_TOP"
 }
 
 # lab_down: stops every part, removes the namespaces (and with them the
