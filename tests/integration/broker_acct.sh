@@ -104,8 +104,9 @@ provision() {
 redis_start redis "$NS" "$ADDR" 6379 "$STATE" || exit 1
 provision
 broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" "redis://$ADDR:6379" "$STATE" || exit 1
-# a second broker on the same Redis, with a short session life: interim 1 s x 3 periods
-BROKER_ACCT_INTERIM=1 broker_start broker-ttl "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
+# a second broker on the same Redis, with a short session life (interim 1 s x 3
+# periods) and acct_fail_mode = fail
+BROKER_ACCT_INTERIM=1 BROKER_ACCT_FAIL_MODE=fail broker_start broker-ttl "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
 
 t_eq "accounting listener rendered on the auth port + 1" \
@@ -220,6 +221,10 @@ redis_stop redis "$STATE"
 t_eq "Redis down: Start still answered" "$(acct Start during-outage)" Accounting-Response
 t_eq "Redis down: Stop still answered" "$(acct Stop during-outage)" Accounting-Response
 t_eq "outage logged once" "$(grep -c 'event=redis_down' "$STATE/broker/radius.out")" 1
+t_eq "Redis down, acct_fail_mode = fail: no response, so the LAC retransmits" \
+    "$(PORT=1823 acct Start during-outage)" none
+t_eq "Redis down, acct_fail_mode = fail: a non-tunnelled Start is still answered" \
+    "$(PORT=1823 acct Start no-tunnel 'User-Name = "bob@local.example"')" Accounting-Response
 redis_start redis "$NS" "$ADDR" 6379 "$STATE" || t_fail "redis restart"
 provision
 code=
