@@ -163,6 +163,7 @@ lab_dial() {
     local user=$1 pass=$2 why
     shift 2 || { echo "usage: lab dial USER PASSWORD [--count N] [--rate R] [--pppoe]" >&2; return 2; }
     why=$(lab_part_built dial) || { echo "lab dial: $why" >&2; return 1; }
+    netns_exists "$LAB_NS_SUB" || { echo "lab dial: the lab is not up (lab up)" >&2; return 1; }
     # The stream access unless --pppoe asks for the PPPoE link instead.
     local access=(--connect "$LAB_LAC_STREAM") args=(--user "$user" --password "$pass")
     while [ $# -gt 0 ]; do
@@ -407,6 +408,9 @@ lab_status() {
         fi
         printf '%-8s %-14s %s\n' "$part" "$state" "$health"
     done
+    if [ -n "$LAB_ALL_NS" ] && ! netns_exists "$LAB_NS_LAC"; then
+        echo "(the lab is not up: lab up)"
+    fi
     for part in realmctl dial; do
         if why=$(lab_part_built "$part"); then
             printf '%-8s %-14s %s\n' "$part" built -
