@@ -408,9 +408,6 @@ lab_status() {
         fi
         printf '%-8s %-14s %s\n' "$part" "$state" "$health"
     done
-    if [ -n "$LAB_ALL_NS" ] && ! netns_exists "$LAB_NS_LAC"; then
-        echo "(the lab is not up: lab up)"
-    fi
     for part in realmctl dial; do
         if why=$(lab_part_built "$part"); then
             printf '%-8s %-14s %s\n' "$part" built -
@@ -418,6 +415,9 @@ lab_status() {
             printf '%-8s %-14s %s\n' "$part" "not built yet" "$why"
         fi
     done
+    if [ -n "$LAB_ALL_NS" ] && ! netns_exists "$LAB_NS_LAC"; then
+        echo "(the lab is not up: lab up)"
+    fi
     return $rc
 }
 
