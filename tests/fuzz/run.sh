@@ -1,0 +1,195 @@
+#!/bin/bash
+# Builds and runs the libFuzzer harnesses of tests/fuzz (clang, ASan, UBSan),
+# independently of the automake build: each harness is compiled together with
+# the library sources it exercises, listed below.
+#
+#   tests/fuzz/run.sh [--seconds N | --runs N] [--jobs N] [--build-only] [target...]
+#
+# Default: --runs 5000 over every target. Seeds come from tests/fuzz/corpus/<t>/
+# (committed, read-only here); what the fuzzer finds new goes to a work corpus
+# under the build dir, so runs accumulate without touching the tree.
+# Known findings, tests/fuzz/corpus/<t>/crash-*, are replayed one by one first
+# and left out of the seeds: each one that still fails is reported as KNOWN.
+#
+# Exit status: 0 when no target crashed, leaked or tripped a sanitizer (and no
+# known finding still reproduces, unless FUZZ_ALLOW_KNOWN=1); 1 otherwise;
+# 2 on usage or build errors. Environment: FUZZ_BUILD_DIR (default
+# tests/fuzz/build), CC (default clang).
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+fuzz_dir=$top/tests/fuzz
+build=${FUZZ_BUILD_DIR:-$fuzz_dir/build}
+cc=${CC_FUZZ:-clang}
+cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+	-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -D_GNU_SOURCE
+	-I$top/lac-core/src -I$top/rlm_realm_lns -I$top/policy/realmctl -I$fuzz_dir"
+
+ALL_TARGETS="l2tp radius pppoe hdlc ppp realm_name realm_schema realmctl_doc conf"
+
+ppp_srcs="lac-core/src/ppp/ppp.c lac-core/src/ppp/fsm.c lac-core/src/ppp/lcp.c
+	lac-core/src/ppp/auth.c lac-core/src/ppp/chap.c lac-core/src/ppp/pap.c
+	lac-core/src/ppp/ipcp.c lac-core/src/util/log.c lac-core/src/util/md5.c"
+
+# Library sources, libraries and -max_len of each target.
+target_srcs() {
+	case $1 in
+	l2tp) echo "lac-core/src/l2tp/msg.c lac-core/src/l2tp/avp.c lac-core/src/util/md5.c" ;;
+	radius) echo "lac-core/src/aaa/radius_codec.c lac-core/src/aaa/dae_codec.c lac-core/src/util/md5.c" ;;
+	pppoe) echo "lac-core/src/access/pppoe_codec.c" ;;
+	hdlc) echo "lac-core/src/ppp/hdlc.c $ppp_srcs" ;;
+	ppp) echo "$ppp_srcs" ;;
+	realm_name) echo "rlm_realm_lns/realm_name.c rlm_realm_lns/realm_schema.c" ;;
+	realm_schema) echo "rlm_realm_lns/realm_schema.c" ;;
+	realmctl_doc) echo "policy/realmctl/doc.c rlm_realm_lns/realm_schema.c" ;;
+	conf) echo "lac-core/src/conf/conf.c lac-core/src/util/log.c" ;;
+	*) return 1 ;;
+	esac
+}
+target_libs() {
+	case $1 in
+	realmctl_doc) echo "-ljansson" ;;
+	*) echo "" ;;
+	esac
+}
+target_max_len() {
+	case $1 in
+	l2tp) echo 2048 ;;      # a control message of a few dozen AVPs
+	radius) echo 4200 ;;    # RADIUS_MAX_PACKET and a little over
+	pppoe) echo 1600 ;;     # an Ethernet frame and a little over
+	hdlc) echo 9000 ;;      # two maximal frames, escaped
+	ppp) echo 8192 ;;       # a dialogue of frames
+	realm_name) echo 600 ;;
+	realm_schema) echo 400 ;;
+	realmctl_doc) echo 8192 ;;
+	conf) echo 4096 ;;
+	esac
+}
+
+usage() {
+	echo "usage: $0 [--seconds N | --runs N] [--jobs N] [--build-only] [target...]" >&2
+	echo "targets: $ALL_TARGETS" >&2
+	exit 2
+}
+
+seconds=
+runs=5000
+jobs=1
+build_only=0
+targets=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) [ $# -ge 2 ] || usage; seconds=$2; runs=; shift 2 ;;
+	--runs) [ $# -ge 2 ] || usage; runs=$2; seconds=; shift 2 ;;
+	--jobs) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
+	--build-only) build_only=1; shift ;;
+	-h|--help) usage ;;
+	-*) usage ;;
+	*) target_srcs "$1" >/dev/null || { echo "unknown target: $1" >&2; usage; }
+	   targets="$targets $1"; shift ;;
+	esac
+done
+[ -n "$targets" ] || targets=$ALL_TARGETS
+command -v "$cc" >/dev/null || { echo "fuzz: $cc not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+
+mkdir -p "$build/bin" "$build/logs"
+
+# Rebuilds a harness when it is older than any of its inputs.
+build_target() {
+	local t=$1 bin=$build/bin/fuzz_$1 src f stale=0
+	local srcs="tests/fuzz/fuzz_$t.c $(target_srcs "$t")"
+
+	if [ -x "$bin" ]; then
+		for f in $srcs tests/fuzz/fuzz_common.h tests/fuzz/run.sh; do
+			[ "$top/$f" -nt "$bin" ] && stale=1
+		done
+		# headers the sources include
+		for f in $(cd "$top" && ls lac-core/src/*/*.h rlm_realm_lns/*.h policy/realmctl/*.h 2>/dev/null); do
+			[ "$top/$f" -nt "$bin" ] && stale=1
+		done
+		[ $stale = 0 ] && return 0
+	fi
+	src=
+	for f in $srcs; do src="$src $top/$f"; done
+	# shellcheck disable=SC2086
+	if ! $cc $cflags $src -o "$bin.tmp" $(target_libs "$t") >"$build/logs/build_$t.log" 2>&1; then
+		echo "fuzz: build of $t failed:" >&2
+		cat "$build/logs/build_$t.log" >&2
+		return 1
+	fi
+	mv "$bin.tmp" "$bin"
+}
+
+# Runs one target; prints one summary line; returns 0 clean, 1 finding.
+run_target() {
+	local t=$1 bin=$build/bin/fuzz_$1 seeds=$fuzz_dir/corpus/$1
+	local work=$build/corpus/$1 art=$build/artifacts/$1 log=$build/logs/$1.log
+	local f rc=0 known=0 limit execs cov ft
+
+	mkdir -p "$work" "$art"
+	# Known findings: replayed on their own, not used as seeds.
+	for f in "$seeds"/crash-*; do
+		[ -e "$f" ] || continue
+		if ! "$bin" -runs=1 "$f" >"$build/logs/$t.known.$(basename "$f").log" 2>&1; then
+			echo "fuzz: $t: KNOWN finding still reproduces: $f" \
+			     "(log $build/logs/$t.known.$(basename "$f").log)"
+			known=$((known + 1))
+		fi
+	done
+	if [ -d "$seeds" ]; then
+		for f in "$seeds"/*; do
+			[ -f "$f" ] || continue
+			case $(basename "$f") in crash-*) continue ;; esac
+			cp -p "$f" "$work/seed-$(basename "$f")" 2>/dev/null
+		done
+	fi
+	if [ -n "$seconds" ]; then limit="-max_total_time=$seconds"; else limit="-runs=$runs"; fi
+	"$bin" "$limit" -max_len="$(target_max_len "$t")" -timeout=10 -rss_limit_mb=1024 \
+		-print_final_stats=1 -artifact_prefix="$art/" "$work" >"$log" 2>&1 || rc=1
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+	if [ $rc != 0 ] || grep -q 'ERROR: \(AddressSanitizer\|LeakSanitizer\|libFuzzer\)\|runtime error:\|fuzz check failed' "$log"; then
+		echo "fuzz: $t: FINDING after ${execs:-?} execs: $(grep -m1 -o 'ERROR: .*\|runtime error: .*\|fuzz check failed.*' "$log")"
+		grep -o 'Test unit written to .*' "$log" | sed "s/^/fuzz: $t: reproducer: /"
+		echo "fuzz: $t: log $log"
+		return 1
+	fi
+	echo "fuzz: $t: ok execs=${execs:-?} cov=${cov:-?} ft=${ft:-?} corpus=$(ls "$work" | wc -l)"
+	if [ $known -gt 0 ] && [ "${FUZZ_ALLOW_KNOWN:-0}" != 1 ]; then
+		return 1
+	fi
+	return 0
+}
+
+for t in $targets; do
+	build_target "$t" || exit 2
+done
+[ $build_only = 1 ] && exit 0
+
+status=0
+if [ "$jobs" -le 1 ]; then
+	for t in $targets; do
+		run_target "$t" || status=1
+	done
+else
+	# Up to $jobs targets at once; each writes its summary to a file.
+	pids=
+	n=0
+	for t in $targets; do
+		run_target "$t" >"$build/logs/$t.summary" &
+		pids="$pids $!"
+		n=$((n + 1))
+		if [ $n -ge "$jobs" ]; then
+			wait -n
+			n=$((n - 1))
+		fi
+	done
+	wait
+	for t in $targets; do
+		cat "$build/logs/$t.summary"
+		grep -q 'FINDING\|KNOWN' "$build/logs/$t.summary" && status=1
+	done
+	[ "${FUZZ_ALLOW_KNOWN:-0}" = 1 ] && ! grep -q FINDING $(for t in $targets; do echo "$build/logs/$t.summary"; done) && status=0
+fi
+exit $status
