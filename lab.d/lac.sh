@@ -2,7 +2,11 @@
 #
 # lac_config NAME STATE_DIR KEY=VALUE...   renders STATE_DIR/NAME/{lac.conf,radiusclient.conf,servers}
 #   keys: STREAM_LISTEN (tcp:ADDR:PORT), PPPOE_IF, L2TP_BIND, RADIUS_SERVER (ADDR:PORT),
-#         RADIUS_SECRET, NAS_IP, HOST_NAME, LOCAL_POOL, LOCAL_GATEWAY, DNS1, DNS2, TUN
+#         RADIUS_SECRET, NAS_IP, HOST_NAME, LOCAL_POOL, LOCAL_GATEWAY, DNS1, DNS2, TUN,
+#         DAE_LISTEN (ADDR:PORT, default NAS_IP:3799; "none" for no RFC 5176 server),
+#         DAE_CLIENT (address allowed to send Disconnect/CoA, default the broker
+#         10.88.1.1, with RADIUS_SECRET), DAE_REQUIRE_MA (yes|no, default yes),
+#         ACCT_INTERIM (Acct-Interim-Interval default in seconds, default 0)
 # lac_start NAME NS STATE_DIR              starts lac-core in NS, waits for its control socket
 # lac_stop NAME STATE_DIR                  graceful SIGTERM (sessions torn down), then KILL
 # lac_ctl NAME STATE_DIR CMD...            runs lacctl against that instance
@@ -14,17 +18,19 @@ lac_bin() {
 lac_config() {
     local name=$1 state=$2 dir kv
     local STREAM_LISTEN PPPOE_IF L2TP_BIND RADIUS_SERVER RADIUS_SECRET NAS_IP HOST_NAME LOCAL_POOL
-    local LOCAL_GATEWAY DNS1 DNS2 TUN
+    local LOCAL_GATEWAY DNS1 DNS2 TUN DAE_LISTEN DAE_CLIENT DAE_REQUIRE_MA ACCT_INTERIM
     shift 2
     dir=$state/$name
     mkdir -p "$dir"
     STREAM_LISTEN=tcp:10.88.0.1:2000 PPPOE_IF= L2TP_BIND= RADIUS_SERVER=10.88.1.1:1812
     RADIUS_SECRET=testing123 NAS_IP=10.88.1.2 HOST_NAME=lac1 LOCAL_POOL=10.66.0.0/24
     LOCAL_GATEWAY=10.66.0.1 DNS1=10.66.0.53 DNS2= TUN=rlns-local
+    DAE_LISTEN= DAE_CLIENT=10.88.1.1 DAE_REQUIRE_MA=yes ACCT_INTERIM=0
     for kv in "$@"; do
         case "$kv" in
             STREAM_LISTEN=*|PPPOE_IF=*|L2TP_BIND=*|RADIUS_SERVER=*|RADIUS_SECRET=*|NAS_IP=*|HOST_NAME=*|\
-            LOCAL_POOL=*|LOCAL_GATEWAY=*|DNS1=*|DNS2=*|TUN=*) eval "${kv%%=*}=\${kv#*=}" ;;
+            LOCAL_POOL=*|LOCAL_GATEWAY=*|DNS1=*|DNS2=*|TUN=*|DAE_LISTEN=*|DAE_CLIENT=*|DAE_REQUIRE_MA=*|\
+            ACCT_INTERIM=*) eval "${kv%%=*}=\${kv#*=}" ;;
             *) echo "lac_config: unknown setting '$kv'" >&2; return 1 ;;
         esac
     done
@@ -46,6 +52,16 @@ lac_config() {
         echo "auth = chap,pap"
         echo "[radius]"
         echo "config = $dir/radiusclient.conf"
+        echo "acct_interim_interval_s = $ACCT_INTERIM"
+        # RFC 5176 Disconnect/CoA from the broker (the lab advertises
+        # RLNS_LAC_COA_PORT=3799), signed with the lab's RADIUS secret
+        [ -n "$DAE_LISTEN" ] || DAE_LISTEN=$NAS_IP:${RLNS_LAC_COA_PORT:-3799}
+        if [ "$DAE_LISTEN" != none ]; then
+            echo "[dae]"
+            echo "listen = $DAE_LISTEN"
+            echo "client = $DAE_CLIENT $RADIUS_SECRET"
+            echo "require_message_authenticator = $DAE_REQUIRE_MA"
+        fi
         echo "[l2tp]"
         for b in $L2TP_BIND; do echo "bind = $b"; done
         echo "host_name = $HOST_NAME"

@@ -15,6 +15,8 @@ struct subscriber;
 struct stream_access;
 struct pppoe_server;
 struct radius_client;
+struct radius_acct;
+struct dae_server;
 struct l2tp_engine;
 struct ctl_server;
 
@@ -29,6 +31,7 @@ struct lac_counters {
 	uint64_t relay_frames_up, relay_frames_down;   /* subscriber->LNS, LNS->subscriber */
 	uint64_t tun_rx, tun_tx, tun_no_session, tun_tx_dropped;
 	uint64_t admin_disconnects;
+	uint64_t session_timeouts, dae_disconnects, coa_applied;
 	uint64_t unexpected_events;
 };
 
@@ -42,6 +45,8 @@ struct lac {
 	struct pppoe_server *pppoe[CONF_MAX_PPPOE_IF];
 	size_t n_pppoe;
 	struct radius_client *radius;
+	struct radius_acct *acct;       /* NULL when accounting is off */
+	struct dae_server *dae;         /* NULL without [dae] listen */
 	struct l2tp_engine *l2tp;
 	struct ctl_server *ctl;
 

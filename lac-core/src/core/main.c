@@ -17,6 +17,8 @@
 
 #include "access/pppoe_server.h"
 #include "access/stream.h"
+#include "aaa/dae_server.h"
+#include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
 #include "core/ctl.h"
 #include "core/lac.h"
@@ -68,6 +70,47 @@ static int lac_l2tp_config(const struct lac_config *cfg, struct l2tp_engine_conf
 	return 0;
 }
 
+static enum dae_error_cause lac_dae_handler(void *arg, const struct dae_request *req, const char *client)
+{
+	return subscriber_dae_request(arg, req, client);
+}
+
+/* RFC 5176 server from [dae]; our NAS identity is what Access-Requests carry. */
+static int lac_dae_start(struct lac *lac, char *err, size_t errlen)
+{
+	const struct lac_config *cfg = &lac->cfg;
+	struct dae_server_config dc;
+	char host[32];
+	const char *colon = strrchr(cfg->dae_listen, ':');
+	memset(&dc, 0, sizeof(dc));
+	/* the syntax was checked by the config parser */
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - cfg->dae_listen), cfg->dae_listen);
+	dc.listen.sin_family = AF_INET;
+	inet_pton(AF_INET, host, &dc.listen.sin_addr);
+	dc.listen.sin_port = htons((uint16_t)atoi(colon + 1));
+	for (size_t i = 0; i < cfg->n_dae_client && i < DAE_MAX_CLIENTS; i++) {
+		dc.clients[i].addr = cfg->dae_client[i].addr;
+		dc.clients[i].secret_len = strlen(cfg->dae_client[i].secret);
+		if (dc.clients[i].secret_len > sizeof(dc.clients[i].secret)) {
+			snprintf(err, errlen, "[dae] client: secret too long");
+			return -1;
+		}
+		memcpy(dc.clients[i].secret, cfg->dae_client[i].secret, dc.clients[i].secret_len);
+		dc.n_clients++;
+	}
+	dc.require_message_authenticator = cfg->dae_require_message_authenticator;
+	snprintf(dc.nas_identifier, sizeof(dc.nas_identifier), "%s", cfg->nas_identifier);
+	dc.nas_ip = cfg->nas_ip_address;
+	lac->dae = dae_server_create(lac->loop, &dc, lac_dae_handler, lac);
+	if (!lac->dae) {
+		snprintf(err, errlen, "[dae] listen %s: %s", cfg->dae_listen, strerror(errno));
+		return -1;
+	}
+	log_info("event=dae_listening addr=%s clients=%zu require_message_authenticator=%s", cfg->dae_listen,
+		 dc.n_clients, dc.require_message_authenticator ? "yes" : "no");
+	return 0;
+}
+
 static int lac_start(struct lac *lac, char *err, size_t errlen)
 {
 	const struct lac_config *cfg = &lac->cfg;
@@ -80,6 +123,19 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		snprintf(err, errlen, "RADIUS client: %s", strerror(errno));
 		return -1;
 	}
+
+	if (cfg->radius_accounting) {
+		struct radius_client_config ac;
+		if (radius_acct_config_from_radcli(cfg->radius_config, &ac, err, errlen) < 0)
+			return -1;
+		lac->acct = radius_acct_create(lac->loop, &ac, cfg->radius_acct_queue_max);
+		if (!lac->acct) {
+			snprintf(err, errlen, "RADIUS accounting: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (cfg->dae_listen[0] && lac_dae_start(lac, err, errlen) < 0)
+		return -1;
 
 	struct l2tp_engine_config ec;
 	lac_l2tp_config(cfg, &ec, err, errlen);
@@ -141,9 +197,22 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 
 /* ---- shutdown and reload ---- */
 
+static void lac_acct_drained(void *arg)
+{
+	struct lac *lac = arg;
+	ev_loop_stop(lac->loop);
+}
+
+/* The tunnels are closed; the Stops may still be on their way to the
+ * accounting server: wait for them within the grace time. */
 static void lac_shutdown_done(void *arg)
 {
 	struct lac *lac = arg;
+	if (lac->acct && radius_acct_pending(lac->acct)) {
+		log_info("event=shutdown_waiting_for_accounting pending=%zu", radius_acct_pending(lac->acct));
+		radius_acct_on_idle(lac->acct, lac_acct_drained, lac);
+		return;
+	}
 	ev_loop_stop(lac->loop);
 }
 
@@ -165,7 +234,7 @@ static void lac_shutdown(struct lac *lac)
 	for (uint32_t id = 1; id <= lac->next_id; id++) {
 		struct subscriber *sub = subscriber_find(lac, id);
 		if (sub)
-			subscriber_disconnect(sub, "lac-core shutting down");
+			subscriber_disconnect(sub, "lac-core shutting down", RADIUS_TERM_NAS_REBOOT);
 	}
 	ev_timer_init(&lac->shutdown_timer, lac_shutdown_timeout, lac);
 	ev_timer_start(lac->loop, &lac->shutdown_timer, SHUTDOWN_GRACE_MS);
@@ -188,8 +257,12 @@ static void lac_reload(struct lac *lac)
 	    memcmp(cur->l2tp_bind, next.l2tp_bind, sizeof(cur->l2tp_bind)) || cur->l2tp_port != next.l2tp_port ||
 	    strcmp(cur->radius_config, next.radius_config) || strcmp(cur->control_socket, next.control_socket) ||
 	    cur->local_pool_base.s_addr != next.local_pool_base.s_addr ||
-	    cur->local_pool_prefix != next.local_pool_prefix || strcmp(cur->local_tun, next.local_tun))
-		log_warn("event=reload_partial note=\"listeners, [l2tp] sockets, [radius] config, [local] pool and tun, control_socket change on restart\"");
+	    cur->local_pool_prefix != next.local_pool_prefix || strcmp(cur->local_tun, next.local_tun) ||
+	    cur->radius_accounting != next.radius_accounting || cur->radius_acct_queue_max != next.radius_acct_queue_max ||
+	    strcmp(cur->dae_listen, next.dae_listen) || cur->n_dae_client != next.n_dae_client ||
+	    memcmp(cur->dae_client, next.dae_client, sizeof(cur->dae_client)) ||
+	    cur->dae_require_message_authenticator != next.dae_require_message_authenticator)
+		log_warn("event=reload_partial note=\"listeners, [l2tp] sockets, [radius] config and accounting, [dae], [local] pool and tun, control_socket change on restart\"");
 	/* keep what was not applied so the running state and cfg agree */
 	memcpy(next.stream_listen, cur->stream_listen, sizeof(next.stream_listen));
 	next.n_stream_listen = cur->n_stream_listen;
@@ -204,6 +277,12 @@ static void lac_reload(struct lac *lac)
 	next.local_pool_prefix = cur->local_pool_prefix;
 	next.local_enabled = cur->local_enabled;
 	memcpy(next.local_tun, cur->local_tun, sizeof(next.local_tun));
+	next.radius_accounting = cur->radius_accounting;
+	next.radius_acct_queue_max = cur->radius_acct_queue_max;
+	memcpy(next.dae_listen, cur->dae_listen, sizeof(next.dae_listen));
+	memcpy(next.dae_client, cur->dae_client, sizeof(next.dae_client));
+	next.n_dae_client = cur->n_dae_client;
+	next.dae_require_message_authenticator = cur->dae_require_message_authenticator;
 	lac->cfg = next;
 	log_set_level((enum log_level)lac->cfg.log_level);
 	log_info("event=reloaded config=%s", lac->config_path);
@@ -239,8 +318,11 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 		      (unsigned long long)c->relay_frames_up, (unsigned long long)c->relay_frames_down,
 		      (unsigned long long)c->tun_rx, (unsigned long long)c->tun_tx,
 		      (unsigned long long)c->tun_no_session);
-	strbuf_printf(out, "admin_disconnects=%llu unexpected_events=%llu\n",
-		      (unsigned long long)c->admin_disconnects, (unsigned long long)c->unexpected_events);
+	strbuf_printf(out, "admin_disconnects=%llu session_timeouts=%llu dae_disconnects=%llu coa_applied=%llu "
+		      "unexpected_events=%llu\n",
+		      (unsigned long long)c->admin_disconnects, (unsigned long long)c->session_timeouts,
+		      (unsigned long long)c->dae_disconnects, (unsigned long long)c->coa_applied,
+		      (unsigned long long)c->unexpected_events);
 	for (size_t i = 0; i < lac->n_streams; i++) {
 		struct stream_access_counters sc;
 		stream_access_counters(lac->streams[i], &sc);
@@ -272,6 +354,34 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 		      (unsigned long long)rc.replies_bad_message_authenticator,
 		      (unsigned long long)rc.replies_unexpected, (unsigned long long)rc.tunnel_groups_dropped,
 		      (unsigned long long)rc.in_flight);
+	if (lac->acct) {
+		struct radius_acct_counters ac;
+		radius_acct_counters_get(lac->acct, &ac);
+		strbuf_printf(out, "radius_acct queued=%llu starts=%llu interims=%llu stops=%llu responses=%llu "
+			      "retransmits=%llu failovers=%llu dropped_interim=%llu dropped_other=%llu "
+			      "replies_invalid=%llu replies_unexpected=%llu pending=%llu\n",
+			      (unsigned long long)ac.queued, (unsigned long long)ac.starts,
+			      (unsigned long long)ac.interims, (unsigned long long)ac.stops,
+			      (unsigned long long)ac.responses, (unsigned long long)ac.retransmits,
+			      (unsigned long long)ac.failovers, (unsigned long long)ac.dropped_interim,
+			      (unsigned long long)ac.dropped_other, (unsigned long long)ac.replies_invalid,
+			      (unsigned long long)ac.replies_unexpected, (unsigned long long)ac.pending);
+	}
+	if (lac->dae) {
+		struct dae_server_counters dc;
+		dae_server_counters_get(lac->dae, &dc);
+		strbuf_printf(out, "dae disconnect_requests=%llu disconnect_acks=%llu disconnect_naks=%llu "
+			      "coa_requests=%llu coa_acks=%llu coa_naks=%llu duplicates=%llu unknown_client=%llu "
+			      "malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
+			      "bad_message_authenticator=%llu\n",
+			      (unsigned long long)dc.disconnect_requests, (unsigned long long)dc.disconnect_acks,
+			      (unsigned long long)dc.disconnect_naks, (unsigned long long)dc.coa_requests,
+			      (unsigned long long)dc.coa_acks, (unsigned long long)dc.coa_naks,
+			      (unsigned long long)dc.duplicates, (unsigned long long)dc.unknown_client,
+			      (unsigned long long)dc.malformed, (unsigned long long)dc.bad_authenticator,
+			      (unsigned long long)dc.no_message_authenticator,
+			      (unsigned long long)dc.bad_message_authenticator);
+	}
 	struct l2tp_engine_stats ls;
 	l2tp_engine_get_stats(lac->l2tp, &ls);
 	strbuf_printf(out, "l2tp rx_datagrams=%llu tx_datagrams=%llu rx_malformed=%llu rx_unknown_tunnel=%llu "
@@ -348,7 +458,7 @@ static void lac_ctl_handler(void *ctx, int argc, char **argv, struct strbuf *out
 			strbuf_printf(out, "error: no session %s\n", argv[1]);
 			return;
 		}
-		subscriber_disconnect(sub, "administrative disconnect");
+		subscriber_disconnect(sub, "administrative disconnect", RADIUS_TERM_ADMIN_RESET);
 		strbuf_printf(out, "ok disconnected=%lu\n", id);
 	} else {
 		strbuf_printf(out, "error: unknown command (try: show sessions|tunnels|counters, disconnect ID)\n");
@@ -415,7 +525,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < lac.n_pppoe; i++)
 		pppoe_server_destroy(lac.pppoe[i]);
 	ctl_server_destroy(lac.ctl);
+	dae_server_destroy(lac.dae);
 	l2tp_engine_destroy(lac.l2tp);
+	if (lac.acct && radius_acct_pending(lac.acct))
+		log_warn("event=accounting_lost pending=%zu note=\"no answer within the shutdown grace\"",
+			 radius_acct_pending(lac.acct));
+	radius_acct_destroy(lac.acct);
 	radius_client_destroy(lac.radius);
 	log_info("event=stopped");
 	return rc < 0 ? 1 : 0;

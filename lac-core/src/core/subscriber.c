@@ -19,6 +19,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "aaa/dae_codec.h"
+#include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
 #include "l2tp/l2tp.h"
 #include "l2tp/proto.h"
@@ -30,9 +32,12 @@ struct subscriber {
 	uint32_t id;
 	enum sub_state state;
 	struct access_conn *conn;
+	struct access_conn_info info;   /* kept for accounting after conn is gone */
 	struct ppp_session *ppp;
 	struct ev_timer ppp_timer;
 	struct ev_timer reap_timer;
+	struct ev_timer interim_timer;  /* Acct-Interim-Interval */
+	struct ev_timer session_timer;  /* Session-Timeout */
 	struct radius_request *aaa;
 	struct l2tp_session *l2tp;
 
@@ -42,9 +47,26 @@ struct subscriber {
 	char reply_message[256];
 	uint64_t created_ms, up_ms;
 
+	/* accounting (RFC 2866): what the Accept said, what we counted */
+	uint32_t session_timeout_s;     /* 0 = none */
+	uint32_t interim_s;             /* 0 = no Interim-Update */
+	size_t n_class;
+	uint8_t class_val[RADIUS_MAX_CLASS][RADIUS_MAX_ATTR_VALUE];
+	size_t class_len[RADIUS_MAX_CLASS];
+	bool acct_started, acct_stopped;
+	enum radius_term_cause term_cause;      /* first cause set wins */
+	uint64_t in_octets, out_octets;         /* from / to the subscriber */
+	uint32_t in_packets, out_packets;
+
 	/* tunnelled */
 	struct l2tp_candidate cands[RADIUS_MAX_TUNNELS];
 	char cand_label[RADIUS_MAX_TUNNELS][64];        /* endpoints as RADIUS sent them */
+	struct {                                /* RFC 2867 accounting per candidate */
+		uint8_t tag;
+		uint32_t medium;
+		char client_endpoint[64];
+	} cand_acct[RADIUS_MAX_TUNNELS];
+	char lns_host_name[64];                 /* the LNS's Host Name (Tunnel-Server-Auth-Id) */
 	size_t n_cands;
 	struct l2tp_session_status l2tp_status;
 	char lns[64];
@@ -65,6 +87,8 @@ struct sub_evarg {
 	const char *reason;
 	const struct ppp_ip_info *ip;
 };
+
+static void sub_acct_stop(struct subscriber *sub);
 
 typedef enum sub_state (*sub_action)(struct subscriber *sub, const struct sub_evarg *arg);
 
@@ -156,6 +180,9 @@ static void sub_reap(struct ev_loop *loop, struct ev_timer *t, void *arg);
 static void sub_release(struct subscriber *sub)
 {
 	struct lac *lac = sub->lac;
+	sub_acct_stop(sub);
+	ev_timer_stop(lac->loop, &sub->interim_timer);
+	ev_timer_stop(lac->loop, &sub->session_timer);
 	if (sub->aaa) {
 		radius_request_cancel(sub->aaa);
 		sub->aaa = NULL;
@@ -180,6 +207,177 @@ static void sub_release(struct subscriber *sub)
 	}
 	if (!ev_timer_armed(&sub->reap_timer))
 		ev_timer_start(lac->loop, &sub->reap_timer, 0);
+}
+
+/* ---- accounting (RFC 2866, RFC 2867 for tunnelled sessions) ---- */
+
+static void sub_set_cause(struct subscriber *sub, enum radius_term_cause cause)
+{
+	if (!sub->term_cause)
+		sub->term_cause = cause;
+}
+
+/* Keeps what the Access-Accept says about accounting and session limits. */
+static void sub_take_accept(struct subscriber *sub, const struct radius_reply *reply)
+{
+	const struct lac_config *cfg = &sub->lac->cfg;
+	sub->session_timeout_s = reply->has_session_timeout ? reply->session_timeout : 0;
+	sub->interim_s = reply->has_acct_interim_interval ? reply->acct_interim_interval
+						       : cfg->radius_acct_interim_interval_s;
+	/* RFC 2869 5.16: not smaller than 60 s, to spare the servers */
+	if (sub->interim_s && sub->interim_s < 60)
+		sub->interim_s = 60;
+	sub->n_class = reply->n_class < RADIUS_MAX_CLASS ? reply->n_class : RADIUS_MAX_CLASS;
+	for (size_t i = 0; i < sub->n_class; i++) {
+		memcpy(sub->class_val[i], reply->class_val[i], reply->class_len[i]);
+		sub->class_len[i] = reply->class_len[i];
+	}
+}
+
+/* Our end of the tunnel to `lns` for Tunnel-Client-Endpoint (RFC 2868 3.3)
+ * when RADIUS did not name one: the source address the kernel picks for that
+ * destination. A connect() on a UDP socket only looks up the route; nothing
+ * is sent and nothing blocks. Writes "" when it cannot tell. */
+static void sub_local_endpoint(const struct sockaddr_storage *lns, socklen_t len, char *out, size_t cap)
+{
+	struct sockaddr_storage me, to = *lns;
+	socklen_t me_len = sizeof(me);
+	out[0] = '\0';
+	/* the engine's "port 0 means 1701" is not connect()'s */
+	if (to.ss_family == AF_INET && !((struct sockaddr_in *)&to)->sin_port)
+		((struct sockaddr_in *)&to)->sin_port = htons(L2TP_DEFAULT_PORT);
+	else if (to.ss_family == AF_INET6 && !((struct sockaddr_in6 *)&to)->sin6_port)
+		((struct sockaddr_in6 *)&to)->sin6_port = htons(L2TP_DEFAULT_PORT);
+	int fd = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (const struct sockaddr *)&to, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&me, &me_len) == 0) {
+		if (me.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, out, (socklen_t)cap);
+		else if (me.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&me)->sin6_addr, out, (socklen_t)cap);
+	}
+	close(fd);
+}
+
+/* Queues one Accounting-Request describing sub: the identity of the
+ * Access-Request, every Class of the Accept, counters for Interim-Update and
+ * Stop, and for a tunnelled session the RFC 2867 tunnel attributes with
+ * Acct-Tunnel-Connection = the L2TP Call Serial Number (RFC 2867 4.1). */
+static void sub_acct_send(struct subscriber *sub, uint32_t status)
+{
+	struct lac *lac = sub->lac;
+	const struct access_conn_info *info = &sub->info;
+	uint64_t now = ev_now_ms(lac->loop);
+	if (!lac->acct)
+		return;
+	struct radius_acct_params p = {
+		.status_type = status,
+		.user_name = sub->auth.name,
+		.acct_session_id = sub->acct_session_id,
+		.has_nas_ip = lac->cfg.nas_ip_address.s_addr != 0,
+		.nas_ip = lac->cfg.nas_ip_address,
+		.nas_identifier = lac->cfg.nas_identifier,
+		.has_nas_port = true,
+		.nas_port = info->nas_port,
+		.nas_port_id = info->nas_port_id[0] ? info->nas_port_id : NULL,
+		.has_nas_port_type = true,
+		.nas_port_type = info->nas_port_type,
+		.framed_ppp = true,
+		.calling_station_id = info->calling_station_id[0] ? info->calling_station_id : NULL,
+		.called_station_id = info->called_station_id[0] ? info->called_station_id : NULL,
+		.has_framed_ip = sub->ip.s_addr != 0,
+		.framed_ip = sub->ip,
+		.n_class = sub->n_class < RADIUS_MAX_CLASS_ECHO ? sub->n_class : RADIUS_MAX_CLASS_ECHO,
+	};
+	for (size_t i = 0; i < p.n_class; i++) {
+		p.class_val[i] = sub->class_val[i];
+		p.class_len[i] = sub->class_len[i];
+	}
+	if (status != RADIUS_ACCT_STATUS_START) {
+		p.has_counters = true;
+		p.session_time = (uint32_t)((now - sub->up_ms) / 1000);
+		p.input_octets = sub->in_octets;
+		p.output_octets = sub->out_octets;
+		p.input_packets = sub->in_packets;
+		p.output_packets = sub->out_packets;
+	}
+	if (status == RADIUS_ACCT_STATUS_STOP)
+		p.terminate_cause = sub->term_cause ? sub->term_cause : RADIUS_TERM_NAS_REQUEST;
+
+	struct radius_acct_tunnel tun;
+	char connection[16];
+	unsigned idx = sub->l2tp_status.candidate_idx;
+	if (strcmp(sub->decision, "tunnel") == 0 && idx < sub->n_cands) {
+		const struct l2tp_candidate *c = &sub->cands[idx];
+		snprintf(connection, sizeof(connection), "%u", sub->l2tp_status.call_serial);
+		memset(&tun, 0, sizeof(tun));
+		tun.tag = sub->cand_acct[idx].tag;
+		tun.type = RADIUS_TUNNEL_TYPE_L2TP;
+		tun.medium = sub->cand_acct[idx].medium;
+		tun.client_endpoint = sub->cand_acct[idx].client_endpoint[0] ? sub->cand_acct[idx].client_endpoint
+				    : lac->cfg.n_l2tp_bind ? lac->cfg.l2tp_bind[0] : NULL;
+		tun.server_endpoint = sub->cand_label[idx];
+		tun.assignment_id = c->assignment_id;
+		tun.client_auth_id = c->client_auth_id;
+		tun.server_auth_id = sub->lns_host_name[0] ? sub->lns_host_name : c->server_auth_id;
+		tun.connection = connection;
+		p.tunnel = &tun;
+	}
+	if (radius_acct_send(lac->acct, &p) < 0)
+		sub_log(LOG_LVL_WARN, sub, "event=acct_not_queued status=%u errno=%d", status, errno);
+	else
+		sub_log(LOG_LVL_INFO, sub, "event=acct_%s acct_session_id=%s%s%s",
+			status == RADIUS_ACCT_STATUS_START ? "start" : status == RADIUS_ACCT_STATUS_STOP ? "stop" : "interim",
+			sub->acct_session_id, status == RADIUS_ACCT_STATUS_STOP ? " cause=" : "",
+			status == RADIUS_ACCT_STATUS_STOP ? radius_term_cause_str(p.terminate_cause) : "");
+}
+
+static void sub_interim(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct subscriber *sub = arg;
+	if (!sub->acct_started || sub->acct_stopped || !sub->interim_s)
+		return;
+	sub_acct_send(sub, RADIUS_ACCT_STATUS_INTERIM);
+	ev_timer_start(loop, &sub->interim_timer, (uint64_t)sub->interim_s * 1000);
+}
+
+static void sub_session_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct subscriber *sub = arg;
+	sub->lac->counters.session_timeouts++;
+	sub_log(LOG_LVL_INFO, sub, "event=session_timeout limit_s=%u", sub->session_timeout_s);
+	subscriber_disconnect(sub, "session timeout", RADIUS_TERM_SESSION_TIMEOUT);
+}
+
+/* Arms the Session-Timeout timer `secs` from now (0 = no limit). */
+static void sub_arm_session_timer(struct subscriber *sub, uint32_t secs)
+{
+	if (secs)
+		ev_timer_start(sub->lac->loop, &sub->session_timer, (uint64_t)secs * 1000);
+	else
+		ev_timer_stop(sub->lac->loop, &sub->session_timer);
+}
+
+/* The session is up (relay or IPCP): Start, interim updates, session limit. */
+static void sub_acct_begin(struct subscriber *sub)
+{
+	if (sub->acct_started)
+		return;
+	sub->acct_started = true;
+	sub_acct_send(sub, RADIUS_ACCT_STATUS_START);
+	if (sub->interim_s)
+		ev_timer_start(sub->lac->loop, &sub->interim_timer, (uint64_t)sub->interim_s * 1000);
+	sub_arm_session_timer(sub, sub->session_timeout_s);
+}
+
+static void sub_acct_stop(struct subscriber *sub)
+{
+	if (!sub->acct_started || sub->acct_stopped)
+		return;
+	sub->acct_stopped = true;
+	sub_acct_send(sub, RADIUS_ACCT_STATUS_STOP);
 }
 
 /* ---- actions: each returns the next state ---- */
@@ -315,6 +513,7 @@ static enum sub_state act_start_tunnel(struct subscriber *sub, const struct sub_
 	struct lac *lac = sub->lac;
 	const struct radius_reply *reply = arg->reply;
 	snprintf(sub->decision, sizeof(sub->decision), "tunnel");
+	sub_take_accept(sub, reply);
 	sub->n_cands = 0;
 	for (size_t i = 0; i < reply->n_tunnels && sub->n_cands < RADIUS_MAX_TUNNELS; i++) {
 		const struct radius_tunnel *t = &reply->tunnels[i];
@@ -342,6 +541,10 @@ static enum sub_state act_start_tunnel(struct subscriber *sub, const struct sub_
 		}
 		c->preference = t->preference;
 		snprintf(sub->cand_label[sub->n_cands], sizeof(sub->cand_label[0]), "%.63s", t->endpoint);
+		sub->cand_acct[sub->n_cands].tag = t->tag;
+		sub->cand_acct[sub->n_cands].medium = t->medium;
+		snprintf(sub->cand_acct[sub->n_cands].client_endpoint,
+			 sizeof(sub->cand_acct[0].client_endpoint), "%.63s", t->client_endpoint);
 		sub->n_cands++;
 	}
 	snprintf(sub->lns, sizeof(sub->lns), "%s", sub->n_cands ? sub->cand_label[0] : "");
@@ -366,6 +569,7 @@ static enum sub_state act_accept_local(struct subscriber *sub, const struct sub_
 	const struct radius_reply *reply = arg->reply;
 	uint64_t now = ev_now_ms(lac->loop);
 	snprintf(sub->decision, sizeof(sub->decision), "local");
+	sub_take_accept(sub, reply);
 
 	if (!lac->cfg.local_enabled) {
 		sub_log(LOG_LVL_WARN, sub, "event=local_refused reason=no_local_pool_configured");
@@ -434,6 +638,14 @@ static enum sub_state act_relay_start(struct subscriber *sub, const struct sub_e
 		sub->l2tp_status = *arg->l2tp_up;
 	if (sub->l2tp_status.candidate_idx < sub->n_cands)
 		snprintf(sub->lns, sizeof(sub->lns), "%s", sub->cand_label[sub->l2tp_status.candidate_idx]);
+	if (arg->l2tp_up && arg->l2tp_up->peer_host_name)
+		snprintf(sub->lns_host_name, sizeof(sub->lns_host_name), "%s", arg->l2tp_up->peer_host_name);
+	if (sub->l2tp_status.candidate_idx < sub->n_cands &&
+	    !sub->cand_acct[sub->l2tp_status.candidate_idx].client_endpoint[0]) {
+		unsigned i = sub->l2tp_status.candidate_idx;
+		sub_local_endpoint(&sub->cands[i].addr, sub->cands[i].addr_len, sub->cand_acct[i].client_endpoint,
+				   sizeof(sub->cand_acct[i].client_endpoint));
+	}
 	sub->l2tp_status.peer = NULL; /* only valid during the callback */
 	sub->l2tp_status.peer_host_name = NULL;
 	sub->up_ms = ev_now_ms(lac->loop);
@@ -441,6 +653,7 @@ static enum sub_state act_relay_start(struct subscriber *sub, const struct sub_e
 	sub_log(LOG_LVL_INFO, sub, "event=relay_up lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u setup_ms=%llu",
 		sub->lns, sub->l2tp_status.local_tid, sub->l2tp_status.local_sid, sub->l2tp_status.peer_tid,
 		sub->l2tp_status.peer_sid, (unsigned long long)(sub->up_ms - sub->created_ms));
+	sub_acct_begin(sub);
 	return SUB_RELAY;
 }
 
@@ -459,6 +672,7 @@ static enum sub_state act_relay_lns_gone(struct subscriber *sub, const struct su
 {
 	sub->l2tp = NULL;
 	sub_log(LOG_LVL_INFO, sub, "event=lns_disconnect reason=%s", arg->reason ? arg->reason : "");
+	sub_set_cause(sub, RADIUS_TERM_LOST_SERVICE);
 	sub_send_lcp_terminate(sub);
 	sub_release(sub);
 	return SUB_DEAD;
@@ -474,12 +688,17 @@ static enum sub_state act_local_up(struct subscriber *sub, const struct sub_evar
 	}
 	sub_log(LOG_LVL_INFO, sub, "event=local_up addr=%s setup_ms=%llu", inet_ntoa(sub->ip),
 		(unsigned long long)(sub->up_ms - sub->created_ms));
+	sub_acct_begin(sub);
 	return SUB_LOCAL;
 }
 
 static enum sub_state act_release(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	sub_log(LOG_LVL_INFO, sub, "event=session_end reason=%s", arg->reason ? arg->reason : "");
+	/* PPP finished on its own: the subscriber's LCP Terminate, or its
+	 * silence to our echo requests */
+	sub_set_cause(sub, arg->reason && strstr(arg->reason, "echo") ? RADIUS_TERM_LOST_CARRIER
+									: RADIUS_TERM_USER_REQUEST);
 	if (sub->ppp && sub->conn && ppp_session_phase(sub->ppp) != PPP_PHASE_DEAD &&
 	    ppp_session_phase(sub->ppp) != PPP_PHASE_HANDED_OFF) {
 		/* the access link is gone: nothing more can be sent */
@@ -492,6 +711,7 @@ static enum sub_state act_release(struct subscriber *sub, const struct sub_evarg
 static enum sub_state act_access_closed(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	sub->conn = NULL; /* freed by the access layer after this callback */
+	sub_set_cause(sub, RADIUS_TERM_USER_REQUEST);
 	if (sub->l2tp) {
 		/* RFC 2661 4.4.2: CDN result 1, loss of carrier */
 		l2tp_session_close(sub->l2tp, 1, 0, "subscriber hung up", 0);
@@ -641,6 +861,8 @@ static void sub_ppp_ip_rx(void *owner, const uint8_t *pkt, size_t len)
 	/* RFC 2827-style source check: a subscriber may only send as itself. */
 	if (memcmp(pkt + 12, &sub->ip.s_addr, 4) != 0)
 		return;
+	sub->in_octets += len;
+	sub->in_packets++;
 	if (write(lac->tun_fd, pkt, len) < 0)
 		lac->counters.tun_tx_dropped++;
 	else
@@ -734,6 +956,8 @@ static void sub_l2tp_ppp_rx(void *owner, const uint8_t *frame, size_t len)
 	if (sub->state != SUB_RELAY || !sub->conn)
 		return;
 	sub->lac->counters.relay_frames_down++;
+	sub->out_octets += len;
+	sub->out_packets++;
 	if (sub->conn->info.kind == ACCESS_KIND_PPPOE && len >= 2 && frame[0] == PPP_ADDRESS &&
 	    frame[1] == PPP_CONTROL) {
 		/* RFC 2516 7: PPPoE carries no address/control field */
@@ -752,6 +976,8 @@ static void sub_access_frame(void *owner, const uint8_t *frame, size_t len)
 		if (!sub->l2tp)
 			return;
 		sub->lac->counters.relay_frames_up++;
+		sub->in_octets += len;
+		sub->in_packets++;
 		if (len >= 2 && frame[0] == PPP_ADDRESS && frame[1] == PPP_CONTROL) {
 			l2tp_session_send_ppp(sub->l2tp, frame, len);
 			return;
@@ -857,6 +1083,9 @@ void subscriber_conn_new(void *ctx, struct access_conn *conn)
 	snprintf(sub->acct_session_id, sizeof(sub->acct_session_id), "%08X%08X", rnd, sub->id);
 	ev_timer_init(&sub->ppp_timer, sub_ppp_timer, sub);
 	ev_timer_init(&sub->reap_timer, sub_reap, sub);
+	ev_timer_init(&sub->interim_timer, sub_interim, sub);
+	ev_timer_init(&sub->session_timer, sub_session_timeout, sub);
+	sub->info = conn->info;
 
 	struct ppp_config pc;
 	sub_ppp_config(lac, &conn->info, sub->id, &pc);
@@ -880,9 +1109,10 @@ void subscriber_conn_new(void *ctx, struct access_conn *conn)
 	sub_ppp_arm_timer(sub);
 }
 
-void subscriber_disconnect(struct subscriber *sub, const char *reason)
+void subscriber_disconnect(struct subscriber *sub, const char *reason, enum radius_term_cause cause)
 {
 	struct sub_evarg arg = { .reason = reason };
+	sub_set_cause(sub, cause);
 	sub_dispatch(sub, SUB_EV_ADMIN_DISCONNECT, &arg);
 }
 
@@ -895,6 +1125,8 @@ void subscriber_tun_input(struct lac *lac, const uint8_t *pkt, size_t len)
 	for (struct subscriber *sub = lac->by_ip[lac_ip_hash(dst)]; sub; sub = sub->ip_next) {
 		if (sub->ip.s_addr == dst.s_addr && sub->ppp) {
 			lac->counters.tun_rx++;
+			sub->out_octets += len;
+			sub->out_packets++;
 			ppp_session_send_ip(sub->ppp, pkt, len);
 			return;
 		}
@@ -928,8 +1160,52 @@ void subscriber_show_all(struct lac *lac, struct strbuf *out)
 				      sub->l2tp_status.peer_tid, sub->l2tp_status.peer_sid);
 		if (sub->ip_registered)
 			strbuf_printf(out, " addr=%s", inet_ntoa(sub->ip));
+		strbuf_printf(out, " in_octets=%llu out_octets=%llu in_packets=%u out_packets=%u",
+			      (unsigned long long)sub->in_octets, (unsigned long long)sub->out_octets,
+			      sub->in_packets, sub->out_packets);
+		if (sub->session_timeout_s)
+			strbuf_printf(out, " session_timeout_s=%u", sub->session_timeout_s);
 		strbuf_printf(out, " acct_session_id=%s setup_ms=%lld uptime_s=%llu\n", sub->acct_session_id,
 			      sub->up_ms ? (long long)(sub->up_ms - sub->created_ms) : -1LL,
 			      sub->up_ms ? (unsigned long long)((now - sub->up_ms) / 1000) : 0ULL);
 	}
+}
+
+/* RFC 5176: applies a verified Disconnect- or CoA-Request to every session it
+ * names (RFC 5176 3: all identification attributes given must match; a
+ * User-Name alone may name several sessions, and all of them are acted on).
+ * CoA Session-Timeout counts from now; 0 removes the limit. */
+enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_request *req, const char *client)
+{
+	size_t matched = 0;
+	for (struct subscriber *sub = lac->subscribers; sub; sub = sub->next) {
+		if (sub->state == SUB_DEAD || sub->state == SUB_CLOSING)
+			continue;
+		struct dae_session_ids ids = {
+			.user_name = sub->auth.name,
+			.acct_session_id = sub->acct_session_id,
+			.has_framed_ip = sub->ip.s_addr != 0,
+			.framed_ip = sub->ip,
+			.nas_port = sub->info.nas_port,
+			.nas_port_id = sub->info.nas_port_id,
+			.calling_station_id = sub->info.calling_station_id,
+			.called_station_id = sub->info.called_station_id,
+		};
+		if (!dae_session_matches(req, &ids))
+			continue;
+		matched++;
+		if (req->code == RADIUS_CODE_DISCONNECT_REQUEST) {
+			sub_log(LOG_LVL_INFO, sub, "event=dae_disconnect client=%s", client);
+			lac->counters.dae_disconnects++;
+			subscriber_disconnect(sub, "dynamic authorization disconnect", RADIUS_TERM_ADMIN_RESET);
+		} else {
+			sub_log(LOG_LVL_INFO, sub, "event=coa client=%s session_timeout_s=%u", client,
+				req->session_timeout);
+			lac->counters.coa_applied++;
+			sub->session_timeout_s = req->session_timeout;
+			if (sub->acct_started)
+				sub_arm_session_timer(sub, req->session_timeout);
+		}
+	}
+	return matched ? DAE_ERR_NONE : DAE_ERR_SESSION_NOT_FOUND;
 }

@@ -11,6 +11,8 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "aaa/dae_codec.h"
+#include "aaa/radius_codec.h"
 #include "access/access.h"
 #include "core/lac.h"
 #include "util/strbuf.h"
@@ -47,8 +49,15 @@ const char *sub_event_str(enum sub_event e);
 /* access_conn_new_cb for every access interface: creates the subscriber. */
 void subscriber_conn_new(void *lac, struct access_conn *conn);
 
-/* Tears one session down (lacctl disconnect, shutdown). */
-void subscriber_disconnect(struct subscriber *sub, const char *reason);
+/* Tears one session down (lacctl disconnect, Disconnect-Request, shutdown,
+ * Session-Timeout); cause is the Acct-Terminate-Cause of its Stop (the first
+ * cause given to a session wins). May not free sub before the next loop
+ * iteration, so callers may keep walking the session list. */
+void subscriber_disconnect(struct subscriber *sub, const char *reason, enum radius_term_cause cause);
+
+/* dae_handler_fn for the RFC 5176 server (arg is the struct lac). */
+enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_request *req,
+					    const char *client);
 
 /* An IPv4 packet read from the TUN device: hands it to the locally terminated
  * subscriber owning its destination address, if any. */
