@@ -146,6 +146,14 @@ else
     t_check "second session skipped the dead-cached LNS" grep -q 'event=candidate_skipped_dead candidate=0' "$STATE/deadcache.log"
 fi
 
+# Every run ended with l2tp_engine_shutdown(): CDNs and StopCCNs acknowledged in time.
+if grep -l shutdown_timeout "$STATE"/*.out >/dev/null 2>&1; then
+    t_fail "engine shutdown completed in every run" "$(grep -l shutdown_timeout "$STATE"/*.out)"
+else
+    t_ok "engine shutdown completed in every run"
+fi
+t_check "l2tpns saw our StopCCN on shutdown" grep -q 'Received StopCCN\|Stopped' "$STATE/lns2/l2tpns.log"
+
 # 6. Every L2TP packet dissects cleanly.
 sleep 1
 kill "$CAPPID" 2>/dev/null; wait "$CAPPID" 2>/dev/null; CAPPID=

@@ -168,12 +168,40 @@ Test(l2tp_tunnel, wrong_challenge_response_gives_stopccn_result_4)
 	cr_assert_eq(c.last.result, L2TP_STOPCCN_NOT_AUTHORIZED);
 	cr_assert_eq(c.downs, 1);
 	cr_assert(c.down_setup);
-	/* Its ack ends CLOSING; the state is then held for a retransmit cycle. */
+	/* Its ack ends CLOSING, and the tunnel can go at once. */
 	memset(&m, 0, sizeof(m));
 	tunnel_feed(&t, &m, 1, 2, 20);
 	cr_assert_eq(t.state, L2TP_TUNNEL_CLOSED);
-	cr_assert(!l2tp_tunnel_done(&t, 30));
-	cr_assert(l2tp_tunnel_done(&t, 10 + l2tp_rel_cycle_ms(&t.cfg.rel)));
+	cr_assert(l2tp_tunnel_done(&t, 20));
+	l2tp_tunnel_release(&t);
+}
+
+Test(l2tp_tunnel, stopccn_from_peer_is_acked_and_held_a_retransmit_cycle)
+{
+	struct l2tp_tunnel t;
+	struct tcap c;
+	struct l2tp_msg m;
+
+	log_set_level(LOG_LVL_ERROR);
+	tunnel_new(&t, &c, "");
+	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
+	sccrp_for(&t, &m, NULL, false);
+	tunnel_feed(&t, &m, 0, 1, 0);
+	memset(&m, 0, sizeof(m));
+	m.type = L2TP_MSG_STOPCCN;
+	m.present = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TID) | L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE);
+	m.assigned_tid = 77;
+	m.result = 6;
+	tunnel_feed(&t, &m, 1, 2, 100);
+	cr_assert_eq(t.state, L2TP_TUNNEL_CLOSED);
+	cr_assert_eq(c.last.type, L2TP_MSG_ZLB, "acknowledged");
+	cr_assert_eq(c.down_result, 6);
+	/* The ZLB got lost: the StopCCN comes again and is acknowledged again. */
+	c.n_tx = 0;
+	tunnel_feed(&t, &m, 1, 2, 1100);
+	cr_assert_eq(c.n_tx, 1);
+	cr_assert(!l2tp_tunnel_done(&t, 1100));
+	cr_assert(l2tp_tunnel_done(&t, 100 + l2tp_rel_cycle_ms(&t.cfg.rel)));
 	l2tp_tunnel_release(&t);
 }
 

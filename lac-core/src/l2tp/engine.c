@@ -259,6 +259,16 @@ static void tun_arm(struct eng_tunnel *tun)
 	}
 	if (tun->t.state == L2TP_TUNNEL_CLOSED && d < now)
 		d = now;
+	/* Shutdown is done once every tunnel has let go (acked or given up). */
+	if (e->shutting_down && e->done_cb && !ev_timer_armed(&e->done_timer)) {
+		const struct eng_tunnel *t;
+
+		for (t = e->tunnel_list; t; t = t->next)
+			if (t->t.state != L2TP_TUNNEL_CLOSED)
+				break;
+		if (!t)
+			ev_timer_start(e->loop, &e->done_timer, 0);
+	}
 	if (d)
 		ev_timer_start_at(e->loop, &tun->timer, d);
 	else

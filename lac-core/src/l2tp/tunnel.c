@@ -162,6 +162,15 @@ static void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, 
 {
 	bool setup = t->state != L2TP_TUNNEL_ESTABLISHED;
 
+	if (t->peer_tid == 0) {
+		/* The peer never answered: it has no tunnel to clear and nothing to
+		 * ack a StopCCN with. Drop ours without a word. */
+		tlog(t, "event=tunnel_dropped result=%u why=\"%s\"", result, why ? why : "");
+		t->state = L2TP_TUNNEL_CLOSED;
+		t->hold_until_ms = now;
+		tunnel_notify_down(t, setup, result, error, why);
+		return;
+	}
 	tlog(t, "event=stopccn_tx result=%u error=%u why=\"%s\"", result, error, why ? why : "");
 	send_stopccn(t, result, error, why, now);
 	tunnel_notify_down(t, setup, result, error, why);
@@ -316,8 +325,11 @@ static int a_closed_quiet(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg 
 	return 0;
 }
 
+/* Our StopCCN was acknowledged (or never will be): the peer has let go, nothing
+ * is left to re-acknowledge (5.7 asks the receiver of a StopCCN to hold). */
 static int a_hold(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, uint64_t now)
 {
+	t->hold_until_ms = now;
 	return 0;
 }
 
