@@ -71,4 +71,19 @@ t_check "unknown mandatory AVP in ICRP: CDN result 2 error 8" grep -q '^rx CDN r
 t_check "SCCRP out of state: StopCCN result 7" grep -q '^rx StopCCN result=7' "$STATE/fake.log"
 t_check "probe session reported down" grep -q '^down session=1 ' "$STATE/drive.out"
 t_check "the LAC did not crash or log errors" sh -c "! grep -q 'level=error' '$STATE/drive.log'"
+
+# CDN "try another" during setup: the session fails over to the real LNS.
+kill $(netns_exec $FAKENS ss -Hlunp "sport = :1701" | grep -o 'pid=[0-9]*' | cut -d= -f2) 2>/dev/null
+sleep 0.5
+netns_exec $FAKENS /usr/bin/python3 "$FAKE" 10.90.12.2 "$SECRET" "$STATE/busy.log" busy \
+    >"$STATE/busy.out" 2>&1 &
+wait_for_udp $FAKENS 1701 10 || t_fail "busy fake LNS listening"
+if netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw \
+    --lns 10.90.12.2 --lns 10.90.11.2 --ping 10.90.11.2 --timeout-s 30 \
+    >"$STATE/busy-drive.out" 2>"$STATE/busy-drive.log"; then
+    t_ok "CDN 2/7 during setup: session failed over and came up on l2tpns"
+else
+    t_fail "CDN 2/7 during setup: session failed over and came up on l2tpns" "$(tail -n 3 "$STATE/busy-drive.out")"
+fi
+t_check "failover reported after the CDN" grep -q '^failover session=0 from=0 to=1' "$STATE/busy-drive.out"
 t_done

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Hostile fake LNS for tests/integration/l2tp_hostile.sh (a test tool).
 
-Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE
+Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE [hostile|busy]
 
 Listens on BIND_ADDR:1701. When a LAC's SCCRQ arrives it first fires a burst of
 broken datagrams at it (short, wrong version, control bits wrong, Length past
@@ -12,6 +12,8 @@ misbehaves inside the tunnel: ICRP carrying an unknown mandatory AVP (4.2: the
 LAC must clear the session with CDN result 2 error 8), a duplicate SCCRP (to be
 re-acknowledged), then an SCCRP out of state (the LAC must send StopCCN result
 7). Writes one line per thing it receives to LOGFILE ("rx StopCCN result=7"...).
+Mode "busy": a well-behaved LNS that answers every ICRQ with CDN result 2,
+error 7 ("try another"), to exercise the LAC's failover on CDN.
 """
 import hashlib
 import socket
@@ -51,6 +53,7 @@ def parse(pkt):
 
 def main():
     bind, secret, logfile = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+    busy = len(sys.argv) > 4 and sys.argv[4] == "busy"
     log = open(logfile, "w", buffering=1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((bind, 1701))
@@ -106,13 +109,16 @@ def main():
                 ctrl(0, 0, 0, 0, avp(0, b"\x00\x01") + avp(2, b"\x01\x00") + avp(3, b"\x00\x00\x00\x03")
                      + avp(7, b"fake") + avp(9, struct.pack("!H", 555))),  # SCCRQ to us
             ]
-            for b in burst:
+            for b in burst if not busy else []:
                 s.sendto(b, addr)
             resp = hashlib.md5(bytes([2]) + secret + chal).digest()
             sccrp = (avp(0, b"\x00\x02") + avp(2, b"\x01\x00") + avp(3, b"\x00\x00\x00\x03")
                      + avp(7, b"fake-lns") + avp(9, struct.pack("!H", 4242)) + avp(10, b"\x00\x04")
                      + avp(13, resp))
             send(sccrp)
+        elif m["type"] == 10 and busy:
+            sid = struct.unpack("!H", m["avps"][14][1])[0]
+            send(avp(0, b"\x00\x0e") + avp(1, b"\x00\x02\x00\x07busy") + avp(14, b"\x00\x22"), sid=sid)
         elif m["type"] == 10:
             lac_sid = struct.unpack("!H", m["avps"][14][1])[0]
             # ICRP with an unknown mandatory AVP (type 99).
