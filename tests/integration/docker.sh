@@ -20,6 +20,7 @@ PY=/usr/bin/python3
 EP_EXEC=
 
 tmp=$(mktemp -d /tmp/rlt-docker.XXXXXX)
+P=rlt-docker-$$   # namespaces: one run of this suite never meets another
 cleanup() {
     [ -n "${ep_pids:-}" ] && kill $ep_pids 2>/dev/null
     LAB_TOP=$top_srcdir; . "$top_srcdir/lab.d/lib.sh"
@@ -153,23 +154,23 @@ while read -r kind a b c d; do
 done < "$tmp/plan"
 dk_ns=
 for net in $(awk '$1 == "net" {print $2}' "$tmp/plan"); do
-    netns_create "rlt-docker-n-$net" && ip -n "rlt-docker-n-$net" link add br0 type bridge &&
-        ip -n "rlt-docker-n-$net" link set br0 up
-    dk_ns="$dk_ns rlt-docker-n-$net"
+    netns_create "$P-n-$net" && ip -n "$P-n-$net" link add br0 type bridge &&
+        ip -n "$P-n-$net" link set br0 up
+    dk_ns="$dk_ns $P-n-$net"
 done
 declare -A ifn
 while read -r kind svc net addr; do
-    [ "$kind" = svc ] && { netns_create "rlt-docker-$svc"; dk_ns="$dk_ns rlt-docker-$svc"; }
+    [ "$kind" = svc ] && { netns_create "$P-$svc"; dk_ns="$dk_ns $P-$svc"; }
     [ "$kind" = addr ] || continue
     i=${ifn[$svc]:-0}; ifn[$svc]=$((i + 1))
-    ip link add "eth$i" netns "rlt-docker-$svc" type veth peer name "$svc" netns "rlt-docker-n-$net" &&
-        ip -n "rlt-docker-n-$net" link set "$svc" master br0 up &&
-        ip -n "rlt-docker-$svc" addr add "$addr/24" dev "eth$i" && ip -n "rlt-docker-$svc" link set "eth$i" up
+    ip link add "eth$i" netns "$P-$svc" type veth peer name "$svc" netns "$P-n-$net" &&
+        ip -n "$P-n-$net" link set "$svc" master br0 up &&
+        ip -n "$P-$svc" addr add "$addr/24" dev "eth$i" && ip -n "$P-$svc" link set "eth$i" up
 done < "$tmp/plan"
 svc_run() { # svc_run SERVICE ARGS...: entrypoint.sh in the service's "container"
     local svc=$1; shift
     # shellcheck disable=SC2086
-    $EP_EXEC ip netns exec "rlt-docker-$svc" env "${image_env[@]}" ${svc_env[$svc]:-} LAB_TOP="$top_srcdir" \
+    $EP_EXEC ip netns exec "$P-$svc" env "${image_env[@]}" ${svc_env[$svc]:-} LAB_TOP="$top_srcdir" \
         RLNS_STATE="$tmp/state-$svc" LNS_PRIVATE_POOL=1 "$top_srcdir/docker/entrypoint.sh" "$@"
 }
 svc_healthy() { # svc_healthy SERVICE: its compose health check passes within 30 s

@@ -5,8 +5,9 @@
 # `lab down` and nothing left behind (processes, namespaces, links, TUN
 # devices, mounts, state).
 #
-# It runs a complete second lab (namespaces rlt-lab-*, state in a temp dir)
-# so it can run while the operator's lab (rlns-*) is up.
+# It runs a complete second lab (namespaces rlt-lab-PID-*, state in a temp
+# dir) so it can run while the operator's lab (rlns-*) is up, and beside
+# another run of this suite.
 #
 # Parts whose code has not landed are reported as "not built yet" and the
 # checks that need them are listed as missing. Once lac-core is built (the
@@ -17,7 +18,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/integration/testlib.sh"
 t_require_root
 
-export RLNS_PREFIX=rlt-lab RLNS_NO_BUILD=1 RLNS_NO_DEPS=1 top_srcdir top_builddir
+P=rlt-lab-$$
+export RLNS_PREFIX=$P RLNS_NO_BUILD=1 RLNS_NO_DEPS=1 top_srcdir top_builddir
 RLNS_STATE=$(mktemp -d /tmp/rlt-lab.XXXXXX)/state
 export RLNS_STATE
 LAB=$top_srcdir/lab
@@ -47,17 +49,17 @@ host_links_before=$(lab_host_links)
 
 # 1. lab down on a state that has no lab: succeeds, changes nothing.
 t_check "lab down with nothing running" "$LAB" down
-t_eq "no rlt-lab namespaces before up" "$(ip netns list | grep -c '^rlt-lab-')" 0
+t_eq "no $P namespaces before up" "$(ip netns list | grep -c "^$P-")" 0
 
 # 2. lab up.
 up_out=$("$LAB" up 2>&1); up_rc=$?
 echo "$up_out" | sed 's/^/# up: /'
 t_eq "lab up exits 0" "$up_rc" 0
 for ns in sub lac aaa lns1 lns2; do
-    t_check "namespace rlt-lab-$ns exists" netns_exists "rlt-lab-$ns"
+    t_check "namespace $P-$ns exists" netns_exists "$P-$ns"
 done
-t_check "lac <-> lns1 link answers ping" sh -c "ip netns exec rlt-lab-lac ping -c1 -W2 10.88.2.2 >/dev/null"
-t_check "lac <-> aaa link answers ping" sh -c "ip netns exec rlt-lab-lac ping -c1 -W2 10.88.1.1 >/dev/null"
+t_check "lac <-> lns1 link answers ping" sh -c "ip netns exec $P-lac ping -c1 -W2 10.88.2.2 >/dev/null"
+t_check "lac <-> aaa link answers ping" sh -c "ip netns exec $P-lac ping -c1 -W2 10.88.1.1 >/dev/null"
 
 status_out=$("$LAB" status 2>&1)
 echo "$status_out" | sed 's/^/# status: /'
@@ -103,7 +105,7 @@ fi
 probe=$top_srcdir/lab.d/lns/l2tp_probe.py
 for l in "lns1 10.88.2.2 corp-l2tp-secret-1 10.77.1." "lns2 10.88.3.2 corp-l2tp-secret-2 10.77.2."; do
     set -- $l
-    out=$(ip netns exec rlt-lab-lac /usr/bin/python3 "$probe" "$2" 1701 "$3" \
+    out=$(ip netns exec $P-lac /usr/bin/python3 "$probe" "$2" 1701 "$3" \
             --session carol@corp.example carol-pw --ping "$2" 2>&1)
     echo "# $1 probe: $out"
     case "$out" in
@@ -111,23 +113,23 @@ for l in "lns1 10.88.2.2 corp-l2tp-secret-1 10.77.1." "lns2 10.88.3.2 corp-l2tp-
         *) t_fail "$1: call with CHAP, pool address, ping through the tunnel" "$out" ;;
     esac
 done
-out=$(ip netns exec rlt-lab-lac /usr/bin/python3 "$probe" 10.88.2.2 1701 corp-l2tp-secret-1 \
+out=$(ip netns exec $P-lac /usr/bin/python3 "$probe" 10.88.2.2 1701 corp-l2tp-secret-1 \
         --session carol@corp.example wrong-pw 2>&1)
 case "$out" in outcome=failed*) t_ok "lns1: wrong password refused by the enterprise AAA" ;;
     *) t_fail "lns1: wrong password refused by the enterprise AAA" "$out" ;; esac
-out=$(ip netns exec rlt-lab-lac /usr/bin/python3 "$probe" 10.88.2.2 1701 wrong-secret 2>&1)
+out=$(ip netns exec $P-lac /usr/bin/python3 "$probe" 10.88.2.2 1701 wrong-secret 2>&1)
 case "$out" in *"does not match"*) t_ok "lns1: wrong tunnel secret detected" ;;
     *) t_fail "lns1: wrong tunnel secret detected" "$out" ;; esac
 
 env_out=$("$LAB" env)
-t_check "lab env is shell-sourceable" sh -c "set -e; eval \"\$1\"; [ -n \"\$RLNS_DIAL\" ] && [ \"\$RLNS_NS_SUB\" = rlt-lab-sub ]" sh "$env_out"
+t_check "lab env is shell-sourceable" sh -c "set -e; eval \"\$1\"; [ -n \"\$RLNS_DIAL\" ] && [ \"\$RLNS_NS_SUB\" = $P-sub ]" sh "$env_out"
 
 # The broker's decisions for the demo realms, asked as lac-core would ask
 # (from the lac namespace, signed), once realmctl has provisioned them.
 if [ "$(part_state broker)" = running ] && [ "$(part_state realmctl)" = built ]; then
     rad() {
         printf 'User-Name = "%s"\nUser-Password = "%s"\nMessage-Authenticator = 0x00\n' "$1" "$2" |
-            ip netns exec rlt-lab-lac radclient -x -r 1 -t 3 10.88.1.1:1812 auth testing123 2>&1
+            ip netns exec $P-lac radclient -x -r 1 -t 3 10.88.1.1:1812 auth testing123 2>&1
     }
     has() { echo "$1" | grep -q -- "$2"; }
     out=$(rad alice@corp.example alice-pw)
@@ -209,7 +211,7 @@ if [ -f "$RLNS_STATE/table.tsv" ]; then
     esac
 
     # "What to try next": lns1 marked down with realmctl, the next call lands on lns2.
-    rctl() { ip netns exec rlt-lab-aaa "$top_builddir/policy/realmctl/realmctl" --redis redis://10.88.1.1:6379 "$@"; }
+    rctl() { ip netns exec $P-aaa "$top_builddir/policy/realmctl/realmctl" --redis redis://10.88.1.1:6379 "$@"; }
     t_check "realmctl marks lns1 down" rctl lns set corp.example lns1 --down
     dial_out=$("$LAB" dial carol@corp.example carol-pw --ping 10.88.3.2 --timeout 20 2>&1)
     echo "$dial_out" | sed 's/^/# dial after lns1 down: /'
@@ -224,7 +226,7 @@ fi
 
 # 4. lab down: nothing left.
 t_check "lab down exits 0" "$LAB" down
-t_eq "no rlt-lab namespaces left" "$(ip netns list | grep -c '^rlt-lab-')" 0
+t_eq "no $P namespaces left" "$(ip netns list | grep -c "^$P-")" 0
 lab_leftovers() {
     local e now
     for e in $seen_pids; do
@@ -238,8 +240,8 @@ i=0
 while [ -n "$(lab_leftovers)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 t_eq "no lab process left" "$(lab_leftovers)" ""
 t_eq "host links unchanged (no veth or TUN left)" "$(lab_host_links)" "$host_links_before"
-t_check "no namespace or pool mount of this lab left" sh -c "! grep -q -e rlt-lab -e ip_pool /proc/self/mountinfo"
-t_check "no process keeps an l2tpns pool mount" sh -c "! grep -qs rlt-lab /proc/[0-9]*/mountinfo"
+t_check "no namespace or pool mount of this lab left" sh -c "! grep -q -e '$P-' -e ip_pool /proc/self/mountinfo"
+t_check "no process keeps a pool mount of this lab" sh -c "! grep -qs '$(dirname "$RLNS_STATE")' /proc/[0-9]*/mountinfo"
 t_check "state directory removed" test ! -e "$RLNS_STATE"
 
 if [ -n "$missing" ]; then
