@@ -22,6 +22,7 @@ STATE=$(mktemp -d /tmp/rlt-bacct.XXXXXX)
 cleanup() {
     broker_stop broker "$STATE" 2>/dev/null
     broker_stop broker-ttl "$STATE" 2>/dev/null
+    broker_stop broker-noacct "$STATE" 2>/dev/null
     redis_stop redis "$STATE" 2>/dev/null
     netns_destroy "$NS" 2>/dev/null
     if [ "${t_failed:-0}" -gt 0 ] && [ -z "${RLT_KEEP:-}" ]; then
@@ -111,6 +112,16 @@ BROKER_ACCT_INTERIM=1 BROKER_ACCT_FAIL_MODE=fail broker_start broker-ttl "$NS" "
 
 t_eq "accounting listener rendered on the auth port + 1" \
     "$(sed -n 5p "$STATE/broker/where") $(sed -n 5p "$STATE/broker-ttl/where")" "1813 1823"
+t_check "accounting socket bound" test -n "$(netns_exec "$NS" ss -Hlun "sport = :1813")"
+# BROKER_ACCT_PORT=none: no accounting listener (e.g. brokers on adjacent ports)
+if BROKER_ACCT_PORT=none broker_start broker-noacct "$NS" "$ADDR" 1832 "$SECRET" "$ADDR/32" \
+    "redis://$ADDR:6379" "$STATE"; then
+    t_eq "BROKER_ACCT_PORT=none: auth only" \
+        "$(sed -n 5p "$STATE/broker-noacct/where") $(netns_exec "$NS" ss -Hlun "sport = :1833" | wc -l)" "none 0"
+    broker_stop broker-noacct "$STATE"
+else
+    t_fail "BROKER_ACCT_PORT=none: broker starts"
+fi
 
 # --- Start, duplicate Start
 t_eq "Start answered" "$(acct Start sess-a)" Accounting-Response
