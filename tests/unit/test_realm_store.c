@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "realm_acct.h"
 #include "realm_store.h"
 
 /* A tiny arena of reply nodes, reset per test. */
@@ -95,6 +96,13 @@ Test(realm_store, script_is_lua_that_reads_keys_in_order)
 {
 	cr_expect(strstr(realm_store_script, "ipairs(KEYS)") != NULL);
 	cr_expect(strstr(realm_store_script, "realm_lns:rr:") != NULL);
+}
+
+Test(realm_store, script_recounts_full_lns_from_the_accounting_session_set)
+{
+	/* the lookup and the accounting script must name the same set */
+	cr_expect(strstr(realm_store_script, "'" REALM_ACCT_SESSIONS_PREFIX "'") != NULL);
+	cr_expect(strstr(realm_store_script, "ZREMRANGEBYSCORE") != NULL);
 }
 
 Test(realm_store, empty_reply_is_not_found)
