@@ -155,6 +155,7 @@ void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
 	cfg->max_retransmits = 5;
 	cfg->max_sessions_per_tunnel = 0;
 	cfg->dead_hold_down_s = 60;
+	cfg->tunnel_linger_s = 10;
 	cfg->hide_avps = true;
 	cfg->send_sli_wen = true;
 	cfg->failover_cdn_results[0] = L2TP_CDN_GENERAL;
@@ -252,7 +253,7 @@ static void tun_arm(struct eng_tunnel *tun)
 
 	if (tun->t.state == L2TP_TUNNEL_ESTABLISHED && tun->n_sessions == 0) {
 		/* Linger a little so the next session finds the tunnel up. */
-		uint64_t idle = tun->idle_since_ms + 10000;
+		uint64_t idle = tun->idle_since_ms + (uint64_t)e->cfg.tunnel_linger_s * 1000;
 
 		if (!d || idle < d)
 			d = idle;
@@ -783,7 +784,7 @@ static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg
 		return;
 	}
 	if (tun->t.state == L2TP_TUNNEL_ESTABLISHED && tun->n_sessions == 0 &&
-	    now >= tun->idle_since_ms + 10000) {
+	    now >= tun->idle_since_ms + (uint64_t)tun->e->cfg.tunnel_linger_s * 1000) {
 		struct l2tp_tunnel_evarg a = { .result = L2TP_STOPCCN_CLEAR, .why = "no sessions left" };
 
 		l2tp_tunnel_event(&tun->t, L2TP_TEV_CLOSE, &a, now);
@@ -1028,6 +1029,8 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 		e->cfg.max_retransmits = 5;
 	if (!e->cfg.dead_hold_down_s)
 		e->cfg.dead_hold_down_s = 60;
+	if (!e->cfg.tunnel_linger_s)
+		e->cfg.tunnel_linger_s = 10;
 	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
 	e->sessions = calloc(ID_SPACE, sizeof(*e->sessions));
 	if (!e->tunnels || !e->sessions)

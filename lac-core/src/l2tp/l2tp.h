@@ -36,6 +36,7 @@ struct l2tp_engine_config {
 	unsigned max_retransmits;       /* 0: 5 */
 	unsigned max_sessions_per_tunnel; /* 0: unlimited (65535) */
 	unsigned dead_hold_down_s;      /* 0: 60; endpoints that did not answer are skipped this long */
+	unsigned tunnel_linger_s;       /* 0: 10; an idle tunnel waits this long for a new session */
 	bool hide_avps;                 /* hide calling/called number and proxy auth AVPs (needs a secret) */
 	bool data_len_bit;              /* set L on data messages we send */
 	bool data_sequencing;           /* ask for Ns/Nr on data (Sequencing Required in ICCN) */
