@@ -369,3 +369,33 @@ Test(l2tp_codec, header_variants)
 	cr_assert_eq(hl, 6);
 	cr_assert_eq(l2tp_get16(buf), 0x0002);
 }
+
+Test(l2tp_codec, long_texts_are_cut_long_values_refused)
+{
+	uint8_t buf[1200];
+	struct l2tp_msg m;
+	struct l2tp_dec_err err;
+	size_t len = 0;
+
+	/* StopCCN whose Error Message (600 bytes) exceeds what we keep: taken, cut. */
+	len += (size_t)hex("8008 0000 0000 0004  8008 0000 0009 1234", buf, sizeof(buf));
+	l2tp_put16(buf + len, 0x8000 | (6 + 4 + 600));
+	l2tp_put16(buf + len + 2, 0);
+	l2tp_put16(buf + len + 4, L2TP_AVP_RESULT_CODE);
+	l2tp_put16(buf + len + 6, 2);
+	l2tp_put16(buf + len + 8, 6);
+	memset(buf + len + 10, 'x', 600);
+	len += 610;
+	cr_assert_eq(l2tp_msg_decode(buf, len, NULL, 0, &m, &err), 0, "%s", err.what);
+	cr_assert_eq(m.result, 2);
+	cr_assert_eq(m.result_msg.len, L2TP_VAL_MAX);
+	/* A Challenge that long cannot be answered faithfully: refused. */
+	len = hex("8008 0000 0000 0002", buf, sizeof(buf));
+	l2tp_put16(buf + len, 0x8000 | (6 + 300));
+	l2tp_put16(buf + len + 2, 0);
+	l2tp_put16(buf + len + 4, L2TP_AVP_CHALLENGE);
+	memset(buf + len + 6, 'c', 300);
+	len += 306;
+	cr_assert_lt(l2tp_msg_decode(buf, len, NULL, 0, &m, &err), 0);
+	cr_assert_eq(err.status, L2TP_DEC_BAD_VALUE);
+}

@@ -298,8 +298,15 @@ static int avp_store(struct l2tp_msg *m, uint16_t type, const uint8_t *v, size_t
 		*(uint32_t *)(base + d->off) = l2tp_get32(v);
 		return 0;
 	case K_BYTES:
-		if (n < d->min_len || n > L2TP_VAL_MAX)
+		if (n < d->min_len)
 			return -1;
+		if (n > L2TP_VAL_MAX) {
+			/* Names only inform (logs, Host Name checks): keep the first
+			 * L2TP_VAL_MAX bytes. Anything we compute on must be whole. */
+			if (type != L2TP_AVP_HOST_NAME && type != L2TP_AVP_VENDOR_NAME)
+				return -1;
+			n = L2TP_VAL_MAX;
+		}
 		bytes = (struct l2tp_bytes *)(base + d->off);
 		bytes->len = (uint16_t)n;
 		if (n)
@@ -311,14 +318,14 @@ static int avp_store(struct l2tp_msg *m, uint16_t type, const uint8_t *v, size_t
 	switch (type) {
 	case L2TP_AVP_RESULT_CODE:
 		/* 4.4.2: Result Code (2) [Error Code (2) [Error Message]] */
-		if (n < 2 || n == 3 || (n > 4 && n - 4 > L2TP_VAL_MAX))
+		if (n < 2 || n == 3)
 			return -1;
 		m->result = l2tp_get16(v);
 		m->has_error = n >= 4;
 		m->error = n >= 4 ? l2tp_get16(v + 2) : 0;
-		m->result_msg.len = n > 4 ? (uint16_t)(n - 4) : 0;
-		if (n > 4)
-			memcpy(m->result_msg.b, v + 4, n - 4);
+		/* The Error Message is for humans: a longer one is cut, not refused. */
+		m->result_msg.len = n > 4 ? (uint16_t)(n - 4 > L2TP_VAL_MAX ? L2TP_VAL_MAX : n - 4) : 0;
+		memcpy(m->result_msg.b, v + 4, m->result_msg.len);
 		return 0;
 	case L2TP_AVP_PROTOCOL_VERSION:
 		if (n != 2)
@@ -333,12 +340,12 @@ static int avp_store(struct l2tp_msg *m, uint16_t type, const uint8_t *v, size_t
 		return 0;
 	case L2TP_AVP_Q931_CAUSE:
 		/* 4.4.5: Cause Code (2), Cause Msg (1), Advisory Msg */
-		if (n < 3 || n - 3 > L2TP_VAL_MAX)
+		if (n < 3)
 			return -1;
 		m->q931_cause = l2tp_get16(v);
 		m->q931_msg = v[2];
-		m->q931_advisory.len = (uint16_t)(n - 3);
-		memcpy(m->q931_advisory.b, v + 3, n - 3);
+		m->q931_advisory.len = (uint16_t)(n - 3 > L2TP_VAL_MAX ? L2TP_VAL_MAX : n - 3);
+		memcpy(m->q931_advisory.b, v + 3, m->q931_advisory.len);
 		return 0;
 	case L2TP_AVP_CHALLENGE_RESPONSE:
 		if (n != 16)
@@ -374,13 +381,13 @@ static int avp_store(struct l2tp_msg *m, uint16_t type, const uint8_t *v, size_t
 		return n == 0 ? 0 : -1;
 	case L2TP_AVP_PPP_DISCONNECT_CAUSE:
 		/* RFC 3145 3.1: Code (2), Protocol (2), Direction (1), Message */
-		if (n < 5 || n - 5 > L2TP_VAL_MAX)
+		if (n < 5)
 			return -1;
 		m->ppp_disc_code = l2tp_get16(v);
 		m->ppp_disc_proto = l2tp_get16(v + 2);
 		m->ppp_disc_dir = v[4];
-		m->ppp_disc_msg.len = (uint16_t)(n - 5);
-		memcpy(m->ppp_disc_msg.b, v + 5, n - 5);
+		m->ppp_disc_msg.len = (uint16_t)(n - 5 > L2TP_VAL_MAX ? L2TP_VAL_MAX : n - 5);
+		memcpy(m->ppp_disc_msg.b, v + 5, m->ppp_disc_msg.len);
 		return 0;
 	}
 	return -1;
