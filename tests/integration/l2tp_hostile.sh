@@ -31,7 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for ns in $LAC $LNS1 $FAKENS; do netns_destroy "$ns" 2>/dev/null; netns_create "$ns" || exit 1; done
+for ns in $LAC $LNS1 $FAKENS; do netns_destroy "$ns" 2>/dev/null
+    # A concurrent "ip netns" elsewhere on the machine can race the first try.
+    netns_create "$ns" || { sleep 1; netns_create "$ns"; } || exit 1
+done
 netns_veth $LAC h-lns1 10.90.11.1/24 $LNS1 h-lac 10.90.11.2/24 || exit 1
 netns_veth $LAC h-fake 10.90.12.1/24 $FAKENS h-lac 10.90.12.2/24 || exit 1
 printf 'alice alice-pw\n' > "$STATE/users"

@@ -34,7 +34,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for ns in $LAC $LNS1 $LNS2; do netns_destroy "$ns" 2>/dev/null; netns_create "$ns" || exit 1; done
+for ns in $LAC $LNS1 $LNS2; do netns_destroy "$ns" 2>/dev/null
+    # A concurrent "ip netns" elsewhere on the machine can race the first try.
+    netns_create "$ns" || { sleep 1; netns_create "$ns"; } || exit 1
+done
 netns_veth $LAC l2tp-lns1 10.90.1.1/24 $LNS1 l2tp-lac 10.90.1.2/24 || exit 1
 netns_veth $LAC l2tp-lns2 10.90.2.1/24 $LNS2 l2tp-lac 10.90.2.2/24 || exit 1
 printf 'alice alice-pw\nbob bob-pw\n' > "$STATE/users"
