@@ -2,7 +2,7 @@
  * the RFC 1661 automaton), both roles wired back to back through queues the
  * fuzzer controls, on a fake clock.
  *
- * Input: a configuration octet, then operations. Each operation octet's low
+ * Input: a configuration octet, an answers octet, then operations. Each operation octet's low
  * three bits pick the operation, bit 3 the side it acts on (0: the
  * authenticator, the LAC; 1: the client, the subscriber):
  *   0  inject a raw frame into the side (length octet, or with bit 4 a 16-bit
@@ -20,8 +20,8 @@
  * negotiation (byte stream), bit 4 PFC/ACFC requests, bit 5 an accepted
  * subscriber is handed off (tunnelled) rather than terminated, bit 6 three
  * authentication attempts instead of one, bit 7 LCP echoes every 2 s.
- * The authenticator answers credentials reject, accept, reject, ... (the
- * first one accepted when the operation count is odd).
+ * The authenticator answers credentials alternately: accept, reject, accept,
+ * ... or, with bit 0 of the answers octet set, reject, accept, reject, ...
  *
  * Checks: no crash, leak or sanitizer report; no frame over PPP_FRAME_MAX;
  * timers move forward; `down` is the last thing a session does; after a
@@ -84,7 +84,7 @@ static void cb_tx(void *owner, const uint8_t *raw, size_t len)
 
 	FUZZ_CHECK(!sd->down, "side %d sent after down", sd->idx);
 	FUZZ_CHECK(!sd->handed_off, "side %d sent after handoff", sd->idx);
-	FUZZ_CHECK(len >= 2 && len <= PPP_FRAME_MAX, "side %d sent a frame of %zu", sd->idx, len);
+	FUZZ_CHECK(len >= 1 && len <= PPP_FRAME_MAX, "side %d sent a frame of %zu", sd->idx, len);
 	if (q->count == QMAX)
 		return;         /* the link is congested: frames are lost */
 	size_t i = (q->head + q->count++) % QMAX;
@@ -264,11 +264,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	log_set_level(LOG_LVL_ERROR);
+	/* FUZZ_PPP_DEBUG=1 shows every transition when replaying one input. */
+	log_set_level(getenv("FUZZ_PPP_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR);
 	rng_state = 0x2545f4914f6cdd1dull;
 	now = 1000;
 	setup(fz_u8(&f));
-	accept_parity = 1;
+	accept_parity = fz_u8(&f) & 1;
 	for (int i = 0; i < 2; i++) {
 		ppp_session_lower_up(sides[i].s, now);
 		reap(&sides[i]);

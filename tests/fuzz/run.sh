@@ -3,8 +3,10 @@
 # independently of the automake build: each harness is compiled together with
 # the library sources it exercises, listed below.
 #
-#   tests/fuzz/run.sh [--seconds N | --runs N] [--jobs N] [--build-only] [target...]
+#   tests/fuzz/run.sh [--seconds N | --runs N] [--jobs N] [--fresh] [--build-only] [target...]
 #
+# --jobs N builds and runs N targets at a time; --fresh starts from the seeds
+# alone (the work corpus of earlier runs is discarded first).
 # Default: --runs 5000 over every target. Seeds come from tests/fuzz/corpus/<t>/
 # (committed, read-only here); what the fuzzer finds new goes to a work corpus
 # under the build dir, so runs accumulate without touching the tree.
@@ -22,7 +24,8 @@ fuzz_dir=$top/tests/fuzz
 build=${FUZZ_BUILD_DIR:-$fuzz_dir/build}
 cc=${CC_FUZZ:-clang}
 cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -D_GNU_SOURCE
+	-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow
+	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE
 	-I$top/lac-core/src -I$top/rlm_realm_lns -I$top/policy/realmctl -I$fuzz_dir"
 
 ALL_TARGETS="l2tp radius pppoe hdlc ppp realm_name realm_schema realmctl_doc conf"
@@ -67,7 +70,7 @@ target_max_len() {
 }
 
 usage() {
-	echo "usage: $0 [--seconds N | --runs N] [--jobs N] [--build-only] [target...]" >&2
+	echo "usage: $0 [--seconds N | --runs N] [--jobs N] [--fresh] [--build-only] [target...]" >&2
 	echo "targets: $ALL_TARGETS" >&2
 	exit 2
 }
@@ -76,6 +79,7 @@ seconds=
 runs=5000
 jobs=1
 build_only=0
+fresh=0
 targets=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -83,6 +87,7 @@ while [ $# -gt 0 ]; do
 	--runs) [ $# -ge 2 ] || usage; runs=$2; seconds=; shift 2 ;;
 	--jobs) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
 	--build-only) build_only=1; shift ;;
+	--fresh) fresh=1; shift ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) target_srcs "$1" >/dev/null || { echo "unknown target: $1" >&2; usage; }
@@ -94,30 +99,67 @@ command -v "$cc" >/dev/null || { echo "fuzz: $cc not found (apt-get install clan
 
 mkdir -p "$build/bin" "$build/logs"
 
-# Rebuilds a harness when it is older than any of its inputs.
-build_target() {
-	local t=$1 bin=$build/bin/fuzz_$1 src f stale=0
-	local srcs="tests/fuzz/fuzz_$t.c $(target_srcs "$t")"
+# Headers any source may include: an object older than one of them is stale.
+newest_header=$(cd "$top" && ls -t lac-core/src/*/*.h rlm_realm_lns/*.h policy/realmctl/*.h \
+	tests/fuzz/fuzz_common.h tests/fuzz/run.sh 2>/dev/null | head -1)
 
-	if [ -x "$bin" ]; then
-		for f in $srcs tests/fuzz/fuzz_common.h tests/fuzz/run.sh; do
-			[ "$top/$f" -nt "$bin" ] && stale=1
-		done
-		# headers the sources include
-		for f in $(cd "$top" && ls lac-core/src/*/*.h rlm_realm_lns/*.h policy/realmctl/*.h 2>/dev/null); do
-			[ "$top/$f" -nt "$bin" ] && stale=1
-		done
-		[ $stale = 0 ] && return 0
+# Compiles one source (path relative to the top) into the object cache, shared
+# by every harness that needs it, unless the object is newer than the source
+# and every header.
+build_object() {
+	local s=$1 obj=$build/obj/${1%.c}.o
+	local log=$build/logs/build_$(echo "$1" | tr / _).log
+
+	if [ -f "$obj" ] && [ "$obj" -nt "$top/$s" ] && [ "$obj" -nt "$top/$newest_header" ]; then
+		return 0
 	fi
-	src=
-	for f in $srcs; do src="$src $top/$f"; done
+	mkdir -p "$(dirname "$obj")"
 	# shellcheck disable=SC2086
-	if ! $cc $cflags $src -o "$bin.tmp" $(target_libs "$t") >"$build/logs/build_$t.log" 2>&1; then
-		echo "fuzz: build of $t failed:" >&2
-		cat "$build/logs/build_$t.log" >&2
+	if ! $cc $cflags -c "$top/$s" -o "$obj.tmp.$$" >"$log" 2>&1; then
+		echo "fuzz: compiling $s failed:" >&2
+		cat "$log" >&2
+		rm -f "$obj.tmp.$$"
+		return 1
+	fi
+	[ -s "$log" ] && cat "$log" >&2      # warnings
+	mv "$obj.tmp.$$" "$obj"
+}
+
+# Links a harness from its objects when any of them is newer than it.
+link_target() {
+	local t=$1 bin=$build/bin/fuzz_$1 s objs= stale=0
+
+	for s in tests/fuzz/fuzz_$t.c $(target_srcs "$t"); do
+		objs="$objs $build/obj/${s%.c}.o"
+		[ -f "$bin" ] && [ "$bin" -nt "$build/obj/${s%.c}.o" ] || stale=1
+	done
+	[ $stale = 0 ] && return 0
+	# shellcheck disable=SC2086
+	if ! $cc $cflags $objs -o "$bin.tmp" $(target_libs "$t") >"$build/logs/link_$t.log" 2>&1; then
+		echo "fuzz: linking $t failed:" >&2
+		cat "$build/logs/link_$t.log" >&2
 		return 1
 	fi
 	mv "$bin.tmp" "$bin"
+}
+
+# Runs "$@" once per word of $list, $jobs at a time; fails if any did.
+parallel() {
+	local list=$1 w n=0 failed=0
+	shift
+	for w in $list; do
+		"$@" "$w" &
+		n=$((n + 1))
+		if [ $n -ge "$jobs" ]; then
+			wait -n || failed=1
+			n=$((n - 1))
+		fi
+	done
+	while [ $n -gt 0 ]; do
+		wait -n || failed=1
+		n=$((n - 1))
+	done
+	return $failed
 }
 
 # Runs one target; prints one summary line; returns 0 clean, 1 finding.
@@ -126,6 +168,7 @@ run_target() {
 	local work=$build/corpus/$1 art=$build/artifacts/$1 log=$build/logs/$1.log
 	local f rc=0 known=0 limit execs cov ft
 
+	[ $fresh = 1 ] && rm -rf "$work"
 	mkdir -p "$work" "$art"
 	# Known findings: replayed on their own, not used as seeds.
 	for f in "$seeds"/crash-*; do
@@ -162,9 +205,10 @@ run_target() {
 	return 0
 }
 
-for t in $targets; do
-	build_target "$t" || exit 2
-done
+# Every source once (harnesses share library objects), then the links.
+sources=$(for t in $targets; do echo "tests/fuzz/fuzz_$t.c"; target_srcs "$t"; done | tr ' \t' '\n\n' | sed '/^$/d' | sort -u)
+parallel "$sources" build_object || exit 2
+parallel "$targets" link_target || exit 2
 [ $build_only = 1 ] && exit 0
 
 status=0
