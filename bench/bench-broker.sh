@@ -50,22 +50,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# broker_start reads the sites and the module file from $top_srcdir/policy and
-# the dictionary from $top_srcdir/dictionaries. An overlay source tree adds
-# our two sites and the rlm_redis instance (appended to the realm_lns module
-# file, so the same Redis address is substituted into both) without touching
-# the real tree. The module itself still loads from $top_builddir.
-OVERLAY=$STATE/src
-mkdir -p "$OVERLAY/policy/sites-available" "$OVERLAY/policy/mods-available"
-ln -s "$top_srcdir/dictionaries" "$OVERLAY/dictionaries"
-cp "$top_srcdir/policy/sites-available/vpdn-broker" "$OVERLAY/policy/sites-available/"
-cp "$top_srcdir/bench/sites/bench-redis-unlang" "$top_srcdir/bench/sites/bench-files" \
-    "$OVERLAY/policy/sites-available/"
-cat "$top_srcdir/policy/mods-available/realm_lns" "$top_srcdir/bench/mods/redis" \
-    > "$OVERLAY/policy/mods-available/realm_lns"
-grep -q recv_buff "$OVERLAY/policy/sites-available/vpdn-broker" ||
-    sed -i 's|^\([[:space:]]*\)port = 1812|&\n\1recv_buff = 4194304|' "$OVERLAY/policy/sites-available/vpdn-broker"
-
 netns_create "$NS" || die "cannot create namespace $NS"
 redis_start redis "$NS" 127.0.0.1 "$REDIS_PORT" "$STATE" || die "redis did not start"
 netns_exec "$NS" "$REALMCTL" --redis "redis://127.0.0.1:$REDIS_PORT" import --replace-all \
@@ -74,12 +58,17 @@ netns_exec "$NS" "$REALMCTL" --redis "redis://127.0.0.1:$REDIS_PORT" import --re
 # All three servers run at once, each on its own port (an idle FreeRADIUS
 # costs nothing), and the rounds are interleaved a, b, c, a, b, c, ... so
 # every configuration sees the same background load on a shared machine.
-declare -A SITE=([a]=vpdn-broker [b]=bench-redis-unlang [c]=bench-files)
+declare -A SITE=([a]=vpdn-broker [b]=$top_srcdir/bench/sites/bench-redis-unlang
+                 [c]=$top_srcdir/bench/sites/bench-files)
+# (b)'s stock rlm_redis instance; lab.d/broker.sh points it at our Redis.
+declare -A MODS=([a]= [b]=$top_srcdir/bench/mods/redis [c]=)
 declare -A PORT=([a]=1812 [b]=1813 [c]=1814)
 
 start_config() {
     local k=$1
-    BROKER_USERS_FILE=$top_srcdir/bench/users.static top_srcdir=$OVERLAY \
+    # No accounting listener: vpdn-broker's would take PORT+1, i.e. (b)'s port.
+    BROKER_USERS_FILE=$top_srcdir/bench/users.static BROKER_ACCT_PORT=none \
+        BROKER_EXTRA_MODS=${MODS[$k]} \
         broker_start "bench-$k" "$NS" 127.0.0.1 "${PORT[$k]}" "$SECRET" 127.0.0.0/8 \
         "redis://127.0.0.1:$REDIS_PORT" "$STATE" "${SITE[$k]}" || return 1
     # warm-up: thread pool and Redis connections up; its first reply is kept

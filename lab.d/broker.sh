@@ -3,7 +3,8 @@
 # broker_start NAME NS ADDR PORT SECRET CLIENT_CIDR REDIS_URL STATE_DIR [SITE]
 #     Renders a private FreeRADIUS config dir STATE_DIR/NAME/raddb: a copy of
 #     /etc/freeradius/3.0 trimmed (no eap & co, no default sites, no user/group
-#     switch), plus policy/sites-available/SITE (default vpdn-broker), the
+#     switch), plus the site SITE (a name in policy/sites-available, default
+#     vpdn-broker, or a path: anything containing "/"), the
 #     policy/mods-available/realm_lns module pointing at REDIS_URL
 #     (redis://[:PASSWORD@]HOST[:PORT][/DB]), dictionaries/dictionary.realm_lns,
 #     one client CLIENT_CIDR with SECRET and require_message_authenticator, and
@@ -23,6 +24,13 @@
 #     BROKER_ACCT_TTL     seconds a session counts without accounting (default 7200)
 #     BROKER_ACCT_INTERIM Acct-Interim-Interval sent in tunnel Accepts (default 0: none)
 #     BROKER_ACCT_FAIL_MODE noop|fail (default noop)
+#     BROKER_EXTRA_MODS   space-separated module files enabled beside realm_lns
+#                         (e.g. the benchmark's rlm_redis instance); each gets
+#                         the same `server =` / `port =` substitution (REDIS_URL)
+#     BROKER_CACHE_TTL    realm_lns cache_ttl in seconds (default: the module
+#                         file's); BROKER_CACHE_NEG_TTL likewise cache_negative_ttl
+#     BROKER_THREADS      thread pool: start_servers = max_servers = this
+#                         (default: Debian's radiusd.conf)
 # broker_stop NAME STATE_DIR
 # broker_running NAME STATE_DIR      true while its freeradius runs
 # broker_reload_users NAME STATE_DIR re-reads the users file (HUP)
@@ -71,13 +79,21 @@ broker_acct_port() {
 broker_render() {
     local name=$1 addr=$2 port=$3 secret=$4 cidr=$5 url=$6 state=$7 site=$8
     local dir=$state/$name raddb=$state/$name/raddb src=${top_srcdir:-$LAB_TOP}
-    local rhost rport rdb rpass m parsed acct_port
+    local rhost rport rdb rpass m parsed acct_port site_file site_name f
     parsed=$(broker_parse_redis_url "$url") || return 1
     acct_port=$(broker_acct_port "$port") || return 1
     read -r rhost rport rdb rpass <<EOF
 $parsed
 EOF
-    [ -f "$src/policy/sites-available/$site" ] || { echo "broker_start: no site policy/sites-available/$site" >&2; return 1; }
+    case $site in
+        */*) site_file=$site ;;
+        *) site_file=$src/policy/sites-available/$site ;;
+    esac
+    site_name=$(basename "$site_file")
+    [ -f "$site_file" ] || { echo "broker_start: no site $site_file" >&2; return 1; }
+    for f in ${BROKER_EXTRA_MODS:-}; do
+        [ -f "$f" ] || { echo "broker_start: no module file $f (BROKER_EXTRA_MODS)" >&2; return 1; }
+    done
     [ -d /etc/freeradius/3.0 ] || { echo "broker_start: /etc/freeradius/3.0 missing (install freeradius)" >&2; return 1; }
     rm -rf "$raddb"
     mkdir -p "$dir"
@@ -117,17 +133,31 @@ EOF
     if [ -n "$rpass" ]; then
         sed -i "s|^\([[:space:]]*\)#  password = .*|\1password = \"$rpass\"|" "$raddb/mods-available/realm_lns"
     fi
-    ln -s ../mods-available/realm_lns "$raddb/mods-enabled/realm_lns"
-    # The site, listening where we were told: every listen block on ADDR, the
-    # auth one on PORT, the accounting one on its port (or dropped).
-    sed -e "s|^\([[:space:]]*\)ipaddr = \*|\1ipaddr = $addr|" \
-        -e "s|^\([[:space:]]*\)port = 1812\$|\1port = $port|" \
-        -e "s|^\([[:space:]]*\)port = 1813\$|\1port = $acct_port|" \
-        "$src/policy/sites-available/$site" > "$raddb/sites-available/$site" || return 1
-    if [ "$acct_port" = none ]; then
-        broker_drop_acct_listener "$raddb/sites-available/$site" || return 1
+    if [ -n "${BROKER_CACHE_TTL:-}" ]; then
+        sed -i "s|^\([[:space:]]*\)cache_ttl = .*|\1cache_ttl = $BROKER_CACHE_TTL|" "$raddb/mods-available/realm_lns"
     fi
-    ln -s ../sites-available/"$site" "$raddb/sites-enabled/$site"
+    if [ -n "${BROKER_CACHE_NEG_TTL:-}" ]; then
+        sed -i "s|^\([[:space:]]*\)cache_negative_ttl = .*|\1cache_negative_ttl = $BROKER_CACHE_NEG_TTL|" "$raddb/mods-available/realm_lns"
+    fi
+    ln -s ../mods-available/realm_lns "$raddb/mods-enabled/realm_lns"
+    for f in ${BROKER_EXTRA_MODS:-}; do
+        m=bench_extra_$(basename "$f")
+        sed -e "s|^\([[:space:]]*\)server = .*|\1server = \"$rhost\"|" \
+            -e "s|^\([[:space:]]*\)port = .*|\1port = $rport|" \
+            "$f" > "$raddb/mods-available/$m" || return 1
+        ln -s ../mods-available/"$m" "$raddb/mods-enabled/$m"
+    done
+    # The site, listening where we were told: every listen block on ADDR, the
+    # auth one on PORT, the accounting one on its port (or dropped). `t`: a
+    # line rewritten to PORT is done (PORT may be 1813 itself).
+    sed -e "s|^\([[:space:]]*\)ipaddr = \*|\1ipaddr = $addr|" \
+        -e "s|^\([[:space:]]*\)port = 1812\$|\1port = $port|" -e t \
+        -e "s|^\([[:space:]]*\)port = 1813\$|\1port = $acct_port|" \
+        "$site_file" > "$raddb/sites-available/$site_name" || return 1
+    if [ "$acct_port" = none ]; then
+        broker_drop_acct_listener "$raddb/sites-available/$site_name" || return 1
+    fi
+    ln -s ../sites-available/"$site_name" "$raddb/sites-enabled/$site_name"
     # The site's accounting section writes every Accounting-Request with the
     # stock detail module: DIR/radacct/CLIENT-ADDRESS/detail-YYYYMMDD
     # (radacctdir is under logdir, which is DIR).
@@ -152,6 +182,14 @@ CONF
         -e "s|^libdir = .*|libdir = $(broker_module_dir):/usr/lib/freeradius|" \
         -e "s|^\([[:space:]]*\)reject_delay = .*|\1reject_delay = ${BROKER_REJECT_DELAY:-0}|" \
         "$raddb/radiusd.conf"
+    if [ -n "${BROKER_THREADS:-}" ]; then
+        case $BROKER_THREADS in ''|*[!0-9]*|0) echo "broker_start: BROKER_THREADS '$BROKER_THREADS' is not a count" >&2; return 1 ;; esac
+        sed -i -e "s|^\([[:space:]]*\)start_servers = .*|\1start_servers = $BROKER_THREADS|" \
+            -e "s|^\([[:space:]]*\)max_servers = .*|\1max_servers = $BROKER_THREADS|" \
+            -e "s|^\([[:space:]]*\)min_spare_servers = .*|\1min_spare_servers = 1|" \
+            -e "s|^\([[:space:]]*\)max_spare_servers = .*|\1max_spare_servers = $BROKER_THREADS|" \
+            "$raddb/radiusd.conf"
+    fi
 }
 
 # broker_drop_acct_listener FILE: delete the `listen { type = acct ... }` block.
