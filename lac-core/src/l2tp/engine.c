@@ -670,12 +670,13 @@ static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t r
 	struct l2tp_session_evarg a;
 
 	tun->going_down = true;
-	if (setup) {
+	if (setup)
 		e->stats.tunnels_failed++;
-		/* No answer at all: hold the endpoint down so the next caller skips it. */
-		if (result == 0)
-			dead_add(e, &tun->peer, tun->peer_len, now);
-	}
+	/* No answer at all (setup never answered, or an established tunnel whose
+	 * peer stopped acknowledging): hold the endpoint down so the next caller
+	 * does not wait out a retransmit cycle on it again. */
+	if (result == 0)
+		dead_add(e, &tun->peer, tun->peer_len, now);
 	memset(&a, 0, sizeof(a));
 	a.result = result;
 	a.error = error;
