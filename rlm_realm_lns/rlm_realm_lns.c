@@ -11,6 +11,9 @@
  * Accounting-On/Off keep each LNS's `sessions` exact (realm_acct.c, one
  * EVALSHA per request), which is what makes `max_sessions` caps work.
  *
+ * Lookups are cached per instance for cache_ttl (realm_cache.h): a cached
+ * realm costs no round trip, so the worker thread never blocks on Redis.
+ *
  * Everything that needs no server lives in librealm.a; this file only adapts
  * it to FreeRADIUS: configuration, the hiredis connection pool, attributes.
  */
@@ -18,11 +21,13 @@
 RCSID("$Id$")
 
 #include <errno.h>
+#include <time.h>
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
 #include <hiredis/hiredis.h>
 
 #include "realm_acct.h"
+#include "realm_cache.h"
 #include "realm_name.h"
 #include "realm_schema.h"
 #include "realm_select.h"
@@ -46,7 +51,11 @@ typedef struct rlm_realm_lns_t {
 	uint32_t                 acct_session_ttl;
 	uint32_t                 acct_interim_interval;
 	uint32_t                 acct_interim_periods;
+	struct timeval           cache_ttl;
+	struct timeval           cache_negative_ttl;
+	uint32_t                 cache_max_entries;
 
+	struct realm_cache      *cache;                /* NULL: cache_ttl = 0 */
 	rlm_rcode_t              fail_rcode;
 	rlm_rcode_t              acct_fail_rcode;
 	uint32_t                 acct_ttl;              /* seconds a session counts without accounting */
@@ -73,6 +82,9 @@ static const CONF_PARSER module_config[] = {
 	{ "acct_session_ttl", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, acct_session_ttl), "7200" },
 	{ "acct_interim_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, acct_interim_interval), "0" },
 	{ "acct_interim_periods", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, acct_interim_periods), "3" },
+	{ "cache_ttl", FR_CONF_OFFSET(PW_TYPE_TIMEVAL, rlm_realm_lns_t, cache_ttl), "1.0" },
+	{ "cache_negative_ttl", FR_CONF_OFFSET(PW_TYPE_TIMEVAL, rlm_realm_lns_t, cache_negative_ttl), "0.5" },
+	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, cache_max_entries), "10000" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -243,6 +255,64 @@ static void realm_store_warn(void *ctx, char const *key, char const *msg)
 	RWDEBUG("bad data key=%s %s", key, msg);
 }
 
+/* A configured duration in ms; -1 if above limit_ms. */
+static int64_t realm_tv_ms(struct timeval const *tv, int64_t limit_ms)
+{
+	int64_t ms = (int64_t)tv->tv_sec * 1000 + tv->tv_usec / 1000;
+
+	if (tv->tv_sec < 0 || tv->tv_usec < 0 || ms > limit_ms)
+		return -1;
+	return ms;
+}
+
+/* CLOCK_MONOTONIC in ms: cache expiry must not jump with the wall clock. */
+static uint64_t realm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The lookup cache from cache_ttl, cache_negative_ttl, cache_max_entries.
+ * cache_ttl = 0 leaves inst->cache NULL: every lookup goes to Redis. The
+ * limits keep "live provisioning" meaningful: a change is seen within
+ * cache_ttl, and an hour is already far beyond what an operator expects.
+ */
+static int realm_cache_setup(CONF_SECTION *conf, rlm_realm_lns_t *inst)
+{
+	struct realm_cache_opts o;
+	int64_t ttl = realm_tv_ms(&inst->cache_ttl, 3600 * 1000);
+	int64_t neg = realm_tv_ms(&inst->cache_negative_ttl, 3600 * 1000);
+
+	if (ttl < 0 || neg < 0) {
+		cf_log_err_cs(conf, "cache_ttl and cache_negative_ttl must be 0..3600 s");
+		return -1;
+	}
+	if (ttl == 0) {
+		INFO("rlm_realm_lns (%s): event=cache_off (every lookup reads redis)", inst->name);
+		return 0;
+	}
+	if (inst->cache_max_entries == 0 || inst->cache_max_entries > 1000000) {
+		cf_log_err_cs(conf, "cache_max_entries = %u: want 1..1000000", inst->cache_max_entries);
+		return -1;
+	}
+	if (neg > ttl)
+		neg = ttl;
+	o.ttl_ms = (uint32_t)ttl;
+	o.negative_ttl_ms = (uint32_t)neg;
+	o.max_entries = inst->cache_max_entries;
+	inst->cache = realm_cache_new(&o);
+	if (!inst->cache) {
+		cf_log_err_cs(conf, "cannot allocate the lookup cache");
+		return -1;
+	}
+	INFO("rlm_realm_lns (%s): event=cache_on ttl_ms=%u negative_ttl_ms=%u max_entries=%u",
+	     inst->name, o.ttl_ms, o.negative_ttl_ms, o.max_entries);
+	return 0;
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_realm_lns_t *inst = instance;
@@ -314,6 +384,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 
+	if (realm_cache_setup(conf, inst) < 0)
+		return -1;
+
 	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, NULL, NULL);
 	if (!inst->pool)
 		return -1;
@@ -325,6 +398,18 @@ static int mod_detach(void *instance)
 	rlm_realm_lns_t *inst = instance;
 
 	fr_connection_pool_free(inst->pool);
+	if (inst->cache) {
+		struct realm_cache_stats st;
+
+		realm_cache_get_stats(inst->cache, &st);
+		INFO("rlm_realm_lns (%s): event=cache_stats hits=%llu misses=%llu inserts=%llu "
+		     "expired=%llu evicted=%llu entries=%u", inst->name,
+		     (unsigned long long)st.hits, (unsigned long long)st.misses,
+		     (unsigned long long)st.inserts, (unsigned long long)st.expired,
+		     (unsigned long long)st.evicted, st.entries);
+		realm_cache_free(inst->cache);
+		inst->cache = NULL;
+	}
 	return 0;
 }
 
@@ -547,6 +632,43 @@ static redisReply *realm_lookup_run(rlm_realm_lns_t *inst, struct realm_name con
 	return realm_script_run(inst, REALM_SCRIPT_LOOKUP, realm_lookup_argv, &a, why);
 }
 
+/*
+ * The lookup for rn into *lk: from the cache when it holds a live entry,
+ * else one round trip to Redis, whose valid result (found or not) is then
+ * cached. Returns 0; or -1 with *why set (Redis unusable: fail_mode) or
+ * *why NULL (the realm's data is invalid; never cached, so a fix is seen at
+ * once).
+ */
+static int realm_lookup_cached(rlm_realm_lns_t *inst, REQUEST *request,
+			       struct realm_name const *rn, struct realm_lookup *lk,
+			       char const **why)
+{
+	char key[REALM_CACHE_KEY_MAX];
+	int klen = -1;
+	redisReply *r;
+
+	if (inst->cache) {
+		klen = realm_cache_key(rn, key, sizeof(key));
+		if (klen > 0 && realm_cache_get(inst->cache, key, (size_t)klen, realm_now_ms(), lk)) {
+			RDEBUG2("lookup from cache");
+			return 0;
+		}
+	}
+	r = realm_lookup_run(inst, rn, why);
+	if (!r)
+		return -1;
+	realm_outage_end(inst);
+	*why = NULL;
+	if (realm_store_parse(r, rn, lk, realm_store_warn, request) < 0) {
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	if (klen > 0)
+		realm_cache_put(inst->cache, key, (size_t)klen, realm_now_ms(), lk);
+	return 0;
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_realm_lns_t *inst = instance;
@@ -554,7 +676,6 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	VALUE_PAIR *dnis = fr_pair_find_by_num(request->packet->vps, PW_CALLED_STATION_ID, 0, TAG_ANY);
 	struct realm_name rn;
 	struct realm_lookup *lk;
-	redisReply *r;
 	char const *why = "";
 	unsigned order[REALM_STORE_LNS_MAX], n;
 	uint64_t seed;
@@ -565,24 +686,17 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		RDEBUG2("no realm in User-Name and no usable Called-Station-Id");
 		return RLM_MODULE_NOOP;
 	}
-	r = realm_lookup_run(inst, &rn, &why);
-	if (!r)
-		return realm_fail(inst, request, why);
-	realm_outage_end(inst);
-
 	lk = talloc(request, struct realm_lookup);
-	if (!lk) {
-		freeReplyObject(r);
+	if (!lk)
 		return RLM_MODULE_FAIL;
-	}
-	if (realm_store_parse(r, &rn, lk, realm_store_warn, request) < 0) {
-		freeReplyObject(r);
+	if (realm_lookup_cached(inst, request, &rn, lk, &why) < 0) {
 		talloc_free(lk);
+		if (why)
+			return realm_fail(inst, request, why);
 		/* the realm exists but is unusable: the same answer as an outage of it */
 		RWDEBUG("realm data invalid: fail_mode=%s", inst->fail_mode);
 		return inst->fail_rcode;
 	}
-	freeReplyObject(r);
 	if (!lk->found) {
 		RDEBUG2("no realm found for %s%s%s", rn.realm[0] ? rn.realm : "",
 			rn.realm[0] && rn.dnis[0] ? " / dnis " : "", rn.dnis);

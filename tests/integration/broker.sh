@@ -23,6 +23,7 @@ RAD="$top_srcdir/tests/integration/broker-radius.py"
 cleanup() {
     broker_stop broker "$STATE" 2>/dev/null
     broker_stop broker-noop "$STATE" 2>/dev/null
+    broker_stop broker-cache "$STATE" 2>/dev/null
     redis_stop redis "$STATE" 2>/dev/null
     netns_destroy "$NS" 2>/dev/null
     if [ "${t_failed:-0}" -gt 0 ] && [ -z "${RLT_KEEP:-}" ]; then
@@ -103,6 +104,10 @@ EOF
 
 redis_start redis "$NS" "$ADDR" 6379 "$STATE" || exit 1
 provision
+# broker and broker-noop read Redis on every request (cache_ttl = 0): the
+# checks below change Redis and expect the next answer to follow. The lookup
+# cache has its own broker (broker-cache) and section.
+export BROKER_CACHE_TTL=0
 BROKER_USERS_FILE=$STATE/users broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
 BROKER_USERS_FILE=$STATE/users BROKER_FAIL_MODE=noop broker_start broker-noop "$NS" "$ADDR" 1822 \
@@ -188,6 +193,80 @@ t_eq "Status-Server: Accept, Message-Authenticator first and valid" \
 # --- Message-Authenticator required
 t_eq "Access-Request without Message-Authenticator is dropped" \
     "$(field "$(q joe@corp.example x --no-ma --timeout 1)" code)" none
+
+# --- lookup cache: a change is served within cache_ttl, cache_ttl = 0 keeps every lookup live
+# now_ms; first_ep USER [PORT]: the tag-1 endpoint the broker on PORT answers
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+first_ep() { attrs "$(PORT=${2:-1812} q "$1" x)" Tunnel-Server-Endpoint | cut -d' ' -f1; }
+# wait_for PORT USER WANT: ms until first_ep (or the code, for WANT=Access-*) is WANT; -1 after 6 s
+wait_for() {
+    local port=$1 user=$2 want=$3 t0 got i
+    t0=$(now_ms)
+    for i in $(seq 30); do
+        case $want in
+            Access-*) got=$(field "$(PORT=$port q "$user" x)" code) ;;
+            *) got=$(first_ep "$user" "$port") ;;
+        esac
+        [ "$got" = "$want" ] && { echo $(( $(now_ms) - t0 )); return; }
+        sleep 0.2
+    done
+    echo -1
+}
+if BROKER_CACHE_TTL=2 BROKER_CACHE_NEG_TTL=1 BROKER_ACCT_PORT=none BROKER_USERS_FILE=$STATE/users \
+    broker_start broker-cache "$NS" "$ADDR" 1832 "$SECRET" "$ADDR/32" "redis://$ADDR:6379" "$STATE"; then
+    t_check "cache_ttl = 2 logged at start" \
+        grep -q 'event=cache_on ttl_ms=2000 negative_ttl_ms=1000' "$STATE/broker-cache/radius.out"
+    t_check "cache_ttl = 0 logged at start" grep -q 'event=cache_off' "$STATE/broker/radius.out"
+    t_eq "cached broker answers like the live one" "$(first_ep joe@corp.example 1832)" 1:10.88.2.2
+    filled=$(now_ms)
+    rcli HSET lns:corp.example:b-first down 1
+    t_eq "cache_ttl = 0: down = 1 is seen by the very next request" \
+        "$(first_ep joe@corp.example)" "1:[2001:db8::2]:1702"
+    stale=$(first_ep joe@corp.example 1832)
+    if [ $(( $(now_ms) - filled )) -lt 1500 ]; then
+        t_eq "cache_ttl = 2: within the TTL the cached lookup is still served" "$stale" 1:10.88.2.2
+    else
+        echo "skip - cached answer check: the machine is too slow to query within the TTL"
+    fi
+    ms=$(wait_for 1832 joe@corp.example "1:[2001:db8::2]:1702")
+    seen=$(( $(now_ms) - filled ))
+    if [ "$ms" -ge 0 ] && [ "$seen" -le 3200 ]; then
+        t_ok "cache_ttl = 2: down = 1 seen ${seen} ms after the cache was filled (bound: TTL + one query)"
+    else
+        t_fail "cache_ttl = 2: down = 1 seen within the TTL" "waited $ms ms, $seen ms after fill"
+    fi
+    t_eq "after expiry the refreshed entry keeps serving the change" \
+        "$(first_ep JOE@corp.example 1832)" "1:[2001:db8::2]:1702"
+    rcli HSET lns:corp.example:b-first down 0
+    # negative caching: an unknown realm is remembered for cache_negative_ttl only
+    t_eq "unknown realm: carrier AAA rejects (cached as unknown)" \
+        "$(field "$(PORT=1832 q nina@fresh.example x)" code)" Access-Reject
+    filled=$(now_ms)
+    rcli SADD realms fresh.example
+    rcli HSET realm:fresh.example mode tunnel
+    rcli SADD realm:fresh.example:lns f1
+    rcli HSET lns:fresh.example:f1 endpoint 10.88.11.2 secret fresh-secret
+    t_eq "cache_ttl = 0: a new realm is served at once" "$(first_ep nina@fresh.example)" 1:10.88.11.2
+    ms=$(wait_for 1832 nina@fresh.example 1:10.88.11.2)
+    seen=$(( $(now_ms) - filled ))
+    if [ "$ms" -ge 0 ] && [ "$seen" -le 2200 ]; then
+        t_ok "cache_negative_ttl = 1: the new realm served ${seen} ms after the negative entry"
+    else
+        t_fail "cache_negative_ttl = 1: the new realm served within the negative TTL" "waited $ms ms, $seen ms"
+    fi
+    # round-robin continues between round trips: rotation from the cached counter
+    firsts=""
+    for _ in 1 2 3 4 5 6; do
+        firsts="$firsts $(first_ep u@rr.example 1832)"
+    done
+    t_eq "cached round-robin realm still rotates (every LNS first twice in six)" \
+        "$(echo "$firsts" | tr ' ' '\n' | sed -n 's/^1://p' | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" "2 2 2 "
+    broker_stop broker-cache "$STATE"
+    t_check "cache hits counted and logged at exit" \
+        grep -Eq 'event=cache_stats hits=[1-9][0-9]* misses=[1-9]' "$STATE/broker-cache/radius.out"
+else
+    t_fail "broker-cache (cache_ttl = 2) starts"
+fi
 
 # --- fail modes: Redis slow, then stopped, then back
 redis_pid=$(cat "$STATE/redis/pid")
