@@ -3,9 +3,12 @@
 # data (bench/realms.json), one load generator (bench/radload), three
 # FreeRADIUS configurations producing the same reply (2 LNS, 14 tagged
 # attributes), each started through lab.d/broker.sh without -X:
-#   (a) rlm_realm_lns          policy/sites-available/vpdn-broker
-#   (b) unlang + %{redis:...}  bench/sites/bench-redis-unlang (stock rlm_redis)
-#   (c) static files entry     bench/sites/bench-files + bench/users.static
+#   (a)  rlm_realm_lns          policy/sites-available/vpdn-broker, the module
+#                               file as shipped (lookup cache, cache_ttl = 1 s)
+#   (a0) rlm_realm_lns          the same with cache_ttl = 0: one Redis round
+#                               trip per request
+#   (b)  unlang + %{redis:...}  bench/sites/bench-redis-unlang (stock rlm_redis)
+#   (c)  static files entry     bench/sites/bench-files + bench/users.static
 # Prints one table: config, req/s, p50, p99, ratio to (c).
 #
 # Everything runs in namespace rlt-bench on its loopback and is removed on exit.
@@ -55,20 +58,24 @@ redis_start redis "$NS" 127.0.0.1 "$REDIS_PORT" "$STATE" || die "redis did not s
 netns_exec "$NS" "$REALMCTL" --redis "redis://127.0.0.1:$REDIS_PORT" import --replace-all \
     "$top_srcdir/bench/realms.json" >/dev/null || die "realmctl import failed"
 
-# All three servers run at once, each on its own port (an idle FreeRADIUS
-# costs nothing), and the rounds are interleaved a, b, c, a, b, c, ... so
+# All four servers run at once, each on its own port (an idle FreeRADIUS
+# costs nothing), and the rounds are interleaved a, a0, b, c, a, a0, ... so
 # every configuration sees the same background load on a shared machine.
 declare -A SITE=([a]=vpdn-broker [b]=$top_srcdir/bench/sites/bench-redis-unlang
                  [c]=$top_srcdir/bench/sites/bench-files)
 # (b)'s stock rlm_redis instance; lab.d/broker.sh points it at our Redis.
 declare -A MODS=([a]= [b]=$top_srcdir/bench/mods/redis [c]=)
 declare -A PORT=([a]=1812 [b]=1813 [c]=1814)
+# (a0) is (a) with cache_ttl = 0 (CACHE empty: the module file's default)
+SITE[a0]=vpdn-broker; MODS[a0]=; PORT[a0]=1815
+declare -A CACHE=([a]= [a0]=0 [b]= [c]=)
+CONFIGS="a a0 b c"
 
 start_config() {
     local k=$1
     # No accounting listener: vpdn-broker's would take PORT+1, i.e. (b)'s port.
     BROKER_USERS_FILE=$top_srcdir/bench/users.static BROKER_ACCT_PORT=none \
-        BROKER_EXTRA_MODS=${MODS[$k]} \
+        BROKER_EXTRA_MODS=${MODS[$k]} BROKER_CACHE_TTL=${CACHE[$k]} \
         broker_start "bench-$k" "$NS" 127.0.0.1 "${PORT[$k]}" "$SECRET" 127.0.0.0/8 \
         "redis://127.0.0.1:$REDIS_PORT" "$STATE" "${SITE[$k]}" || return 1
     # warm-up: thread pool and Redis connections up; its first reply is kept
@@ -99,20 +106,21 @@ result() {
 
 declare -A LABEL=(
     [a]="(a) rlm_realm_lns"
+    [a0]="(a0) rlm_realm_lns cache_ttl=0"
     [b]="(b) unlang %{redis:HGET} x11"
     [c]="(c) static files entry"
 )
 echo "bench-broker: $ROUNDS round(s) of $COUNT Access-Requests per config, $INFLIGHT in flight," \
      "$(nproc) CPU(s); please wait" >&2
-for k in a b c; do
+for k in $CONFIGS; do
     start_config "$k" || die "config $k did not start; see $STATE (BENCH_KEEP=1 keeps it)"
 done
 for r in $(seq "$ROUNDS"); do
-    for k in a b c; do
+    for k in $CONFIGS; do
         round "$k" "$r"
     done
 done
-for k in a b c; do
+for k in $CONFIGS; do
     broker_stop "bench-$k" "$STATE"
 done
 # Where Redis spent its time (its single thread is shared by (a) and (b)).
@@ -123,14 +131,14 @@ redis_cli redis "$STATE" INFO commandstats 2>/dev/null | tr -d '\r' |
 # Every configuration must have produced the same verified reply.
 ref=$(sed -n 's/^reply: //p' "$STATE/bench-c.warmup")
 same=yes
-for k in a b; do
+for k in a a0 b; do
     [ "$(sed -n 's/^reply: //p' "$STATE/bench-$k.warmup")" = "$ref" ] || same=no
 done
 [ -n "$ref" ] || same=no
 
 crps=$(result c | cut -d' ' -f1)
 printf '\n%-30s %10s %10s %10s %10s\n' config "req/s" "p50 ms" "p99 ms" "vs (c)"
-for k in a b c; do
+for k in $CONFIGS; do
     read -r rps p50 p99 <<EOF
 $(result "$k")
 EOF
@@ -140,12 +148,12 @@ done
 echo
 echo "reply (all configs identical: $same): $ref"
 echo "redis commands during the run: $(tr '\n' ';' < "$STATE/redis.stats")"
-for k in a b c; do
+for k in $CONFIGS; do
     echo "rounds $k:"
     sed 's/^/  exit=/' "$STATE/bench-$k.rounds"
 done
 failed=0
-for k in a b c; do
+for k in $CONFIGS; do
     grep -qv '^0 ' "$STATE/bench-$k.rounds" && failed=1
 done
 [ "$same" = yes ] && [ $failed = 0 ] || {
