@@ -1,13 +1,20 @@
 /* RFC 5176 codec: requests made by FreeRADIUS's radclient decode and verify,
  * tampered or unsigned ones do not, every truncation is refused, unsupported
  * content earns the right NAK, session matching needs every given attribute,
- * and our ACK/NAK verify as a response to the request. */
+ * and our ACK/NAK verify as a response to the request. The server on a loop
+ * in this process: retransmissions answered from the cache without running
+ * the handler again; unsigned, tampered, short and unknown-client requests
+ * dropped and counted; another NAS's request NAKed 403. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aaa/dae_codec.h"
+#include "aaa/dae_server.h"
 #include "aaa/radius_codec.h"
+#include "ev/ev.h"
 
 static const uint8_t secret[] = "testing123";
 #define SECRET_LEN 10
@@ -104,6 +111,7 @@ static size_t build(uint8_t *buf, uint8_t code, const uint8_t *attrs, size_t att
 	cr_assert_eq(radius_builder_init(&b, buf, RADIUS_MAX_PACKET, code, 7, NULL), 0);
 	for (size_t i = 0; i < attrs_len;) {
 		uint8_t t = attrs[i], l = attrs[i + 1];
+		cr_assert(l >= 2 && i + l <= attrs_len, "bad attribute list at %zu", i);
 		radius_builder_add(&b, t, attrs + i + 2, l - 2u);
 		i += l;
 	}
@@ -210,4 +218,151 @@ Test(dae_codec, ack_and_nak_verify_as_responses_and_echo_proxy_state)
 	m = dae_reply_encode(reply, sizeof(reply), &coa, DAE_ERR_UNSUPPORTED_SERVICE, secret, SECRET_LEN);
 	cr_expect_eq(reply[0], RADIUS_CODE_COA_NAK);
 	cr_expect_eq(dae_reply_encode(reply, 30, &r, DAE_ERR_NONE, secret, SECRET_LEN), -1, "too small a buffer");
+}
+
+/* ---- the server on the loop, against a client socket in this process ---- */
+
+struct handled {
+	unsigned calls;
+	enum dae_error_cause answer;
+};
+
+static enum dae_error_cause count_handler(void *arg, const struct dae_request *req, const char *client)
+{
+	struct handled *h = arg;
+	h->calls++;
+	return h->answer;
+}
+
+struct dae_rig {
+	struct ev_loop *loop;
+	struct dae_server *srv;
+	int cli;
+	struct sockaddr_in to;
+	struct handled h;
+};
+
+static void rig_open(struct dae_rig *r, bool require_ma, const char *client_addr)
+{
+	struct dae_server_config cfg;
+	memset(r, 0, sizeof(*r));
+	memset(&cfg, 0, sizeof(cfg));
+	r->loop = ev_loop_create();
+	cfg.listen.sin_family = AF_INET;
+	cfg.listen.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg.clients[0].addr.s_addr = inet_addr(client_addr);
+	memcpy(cfg.clients[0].secret, secret, SECRET_LEN);
+	cfg.clients[0].secret_len = SECRET_LEN;
+	cfg.n_clients = 1;
+	cfg.require_message_authenticator = require_ma;
+	snprintf(cfg.nas_identifier, sizeof(cfg.nas_identifier), "lac1");
+	cfg.nas_ip.s_addr = inet_addr("10.88.1.2");
+	r->srv = dae_server_create(r->loop, &cfg, count_handler, &r->h);
+	cr_assert(r->srv);
+	cr_assert_eq(dae_server_local_addr(r->srv, &r->to), 0);
+	r->cli = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	cr_assert(r->cli >= 0);
+}
+
+static void rig_close(struct dae_rig *r)
+{
+	dae_server_destroy(r->srv);
+	close(r->cli);
+	ev_loop_destroy(r->loop);
+}
+
+/* Sends pkt and runs the loop; returns the answer's length (0: none). */
+static size_t exchange(struct dae_rig *r, const uint8_t *pkt, size_t len, uint8_t *ans)
+{
+	sendto(r->cli, pkt, len, 0, (struct sockaddr *)&r->to, sizeof(r->to));
+	for (int i = 0; i < 20; i++) {
+		ev_loop_run_once(r->loop, 5);
+		ssize_t n = recv(r->cli, ans, RADIUS_MAX_PACKET, 0);
+		if (n > 0)
+			return (size_t)n;
+	}
+	return 0;
+}
+
+static const uint8_t by_user[] = { 1, 7, 'c', 'a', 'r', 'o', 'l' };
+
+Test(dae_server, a_retransmission_is_answered_from_the_cache_not_run_again)
+{
+	struct dae_rig r;
+	uint8_t pkt[RADIUS_MAX_PACKET], a1[RADIUS_MAX_PACKET], a2[RADIUS_MAX_PACKET];
+	rig_open(&r, true, "127.0.0.1");
+	size_t n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, by_user, sizeof(by_user));
+	size_t m1 = exchange(&r, pkt, n, a1);
+	cr_assert_gt(m1, 0);
+	cr_expect_eq(a1[0], RADIUS_CODE_DISCONNECT_ACK);
+	struct radius_err err = { 0 };
+	cr_expect_gt(radius_response_verify(a1, m1, pkt + 4, secret, SECRET_LEN, &err), 0, "%s", err.msg);
+	size_t m2 = exchange(&r, pkt, n, a2);
+	cr_expect_eq(m2, m1);
+	cr_expect(memcmp(a1, a2, m1) == 0, "the same answer");
+	cr_expect_eq(r.h.calls, 1, "the handler ran once");
+	struct dae_server_counters c;
+	dae_server_counters_get(r.srv, &c);
+	cr_expect_eq(c.duplicates, 1);
+	cr_expect_eq(c.disconnect_acks, 1);
+	/* a new request (new authenticator) with the same id is executed */
+	n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, (const uint8_t[]){ 1, 5, 'b', 'o', 'b' }, 5);
+	r.h.answer = DAE_ERR_SESSION_NOT_FOUND;
+	m1 = exchange(&r, pkt, n, a1);
+	cr_assert_gt(m1, 0);
+	cr_expect_eq(a1[0], RADIUS_CODE_DISCONNECT_NAK);
+	cr_expect_eq(r.h.calls, 2);
+	rig_close(&r);
+}
+
+Test(dae_server, unsigned_unknown_and_malformed_requests_are_dropped_and_counted)
+{
+	struct dae_rig r;
+	uint8_t pkt[RADIUS_MAX_PACKET], ans[RADIUS_MAX_PACKET];
+	struct dae_server_counters c;
+	rig_open(&r, true, "127.0.0.1");
+	cr_expect_eq(exchange(&r, vec_coa, sizeof(vec_coa), ans), 0, "unsigned: no answer");
+	cr_expect_eq(exchange(&r, vec_disconnect, 19, ans), 0, "short: no answer");
+	size_t n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, by_user, sizeof(by_user));
+	pkt[n - 1] ^= 1;
+	cr_expect_eq(exchange(&r, pkt, n, ans), 0, "tampered: no answer");
+	dae_server_counters_get(r.srv, &c);
+	cr_expect_eq(c.no_message_authenticator, 1);
+	cr_expect_eq(c.malformed, 1);
+	cr_expect_eq(c.bad_authenticator, 1);
+	cr_expect_eq(r.h.calls, 0);
+	rig_close(&r);
+
+	rig_open(&r, true, "10.9.9.9");
+	n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, by_user, sizeof(by_user));
+	cr_expect_eq(exchange(&r, pkt, n, ans), 0, "not a configured client: no answer");
+	dae_server_counters_get(r.srv, &c);
+	cr_expect_eq(c.unknown_client, 1);
+	rig_close(&r);
+}
+
+Test(dae_server, another_nas_and_unsupported_requests_get_naks_without_the_handler)
+{
+	struct dae_rig r;
+	uint8_t pkt[RADIUS_MAX_PACKET], ans[RADIUS_MAX_PACKET];
+	rig_open(&r, false, "127.0.0.1");
+	static const uint8_t other_nas[] = { 1, 3, 'a', 32, 6, 'l', 'a', 'c', '9' };
+	size_t n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, other_nas, sizeof(other_nas));
+	size_t m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK);
+	static const uint8_t cause403[] = { 101, 6, 0, 0, 0x01, 0x93 };
+	cr_expect(memcmp(ans + 38, cause403, sizeof(cause403)) == 0, "Error-Cause 403");
+	static const uint8_t filter[] = { 1, 3, 'a', 11, 3, 'f' };
+	n = build(pkt, RADIUS_CODE_COA_REQUEST, filter, sizeof(filter));
+	m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_COA_NAK);
+	cr_expect_eq(r.h.calls, 0);
+	/* radclient's CoA, unsigned, is fine when signatures are not required */
+	m = exchange(&r, vec_coa, sizeof(vec_coa), ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_COA_ACK);
+	cr_expect_eq(r.h.calls, 1);
+	rig_close(&r);
 }

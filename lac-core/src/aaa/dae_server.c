@@ -206,6 +206,12 @@ void dae_server_destroy(struct dae_server *srv)
 	free(srv);
 }
 
+int dae_server_local_addr(const struct dae_server *srv, struct sockaddr_in *out)
+{
+	socklen_t len = sizeof(*out);
+	return getsockname(srv->fd, (struct sockaddr *)out, &len);
+}
+
 void dae_server_counters_get(const struct dae_server *srv, struct dae_server_counters *out)
 {
 	*out = srv->ctr;

@@ -58,6 +58,8 @@ typedef enum dae_error_cause (*dae_handler_fn)(void *arg, const struct dae_reque
 struct dae_server *dae_server_create(struct ev_loop *loop, const struct dae_server_config *cfg,
 				     dae_handler_fn handler, void *arg);
 void dae_server_destroy(struct dae_server *srv);
+/* The bound address (with the port the kernel chose for port 0). Returns 0/-1. */
+int dae_server_local_addr(const struct dae_server *srv, struct sockaddr_in *out);
 
 struct dae_server_counters {
 	uint64_t disconnect_requests, coa_requests;     /* verified */
