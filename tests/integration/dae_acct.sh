@@ -12,7 +12,9 @@
 # Disconnect-ACK; its Stop says Admin-Reset with counters; an unknown session
 # gets NAK 503; an unsigned request is dropped (require_message_authenticator)
 # and counted; a CoA Session-Timeout ends a local session with cause
-# Session-Timeout and its Framed-IP-Address; a SIGTERM sends NAS-Reboot Stops.
+# Session-Timeout and its Framed-IP-Address, a CoA Idle-Timeout one with cause
+# Idle-Timeout; interim updates flow; Accounting-On at start, and on SIGTERM
+# NAS-Reboot Stops then Accounting-Off.
 set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
@@ -37,13 +39,18 @@ trap cleanup EXIT
 lab_down >/dev/null 2>&1
 mkdir -p "$RLNS_STATE"
 lab_topology_up || { t_fail "topology"; t_done; exit 1; }
-for part in redis broker lns1 lns2 lac; do
+for part in redis broker lns1 lns2; do
     if why=$(lab_part_built "$part"); then
         t_check "start $part" lab_part_up "$part"
     else
         t_fail "start $part" "$why"
     fi
 done
+# lac-core as the lab starts it, with interim updates every 2 s
+t_check "start lac (acct_interim_interval_s = 2)" eval 'lac_config lac "$LAB_STATE" STREAM_LISTEN="$LAB_LAC_STREAM" \
+    PPPOE_IF="$LAB_LAC_PPPOE_IF" RADIUS_SERVER="$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" \
+    RADIUS_SECRET="$LAB_RADIUS_SECRET" NAS_IP=10.88.1.2 HOST_NAME=lac1 ACCT_INTERIM=2 &&
+    lac_start lac "$LAB_NS_LAC" "$LAB_STATE"'
 t_check "provision demo realms with realmctl" lab_provision
 
 lacctl_() { lac_ctl lac "$RLNS_STATE" "$@"; }
@@ -85,6 +92,10 @@ dae() {
 }
 counter() { lacctl_ show counters | grep "^$1 " | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 
+status_seen() { detail | grep -q "Acct-Status-Type = $1"; }
+wait_status() { local i; for i in $(seq 50); do status_seen "$1" && return 0; sleep 0.2; done; return 1; }
+t_check "lac-core announced itself with Accounting-On" wait_status Accounting-On
+
 # 1. A tunnelled subscriber: Start with the RFC 2867 attributes.
 t_check "carol dials and is held up" hold "$RLNS_STATE/carol.out" --user carol@corp.example --password carol-pw --hold 60
 line=$(lacctl_ show sessions | grep -m1 'user=carol@corp.example ')
@@ -104,6 +115,9 @@ t_check "Start: Tunnel-Server-Auth-Id lns1 (the LNS's Host Name)" has "$start" '
 t_check "Start: Tunnel-Client-Endpoint (our address towards lns1)" has "$start" 'Tunnel-Client-Endpoint:[0-9]* = "10.88.2.1"'
 t_check "Start: Tunnel-Assignment-Id" has "$start" 'Tunnel-Assignment-Id'
 t_check "Start: Acct-Tunnel-Connection = call serial $serial" has "$start" "Acct-Tunnel-Connection = \"$serial\""
+
+t_check "an Interim-Update for carol arrives within 2 s" wait_record "$sid" Interim-Update
+t_check "Interim-Update: Acct-Session-Time and counters" has "$(record "$sid" Interim-Update)" 'Acct-Output-Octets = '
 
 # 2. Disconnect-Request, signed, from the broker's address: ACK, link down.
 out=$(dae disconnect "Acct-Session-Id = \"$sid\"" 'User-Name = "carol@corp.example"' 'Message-Authenticator = 0x00')
@@ -146,6 +160,16 @@ t_check "bob's session ends at the new Session-Timeout" wait_record "$bsid" Stop
 t_check "Stop: Acct-Terminate-Cause Session-Timeout" has "$(record "$bsid" Stop)" 'Acct-Terminate-Cause = Session-Timeout'
 t_check "bob's lac-dial saw the link go down" grep -q 'event=down' "$RLNS_STATE/bob.out"
 
+# 4b. CoA Idle-Timeout: a local subscriber that sends no data is dropped.
+t_check "dave (local, idle) dials and is held up" hold "$RLNS_STATE/dave.out" --user dave@local.example --password dave-pw --hold 60
+dsid=$(lab_kv "$(lacctl_ show sessions | grep -m1 'user=dave@local.example ')" acct_session_id)
+t_check "the broker recorded dave's Start" wait_record "$dsid" Start
+out=$(dae coa 'User-Name = "dave@local.example"' 'Idle-Timeout = 2' 'Message-Authenticator = 0x00')
+t_check "CoA Idle-Timeout gets CoA-ACK" has "$out" 'Received CoA-ACK'
+t_check "dave's session ends after 2 idle seconds" wait_record "$dsid" Stop
+t_check "Stop: Acct-Terminate-Cause Idle-Timeout" has "$(record "$dsid" Stop)" 'Acct-Terminate-Cause = Idle-Timeout'
+t_eq "lac-core counted one idle timeout" "$(lacctl_ show counters | grep -o 'idle_timeouts=[0-9]*' | cut -d= -f2)" 1
+
 # 5. Shutdown: every live session's Stop says NAS-Reboot, and arrives.
 t_check "alice dials and is held up" hold "$RLNS_STATE/alice.out" --user alice@corp.example --password alice-pw --hold 60
 asid=$(lab_kv "$(lacctl_ show sessions | grep -m1 'user=alice@corp.example ')" acct_session_id)
@@ -155,5 +179,6 @@ t_check "lacctl shows accounting counters: $acct_line" has "$acct_line" 'respons
 t_check "lac-core stops on SIGTERM" lac_stop lac "$RLNS_STATE"
 t_check "alice's Stop arrived before lac-core exited" test -n "$(record "$asid" Stop)"
 t_check "Stop: Acct-Terminate-Cause NAS-Reboot" has "$(record "$asid" Stop)" 'Acct-Terminate-Cause = NAS-Reboot'
+t_check "and Accounting-Off followed" status_seen Accounting-Off
 
 t_done

@@ -147,6 +147,10 @@ Test(dae_codec, unsupported_content_earns_the_rfc_5176_nak)
 		  { 8, 5, 10, 0, 0 }, 5, DAE_ERR_INVALID_REQUEST },
 		{ "coa Session-Timeout", RADIUS_CODE_COA_REQUEST,
 		  { 8, 6, 10, 66, 0, 10, 27, 6, 0, 0, 0, 30 }, 12, DAE_ERR_NONE },
+		{ "coa Idle-Timeout", RADIUS_CODE_COA_REQUEST,
+		  { 1, 3, 'a', 28, 6, 0, 0, 0, 30 }, 9, DAE_ERR_NONE },
+		{ "disconnect with Idle-Timeout", RADIUS_CODE_DISCONNECT_REQUEST,
+		  { 1, 3, 'a', 28, 6, 0, 0, 0, 30 }, 9, DAE_ERR_UNSUPPORTED_ATTRIBUTE },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t pkt[RADIUS_MAX_PACKET];

@@ -790,3 +790,24 @@ Test(radius_vectors, resigned_mutations_never_crash_and_stay_consistent)
 		}
 	}
 }
+
+Test(radius_codec, accept_limits_and_interim_interval_decode)
+{
+	struct radius_reply r;
+	struct radius_err err = { 0 };
+	reply_begin();
+	radius_builder_add_u32(&rb, RADIUS_ATTR_SESSION_TIMEOUT, 7200);
+	radius_builder_add_u32(&rb, RADIUS_ATTR_IDLE_TIMEOUT, 600);
+	radius_builder_add_u32(&rb, RADIUS_ATTR_ACCT_INTERIM_INTERVAL, 300);
+	size_t n = reply_end();
+	cr_assert_eq(radius_reply_decode(rbuf, n, req_auth, secret, SECRET_LEN, NULL, NULL, &r, &err), 0,
+		     "%s", err.msg);
+	cr_expect(r.has_session_timeout && r.session_timeout == 7200);
+	cr_expect(r.has_idle_timeout && r.idle_timeout == 600);
+	cr_expect(r.has_acct_interim_interval && r.acct_interim_interval == 300);
+	reply_begin();
+	radius_builder_add(&rb, RADIUS_ATTR_IDLE_TIMEOUT, "\x00\x01", 2);
+	n = reply_end();
+	cr_expect_eq(radius_reply_decode(rbuf, n, req_auth, secret, SECRET_LEN, NULL, NULL, &r, &err), -1,
+		     "a 2-octet Idle-Timeout is malformed");
+}

@@ -157,11 +157,14 @@ int dae_request_decode(const uint8_t *pkt, size_t len, const uint8_t *secret, si
 			break;
 		}
 		case RADIUS_ATTR_SESSION_TIMEOUT:
-			/* RFC 5176 3.6 table: a CoA change, never in a Disconnect */
+		case RADIUS_ATTR_IDLE_TIMEOUT:
+			/* RFC 5176 3.6 table: CoA changes, never in a Disconnect */
 			if (out->code != RADIUS_CODE_COA_REQUEST)
 				refuse(out, DAE_ERR_UNSUPPORTED_ATTRIBUTE, type);
-			else
+			else if (type == RADIUS_ATTR_SESSION_TIMEOUT)
 				take_u32(out, &out->has_session_timeout, &out->session_timeout, type, val, alen);
+			else
+				take_u32(out, &out->has_idle_timeout, &out->idle_timeout, type, val, alen);
 			break;
 		default:
 			refuse(out, DAE_ERR_UNSUPPORTED_ATTRIBUTE, type);
@@ -170,7 +173,8 @@ int dae_request_decode(const uint8_t *pkt, size_t len, const uint8_t *secret, si
 	}
 	if (r < 0)
 		return -1;      /* unreachable: radius_packet_check walked them already */
-	if (out->refuse == DAE_ERR_NONE && out->code == RADIUS_CODE_COA_REQUEST && !out->has_session_timeout)
+	if (out->refuse == DAE_ERR_NONE && out->code == RADIUS_CODE_COA_REQUEST && !out->has_session_timeout &&
+	    !out->has_idle_timeout)
 		refuse(out, DAE_ERR_UNSUPPORTED_ATTRIBUTE, 0);  /* a CoA that changes nothing we support */
 	if (out->refuse == DAE_ERR_NONE && !dae_request_has_session_id(out))
 		refuse(out, DAE_ERR_MISSING_ATTRIBUTE, 0);

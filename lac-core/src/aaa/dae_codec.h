@@ -11,7 +11,7 @@
  *     be ours (else NAK 403);
  *   - Disconnect-Request: nothing else (State, Event-Timestamp, Proxy-State,
  *     Message-Authenticator are always allowed);
- *   - CoA-Request: Session-Timeout; Service-Type Authorize-Only asks for a
+ *   - CoA-Request: Session-Timeout, Idle-Timeout; Service-Type Authorize-Only asks for a
  *     re-authorisation we cannot do (NAK 405); any other attribute NAK 401. */
 #ifndef AAA_DAE_CODEC_H
 #define AAA_DAE_CODEC_H
@@ -72,6 +72,8 @@ struct dae_request {
 	/* CoA changes */
 	bool has_session_timeout;
 	uint32_t session_timeout;
+	bool has_idle_timeout;
+	uint32_t idle_timeout;
 
 	/* to echo in the reply (RFC 5176 3.1: Proxy-State, in order) */
 	size_t n_proxy_state;

@@ -70,6 +70,8 @@ static const char *status_str(uint32_t st)
 	case RADIUS_ACCT_STATUS_START: return "start";
 	case RADIUS_ACCT_STATUS_STOP: return "stop";
 	case RADIUS_ACCT_STATUS_INTERIM: return "interim-update";
+	case RADIUS_ACCT_STATUS_ACCOUNTING_ON: return "accounting-on";
+	case RADIUS_ACCT_STATUS_ACCOUNTING_OFF: return "accounting-off";
 	default: return "other";
 	}
 }

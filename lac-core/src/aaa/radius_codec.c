@@ -938,12 +938,16 @@ int radius_reply_decode(const uint8_t *pkt, size_t len, const uint8_t req_auth[R
 			}
 			break;
 		case RADIUS_ATTR_SESSION_TIMEOUT:
+		case RADIUS_ATTR_IDLE_TIMEOUT:
 		case RADIUS_ATTR_ACCT_INTERIM_INTERVAL:
 			if (alen != 4)
 				return set_err(err, "integer attribute is not 4 octets", off);
 			if (type == RADIUS_ATTR_SESSION_TIMEOUT) {
 				out->session_timeout = get_u32(val);
 				out->has_session_timeout = true;
+			} else if (type == RADIUS_ATTR_IDLE_TIMEOUT) {
+				out->idle_timeout = get_u32(val);
+				out->has_idle_timeout = true;
 			} else {
 				out->acct_interim_interval = get_u32(val);
 				out->has_acct_interim_interval = true;

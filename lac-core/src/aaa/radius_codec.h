@@ -74,6 +74,7 @@ enum radius_attr {
 	RADIUS_ATTR_CLASS = 25,
 	RADIUS_ATTR_VENDOR_SPECIFIC = 26,
 	RADIUS_ATTR_SESSION_TIMEOUT = 27,
+	RADIUS_ATTR_IDLE_TIMEOUT = 28,
 	RADIUS_ATTR_CALLED_STATION_ID = 30,
 	RADIUS_ATTR_CALLING_STATION_ID = 31,
 	RADIUS_ATTR_NAS_IDENTIFIER = 32,
@@ -125,6 +126,8 @@ enum radius_attr {
 #define RADIUS_ACCT_STATUS_START 1              /* RFC 2866 5.1 */
 #define RADIUS_ACCT_STATUS_STOP 2
 #define RADIUS_ACCT_STATUS_INTERIM 3
+#define RADIUS_ACCT_STATUS_ACCOUNTING_ON 7
+#define RADIUS_ACCT_STATUS_ACCOUNTING_OFF 8
 
 /* RFC 2866 5.10 Acct-Terminate-Cause */
 enum radius_term_cause {
@@ -411,6 +414,8 @@ struct radius_reply {
 	struct in_addr dns[2];                  /* primary, secondary */
 	bool has_session_timeout;
 	uint32_t session_timeout;
+	bool has_idle_timeout;                  /* RFC 2865 5.28 */
+	uint32_t idle_timeout;
 	bool has_acct_interim_interval;
 	uint32_t acct_interim_interval;
 	size_t n_class;

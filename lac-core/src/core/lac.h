@@ -31,7 +31,7 @@ struct lac_counters {
 	uint64_t relay_frames_up, relay_frames_down;   /* subscriber->LNS, LNS->subscriber */
 	uint64_t tun_rx, tun_tx, tun_no_session, tun_tx_dropped;
 	uint64_t admin_disconnects;
-	uint64_t session_timeouts, dae_disconnects, coa_applied;
+	uint64_t session_timeouts, idle_timeouts, dae_disconnects, coa_applied;
 	uint64_t unexpected_events;
 };
 

@@ -111,6 +111,28 @@ static int lac_dae_start(struct lac *lac, char *err, size_t errlen)
 	return 0;
 }
 
+/* RFC 2866 5.1 Accounting-On / Accounting-Off: tells the accounting server
+ * that every session it holds for this NAS is gone (we start with none, and
+ * stop after sending the Stops), so its session counts stay true even when
+ * a Stop was lost. */
+static void lac_acct_on_off(struct lac *lac, uint32_t status)
+{
+	const struct lac_config *cfg = &lac->cfg;
+	if (!lac->acct)
+		return;
+	struct radius_acct_params p = {
+		.status_type = status,
+		.acct_session_id = "00000000",  /* RFC 2866 5.5 wants one in every request */
+		.has_nas_ip = cfg->nas_ip_address.s_addr != 0,
+		.nas_ip = cfg->nas_ip_address,
+		.nas_identifier = cfg->nas_identifier,
+		.terminate_cause = status == RADIUS_ACCT_STATUS_ACCOUNTING_OFF ? RADIUS_TERM_NAS_REBOOT : 0,
+	};
+	if (radius_acct_send(lac->acct, &p) < 0)
+		log_warn("event=accounting_%s_not_queued errno=%d",
+			 status == RADIUS_ACCT_STATUS_ACCOUNTING_ON ? "on" : "off", errno);
+}
+
 static int lac_start(struct lac *lac, char *err, size_t errlen)
 {
 	const struct lac_config *cfg = &lac->cfg;
@@ -134,6 +156,7 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	lac_acct_on_off(lac, RADIUS_ACCT_STATUS_ACCOUNTING_ON);
 	if (cfg->dae_listen[0] && lac_dae_start(lac, err, errlen) < 0)
 		return -1;
 
@@ -236,6 +259,7 @@ static void lac_shutdown(struct lac *lac)
 		if (sub)
 			subscriber_disconnect(sub, "lac-core shutting down", RADIUS_TERM_NAS_REBOOT);
 	}
+	lac_acct_on_off(lac, RADIUS_ACCT_STATUS_ACCOUNTING_OFF);
 	ev_timer_init(&lac->shutdown_timer, lac_shutdown_timeout, lac);
 	ev_timer_start(lac->loop, &lac->shutdown_timer, SHUTDOWN_GRACE_MS);
 	l2tp_engine_shutdown(lac->l2tp, lac_shutdown_done, lac);
@@ -318,9 +342,10 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 		      (unsigned long long)c->relay_frames_up, (unsigned long long)c->relay_frames_down,
 		      (unsigned long long)c->tun_rx, (unsigned long long)c->tun_tx,
 		      (unsigned long long)c->tun_no_session);
-	strbuf_printf(out, "admin_disconnects=%llu session_timeouts=%llu dae_disconnects=%llu coa_applied=%llu "
-		      "unexpected_events=%llu\n",
+	strbuf_printf(out, "admin_disconnects=%llu session_timeouts=%llu idle_timeouts=%llu dae_disconnects=%llu "
+		      "coa_applied=%llu unexpected_events=%llu\n",
 		      (unsigned long long)c->admin_disconnects, (unsigned long long)c->session_timeouts,
+		      (unsigned long long)c->idle_timeouts,
 		      (unsigned long long)c->dae_disconnects, (unsigned long long)c->coa_applied,
 		      (unsigned long long)c->unexpected_events);
 	for (size_t i = 0; i < lac->n_streams; i++) {

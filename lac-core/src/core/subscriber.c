@@ -38,6 +38,7 @@ struct subscriber {
 	struct ev_timer reap_timer;
 	struct ev_timer interim_timer;  /* Acct-Interim-Interval */
 	struct ev_timer session_timer;  /* Session-Timeout */
+	struct ev_timer idle_timer;     /* Idle-Timeout */
 	struct radius_request *aaa;
 	struct l2tp_session *l2tp;
 
@@ -50,6 +51,8 @@ struct subscriber {
 	/* accounting (RFC 2866): what the Accept said, what we counted */
 	uint32_t session_timeout_s;     /* 0 = none */
 	uint32_t interim_s;             /* 0 = no Interim-Update */
+	uint32_t idle_timeout_s;        /* 0 = none */
+	uint64_t last_data_ms;          /* last data frame from the subscriber */
 	size_t n_class;
 	uint8_t class_val[RADIUS_MAX_CLASS][RADIUS_MAX_ATTR_VALUE];
 	size_t class_len[RADIUS_MAX_CLASS];
@@ -183,6 +186,7 @@ static void sub_release(struct subscriber *sub)
 	sub_acct_stop(sub);
 	ev_timer_stop(lac->loop, &sub->interim_timer);
 	ev_timer_stop(lac->loop, &sub->session_timer);
+	ev_timer_stop(lac->loop, &sub->idle_timer);
 	if (sub->aaa) {
 		radius_request_cancel(sub->aaa);
 		sub->aaa = NULL;
@@ -222,11 +226,13 @@ static void sub_take_accept(struct subscriber *sub, const struct radius_reply *r
 {
 	const struct lac_config *cfg = &sub->lac->cfg;
 	sub->session_timeout_s = reply->has_session_timeout ? reply->session_timeout : 0;
-	sub->interim_s = reply->has_acct_interim_interval ? reply->acct_interim_interval
-						       : cfg->radius_acct_interim_interval_s;
-	/* RFC 2869 5.16: not smaller than 60 s, to spare the servers */
-	if (sub->interim_s && sub->interim_s < 60)
-		sub->interim_s = 60;
+	sub->idle_timeout_s = reply->has_idle_timeout ? reply->idle_timeout : 0;
+	/* RFC 2869 5.16: the server's interval, never below 60 s (to spare the
+	 * servers); without one (or 0), the operator's default, taken as is */
+	if (reply->has_acct_interim_interval && reply->acct_interim_interval)
+		sub->interim_s = reply->acct_interim_interval < 60 ? 60 : reply->acct_interim_interval;
+	else
+		sub->interim_s = cfg->radius_acct_interim_interval_s;
 	sub->n_class = reply->n_class < RADIUS_MAX_CLASS ? reply->n_class : RADIUS_MAX_CLASS;
 	for (size_t i = 0; i < sub->n_class; i++) {
 		memcpy(sub->class_val[i], reply->class_val[i], reply->class_len[i]);
@@ -351,6 +357,33 @@ static void sub_session_timeout(struct ev_loop *loop, struct ev_timer *t, void *
 	subscriber_disconnect(sub, "session timeout", RADIUS_TERM_SESSION_TIMEOUT);
 }
 
+/* RFC 2865 5.28 Idle-Timeout: the subscriber sent no data (anything but
+ * LCP, whose echoes keep flowing on an idle link) for idle_timeout_s. The
+ * timer wakes at the earliest moment the limit could be reached. */
+static void sub_idle_check(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct subscriber *sub = arg;
+	uint64_t now = ev_now_ms(loop), limit = (uint64_t)sub->idle_timeout_s * 1000;
+	if (!sub->idle_timeout_s || sub->acct_stopped)
+		return;
+	if (now - sub->last_data_ms < limit) {
+		ev_timer_start(loop, &sub->idle_timer, sub->last_data_ms + limit - now);
+		return;
+	}
+	sub->lac->counters.idle_timeouts++;
+	sub_log(LOG_LVL_INFO, sub, "event=idle_timeout limit_s=%u", sub->idle_timeout_s);
+	subscriber_disconnect(sub, "idle timeout", RADIUS_TERM_IDLE_TIMEOUT);
+}
+
+/* Counts one frame from the subscriber; `proto` is its PPP protocol. */
+static void sub_count_in(struct subscriber *sub, size_t len, uint16_t proto)
+{
+	sub->in_octets += len;
+	sub->in_packets++;
+	if (proto != PPP_PROTO_LCP)
+		sub->last_data_ms = ev_now_ms(sub->lac->loop);
+}
+
 /* Arms the Session-Timeout timer `secs` from now (0 = no limit). */
 static void sub_arm_session_timer(struct subscriber *sub, uint32_t secs)
 {
@@ -370,6 +403,9 @@ static void sub_acct_begin(struct subscriber *sub)
 	if (sub->interim_s)
 		ev_timer_start(sub->lac->loop, &sub->interim_timer, (uint64_t)sub->interim_s * 1000);
 	sub_arm_session_timer(sub, sub->session_timeout_s);
+	sub->last_data_ms = ev_now_ms(sub->lac->loop);
+	if (sub->idle_timeout_s)
+		ev_timer_start(sub->lac->loop, &sub->idle_timer, (uint64_t)sub->idle_timeout_s * 1000);
 }
 
 static void sub_acct_stop(struct subscriber *sub)
@@ -861,8 +897,7 @@ static void sub_ppp_ip_rx(void *owner, const uint8_t *pkt, size_t len)
 	/* RFC 2827-style source check: a subscriber may only send as itself. */
 	if (memcmp(pkt + 12, &sub->ip.s_addr, 4) != 0)
 		return;
-	sub->in_octets += len;
-	sub->in_packets++;
+	sub_count_in(sub, len, PPP_PROTO_IP);
 	if (write(lac->tun_fd, pkt, len) < 0)
 		lac->counters.tun_tx_dropped++;
 	else
@@ -976,8 +1011,13 @@ static void sub_access_frame(void *owner, const uint8_t *frame, size_t len)
 		if (!sub->l2tp)
 			return;
 		sub->lac->counters.relay_frames_up++;
-		sub->in_octets += len;
-		sub->in_packets++;
+		{
+			/* the protocol field, after the address/control field if present
+			 * (RFC 1662 3.1) */
+			size_t o = len >= 2 && frame[0] == PPP_ADDRESS && frame[1] == PPP_CONTROL ? 2 : 0;
+			uint16_t proto = len >= o + 2 ? (uint16_t)(frame[o] << 8 | frame[o + 1]) : 0;
+			sub_count_in(sub, len, proto);
+		}
 		if (len >= 2 && frame[0] == PPP_ADDRESS && frame[1] == PPP_CONTROL) {
 			l2tp_session_send_ppp(sub->l2tp, frame, len);
 			return;
@@ -1085,6 +1125,7 @@ void subscriber_conn_new(void *ctx, struct access_conn *conn)
 	ev_timer_init(&sub->reap_timer, sub_reap, sub);
 	ev_timer_init(&sub->interim_timer, sub_interim, sub);
 	ev_timer_init(&sub->session_timer, sub_session_timeout, sub);
+	ev_timer_init(&sub->idle_timer, sub_idle_check, sub);
 	sub->info = conn->info;
 
 	struct ppp_config pc;
@@ -1174,7 +1215,8 @@ void subscriber_show_all(struct lac *lac, struct strbuf *out)
 /* RFC 5176: applies a verified Disconnect- or CoA-Request to every session it
  * names (RFC 5176 3: all identification attributes given must match; a
  * User-Name alone may name several sessions, and all of them are acted on).
- * CoA Session-Timeout counts from now; 0 removes the limit. */
+ * CoA Session-Timeout counts from now, Idle-Timeout from the last data frame;
+ * 0 removes either limit. */
 enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_request *req, const char *client)
 {
 	size_t matched = 0;
@@ -1199,12 +1241,23 @@ enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_re
 			lac->counters.dae_disconnects++;
 			subscriber_disconnect(sub, "dynamic authorization disconnect", RADIUS_TERM_ADMIN_RESET);
 		} else {
-			sub_log(LOG_LVL_INFO, sub, "event=coa client=%s session_timeout_s=%u", client,
-				req->session_timeout);
 			lac->counters.coa_applied++;
-			sub->session_timeout_s = req->session_timeout;
-			if (sub->acct_started)
-				sub_arm_session_timer(sub, req->session_timeout);
+			if (req->has_session_timeout) {
+				sub_log(LOG_LVL_INFO, sub, "event=coa client=%s session_timeout_s=%u", client,
+					req->session_timeout);
+				sub->session_timeout_s = req->session_timeout;
+				if (sub->acct_started)
+					sub_arm_session_timer(sub, req->session_timeout);
+			}
+			if (req->has_idle_timeout) {
+				sub_log(LOG_LVL_INFO, sub, "event=coa client=%s idle_timeout_s=%u", client,
+					req->idle_timeout);
+				sub->idle_timeout_s = req->idle_timeout;
+				if (sub->acct_started && sub->idle_timeout_s)
+					sub_idle_check(lac->loop, &sub->idle_timer, sub);
+				else
+					ev_timer_stop(lac->loop, &sub->idle_timer);
+			}
 		}
 	}
 	return matched ? DAE_ERR_NONE : DAE_ERR_SESSION_NOT_FOUND;
