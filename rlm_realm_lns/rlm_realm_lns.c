@@ -645,11 +645,15 @@ static int realm_lookup_cached(rlm_realm_lns_t *inst, REQUEST *request,
 {
 	char key[REALM_CACHE_KEY_MAX];
 	int klen = -1;
+	uint64_t asked_ms = 0;
 	redisReply *r;
 
 	if (inst->cache) {
+		/* taken before the round trip: data read after it is at least this
+		 * new, so an entry never outlives a change by more than cache_ttl */
+		asked_ms = realm_now_ms();
 		klen = realm_cache_key(rn, key, sizeof(key));
-		if (klen > 0 && realm_cache_get(inst->cache, key, (size_t)klen, realm_now_ms(), lk)) {
+		if (klen > 0 && realm_cache_get(inst->cache, key, (size_t)klen, asked_ms, lk)) {
 			RDEBUG2("lookup from cache");
 			return 0;
 		}
@@ -665,7 +669,7 @@ static int realm_lookup_cached(rlm_realm_lns_t *inst, REQUEST *request,
 	}
 	freeReplyObject(r);
 	if (klen > 0)
-		realm_cache_put(inst->cache, key, (size_t)klen, realm_now_ms(), lk);
+		realm_cache_put(inst->cache, key, (size_t)klen, asked_ms, lk);
 	return 0;
 }
 
