@@ -319,6 +319,7 @@ static void record_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		 r->params.acct_session_id ? r->params.acct_session_id : "-",
 		 status_str(r->params.status_type), (unsigned long long)wait);
 	ev_timer_start(loop, &r->timer, wait);
+	pump(a);        /* its id is free: a waiting record may use it */
 }
 
 /* Makes room for one record: the oldest Interim-Update goes first, since a
