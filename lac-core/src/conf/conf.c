@@ -59,7 +59,7 @@ static const struct conf_key conf_keys[] = {
 	UINT("pppoe", "max_sessions_per_mac", pppoe_max_sessions_per_mac, 1, 65535),
 
 	{ "ppp", "auth", CONF_T_AUTH, OFF(ppp_auth), sizeof(((struct lac_config *)0)->ppp_auth), 0, 0, 0, 0 },
-	UINT("ppp", "auth_retries", ppp_auth_retries, 1, 10),
+	UINT("ppp", "auth_attempts", ppp_auth_attempts, 1, 10),
 	UINT("ppp", "mru", ppp_mru, 128, 65535),
 	UINT("ppp", "restart_ms", ppp_restart_ms, 100, 60000),
 	UINT("ppp", "max_configure", ppp_max_configure, 1, 255),
@@ -108,7 +108,7 @@ void lac_config_defaults(struct lac_config *cfg)
 	snprintf(cfg->pppoe_ac_name, sizeof(cfg->pppoe_ac_name), "realm-lns");
 	cfg->pppoe_max_sessions_per_mac = 4;
 	snprintf(cfg->ppp_auth, sizeof(cfg->ppp_auth), "chap,pap");
-	cfg->ppp_auth_retries = 3;
+	cfg->ppp_auth_attempts = 3;
 	cfg->ppp_mru = 1500;
 	cfg->ppp_restart_ms = 3000;
 	cfg->ppp_max_configure = 10;

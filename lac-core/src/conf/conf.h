@@ -10,7 +10,7 @@
  *   [stream]  listen (repeatable: tcp:ADDR:PORT or unix:PATH)
  *   [pppoe]   interface (repeatable), ac_name, service_name (repeatable),
  *             max_sessions_per_mac
- *   [ppp]     auth (chap,pap order), auth_retries, mru, restart_ms,
+ *   [ppp]     auth (chap,pap order), auth_attempts (challenges before LCP Terminate), mru, restart_ms,
  *             max_configure, max_failure, max_terminate, echo_interval_s,
  *             echo_failures, auth_timeout_s
  *   [radius]  config (radcli radiusclient.conf), nas_port_type,
@@ -69,7 +69,7 @@ struct lac_config {
 
 	/* [ppp] */
 	char ppp_auth[CONF_STR];        /* validated list: "chap,pap" */
-	uint32_t ppp_auth_retries;
+	uint32_t ppp_auth_attempts;
 	uint32_t ppp_mru;
 	uint32_t ppp_restart_ms;
 	uint32_t ppp_max_configure;

@@ -1086,7 +1086,7 @@ static void sub_ppp_config(const struct lac *lac, const struct access_conn_info 
 			tok++;
 		pc->auth_order[pc->auth_order_len++] = strncmp(tok, "pap", 3) == 0 ? PPP_AUTH_PAP : PPP_AUTH_CHAP;
 	}
-	pc->auth_max_attempts = cfg->ppp_auth_retries;
+	pc->auth_max_attempts = cfg->ppp_auth_attempts;
 	pc->auth_timeout_ms = cfg->ppp_auth_timeout_s * 1000u;
 	pc->restart_ms = cfg->ppp_restart_ms;
 	pc->max_configure = cfg->ppp_max_configure;
