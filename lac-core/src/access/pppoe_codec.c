@@ -358,6 +358,11 @@ int pppoe_session_encode(uint8_t *buf, size_t cap, const uint8_t dst[PPPOE_ETH_A
 		ppp += 2;
 		ppp_len -= 2;
 	}
+	/* At least a protocol field (RFC 1661 2): the decoder refuses LENGTH 0. */
+	if (ppp_len == 0) {
+		*err = PPPOE_ERR_LENGTH;
+		return -1;
+	}
 	if (ppp_len > 0xffff) {
 		*err = PPPOE_ERR_TOO_LONG;
 		return -1;
