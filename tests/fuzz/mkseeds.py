@@ -156,6 +156,23 @@ def seeds_pppoe():
         o.add(name, (b'\x01' if et == b'\x88\x64' else b'\x00') + data)
 
 
+def seeds_pppoe_server():
+    o = Out('pppoe_server')
+    v = c_arrays(src('tests/unit/test_pppoe_codec.c'))
+    padi = v.get('padi', b'')
+    lcp = bytes.fromhex('c02101010014010405d402060000000005061122334407020802')[0:]
+    inj = lambda fr: bytes([0]) + struct.pack('>H', len(fr)) + fr
+    for cfg in (0x00, 0x01, 0x02, 0x03, 0x04, 0x0c, 0x10, 0x20, 0x40, 0x60, 0x80):
+        o.add('dialogue-cfg%02x' % cfg, bytes([cfg]) + inj(padi) + bytes([1]) +
+              bytes([3, len(lcp)]) + lcp + bytes([6, 0, len(lcp)]) + lcp + bytes([4]))
+    o.add('two-sessions', bytes([0x08]) + inj(padi) + bytes([1, 1]) + inj(padi) + bytes([1, 5, 3, 1]) +
+          bytes([3, 4, 0xc0, 0x21, 9, 1, 7, 0, 7, 1]))
+    o.add('stale-cookie', bytes([0x10]) + inj(padi) + bytes([5, 3, 1, 2, 40, 0x55]))
+    for name, data in sorted(v.items()):
+        if len(data) >= 20:
+            o.add('inject-' + name, bytes([0]) + inj(data) + bytes([1]))
+
+
 # ---- HDLC ----
 def fcs16(data):
     fcs = 0xffff
@@ -270,7 +287,8 @@ def seeds_conf():
             o.add(os.path.basename(path), src(path).encode())
 
 
-ALL = {'l2tp': seeds_l2tp, 'radius': seeds_radius, 'pppoe': seeds_pppoe, 'hdlc': seeds_hdlc,
+ALL = {'l2tp': seeds_l2tp, 'radius': seeds_radius, 'pppoe': seeds_pppoe,
+       'pppoe_server': seeds_pppoe_server, 'hdlc': seeds_hdlc,
        'ppp': seeds_ppp, 'realm_name': seeds_realm_name, 'realm_schema': seeds_realm_schema,
        'realmctl_doc': seeds_realmctl_doc, 'conf': seeds_conf}
 
