@@ -189,6 +189,21 @@ static void run_timers(struct side *sd)
 	}
 }
 
+/* The read-only views lacctl and the logs use: consistent in every state. */
+static void peek(const struct side *sd)
+{
+	enum ppp_phase ph = ppp_session_phase(sd->s);
+
+	(void)ppp_phase_str(ph);
+	(void)ppp_session_tx_accm(sd->s);
+	if (ppp_session_ipcp_opened(sd->s)) {
+		FUZZ_CHECK(ppp_session_lcp_opened(sd->s), "side %d: IPCP opened without LCP", sd->idx);
+		FUZZ_CHECK(ph == PPP_PHASE_NETWORK, "side %d: IPCP opened in phase %s", sd->idx,
+			   ppp_phase_str(ph));
+		(void)ppp_session_ip_info(sd->s);
+	}
+}
+
 static void deliver(struct side *to, bool mutate, uint8_t off, uint8_t x)
 {
 	struct queue *q = &sides[!to->idx].out;
@@ -280,6 +295,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct side *sd = &sides[(op >> 3) & 1];
 
 		ops++;
+		if (live(sd))
+			peek(sd);
 		switch (op & 7) {
 		case 0: {
 			size_t len = (op & 16) ? fz_u16(&f) : fz_u8(&f);
