@@ -7,7 +7,10 @@
 #         DAE_CLIENT (address allowed to send Disconnect/CoA, default the broker
 #         10.88.1.1, with RADIUS_SECRET), DAE_REQUIRE_MA (yes|no, default yes),
 #         ACCT_INTERIM (Acct-Interim-Interval default in seconds, default 0)
-# lac_start NAME NS STATE_DIR              starts lac-core in NS, waits for its control socket
+# lac_start NAME NS STATE_DIR              starts lac-core in NS, waits for its control socket;
+#                                          RLNS_LAC_WRAPPER (e.g. "valgrind --error-exitcode=99
+#                                          --log-file=DIR/valgrind.log") runs it under that command,
+#                                          %d in the wrapper is replaced by STATE_DIR/NAME
 # lac_stop NAME STATE_DIR                  graceful SIGTERM (sessions torn down), then KILL
 # lac_ctl NAME STATE_DIR CMD...            runs lacctl against that instance
 
@@ -103,16 +106,24 @@ lac_start() {
     fi
     # started directly (not through a shell function) so $! is lac-core itself:
     # `ip netns exec` execs it, and signals (HUP, TERM) reach the daemon
+    # A wrapper (valgrind) execs the daemon in its own process, so $! stays
+    # the process that receives signals; it needs longer to come up.
+    local -a wrap=()
+    local limit=50
+    if [ -n "${RLNS_LAC_WRAPPER:-}" ]; then
+        read -r -a wrap <<<"${RLNS_LAC_WRAPPER//%d/$dir}"
+        limit=${RLNS_LAC_WRAPPER_WAIT:-600}
+    fi
     if [ "$ns" = - ]; then
-        "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+        "${wrap[@]}" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
     else
-        ip netns exec "$ns" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+        ip netns exec "$ns" "${wrap[@]}" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
     fi
     echo $! > "$dir/pid"
     i=0
     while [ ! -S "$dir/lac.sock" ]; do
         i=$((i + 1))
-        if [ $i -gt 50 ] || ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+        if [ $i -gt $limit ] || ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
             echo "lac_start: lac-core did not come up; last log lines:" >&2
             tail -n 20 "$dir/lac-core.log" >&2
             return 1
@@ -123,7 +134,12 @@ lac_start() {
 
 lac_stop() {
     # SIGTERM first: lac-core ends every session properly (CDN, StopCCN, LCP Terminate).
-    lab_pid_stop "$2/$1/pid" 50
+    # Under a wrapper the exit (leak check) takes seconds: wait up to 30 s.
+    if [ -n "${RLNS_LAC_WRAPPER:-}" ]; then
+        lab_pid_stop "$2/$1/pid" 300
+    else
+        lab_pid_stop "$2/$1/pid" 50
+    fi
 }
 
 lac_ctl() {
