@@ -199,10 +199,16 @@ static int disc_send(struct pppoe_server *srv, const struct pppoe_disc *msg)
 {
 	uint8_t buf[1600];
 	enum pppoe_err err;
-	int n = pppoe_disc_encode(buf, sizeof(buf), msg, &err);
+	/* The reply echoes the client's tags (Host-Uniq, Relay-Session-Id) and
+	 * adds ours, so a legal but large request can ask for a reply the link
+	 * cannot carry: refuse it here rather than have send() fail. */
+	size_t cap = sizeof(buf);
+	if (srv->mtu && PPPOE_ETH_HLEN + (size_t)srv->mtu < cap)
+		cap = PPPOE_ETH_HLEN + (size_t)srv->mtu;
+	int n = pppoe_disc_encode(buf, cap, msg, &err);
 	if (n < 0) {
-		log_warn("pppoe=%s event=encode-failed code=%s err=%s", srv->ifname,
-			 pppoe_code_str(msg->code), pppoe_err_str(err));
+		log_peer("pppoe=%s event=reply-not-sent code=%s err=%s mtu=%u", srv->ifname,
+			 pppoe_code_str(msg->code), pppoe_err_str(err), srv->mtu);
 		srv->ctr.tx_errors++;
 		return -1;
 	}
