@@ -249,6 +249,30 @@ static int add_opt_str(struct radius_builder *b, uint8_t type, const char *s)
 	return s && *s ? radius_builder_add_str(b, type, s) : 0;
 }
 
+/* The NAS block shared by Access-Request and Accounting-Request, in the order
+ * both encoders have always written it (RFC 2865 5.4, 5.32, 5.5, 5.8.7, 5.41,
+ * 5.6, 5.7; RFC 2869 5.17). NULL or empty means "absent": the optional fields
+ * keep their own has_* flags in the public parameter structs, so the callers
+ * turn those into pointers. Errors stay latched in the builder. */
+static void add_nas_block(struct radius_builder *b, const struct in_addr *nas_ip,
+			  const char *nas_identifier, const uint32_t *nas_port,
+			  const char *nas_port_id, const uint32_t *nas_port_type,
+			  bool framed_ppp)
+{
+	if (nas_ip)
+		radius_builder_add(b, RADIUS_ATTR_NAS_IP_ADDRESS, &nas_ip->s_addr, 4);
+	add_opt_str(b, RADIUS_ATTR_NAS_IDENTIFIER, nas_identifier);
+	if (nas_port)
+		radius_builder_add_u32(b, RADIUS_ATTR_NAS_PORT, *nas_port);
+	add_opt_str(b, RADIUS_ATTR_NAS_PORT_ID, nas_port_id);
+	if (nas_port_type)
+		radius_builder_add_u32(b, RADIUS_ATTR_NAS_PORT_TYPE, *nas_port_type);
+	if (framed_ppp) {
+		radius_builder_add_u32(b, RADIUS_ATTR_SERVICE_TYPE, RADIUS_SERVICE_TYPE_FRAMED);
+		radius_builder_add_u32(b, RADIUS_ATTR_FRAMED_PROTOCOL, RADIUS_FRAMED_PROTOCOL_PPP);
+	}
+}
+
 /* RFC 2868 3: an integer tunnel attribute is a tag octet and 24 bits. */
 static int add_tagged_u24(struct radius_builder *b, uint8_t type, uint8_t tag, uint32_t v)
 {
@@ -302,18 +326,9 @@ ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 			radius_builder_add(&b, RADIUS_ATTR_CHAP_CHALLENGE, p->chap_challenge,
 					   p->chap_challenge_len);
 	}
-	if (p->has_nas_ip)
-		radius_builder_add(&b, RADIUS_ATTR_NAS_IP_ADDRESS, &p->nas_ip.s_addr, 4);
-	add_opt_str(&b, RADIUS_ATTR_NAS_IDENTIFIER, p->nas_identifier);
-	if (p->has_nas_port)
-		radius_builder_add_u32(&b, RADIUS_ATTR_NAS_PORT, p->nas_port);
-	add_opt_str(&b, RADIUS_ATTR_NAS_PORT_ID, p->nas_port_id);
-	if (p->has_nas_port_type)
-		radius_builder_add_u32(&b, RADIUS_ATTR_NAS_PORT_TYPE, p->nas_port_type);
-	if (p->framed_ppp) {
-		radius_builder_add_u32(&b, RADIUS_ATTR_SERVICE_TYPE, RADIUS_SERVICE_TYPE_FRAMED);
-		radius_builder_add_u32(&b, RADIUS_ATTR_FRAMED_PROTOCOL, RADIUS_FRAMED_PROTOCOL_PPP);
-	}
+	add_nas_block(&b, p->has_nas_ip ? &p->nas_ip : NULL, p->nas_identifier,
+		      p->has_nas_port ? &p->nas_port : NULL, p->nas_port_id,
+		      p->has_nas_port_type ? &p->nas_port_type : NULL, p->framed_ppp);
 	add_opt_str(&b, RADIUS_ATTR_CALLING_STATION_ID, p->calling_station_id);
 	add_opt_str(&b, RADIUS_ATTR_CALLED_STATION_ID, p->called_station_id);
 	add_opt_str(&b, RADIUS_ATTR_ACCT_SESSION_ID, p->acct_session_id);
@@ -330,18 +345,9 @@ ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 	radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_STATUS_TYPE, p->status_type);
 	add_opt_str(&b, RADIUS_ATTR_USER_NAME, p->user_name);
 	add_opt_str(&b, RADIUS_ATTR_ACCT_SESSION_ID, p->acct_session_id);
-	if (p->has_nas_ip)
-		radius_builder_add(&b, RADIUS_ATTR_NAS_IP_ADDRESS, &p->nas_ip.s_addr, 4);
-	add_opt_str(&b, RADIUS_ATTR_NAS_IDENTIFIER, p->nas_identifier);
-	if (p->has_nas_port)
-		radius_builder_add_u32(&b, RADIUS_ATTR_NAS_PORT, p->nas_port);
-	add_opt_str(&b, RADIUS_ATTR_NAS_PORT_ID, p->nas_port_id);
-	if (p->has_nas_port_type)
-		radius_builder_add_u32(&b, RADIUS_ATTR_NAS_PORT_TYPE, p->nas_port_type);
-	if (p->framed_ppp) {
-		radius_builder_add_u32(&b, RADIUS_ATTR_SERVICE_TYPE, RADIUS_SERVICE_TYPE_FRAMED);
-		radius_builder_add_u32(&b, RADIUS_ATTR_FRAMED_PROTOCOL, RADIUS_FRAMED_PROTOCOL_PPP);
-	}
+	add_nas_block(&b, p->has_nas_ip ? &p->nas_ip : NULL, p->nas_identifier,
+		      p->has_nas_port ? &p->nas_port : NULL, p->nas_port_id,
+		      p->has_nas_port_type ? &p->nas_port_type : NULL, p->framed_ppp);
 	if (p->has_framed_ip)
 		radius_builder_add(&b, RADIUS_ATTR_FRAMED_IP_ADDRESS, &p->framed_ip.s_addr, 4);
 	add_opt_str(&b, RADIUS_ATTR_CALLING_STATION_ID, p->calling_station_id);
