@@ -90,6 +90,11 @@ sleep 1
 t_eq "l2tpns lns1 cleared carol's session" \
     "$(lns_sessions lns1 "$RLNS_STATE" | awk '$4 == "carol@corp.example" && $5 != "0.0.0.0"' | wc -l)" 0
 
+# 3b. A burst of calls on one tunnel: more ICRQs than the LNS's receive window
+# (l2tpns: 4) and than the engine once queued per tunnel (64) all get through.
+out=$(dial --user alice@corp.example --password alice-pw --count 80 | grep '^summary')
+t_eq "80 simultaneous VPDN subscribers on one tunnel all come up" "$(lab_kv "$out" up)" 80
+
 # 4. Local realm: terminated by lac-core with the broker's Framed-IP-Address.
 out=$(dial --user bob@local.example --password bob-pw --ping 10.66.0.1)
 t_eq "bob@local.example is up" "$(field "$out" outcome)" up

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define L2TP_REL_TXQ 64         /* messages queued or unacked per tunnel */
+#define L2TP_REL_TXQ 1024       /* messages queued or unacked per tunnel: a burst of calls
+                                 * on one tunnel waits here for the peer's window; a power
+                                 * of two, so the ring index survives Ns wrapping */
 #define L2TP_REL_RXQ 32         /* out-of-order messages held (and max rx_window) */
 
 typedef void (*l2tp_rel_tx_fn)(void *arg, const uint8_t *buf, size_t len);
