@@ -457,6 +457,47 @@ static uint64_t sess_hide_mask(const struct l2tp_engine *e)
 
 static void sess_after(struct l2tp_session *s);
 
+/* A burst of calls on one tunnel (every subscriber dialling at once when the
+ * tunnel comes up) would fill its control queue (L2TP_REL_TXQ) with ICRQs, and
+ * the calls beyond it would fail with "cannot send ICRQ". A session starts its
+ * ICRQ only while the queue is at most half full, keeping room for ICCNs, CDNs
+ * and Hellos; the others wait attached to the tunnel and retry every
+ * SESS_PACE_MS. The tunnel's own retransmission limit bounds the wait. */
+#define SESS_PACE_MS 50
+
+static bool tun_has_room(const struct eng_tunnel *tun)
+{
+	return tun->t.rel.tx_count < L2TP_REL_TXQ / 2;
+}
+
+static void sess_pace_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg);
+
+/* Sends the session's ICRQ on its established tunnel now, or schedules a retry
+ * when the tunnel's queue has no room. */
+static void sess_tunnel_up(struct l2tp_session *s, uint64_t now)
+{
+	if (!tun_has_room(s->tun)) {
+		if (!ev_timer_armed(&s->start_timer)) {
+			ev_timer_init(&s->start_timer, sess_pace_cb, s);
+			ev_timer_start(s->e->loop, &s->start_timer, SESS_PACE_MS);
+		}
+		return;
+	}
+	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_UP, NULL, now);
+	tun_arm(s->tun);
+	sess_after(s);
+}
+
+static void sess_pace_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	struct l2tp_session *s = arg;
+
+	if (s->zombie || !s->tun || s->fsm.state != L2TP_SESSION_WAIT_TUNNEL ||
+	    s->tun->t.state != L2TP_TUNNEL_ESTABLISHED)
+		return;
+	sess_tunnel_up(s, ev_now_ms(loop));
+}
+
 /* Puts the session on a tunnel to its current candidate and starts the FSM.
  * Returns -1 when no tunnel could be made (the FSM is then CLOSED). */
 static void sess_start(struct l2tp_session *s)
@@ -490,8 +531,8 @@ static void sess_start(struct l2tp_session *s)
 	log_info("tid=%u sid=%u event=session_attach candidate=%u serial=%u", tun->t.local_tid,
 		 s->fsm.local_sid, s->order[s->pos], s->fsm.call_serial);
 	if (tun->t.state == L2TP_TUNNEL_ESTABLISHED) {
-		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_UP, NULL, now);
-		tun_arm(tun);
+		sess_tunnel_up(s, now);
+		return;
 	}
 	sess_after(s);
 }
@@ -654,8 +695,7 @@ static void tun_on_up(void *arg, struct l2tp_tunnel *t)
 
 		if (!s || s->tun != tun)
 			continue;
-		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_UP, NULL, now);
-		sess_after(s);
+		sess_tunnel_up(s, now);
 	}
 	free(ids);
 }
