@@ -87,22 +87,14 @@ dial p_loc_cut --pppoe pppoe-sub --user dave@local.example --password dave-pw --
     --rate 50 --hold 600
 # the hanging-up and rejected dialers end by themselves
 for i in 0 2 4 5; do wait "${dialers[$i]}"; done
-# A burst of ICRQs can fill the tunnel's control queue (L2TP_REL_TXQ, 64
-# messages, drained at the LNS's receive window): the engine then fails the
-# call at once ("cannot send ICRQ") and the subscriber gets CHAP Failure. That
-# is a defined outcome, so a tunnelled dial counts if it is either.
-tun_ok() { # tun_ok NAME: up, or refused with the tunnel failure message
-    echo $(($(ups "$1") + $(grep -c 'outcome=rejected.*Tunnel to the home network failed' "$RLNS_STATE/$1.out")))
-}
-t_eq "30 tunnelled stream subscribers came up and hung up (or got a tunnel failure)" "$(tun_ok s_tun_hup)" 30
-t_check "most tunnelled stream subscribers came up ($(ups s_tun_hup)/30)" test "$(ups s_tun_hup)" -ge 15
+# Every subscriber dialling as the tunnel comes up: the engine paces the
+# ICRQs to the tunnel's control queue, so none fails with "cannot send ICRQ".
+t_eq "30 tunnelled stream subscribers came up and hung up" "$(ups s_tun_hup)" 30
 t_eq "20 local stream subscribers came up and hung up" "$(ups s_loc_hup)" 20
-t_eq "25 tunnelled PPPoE subscribers came up and hung up (or got a tunnel failure)" "$(tun_ok p_tun_hup)" 25
-t_check "most tunnelled PPPoE subscribers came up ($(ups p_tun_hup)/25)" test "$(ups p_tun_hup)" -ge 12
+t_eq "25 tunnelled PPPoE subscribers came up and hung up" "$(ups p_tun_hup)" 25
 t_eq "10 rejected subscribers were rejected" "$(grep -c 'outcome=rejected' "$RLNS_STATE/s_rej.out")" 10
 held_tun=$(ups s_tun_cut)
-t_eq "20 held tunnelled stream subscribers are up (or got a tunnel failure)" "$(tun_ok s_tun_cut)" 20
-t_check "most held tunnelled stream subscribers are up ($held_tun/20)" test "$held_tun" -ge 10
+t_eq "20 held tunnelled stream subscribers are up" "$held_tun" 20
 t_eq "20 held local stream subscribers are up" "$(ups s_loc_cut)" 20
 t_eq "25 held local PPPoE subscribers are up" "$(ups p_loc_cut)" 25
 only_held() { [ "$(lacctl_ show sessions | grep -c '^id=')" = $((45 + held_tun)) ]; }
