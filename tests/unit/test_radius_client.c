@@ -199,14 +199,34 @@ static void run_until(struct outcome *o, int calls, int max_ms)
 		ev_loop_run_once(loop, 5);
 }
 
+/* The common start of most tests: one server answering in the given mode. */
+static struct radius_client *client_one_server(enum server_mode mode)
+{
+	struct radius_client_config cfg;
+	config(&cfg, 1);
+	srv[0].mode = mode;
+	return radius_client_create(loop, &cfg);
+}
+
+/* Starts one Access-Request and runs the loop until its callback or max_ms. */
+static void auth_and_wait(struct radius_client *c, struct outcome *o, int max_ms)
+{
+	cr_assert_not_null(radius_auth_start(c, &params, on_done, o));
+	run_until(o, 1, max_ms);
+}
+
+static struct radius_client_counters counters(struct radius_client *c)
+{
+	struct radius_client_counters k;
+	radius_client_counters_get(c, &k);
+	return k;
+}
+
 TestSuite(radius_client, .init = setup, .fini = teardown);
 
 Test(radius_client, accept_from_first_server_carries_reply_and_nas_identifier)
 {
-	struct radius_client_config cfg;
-	config(&cfg, 1);
-	srv[0].mode = SRV_ACCEPT;
-	struct radius_client *c = radius_client_create(loop, &cfg);
+	struct radius_client *c = client_one_server(SRV_ACCEPT);
 	struct outcome o = { 0 };
 	cr_assert_not_null(radius_auth_start(c, &params, on_done, &o));
 	cr_expect_eq(o.calls, 0, "done must not run inside radius_auth_start");
@@ -218,8 +238,7 @@ Test(radius_client, accept_from_first_server_carries_reply_and_nas_identifier)
 	/* The request was signed and carried the configured NAS-Identifier. */
 	cr_expect_gt(radius_request_verify(srv[0].first, srv[0].first_len, secret, SECRET_LEN, NULL), 0);
 	cr_expect(memmem(srv[0].first, srv[0].first_len, "lac-unit", 8) != NULL);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.accepts, 1);
 	cr_expect_eq(k.in_flight, 0);
 	radius_client_destroy(c);
@@ -251,8 +270,7 @@ Test(radius_client, retransmits_keep_id_and_authenticator_then_fail_over_and_ski
 	run_until(&o2, 1, 500);
 	cr_expect_eq(o2.status, RADIUS_STATUS_ACCEPT);
 	cr_expect_eq(srv[0].received, 2);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.retransmits, 1);
 	cr_expect_eq(k.failovers, 1);
 	radius_client_destroy(c);
@@ -284,82 +302,58 @@ Test(radius_client, all_silent_times_out_and_all_dead_servers_are_still_tried)
 
 Test(radius_client, unsigned_reply_is_dropped_and_the_request_times_out)
 {
-	struct radius_client_config cfg;
-	config(&cfg, 1);
-	srv[0].mode = SRV_UNSIGNED;
-	struct radius_client *c = radius_client_create(loop, &cfg);
+	struct radius_client *c = client_one_server(SRV_UNSIGNED);
 	struct outcome o = { 0 };
-	cr_assert_not_null(radius_auth_start(c, &params, on_done, &o));
-	run_until(&o, 1, 1000);
+	auth_and_wait(c, &o, 1000);
 	cr_expect_eq(o.status, RADIUS_STATUS_TIMEOUT);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.replies_no_message_authenticator, 2);
 	radius_client_destroy(c);
 }
 
 Test(radius_client, forged_reply_does_not_end_the_request_the_genuine_one_does)
 {
-	struct radius_client_config cfg;
-	config(&cfg, 1);
-	srv[0].mode = SRV_WRONG_SECRET;
-	struct radius_client *c = radius_client_create(loop, &cfg);
+	struct radius_client *c = client_one_server(SRV_WRONG_SECRET);
 	struct outcome o = { 0 };
-	cr_assert_not_null(radius_auth_start(c, &params, on_done, &o));
-	run_until(&o, 1, 500);
+	auth_and_wait(c, &o, 500);
 	cr_expect_eq(o.status, RADIUS_STATUS_ACCEPT);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.replies_bad_authenticator, 1);
 	radius_client_destroy(c);
 }
 
 Test(radius_client, reply_from_another_port_is_unexpected)
 {
-	struct radius_client_config cfg;
-	config(&cfg, 1);
-	srv[0].mode = SRV_OTHER_PORT;
-	struct radius_client *c = radius_client_create(loop, &cfg);
+	struct radius_client *c = client_one_server(SRV_OTHER_PORT);
 	struct outcome o = { 0 };
-	cr_assert_not_null(radius_auth_start(c, &params, on_done, &o));
-	run_until(&o, 1, 1000);
+	auth_and_wait(c, &o, 1000);
 	cr_expect_eq(o.status, RADIUS_STATUS_TIMEOUT);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.replies_unexpected, 2);
 	radius_client_destroy(c);
 }
 
 Test(radius_client, challenge_is_treated_as_reject)
 {
-	struct radius_client_config cfg;
-	config(&cfg, 1);
-	srv[0].mode = SRV_CHALLENGE;
-	struct radius_client *c = radius_client_create(loop, &cfg);
+	struct radius_client *c = client_one_server(SRV_CHALLENGE);
 	struct outcome o = { 0 };
-	cr_assert_not_null(radius_auth_start(c, &params, on_done, &o));
-	run_until(&o, 1, 500);
+	auth_and_wait(c, &o, 500);
 	cr_expect_eq(o.status, RADIUS_STATUS_REJECT);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.challenges, 1);
 	radius_client_destroy(c);
 }
 
 Test(radius_client, cancelled_request_gets_no_callback)
 {
-	struct radius_client_config cfg;
-	config(&cfg, 1);
-	srv[0].mode = SRV_ACCEPT;
-	struct radius_client *c = radius_client_create(loop, &cfg);
+	struct radius_client *c = client_one_server(SRV_ACCEPT);
 	struct outcome o = { 0 };
 	struct radius_request *r = radius_auth_start(c, &params, on_done, &o);
 	cr_assert_not_null(r);
 	radius_request_cancel(r);
 	run_until(&o, 1, 100);
 	cr_expect_eq(o.calls, 0);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.cancels, 1);
 	cr_expect_eq(k.replies_unexpected, 1, "the late reply finds no request");
 	radius_client_destroy(c);
@@ -376,8 +370,7 @@ Test(radius_client, identifier_exhaustion_opens_a_second_socket_then_refuses)
 	static struct outcome o[513];
 	for (int i = 0; i < 512; i++)
 		cr_assert_not_null(radius_auth_start(c, &params, on_done, &o[i]), "request %d", i);
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.sockets, 2);
 	cr_expect_eq(k.in_flight, 512);
 	errno = 0;
@@ -472,8 +465,7 @@ Test(radius_client, ipv6_server_fails_over_to_ipv4_on_its_own_socket)
 	cr_expect_str_eq(o.server, "srv0");
 	uint8_t buf[RADIUS_MAX_PACKET];
 	cr_expect_gt(recv(fd6, buf, sizeof(buf), 0), 0, "the IPv6 server saw the request");
-	struct radius_client_counters k;
-	radius_client_counters_get(c, &k);
+	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.sockets, 2);
 	cr_expect_eq(k.failovers, 1);
 	radius_client_destroy(c);
