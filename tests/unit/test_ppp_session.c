@@ -216,6 +216,17 @@ static void lcp_open(struct peer *p)
 	cr_assert(ppp_session_lcp_opened(p->s));
 }
 
+/* An authenticator with the base configuration whose lower layer is up and
+ * whose first LCP Configure-Request has been read off the wire: the starting
+ * point of the tests that then play the peer's side of LCP. */
+static void authenticator_started(struct peer *p)
+{
+	struct ppp_config c = base_cfg();
+	peer_init(p, &c, PPP_ROLE_AUTHENTICATOR);
+	ppp_session_lower_up(p->s, 0);
+	next_pkt(p, PPP_PROTO_LCP);
+}
+
 TestSuite(ppp, .init = setup);
 
 Test(ppp, frame_parse_handles_addr_ctl_and_pfc)
@@ -287,11 +298,8 @@ Test(ppp, silent_peer_gets_max_configure_requests_then_down)
 
 Test(ppp, small_mru_is_naked_to_the_minimum)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	ppp_session_lower_up(p.s, 0);
-	next_pkt(&p, PPP_PROTO_LCP);
+	authenticator_started(&p);
 	const uint8_t req[] = { 1, 4, 0x00, 0x20 };
 	send_pkt(&p, PPP_PROTO_LCP, 1, 7, req, sizeof(req), 1);
 	struct pkt k = next_pkt(&p, PPP_PROTO_LCP);
@@ -305,11 +313,8 @@ Test(ppp, small_mru_is_naked_to_the_minimum)
 
 Test(ppp, unknown_options_are_rejected_alone)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	ppp_session_lower_up(p.s, 0);
-	next_pkt(&p, PPP_PROTO_LCP);
+	authenticator_started(&p);
 	/* MRU 1500 (fine), MRRU (17, unknown to us), magic */
 	const uint8_t req[] = { 1, 4, 0x05, 0xdc, 17, 4, 0x05, 0xdc, 5, 6, 1, 2, 3, 4 };
 	send_pkt(&p, PPP_PROTO_LCP, 1, 8, req, sizeof(req), 1);
@@ -323,11 +328,8 @@ Test(ppp, unknown_options_are_rejected_alone)
 
 Test(ppp, malformed_confreq_is_dropped)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	ppp_session_lower_up(p.s, 0);
-	next_pkt(&p, PPP_PROTO_LCP);
+	authenticator_started(&p);
 	const uint8_t req[] = { 1, 4, 0x05, 0xdc, 5, 9, 1, 2 };    /* option overruns */
 	send_pkt(&p, PPP_PROTO_LCP, 1, 8, req, sizeof(req), 1);
 	cr_assert_eq(p.seen, p.ntx);
