@@ -219,12 +219,21 @@ static void lcp_open(struct peer *p)
 /* An authenticator with the base configuration whose lower layer is up and
  * whose first LCP Configure-Request has been read off the wire: the starting
  * point of the tests that then play the peer's side of LCP. */
-static void authenticator_started(struct peer *p)
+static struct pkt authenticator_started(struct peer *p)
 {
 	struct ppp_config c = base_cfg();
 	peer_init(p, &c, PPP_ROLE_AUTHENTICATOR);
 	ppp_session_lower_up(p->s, 0);
-	next_pkt(p, PPP_PROTO_LCP);
+	return next_pkt(p, PPP_PROTO_LCP);
+}
+
+/* An authenticator with the base configuration and LCP opened: the starting
+ * point of the tests that play authentication or later phases. */
+static void authenticator_opened(struct peer *p)
+{
+	struct ppp_config c = base_cfg();
+	peer_init(p, &c, PPP_ROLE_AUTHENTICATOR);
+	lcp_open(p);
 }
 
 TestSuite(ppp, .init = setup);
@@ -362,11 +371,8 @@ Test(ppp, confreq_loop_turns_naks_into_rejects_after_max_failure)
 
 Test(ppp, nak_of_chap_suggesting_pap_switches_to_pap)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	ppp_session_lower_up(p.s, 0);
-	struct pkt req = next_pkt(&p, PPP_PROTO_LCP);
+	struct pkt req = authenticator_started(&p);
 	const uint8_t nak[] = { 3, 4, 0xc0, 0x23 };
 	send_pkt(&p, PPP_PROTO_LCP, 3, req.id, nak, sizeof(nak), 5);
 	struct pkt k = next_pkt(&p, PPP_PROTO_LCP);
@@ -380,11 +386,8 @@ Test(ppp, nak_of_chap_suggesting_pap_switches_to_pap)
 
 Test(ppp, nak_with_a_stale_id_is_ignored)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	ppp_session_lower_up(p.s, 0);
-	struct pkt req = next_pkt(&p, PPP_PROTO_LCP);
+	struct pkt req = authenticator_started(&p);
 	const uint8_t nak[] = { 3, 4, 0xc0, 0x23 };
 	send_pkt(&p, PPP_PROTO_LCP, 3, (uint8_t)(req.id + 5), nak, sizeof(nak), 5);
 	cr_assert_eq(p.seen, p.ntx);
@@ -393,11 +396,8 @@ Test(ppp, nak_with_a_stale_id_is_ignored)
 
 Test(ppp, rejected_authentication_terminates_the_link)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	ppp_session_lower_up(p.s, 0);
-	struct pkt req = next_pkt(&p, PPP_PROTO_LCP);
+	struct pkt req = authenticator_started(&p);
 	const uint8_t rej[] = { 3, 5, 0xc2, 0x23, 5 };
 	send_pkt(&p, PPP_PROTO_LCP, 4, req.id, rej, sizeof(rej), 5);
 	cr_assert(have_pkt(&p, PPP_PROTO_LCP, 5), "Terminate-Request expected");
@@ -413,10 +413,8 @@ Test(ppp, rejected_authentication_terminates_the_link)
 
 Test(ppp, peer_terminate_request_is_acked_then_down_after_restart_time)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	send_pkt(&p, PPP_PROTO_LCP, 5, 99, (const uint8_t *)"bye", 3, 100);
 	struct pkt k;
 	do
@@ -475,10 +473,8 @@ Test(ppp, echo_requests_detect_a_dead_peer)
 
 Test(ppp, echo_request_is_answered_with_our_magic)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	next_pkt(&p, PPP_PROTO_CHAP);
 	const uint8_t echo[] = { 0x11, 0x22, 0x33, 0x44, 'x' };
 	send_pkt(&p, PPP_PROTO_LCP, 9, 3, echo, sizeof(echo), 50);
@@ -492,10 +488,8 @@ Test(ppp, echo_request_is_answered_with_our_magic)
 
 Test(ppp, unknown_protocol_is_dropped_while_authenticating_and_rejected_after)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	struct pkt ch = next_pkt(&p, PPP_PROTO_CHAP);
 	const uint8_t ccp[] = { 0xff, 0x03, 0x80, 0xfd, 1, 1, 0, 4 };
 	ppp_session_input(p.s, ccp, sizeof(ccp), 60);
@@ -516,10 +510,8 @@ Test(ppp, unknown_protocol_is_dropped_while_authenticating_and_rejected_after)
 
 Test(ppp, unknown_lcp_code_gets_code_reject)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	send_pkt(&p, PPP_PROTO_LCP, 42, 1, (const uint8_t *)"zz", 2, 60);
 	struct pkt k;
 	do
@@ -548,10 +540,8 @@ static void chap_answer(struct peer *p, const struct pkt *ch, const char *user, 
 
 Test(ppp, chap_success_leads_to_ipcp_with_the_given_addresses)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	struct pkt ch = next_pkt(&p, PPP_PROTO_CHAP);
 	cr_assert_eq(ch.code, 1);
 	cr_assert_eq(ch.data[0], 16);
@@ -627,10 +617,8 @@ Test(ppp, chap_challenge_is_retransmitted_then_times_out)
 
 Test(ppp, chap_failure_sends_failure_then_terminate)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	struct pkt ch = next_pkt(&p, PPP_PROTO_CHAP);
 	chap_answer(&p, &ch, "bob@blocked.example", "x", 100);
 	ppp_session_auth_result(p.s, false, "realm blocked", 150);
@@ -669,10 +657,8 @@ Test(ppp, chap_failure_with_attempts_left_rechallenges)
 
 Test(ppp, chap_response_with_wrong_id_is_ignored)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	struct pkt ch = next_pkt(&p, PPP_PROTO_CHAP);
 	ch.id++;
 	chap_answer(&p, &ch, "u", "pw", 100);
@@ -792,10 +778,8 @@ Test(ppp, proxy_info_records_initial_last_sent_and_last_received_confreqs)
 
 Test(ppp, handoff_from_inside_auth_request_callback_works)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	struct pkt ch = next_pkt(&p, PPP_PROTO_CHAP);
 	chap_answer(&p, &ch, "erin@corp.example", "pw", 100);
 	struct ppp_proxy_info pi;
@@ -1041,10 +1025,8 @@ Test(ppp, client_terminated_while_awaiting_the_verdict_reports_rejection)
 
 Test(ppp, peer_terminate_reason_is_reported)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	send_pkt(&p, PPP_PROTO_LCP, 5, 3, (const uint8_t *)"User request", 12, 30);
 	ppp_session_timeout(p.s, ppp_session_next_timeout(p.s));
 	cr_assert_eq(p.downs, 1);
@@ -1100,10 +1082,8 @@ Test(ppp, protocol_reject_of_ipcp_closes_the_link)
 
 Test(ppp, lower_down_reports_down_once_and_silences_the_session)
 {
-	struct ppp_config c = base_cfg();
 	struct peer p;
-	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
-	lcp_open(&p);
+	authenticator_opened(&p);
 	size_t before = p.ntx;
 	ppp_session_lower_down(p.s, 100);
 	cr_assert_eq(p.downs, 1);
