@@ -164,6 +164,24 @@ static uint16_t discover(unsigned idx, const char *service, const char *hu, uint
 
 TestSuite(pppoe_server, .init = setup, .fini = teardown);
 
+/* Sends a PADI (Host-Uniq "hu", at 5 s) and copies the AC-Cookie of the PADO
+ * it draws into copy, which the returned tag points at: the start of every
+ * test that then plays a PADR. */
+static struct pppoe_tag_value padi_cookie(uint8_t copy[16])
+{
+	feed_disc(PPPOE_CODE_PADI, 1, bcast, "", "hu", NULL, 0, 5000);
+	struct pppoe_disc pado = sent_disc(0);
+	memcpy(copy, pado.ac_cookie.data, 16);
+	return (struct pppoe_tag_value){ true, 16, copy };
+}
+
+static struct pppoe_server_counters counters(void)
+{
+	struct pppoe_server_counters c;
+	pppoe_server_get_counters(srv, &c);
+	return c;
+}
+
 Test(pppoe_server, padi_gets_pado_with_ac_name_cookie_and_echoed_tags)
 {
 	uint8_t mac[6];
@@ -215,19 +233,15 @@ Test(pppoe_server, padr_with_bad_or_missing_cookie_gets_nothing)
 	feed_disc(PPPOE_CODE_PADR, 1, ac_mac, "", "hu", NULL, 0, 5000);
 	cr_expect_eq(n_tx, 0);
 	cr_expect_eq(n_owners, 0);
-	struct pppoe_server_counters c;
-	pppoe_server_get_counters(srv, &c);
+	struct pppoe_server_counters c = counters();
 	cr_expect_eq(c.bad_cookie, 2);
 	cr_expect_eq(c.sessions_live, 0);
 }
 
 Test(pppoe_server, cookie_of_another_mac_is_refused)
 {
-	feed_disc(PPPOE_CODE_PADI, 1, bcast, "", "hu", NULL, 0, 5000);
-	struct pppoe_disc pado = sent_disc(0);
 	uint8_t copy[16];
-	memcpy(copy, pado.ac_cookie.data, 16);
-	struct pppoe_tag_value ck = { true, 16, copy };
+	struct pppoe_tag_value ck = padi_cookie(copy);
 	feed_disc(PPPOE_CODE_PADR, 2, ac_mac, "", "hu", &ck, 0, 5000);
 	cr_expect_eq(n_tx, 1);
 	cr_expect_eq(n_owners, 0);
@@ -235,18 +249,14 @@ Test(pppoe_server, cookie_of_another_mac_is_refused)
 
 Test(pppoe_server, cookie_expires_after_two_slots)
 {
-	feed_disc(PPPOE_CODE_PADI, 1, bcast, "", "hu", NULL, 0, 5000);
-	struct pppoe_disc pado = sent_disc(0);
 	uint8_t copy[16];
-	memcpy(copy, pado.ac_cookie.data, 16);
-	struct pppoe_tag_value ck = { true, 16, copy };
+	struct pppoe_tag_value ck = padi_cookie(copy);
 	/* Made in slot [0,10s); still good in the next slot, gone after. */
 	feed_disc(PPPOE_CODE_PADR, 1, ac_mac, "", "hu-a", &ck, 0, 19999);
 	cr_expect_eq(n_owners, 1);
 	feed_disc(PPPOE_CODE_PADR, 1, ac_mac, "", "hu-b", &ck, 0, 20000);
 	cr_expect_eq(n_owners, 1);
-	struct pppoe_server_counters c;
-	pppoe_server_get_counters(srv, &c);
+	struct pppoe_server_counters c = counters();
 	cr_expect_eq(c.bad_cookie, 1);
 }
 
@@ -256,11 +266,8 @@ Test(pppoe_server, unknown_service_gets_no_pado_and_pads_error)
 	cr_expect_eq(n_tx, 0);
 	/* A PADR for it (with a cookie obtained for an empty service) gets a
 	 * PADS with session id 0 and Service-Name-Error. */
-	feed_disc(PPPOE_CODE_PADI, 1, bcast, "", "hu", NULL, 0, 5000);
-	struct pppoe_disc pado = sent_disc(0);
 	uint8_t copy[16];
-	memcpy(copy, pado.ac_cookie.data, 16);
-	struct pppoe_tag_value ck = { true, 16, copy };
+	struct pppoe_tag_value ck = padi_cookie(copy);
 	feed_disc(PPPOE_CODE_PADR, 1, ac_mac, "gaming", "hu", &ck, 0, 5000);
 	cr_assert_eq(n_tx, 2);
 	struct pppoe_disc pads = sent_disc(1);
@@ -299,11 +306,8 @@ Test(pppoe_server, session_ids_are_distinct_and_not_reused_at_once)
 
 Test(pppoe_server, repeated_padr_gets_the_same_session_again)
 {
-	feed_disc(PPPOE_CODE_PADI, 1, bcast, "", "hu", NULL, 0, 5000);
-	struct pppoe_disc pado = sent_disc(0);
 	uint8_t copy[16];
-	memcpy(copy, pado.ac_cookie.data, 16);
-	struct pppoe_tag_value ck = { true, 16, copy };
+	struct pppoe_tag_value ck = padi_cookie(copy);
 	feed_disc(PPPOE_CODE_PADR, 1, ac_mac, "", "hu", &ck, 0, 5000);
 	feed_disc(PPPOE_CODE_PADR, 1, ac_mac, "", "hu", &ck, 0, 6000);
 	cr_assert_eq(n_tx, 3);
@@ -353,8 +357,7 @@ Test(pppoe_server, padt_from_client_closes_only_that_session)
 	feed_disc(PPPOE_CODE_PADT, 1, ac_mac, NULL, NULL, NULL, a, 5000);
 	cr_expect_str_eq(owners[0].closed_reason, "padt");
 	cr_expect_null(owners[1].closed_reason);
-	struct pppoe_server_counters c;
-	pppoe_server_get_counters(srv, &c);
+	struct pppoe_server_counters c = counters();
 	cr_expect_eq(c.sessions_live, 1);
 }
 
@@ -373,17 +376,13 @@ Test(pppoe_server, close_by_owner_sends_padt)
 Test(pppoe_server, owner_refusing_in_conn_new_ends_with_padt)
 {
 	refuse_new = true;
-	feed_disc(PPPOE_CODE_PADI, 1, bcast, "", "hu", NULL, 0, 5000);
-	struct pppoe_disc pado = sent_disc(0);
 	uint8_t copy[16];
-	memcpy(copy, pado.ac_cookie.data, 16);
-	struct pppoe_tag_value ck = { true, 16, copy };
+	struct pppoe_tag_value ck = padi_cookie(copy);
 	feed_disc(PPPOE_CODE_PADR, 1, ac_mac, "", "hu", &ck, 0, 5000);
 	cr_assert_eq(n_tx, 3);
 	cr_expect_eq(sent_disc(1).code, PPPOE_CODE_PADS);
 	cr_expect_eq(sent_disc(2).code, PPPOE_CODE_PADT);
-	struct pppoe_server_counters c;
-	pppoe_server_get_counters(srv, &c);
+	struct pppoe_server_counters c = counters();
 	cr_expect_eq(c.sessions_live, 0);
 }
 
@@ -409,8 +408,7 @@ Test(pppoe_server, malformed_frames_are_counted_and_dropped)
 	pppoe_server_input(srv, junk, sizeof(junk), 5000);
 	pppoe_server_input(srv, junk, 10, 5000);
 	cr_expect_eq(n_tx, 0);
-	struct pppoe_server_counters c;
-	pppoe_server_get_counters(srv, &c);
+	struct pppoe_server_counters c = counters();
 	cr_expect_eq(c.malformed, 2);
 	char line[1024];
 	pppoe_server_counters_format(&c, line, sizeof(line));
@@ -503,8 +501,7 @@ Test(pppoe_server, mutated_frames_never_break_the_server)
 		n_tx = 0;       /* only the sweep's own output matters */
 		pppoe_server_input(srv, f, len, 5000 + iter);
 	}
-	struct pppoe_server_counters c;
-	pppoe_server_get_counters(srv, &c);
+	struct pppoe_server_counters c = counters();
 	cr_expect_leq(c.sessions_live, c.sessions_created);
 	cr_expect_gt(c.malformed, 0);
 }
@@ -583,8 +580,7 @@ Test(pppoe_server, max_sessions_refuses_with_ac_system_error)
 	cr_expect_eq(pads.code, PPPOE_CODE_PADS);
 	cr_expect_eq(pads.session_id, 0);
 	cr_expect(pads.ac_system_error.present);
-	struct pppoe_server_counters c;
-	pppoe_server_get_counters(srv, &c);
+	struct pppoe_server_counters c = counters();
 	cr_expect_eq(c.limit_sessions, 2);
 	cr_expect_eq(c.sessions_live, 2);
 }
