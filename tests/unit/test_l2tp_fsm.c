@@ -359,6 +359,18 @@ static void call_info(struct l2tp_call_info *ci)
 	ci->proxy.authen_response_len = 16;
 }
 
+/* A session (local id 42, the given call serial) opened on a tunnel that is
+ * up, so it has just sent its ICRQ: where both incoming-call tests start. */
+static void session_asked(struct l2tp_session_fsm *f, struct l2tp_call_info *ci,
+			  struct scap *c, uint32_t serial)
+{
+	log_set_level(LOG_LVL_ERROR);
+	call_info(ci);
+	l2tp_session_fsm_init(f, 42, serial, ci, 0, &sops, c);
+	l2tp_session_fsm_event(f, L2TP_SEV_OPEN, NULL, 0);
+	l2tp_session_fsm_event(f, L2TP_SEV_TUNNEL_UP, NULL, 0);
+}
+
 Test(l2tp_session, incoming_call_icrq_icrp_iccn_then_up_and_cdn)
 {
 	struct l2tp_session_fsm f;
@@ -367,11 +379,7 @@ Test(l2tp_session, incoming_call_icrq_icrp_iccn_then_up_and_cdn)
 	struct l2tp_msg m;
 	struct l2tp_session_evarg a = { .m = &m };
 
-	log_set_level(LOG_LVL_ERROR);
-	call_info(&ci);
-	l2tp_session_fsm_init(&f, 42, 0xdeadbeef, &ci, 0, &sops, &c);
-	l2tp_session_fsm_event(&f, L2TP_SEV_OPEN, NULL, 0);
-	l2tp_session_fsm_event(&f, L2TP_SEV_TUNNEL_UP, NULL, 0);
+	session_asked(&f, &ci, &c, 0xdeadbeef);
 	cr_assert_eq(f.state, L2TP_SESSION_WAIT_REPLY);
 	cr_assert_eq(c.last.type, L2TP_MSG_ICRQ);
 	cr_assert_eq(c.last.assigned_sid, 42);
@@ -422,11 +430,7 @@ Test(l2tp_session, cdn_during_setup_reports_setup_failure)
 	struct l2tp_msg m;
 	struct l2tp_session_evarg a = { .m = &m };
 
-	log_set_level(LOG_LVL_ERROR);
-	call_info(&ci);
-	l2tp_session_fsm_init(&f, 42, 1, &ci, 0, &sops, &c);
-	l2tp_session_fsm_event(&f, L2TP_SEV_OPEN, NULL, 0);
-	l2tp_session_fsm_event(&f, L2TP_SEV_TUNNEL_UP, NULL, 0);
+	session_asked(&f, &ci, &c, 1);
 	memset(&m, 0, sizeof(m));
 	m.type = L2TP_MSG_CDN;
 	m.result = 2;
