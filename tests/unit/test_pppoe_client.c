@@ -95,6 +95,26 @@ static struct pppoe_disc sent_disc(unsigned i)
 	return d;
 }
 
+/* Encodes m and hands it to the mux as if it came off the wire. */
+static void ac_send(const struct pppoe_disc *m)
+{
+	uint8_t buf[512];
+	enum pppoe_err err;
+	int n = pppoe_disc_encode(buf, sizeof(buf), m, &err);
+	cr_assert_gt(n, 0);
+	pppoe_client_mux_input(mux, buf, (size_t)n);
+}
+
+/* A discovery message of the given code from the AC (ac_mac) to dst, every
+ * other field empty. */
+static void ac_disc_init(struct pppoe_disc *m, const uint8_t *dst, uint8_t code)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(m->dst, dst, 6);
+	memcpy(m->src, ac_mac, 6);
+	m->code = code;
+}
+
 /* The AC answers the client's last message (index i) with code. */
 static void ac_reply(unsigned i, uint8_t code, const uint8_t *from, const char *ac_name,
 		     uint16_t sid, bool echo_host_uniq)
@@ -119,11 +139,7 @@ static void ac_reply(unsigned i, uint8_t code, const uint8_t *from, const char *
 		pppoe_tag_set(&m.ac_cookie, cookie, sizeof(cookie));
 		pppoe_tag_set(&m.relay_session_id, "\x0a\x0b", 2);
 	}
-	uint8_t buf[512];
-	enum pppoe_err err;
-	int n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
-	cr_assert_gt(n, 0);
-	pppoe_client_mux_input(mux, buf, (size_t)n);
+	ac_send(&m);
 }
 
 static void run_for(unsigned ms)
@@ -260,16 +276,10 @@ Test(pppoe_client, pads_with_service_name_error_ends_discovery)
 	ac_reply(0, PPPOE_CODE_PADO, ac_mac, "rlt-ac", 0, true);
 	struct pppoe_disc req = sent_disc(1);
 	struct pppoe_disc m;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.dst, req.src, 6);
-	memcpy(m.src, ac_mac, 6);
-	m.code = PPPOE_CODE_PADS;
+	ac_disc_init(&m, req.src, PPPOE_CODE_PADS);
 	m.host_uniq = req.host_uniq;
 	pppoe_tag_set_str(&m.service_name_error, "no such service");
-	uint8_t buf[256];
-	enum pppoe_err err;
-	int n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
-	pppoe_client_mux_input(mux, buf, (size_t)n);
+	ac_send(&m);
 	cr_expect_eq(o.ups, 0);
 	cr_expect_eq(o.downs, 1);
 	cr_expect_str_eq(o.reason, "service-name-error: no such service");
@@ -283,16 +293,10 @@ Test(pppoe_client, padt_from_the_ac_takes_the_session_down)
 	uint8_t mac[6];
 	pppoe_client_mac(c, mac);
 	struct pppoe_disc m;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.dst, mac, 6);
-	memcpy(m.src, ac_mac, 6);
-	m.code = PPPOE_CODE_PADT;
+	ac_disc_init(&m, mac, PPPOE_CODE_PADT);
 	m.session_id = 0x42;
 	pppoe_tag_set_str(&m.generic_error, "admin");
-	uint8_t buf[128];
-	enum pppoe_err err;
-	int n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
-	pppoe_client_mux_input(mux, buf, (size_t)n);
+	ac_send(&m);
 	cr_expect_eq(o.downs, 1);
 	cr_expect_str_eq(o.reason, "padt: admin");
 }
@@ -356,18 +360,12 @@ Test(pppoe_client, rfc4638_max_payload_granted_in_pads_sets_the_mru)
 	/* The PADS echoes the tag: granted. */
 	struct pppoe_disc req = sent_disc(1);
 	struct pppoe_disc m;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.dst, req.src, 6);
-	memcpy(m.src, ac_mac, 6);
-	m.code = PPPOE_CODE_PADS;
+	ac_disc_init(&m, req.src, PPPOE_CODE_PADS);
 	m.session_id = 9;
 	m.host_uniq = req.host_uniq;
 	m.has_ppp_max_payload = true;
 	m.ppp_max_payload = 1500;
-	uint8_t buf[256];
-	enum pppoe_err err;
-	int n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
-	pppoe_client_mux_input(mux, buf, (size_t)n);
+	ac_send(&m);
 	cr_expect_eq(o.ups, 1);
 	cr_expect_eq(o.mru, 1500);
 }
