@@ -5,57 +5,11 @@
 #include <string.h>
 
 #include "realm_acct.h"
-
-static redisReply nodes[64];
-static redisReply *ptrs[64];
-static unsigned n_nodes, n_ptrs;
-
-static redisReply *rstr(const char *s)
-{
-	redisReply *r = &nodes[n_nodes++];
-	memset(r, 0, sizeof(*r));
-	r->type = REDIS_REPLY_STRING;
-	r->str = (char *)s;
-	r->len = strlen(s);
-	return r;
-}
-
-static redisReply *rnum(long long v)
-{
-	redisReply *r = &nodes[n_nodes++];
-	memset(r, 0, sizeof(*r));
-	r->type = REDIS_REPLY_INTEGER;
-	r->integer = v;
-	return r;
-}
-
-static redisReply *rerr(const char *s)
-{
-	redisReply *r = rstr(s);
-	r->type = REDIS_REPLY_ERROR;
-	return r;
-}
-
-static redisReply *rarr(unsigned n, ...)
-{
-	redisReply *r = &nodes[n_nodes++];
-	va_list ap;
-	unsigned i;
-
-	memset(r, 0, sizeof(*r));
-	r->type = REDIS_REPLY_ARRAY;
-	r->elements = n;
-	r->element = &ptrs[n_ptrs];
-	va_start(ap, n);
-	for (i = 0; i < n; i++)
-		ptrs[n_ptrs++] = va_arg(ap, redisReply *);
-	va_end(ap);
-	return r;
-}
+#include "redis_reply_arena.h"
 
 static void setup(void)
 {
-	n_nodes = n_ptrs = 0;
+	reply_arena_reset();
 }
 
 static const struct realm_name_opts opts = { "@", "/\\", REALM_SEARCH_DOMAIN_FIRST, 1 };

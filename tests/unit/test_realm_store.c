@@ -6,48 +6,7 @@
 
 #include "realm_acct.h"
 #include "realm_store.h"
-
-/* A tiny arena of reply nodes, reset per test. */
-static redisReply nodes[256];
-static redisReply *ptrs[1024];
-static unsigned n_nodes, n_ptrs;
-
-static redisReply *rstr(const char *s)
-{
-	redisReply *r = &nodes[n_nodes++];
-	memset(r, 0, sizeof(*r));
-	r->type = REDIS_REPLY_STRING;
-	r->str = (char *)s;
-	r->len = strlen(s);
-	return r;
-}
-
-static redisReply *rnum(long long v)
-{
-	redisReply *r = &nodes[n_nodes++];
-	memset(r, 0, sizeof(*r));
-	r->type = REDIS_REPLY_INTEGER;
-	r->integer = v;
-	return r;
-}
-
-/* rarr(n, elem...) */
-static redisReply *rarr(unsigned n, ...)
-{
-	redisReply *r = &nodes[n_nodes++];
-	va_list ap;
-	unsigned i;
-
-	memset(r, 0, sizeof(*r));
-	r->type = REDIS_REPLY_ARRAY;
-	r->elements = n;
-	r->element = &ptrs[n_ptrs];
-	va_start(ap, n);
-	for (i = 0; i < n; i++)
-		ptrs[n_ptrs++] = va_arg(ap, redisReply *);
-	va_end(ap);
-	return r;
-}
+#include "redis_reply_arena.h"
 
 static char warnings[4096];
 
@@ -60,7 +19,7 @@ static void collect(void *ctx, const char *key, const char *msg)
 
 static void setup(void)
 {
-	n_nodes = n_ptrs = 0;
+	reply_arena_reset();
 	warnings[0] = '\0';
 }
 
