@@ -8,22 +8,8 @@
 
 #include "access/pppoe_client.h"
 #include "ev/ev.h"
+#include "pppoe_test_util.h"
 
-#define MAX_TX 64
-
-static uint8_t tx_buf[MAX_TX][1600];
-static size_t tx_len[MAX_TX];
-static unsigned n_tx;
-
-static int fake_tx(void *ctx, const uint8_t *frame, size_t len)
-{
-	cr_assert_lt(n_tx, MAX_TX);
-	memcpy(tx_buf[n_tx], frame, len);
-	tx_len[n_tx++] = len;
-	return 0;
-}
-
-static const uint8_t ac_mac[6] = { 0x02, 0xac, 0, 0, 0, 1 };
 static const uint8_t other_ac_mac[6] = { 0x02, 0xac, 0, 0, 0, 2 };
 static const uint8_t cookie[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
@@ -85,15 +71,6 @@ static void teardown(void)
 }
 
 TestSuite(pppoe_client, .init = setup, .fini = teardown);
-
-static struct pppoe_disc sent_disc(unsigned i)
-{
-	struct pppoe_disc d;
-	enum pppoe_err err;
-	cr_assert_lt(i, n_tx);
-	cr_assert_eq(pppoe_disc_decode(tx_buf[i], tx_len[i], &d, &err), 0, "err=%s", pppoe_err_str(err));
-	return d;
-}
 
 /* Encodes m and hands it to the mux as if it came off the wire. */
 static void ac_send(const struct pppoe_disc *m)

@@ -6,23 +6,8 @@
 #include <string.h>
 
 #include "access/pppoe_server.h"
+#include "pppoe_test_util.h"
 
-#define MAX_TX 64
-
-static uint8_t tx_buf[MAX_TX][1600];
-static size_t tx_len[MAX_TX];
-static unsigned n_tx;
-
-static int fake_tx(void *ctx, const uint8_t *frame, size_t len)
-{
-	cr_assert_lt(n_tx, MAX_TX);
-	cr_assert_leq(len, sizeof(tx_buf[0]));
-	memcpy(tx_buf[n_tx], frame, len);
-	tx_len[n_tx++] = len;
-	return 0;
-}
-
-static const uint8_t ac_mac[6] = { 0x02, 0xac, 0, 0, 0, 1 };
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* What the owner side saw. */
@@ -132,16 +117,6 @@ static void feed_disc(uint8_t code, unsigned idx, const uint8_t *dst, const char
 	int n = pppoe_disc_encode(buf, sizeof(buf), &m, &err);
 	cr_assert_gt(n, 0);
 	pppoe_server_input(srv, buf, (size_t)n, now);
-}
-
-/* Decodes the server's tx frame i as discovery. */
-static struct pppoe_disc sent_disc(unsigned i)
-{
-	struct pppoe_disc d;
-	enum pppoe_err err;
-	cr_assert_lt(i, n_tx);
-	cr_assert_eq(pppoe_disc_decode(tx_buf[i], tx_len[i], &d, &err), 0, "err=%s", pppoe_err_str(err));
-	return d;
 }
 
 /* Full discovery for client idx; returns the granted session id. */
