@@ -183,6 +183,18 @@ static void put_value(const char *key, const char *v)
 
 /* ---- realm ---- */
 
+/* The first of the two getopt passes of `realm add` and `lns add`: skips the
+ * options (the second pass applies them once the operands are known, so that
+ * messages can name the realm) and returns how many operands follow them,
+ * leaving optind at the first. */
+static int operand_count(int argc, char **argv, const struct option *opts)
+{
+	optind = 0;
+	while (getopt_long(argc, argv, "", opts, NULL) != -1)
+		;
+	return argc - optind;
+}
+
 static int cmd_realm_add(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -203,11 +215,8 @@ static int cmd_realm_add(struct ctx *ctx, int argc, char **argv)
 	int o, rc;
 
 	realmctl_doc_init(&doc);
-	optind = 0;
 	/* first pass: the name, so messages can carry it */
-	while (getopt_long(argc, argv, "", opts, NULL) != -1)
-		;
-	if (optind != argc - 1)
+	if (operand_count(argc, argv, opts) != 1)
 		return usage_error(self, "realm add wants exactly one NAME");
 	realm = realmctl_doc_add_realm(&doc, argv[optind], where, &errs);
 	if (!realm)
@@ -406,10 +415,7 @@ static int cmd_lns_add(struct ctx *ctx, int argc, char **argv)
 	int o, rc;
 
 	realmctl_doc_init(&doc);
-	optind = 0;
-	while (getopt_long(argc, argv, "", opts, NULL) != -1)
-		;
-	if (argc - optind != 2)
+	if (operand_count(argc, argv, opts) != 2)
 		return usage_error(self, "lns add wants REALM and ID");
 	lower(argv[optind]);
 	realm = realmctl_doc_add_realm(&doc, argv[optind], where, &errs);
