@@ -183,6 +183,28 @@ static void put_value(const char *key, const char *v)
 
 /* ---- realm ---- */
 
+/* Longest option name of realm add / lns add, plus its NUL. */
+#define OPTION_FIELD_MAX 32
+
+/* The schema field a long option of `realm add` or `lns add` sets: the
+ * options are named after the fields, with '-' for '_'. Copies it into field;
+ * -1 when o is no option of opts (getopt's '?') or the name does not fit. */
+static int option_field(const struct option *opts, int o, char *field, size_t cap)
+{
+	const struct option *opt;
+	size_t i;
+
+	for (opt = opts; opt->name; opt++)
+		if (opt->val == o)
+			break;
+	if (!opt->name || strlen(opt->name) >= cap)
+		return -1;
+	for (i = 0; opt->name[i]; i++)
+		field[i] = opt->name[i] == '-' ? '_' : opt->name[i];
+	field[i] = '\0';
+	return 0;
+}
+
 /* The first of the two getopt passes of `realm add` and `lns add`: skips the
  * options (the second pass applies them once the operands are known, so that
  * messages can name the realm) and returns how many operands follow them,
@@ -223,15 +245,9 @@ static int cmd_realm_add(struct ctx *ctx, int argc, char **argv)
 		goto bad;
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char *field = NULL, *val = optarg;
-		switch (o) {
-		case 'm': field = "mode"; break;
-		case 'p': field = "policy"; break;
-		case 'v': field = "verify_password"; val = "1"; break;
-		case 'e': field = "max_endpoints"; break;
-		case 'r': field = "reply_message"; break;
-		case 'c': field = "client_auth_id"; break;
-		default:
+		char field[OPTION_FIELD_MAX];
+		const char *val = optarg ? optarg : "1";
+		if (option_field(opts, o, field, sizeof(field)) < 0) {
 			realmctl_doc_free(&doc);
 			return usage_error(self, NULL);
 		}
@@ -424,28 +440,19 @@ static int cmd_lns_add(struct ctx *ctx, int argc, char **argv)
 		goto bad;
 	optind = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char *field = NULL, *val = optarg;
-		switch (o) {
-		case 'e': field = "endpoint"; break;
-		case 's':
-			field = "secret";
-			if (strcmp(val, "-") == 0) {
-				if (read_secret_stdin(secret, sizeof(secret)) < 0) {
-					realmctl_errs_add(&errs, "realm=%s lns=%s field=secret: nothing on stdin",
-							  realm->name, lns->s.id);
-					continue;
-				}
-				val = secret;
-			}
-			break;
-		case 'p': field = "preference"; break;
-		case 'w': field = "weight"; break;
-		case 'a': field = "assignment_id"; break;
-		case 'i': field = "server_auth_id"; break;
-		case 'x': field = "max_sessions"; break;
-		default:
+		char field[OPTION_FIELD_MAX];
+		const char *val = optarg;
+		if (option_field(opts, o, field, sizeof(field)) < 0) {
 			realmctl_doc_free(&doc);
 			return usage_error(self, NULL);
+		}
+		if (o == 's' && strcmp(val, "-") == 0) {
+			if (read_secret_stdin(secret, sizeof(secret)) < 0) {
+				realmctl_errs_add(&errs, "realm=%s lns=%s field=secret: nothing on stdin",
+						  realm->name, lns->s.id);
+				continue;
+			}
+			val = secret;
 		}
 		realmctl_lns_set(realm, lns, field, val, strlen(val), where, 1, &errs);
 	}
