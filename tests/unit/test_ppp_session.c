@@ -236,6 +236,24 @@ static void authenticator_opened(struct peer *p)
 	lcp_open(p);
 }
 
+/* Fires the session's timers in order until it reports down or has none
+ * left: the fake clock jumps straight to each deadline. */
+static void run_timers_until_down(struct peer *p)
+{
+	uint64_t t;
+	while ((t = ppp_session_next_timeout(p->s)) != 0 && p->downs == 0)
+		ppp_session_timeout(p->s, t);
+}
+
+/* A client (user "h@x", password "pw") with the base configuration. */
+static void client_init(struct peer *c)
+{
+	struct ppp_config cc = base_cfg();
+	snprintf(cc.user, sizeof(cc.user), "h@x");
+	snprintf(cc.password, sizeof(cc.password), "pw");
+	peer_init(c, &cc, PPP_ROLE_CLIENT);
+}
+
 TestSuite(ppp, .init = setup);
 
 Test(ppp, frame_parse_handles_addr_ctl_and_pfc)
@@ -296,9 +314,7 @@ Test(ppp, silent_peer_gets_max_configure_requests_then_down)
 	struct peer p;
 	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
 	ppp_session_lower_up(p.s, 0);
-	uint64_t t;
-	while ((t = ppp_session_next_timeout(p.s)) != 0 && p.downs == 0)
-		ppp_session_timeout(p.s, t);
+	run_timers_until_down(&p);
 	cr_assert_eq(count_pkts(&p, PPP_PROTO_LCP, 1), 4);
 	cr_assert_eq(p.downs, 1);
 	cr_assert_eq(ppp_session_phase(p.s), PPP_PHASE_DEAD);
@@ -606,9 +622,7 @@ Test(ppp, chap_challenge_is_retransmitted_then_times_out)
 	struct peer p;
 	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
 	lcp_open(&p);
-	uint64_t t;
-	while ((t = ppp_session_next_timeout(p.s)) != 0 && p.downs == 0)
-		ppp_session_timeout(p.s, t);
+	run_timers_until_down(&p);
 	cr_assert_eq(count_pkts(&p, PPP_PROTO_CHAP, 1), 3);
 	cr_assert_eq(p.downs, 1);
 	cr_assert(strstr(p.down_reason, "authentication timeout"), "%s", p.down_reason);
@@ -1056,9 +1070,7 @@ Test(ppp, ipcp_that_never_converges_closes_the_link)
 	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
 	struct pkt ip = to_network(&p);
 	cr_assert_eq(ip.code, 1);
-	uint64_t t;
-	while ((t = ppp_session_next_timeout(p.s)) != 0 && p.downs == 0)
-		ppp_session_timeout(p.s, t);
+	run_timers_until_down(&p);
 	cr_assert_eq(count_pkts(&p, PPP_PROTO_IPCP, 1), 3);
 	cr_assert_eq(count_pkts(&p, PPP_PROTO_LCP, 5), 2, "Max-Terminate Terminate-Requests");
 	cr_assert_eq(p.downs, 1);
@@ -1144,9 +1156,7 @@ Test(ppp, client_pap_request_is_retransmitted_then_gives_up)
 	const uint8_t body[] = { 3, 'h', '@', 'x', 2, 'p', 'w' };
 	cr_assert_eq(r.len, sizeof(body));
 	cr_assert_arr_eq(r.data, body, sizeof(body));
-	uint64_t t;
-	while ((t = ppp_session_next_timeout(c.s)) != 0 && c.downs == 0)
-		ppp_session_timeout(c.s, t);
+	run_timers_until_down(&c);
 	cr_assert_eq(count_pkts(&c, PPP_PROTO_PAP, 1), 3);
 	cr_assert_eq(c.downs, 1);
 	cr_assert_str_eq(c.down_reason, "authentication timeout");
@@ -1155,11 +1165,8 @@ Test(ppp, client_pap_request_is_retransmitted_then_gives_up)
 
 Test(ppp, client_pap_nak_is_a_rejection_with_its_message)
 {
-	struct ppp_config cc = base_cfg();
-	snprintf(cc.user, sizeof(cc.user), "h@x");
-	snprintf(cc.password, sizeof(cc.password), "pw");
 	struct peer c;
-	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	client_init(&c);
 	const uint8_t pap[] = { 3, 4, 0xc0, 0x23 };
 	client_lcp_open(&c, pap, sizeof(pap));
 	struct pkt r = next_pkt(&c, PPP_PROTO_PAP);
@@ -1175,11 +1182,8 @@ Test(ppp, client_pap_nak_is_a_rejection_with_its_message)
 
 Test(ppp, client_rejects_an_unknown_auth_protocol_by_suggesting_chap)
 {
-	struct ppp_config cc = base_cfg();
-	snprintf(cc.user, sizeof(cc.user), "h@x");
-	snprintf(cc.password, sizeof(cc.password), "pw");
 	struct peer c;
-	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	client_init(&c);
 	ppp_session_lower_up(c.s, 0);
 	next_pkt(&c, PPP_PROTO_LCP);
 	const uint8_t mschap[] = { 3, 5, 0xc2, 0x23, 0x81 };
@@ -1203,9 +1207,7 @@ Test(ppp, authenticator_pap_wait_times_out)
 	cr_assert_eq(ppp_session_next_timeout(p.s), 20 + 5000);
 	ppp_session_timeout(p.s, 5020);
 	cr_assert(have_pkt(&p, PPP_PROTO_LCP, 5));
-	uint64_t t;
-	while ((t = ppp_session_next_timeout(p.s)) != 0 && p.downs == 0)
-		ppp_session_timeout(p.s, t);
+	run_timers_until_down(&p);
 	cr_assert_eq(p.downs, 1);
 	cr_assert_str_eq(p.down_reason, "authentication timeout");
 	ppp_session_destroy(p.s);
@@ -1213,11 +1215,8 @@ Test(ppp, authenticator_pap_wait_times_out)
 
 Test(ppp, client_renegotiation_acked_at_once_still_waits_for_authentication)
 {
-	struct ppp_config cc = base_cfg();
-	snprintf(cc.user, sizeof(cc.user), "h@x");
-	snprintf(cc.password, sizeof(cc.password), "pw");
 	struct peer c;
-	peer_init(&c, &cc, PPP_ROLE_CLIENT);
+	client_init(&c);
 	const uint8_t chap[] = { 3, 5, 0xc2, 0x23, 5, 7, 2, 8, 2 };
 	client_lcp_open(&c, chap, sizeof(chap));
 	/* the new peer (an LNS) asks the same: RCR+ in Opened -> tld, scr, sca */
