@@ -119,6 +119,18 @@ static void sccrp_for(struct l2tp_tunnel *t, struct l2tp_msg *m, const char *sec
 		l2tp_msg_set_bytes(m, L2TP_AVP_CHALLENGE, &m->challenge, "lns-challenge", 13);
 }
 
+/* A tunnel without a secret that sent its SCCRQ and has just taken the
+ * peer's SCCRP (so it has sent SCCCN): where the tests of an established
+ * tunnel start. m is the caller's scratch message. */
+static void tunnel_sccrp_received(struct l2tp_tunnel *t, struct tcap *c, struct l2tp_msg *m)
+{
+	log_set_level(LOG_LVL_ERROR);
+	tunnel_new(t, c, "");
+	l2tp_tunnel_event(t, L2TP_TEV_OPEN, NULL, 0);
+	sccrp_for(t, m, NULL, false);
+	tunnel_feed(t, m, 0, 1, 0);
+}
+
 Test(l2tp_tunnel, lac_handshake_with_tunnel_authentication_both_ways)
 {
 	struct l2tp_tunnel t;
@@ -182,11 +194,7 @@ Test(l2tp_tunnel, stopccn_from_peer_is_acked_and_held_a_retransmit_cycle)
 	struct tcap c;
 	struct l2tp_msg m;
 
-	log_set_level(LOG_LVL_ERROR);
-	tunnel_new(&t, &c, "");
-	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
-	sccrp_for(&t, &m, NULL, false);
-	tunnel_feed(&t, &m, 0, 1, 0);
+	tunnel_sccrp_received(&t, &c, &m);
 	memset(&m, 0, sizeof(m));
 	m.type = L2TP_MSG_STOPCCN;
 	m.present = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TID) | L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE);
@@ -232,11 +240,7 @@ Test(l2tp_tunnel, hello_after_idle_interval)
 	struct tcap c;
 	struct l2tp_msg m;
 
-	log_set_level(LOG_LVL_ERROR);
-	tunnel_new(&t, &c, "");
-	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
-	sccrp_for(&t, &m, NULL, false);
-	tunnel_feed(&t, &m, 0, 1, 0);
+	tunnel_sccrp_received(&t, &c, &m);
 	memset(&m, 0, sizeof(m));
 	tunnel_feed(&t, &m, 1, 2, 5);           /* SCCCN acked */
 	cr_assert_eq(l2tp_tunnel_deadline(&t), 60000);
