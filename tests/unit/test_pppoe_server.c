@@ -92,23 +92,31 @@ static void client_mac(uint8_t mac[6], unsigned idx)
 	mac[0] = 0x02; mac[1] = 0; mac[2] = 0; mac[3] = 0; mac[4] = 0; mac[5] = (uint8_t)idx;
 }
 
+/* A discovery message of the given code from client idx to dst, with one
+ * Service-Name and a Host-Uniq when they are not NULL, every other field empty. */
+static void client_disc_init(struct pppoe_disc *m, uint8_t code, unsigned idx, const uint8_t *dst,
+			     const char *service, const char *host_uniq)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(m->dst, dst, 6);
+	client_mac(m->src, idx);
+	m->code = code;
+	if (service) {
+		m->n_service_names = 1;
+		pppoe_tag_set_str(&m->service_name[0], service);
+	}
+	if (host_uniq)
+		pppoe_tag_set_str(&m->host_uniq, host_uniq);
+}
+
 /* Builds and feeds a discovery frame from client idx. */
 static void feed_disc(uint8_t code, unsigned idx, const uint8_t *dst, const char *service,
 		      const char *host_uniq, const struct pppoe_tag_value *cookie, uint16_t sid,
 		      uint64_t now)
 {
 	struct pppoe_disc m;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.dst, dst, 6);
-	client_mac(m.src, idx);
-	m.code = code;
+	client_disc_init(&m, code, idx, dst, service, host_uniq);
 	m.session_id = sid;
-	if (service) {
-		m.n_service_names = 1;
-		pppoe_tag_set_str(&m.service_name[0], service);
-	}
-	if (host_uniq)
-		pppoe_tag_set_str(&m.host_uniq, host_uniq);
 	if (cookie)
 		m.ac_cookie = *cookie;
 	pppoe_tag_set(&m.relay_session_id, "\x01\x02\x03", 3);
@@ -431,13 +439,7 @@ Test(pppoe_server, mutated_frames_never_break_the_server)
 	uint16_t sid = discover(1, "", "hu", 5000);
 	/* 0: the PADI, 1: the PADR with a valid cookie, as the client sent them. */
 	struct pppoe_disc m;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.dst, bcast, 6);
-	client_mac(m.src, 1);
-	m.code = PPPOE_CODE_PADI;
-	m.n_service_names = 1;
-	pppoe_tag_set_str(&m.service_name[0], "");
-	pppoe_tag_set_str(&m.host_uniq, "hu");
+	client_disc_init(&m, PPPOE_CODE_PADI, 1, bcast, "", "hu");
 	enum pppoe_err err;
 	lens[0] = (size_t)pppoe_disc_encode(frames[0], sizeof(frames[0]), &m, &err);
 	struct pppoe_disc pado = sent_disc(0);
@@ -500,13 +502,7 @@ Test(pppoe_server, ppp_max_payload_1500_is_granted_on_a_1508_mtu_link)
 	pppoe_server_destroy(srv);
 	srv = make_server(1508, 0);
 	struct pppoe_disc m;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.dst, bcast, 6);
-	client_mac(m.src, 1);
-	m.code = PPPOE_CODE_PADI;
-	m.n_service_names = 1;
-	pppoe_tag_set_str(&m.service_name[0], "");
-	pppoe_tag_set_str(&m.host_uniq, "hu");
+	client_disc_init(&m, PPPOE_CODE_PADI, 1, bcast, "", "hu");
 	m.has_ppp_max_payload = true;
 	m.ppp_max_payload = 1500;
 	uint8_t buf[256];
