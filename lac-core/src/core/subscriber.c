@@ -735,11 +735,6 @@ static enum sub_state act_release(struct subscriber *sub, const struct sub_evarg
 	 * silence to our echo requests */
 	sub_set_cause(sub, arg->reason && strstr(arg->reason, "echo") ? RADIUS_TERM_LOST_CARRIER
 									: RADIUS_TERM_USER_REQUEST);
-	if (sub->ppp && sub->conn && ppp_session_phase(sub->ppp) != PPP_PHASE_DEAD &&
-	    ppp_session_phase(sub->ppp) != PPP_PHASE_HANDED_OFF) {
-		/* the access link is gone: nothing more can be sent */
-		sub->conn = NULL;
-	}
 	sub_release(sub);
 	return SUB_DEAD;
 }
