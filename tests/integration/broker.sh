@@ -20,26 +20,8 @@ STATE=$(mktemp -d /tmp/rlt-broker.XXXXXX)
 PY=/usr/bin/python3
 RAD="$top_srcdir/tests/integration/broker-radius.py"
 
-cleanup() {
-    broker_stop broker "$STATE" 2>/dev/null
-    broker_stop broker-noop "$STATE" 2>/dev/null
-    broker_stop broker-cache "$STATE" 2>/dev/null
-    redis_stop redis "$STATE" 2>/dev/null
-    netns_destroy "$NS" 2>/dev/null
-    if [ "${t_failed:-0}" -gt 0 ] && [ -z "${RLT_KEEP:-}" ]; then
-        echo "--- broker output (last 40 lines)"
-        tail -n 40 "$STATE/broker/radius.out" 2>/dev/null
-    fi
-    [ -n "${RLT_KEEP:-}" ] || rm -rf "$STATE"
-}
-trap cleanup EXIT
-
-[ -f "$top_builddir/rlm_realm_lns/.libs/rlm_realm_lns.so" ] || {
-    echo "rlm_realm_lns not built: run make first"; exit 1; }
-
-netns_destroy "$NS"
-netns_create "$NS" || exit 1
-ip -n "$NS" addr add "$ADDR/32" dev lo || exit 1
+. "$top_srcdir/tests/integration/broker_stage.sh"
+broker_stage_up "$NS" "$ADDR" "$STATE" broker broker-noop broker-cache
 
 rcli() { redis_cli redis "$STATE" "$@" >/dev/null; }
 

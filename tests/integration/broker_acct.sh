@@ -22,26 +22,8 @@ ADDR=10.99.2.1
 SECRET=acct-test-secret
 STATE=$(mktemp -d /tmp/rlt-bacct.XXXXXX)
 
-cleanup() {
-    broker_stop broker "$STATE" 2>/dev/null
-    broker_stop broker-ttl "$STATE" 2>/dev/null
-    broker_stop broker-noacct "$STATE" 2>/dev/null
-    redis_stop redis "$STATE" 2>/dev/null
-    netns_destroy "$NS" 2>/dev/null
-    if [ "${t_failed:-0}" -gt 0 ] && [ -z "${RLT_KEEP:-}" ]; then
-        echo "--- broker output (last 40 lines)"
-        tail -n 40 "$STATE/broker/radius.out" 2>/dev/null
-    fi
-    [ -n "${RLT_KEEP:-}" ] || rm -rf "$STATE"
-}
-trap cleanup EXIT
-
-[ -f "$top_builddir/rlm_realm_lns/.libs/rlm_realm_lns.so" ] || {
-    echo "rlm_realm_lns not built: run make first"; exit 1; }
-
-netns_destroy "$NS"
-netns_create "$NS" || exit 1
-ip -n "$NS" addr add "$ADDR/32" dev lo || exit 1
+. "$top_srcdir/tests/integration/broker_stage.sh"
+broker_stage_up "$NS" "$ADDR" "$STATE" broker broker-ttl broker-noacct
 
 rcli() { redis_cli redis "$STATE" "$@"; }
 sessions() { rcli HGET "lns:$1" sessions; }
