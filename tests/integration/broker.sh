@@ -13,7 +13,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 t_require_root
 . "$top_srcdir/lab.d/lib.sh"
 
-NS=rlt-broker
+NS=rlt-broker-$$
 ADDR=10.99.1.1
 SECRET=broker-test-secret
 STATE=$(mktemp -d /tmp/rlt-broker.XXXXXX)

@@ -17,7 +17,7 @@ t_require_root
 # very next Access-Accept: no lookup cache here (broker.sh tests the cache).
 export BROKER_CACHE_TTL=0
 
-NS=rlt-bacct
+NS=rlt-bacct-$$
 ADDR=10.99.2.1
 SECRET=acct-test-secret
 STATE=$(mktemp -d /tmp/rlt-bacct.XXXXXX)

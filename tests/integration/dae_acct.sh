@@ -19,7 +19,7 @@ set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
 
-export RLNS_PREFIX=rlt-dae
+export RLNS_PREFIX=rlt-dae-$$
 export RLNS_STATE
 RLNS_STATE=$(mktemp -d /tmp/rlt-dae.XXXXXX)
 export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1

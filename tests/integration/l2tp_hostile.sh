@@ -19,7 +19,7 @@ DRIVE=$top_builddir/tests/tools/l2tp_drive
 FAKE=$top_srcdir/tests/tools/l2tp_fake_lns.py
 [ -x "$DRIVE" ] || { echo "not ok - $DRIVE not built (make check builds it)"; exit 1; }
 
-P=rlt-l2tph
+P=rlt-l2tph-$$
 LAC=$P-lac; LNS1=$P-lns1; FAKENS=$P-fake
 SECRET=hostile-secret
 STATE=$(mktemp -d /tmp/rlt-l2tph.XXXXXX)

@@ -19,7 +19,7 @@ DRIVE=$top_builddir/tests/tools/l2tp_drive
 [ -x "$DRIVE" ] || { echo "not ok - $DRIVE not built (make check builds it)"; exit 1; }
 command -v dumpcap >/dev/null && command -v tshark >/dev/null || { echo "SKIP: no dumpcap/tshark"; exit 77; }
 
-P=rlt-l2tp
+P=rlt-l2tp-$$
 LAC=$P-lac; LNS1=$P-lns1; LNS2=$P-lns2
 SECRET=tunnel-secret-l2tp
 STATE=$(mktemp -d /tmp/rlt-l2tp.XXXXXX)

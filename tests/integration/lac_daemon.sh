@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
 
-export RLNS_PREFIX=rlt-lacd
+export RLNS_PREFIX=rlt-lacd-$$
 export RLNS_STATE
 RLNS_STATE=$(mktemp -d /tmp/rlt-lacd.XXXXXX)
 export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1

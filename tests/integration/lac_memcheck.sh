@@ -14,7 +14,7 @@ set -u
 t_require_root
 command -v valgrind >/dev/null || { echo "skip: valgrind is not installed (lab.d/packages.txt)"; exit 77; }
 
-export RLNS_PREFIX=rlt-memck
+export RLNS_PREFIX=rlt-memck-$$
 export RLNS_STATE
 RLNS_STATE=$(mktemp -d /tmp/rlt-memck.XXXXXX)
 export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1

@@ -16,8 +16,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/integration/testlib.sh"
 t_require_root
 
-NS_S=rlt-pppoe-srv
-NS_C=rlt-pppoe-cli
+NS_S=rlt-pposrv-$$
+NS_C=rlt-ppocli-$$
 IF_S=rltpo-s
 IF_C=rltpo-c
 N=${PPPOE_TEST_CLIENTS:-8}

@@ -20,7 +20,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/tools/radius_fr_conf.sh"
 t_require_root
 
-NS=rlt-radius
+NS=rlt-radius-$$
 SECRET=rlt-radius-secret
 PROBE=$top_builddir/tests/tools/radius_probe
 WORK=$(mktemp -d /tmp/rlt-radius.XXXXXX)

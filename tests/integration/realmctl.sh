@@ -10,7 +10,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/lab.d/lib.sh"
 t_require_root
 
-NS=rlt-realmctl
+NS=rlt-realmctl-$$
 PORT=6391
 RC_BIN=$top_builddir/policy/realmctl/realmctl
 [ -x "$RC_BIN" ] || { echo "realmctl not built: $RC_BIN"; exit 1; }

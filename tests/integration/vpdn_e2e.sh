@@ -16,7 +16,7 @@ set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
 
-export RLNS_PREFIX=rlt-e2e
+export RLNS_PREFIX=rlt-e2e-$$
 export RLNS_STATE
 RLNS_STATE=$(mktemp -d /tmp/rlt-e2e.XXXXXX)
 export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1
