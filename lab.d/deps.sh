@@ -15,9 +15,9 @@ done
 [ -z "$missing" ] && exit 0
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >/dev/null
 # Debian's packages start services under systemd/init scripts where they can;
 # the lab starts its own instances in namespaces, so stop any that came up.
 for svc in redis-server freeradius l2tpns; do
