@@ -67,3 +67,82 @@ Test(hmac_md5, rfc2104_vectors_match)
 	hex(d, 16, h);
 	cr_expect_str_eq(h, "56be34521d144c88dbb8c733f0e8b3f6");
 }
+
+#include "util/be.h"
+#include "util/escape.h"
+#include "util/random.h"
+
+Test(be, loads_and_stores_are_network_order)
+{
+	uint8_t b[4];
+	be16_put(b, 0x1234);
+	cr_expect(b[0] == 0x12 && b[1] == 0x34);
+	cr_expect_eq(be16_get(b), 0x1234);
+	be32_put(b, 0xdeadbeef);
+	cr_expect(b[0] == 0xde && b[3] == 0xef);
+	cr_expect_eq(be32_get(b), 0xdeadbeefu);
+}
+
+Test(escape, printable_text_is_copied_and_the_rest_is_hex_escaped)
+{
+	char out[64];
+	cr_expect_str_eq(escape_str(out, sizeof(out), "alice@corp.example"), "alice@corp.example");
+	cr_expect_str_eq(escape_str(out, sizeof(out), "a b\nc=d\"\\"), "a\\x20b\\x0ac\\x3dd\\x22\\x5c");
+	cr_expect_str_eq(escape_bytes(out, sizeof(out), "x\0y\xff", 4), "x\\x00y\\xff");
+	cr_expect_str_eq(escape_str(out, sizeof(out), ""), "");
+	cr_expect_str_eq(escape_str(out, sizeof(out), NULL), "");
+}
+
+Test(escape, a_forged_log_line_stays_on_one_line)
+{
+	char out[ESCAPE_FIELD_MAX];
+	escape_str(out, sizeof(out), "bob\n2026-01-01 lac-core: event=admin-login user=root");
+	cr_expect_null(strchr(out, '\n'));
+	cr_expect_null(strchr(out, ' '));
+	cr_expect_null(strchr(out, '='));
+}
+
+Test(escape, long_values_are_cut_with_dots_and_never_overflow)
+{
+	char in[100];
+	memset(in, 'a', sizeof(in));
+	for (size_t size = 1; size < 40; size++) {
+		char out[48];
+		memset(out, 'Z', sizeof(out));
+		escape_bytes(out, size, in, sizeof(in));
+		cr_expect(strlen(out) <= size - 1, "size %zu", size);
+		cr_expect_eq(out[size], 'Z', "no write past out_size %zu", size);
+		if (size >= 4)
+			cr_expect(strcmp(out + strlen(out) - 3, "...") == 0, "size %zu: %s", size, out);
+	}
+	/* An escape sequence is never cut in half. */
+	char out[9];
+	escape_bytes(out, sizeof(out), "\n\n\n", 3);
+	cr_expect_str_eq(out, "\\x0a...");
+}
+
+Test(random, bytes_fill_and_range_stays_in_bounds)
+{
+	cr_assert_eq(random_init(), 0);
+	uint8_t a[32] = { 0 }, b[32] = { 0 };
+	cr_assert_eq(random_bytes(a, sizeof(a)), 0);
+	cr_assert_eq(random_bytes(b, sizeof(b)), 0);
+	cr_expect(memcmp(a, b, sizeof(a)) != 0);
+	for (int i = 0; i < 1000; i++) {
+		uint32_t v;
+		cr_assert_eq(random_range(1, 6, &v), 0);
+		cr_expect(v >= 1 && v <= 6);
+	}
+	uint32_t v;
+	cr_expect_eq(random_range(0, UINT32_MAX, &v), 0);
+	cr_expect_eq(random_range(7, 7, &v), 0);
+	cr_expect_eq(v, 7u);
+	cr_expect_eq(random_range(8, 7, &v), -1);
+}
+
+Test(random, constant_time_compare_tells_equal_from_different)
+{
+	cr_expect(bytes_equal_ct("abcd", "abcd", 4));
+	cr_expect(!bytes_equal_ct("abcd", "abce", 4));
+	cr_expect(bytes_equal_ct("", "", 0));
+}
