@@ -138,7 +138,7 @@ static void cb_up(void *owner, const struct ppp_ip_info *ip)
 	sd->up = true;
 }
 
-static void cb_down(void *owner, const char *reason)
+static void cb_down(void *owner, enum ppp_down_cause cause, const char *reason)
 {
 	struct side *sd = owner;
 

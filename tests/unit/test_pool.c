@@ -46,7 +46,7 @@ Test(ip_pool, reserve_inside_outside_and_taken)
 	cr_expect_eq(ip_pool_reserve(&p, ip("10.66.0.50")), -1, "taken");
 	cr_expect_eq(ip_pool_reserve(&p, ip("10.66.0.1")), -1, "gateway");
 	cr_expect_eq(ip_pool_reserve(&p, ip("10.66.0.255")), -1, "broadcast");
-	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.1")), 1, "outside");
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.1")), 0, "outside: booked");
 	for (int i = 0; i < 300; i++) {
 		struct in_addr a;
 		if (ip_pool_alloc(&p, &a) < 0)
@@ -54,5 +54,22 @@ Test(ip_pool, reserve_inside_outside_and_taken)
 		cr_expect_neq(a.s_addr, ip("10.66.0.50").s_addr);
 	}
 	cr_expect_eq(p.used, 253, "254 hosts minus gateway");
+	ip_pool_free(&p);
+}
+
+/* issue 8 item 11: a Framed-IP-Address outside the pool is booked too, so two
+ * sessions cannot share it; released, it can be taken again. */
+Test(ip_pool, outside_address_cannot_be_shared)
+{
+	struct ip_pool p;
+	cr_assert_eq(ip_pool_init(&p, ip("10.66.0.0"), 24, ip("10.66.0.1")), 0);
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.7")), 0);
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.5")), 0);
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.9")), 0);
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.7")), -1, "second session, same outside address");
+	ip_pool_release(&p, ip("192.0.2.7"));
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.7")), 0, "free again after release");
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.5")), -1);
+	cr_expect_eq(ip_pool_reserve(&p, ip("192.0.2.9")), -1);
 	ip_pool_free(&p);
 }

@@ -109,7 +109,7 @@ static void srv_ip(void *o, const uint8_t *pkt, size_t len)
 	ppp_session_send_ip(c->s, r, len);
 }
 
-static void srv_down(void *o, const char *reason)
+static void srv_down(void *o, enum ppp_down_cause cause, const char *reason)
 {
 	struct conn *c = o;
 	c->dead = true;

@@ -81,7 +81,7 @@ static void cb_up(void *o, const struct ppp_ip_info *ip)
 	p->ip = *ip;
 }
 
-static void cb_down(void *o, const char *reason)
+static void cb_down(void *o, enum ppp_down_cause cause, const char *reason)
 {
 	struct peer *p = o;
 	p->downs++;

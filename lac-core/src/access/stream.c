@@ -20,18 +20,31 @@
 #include "util/log.h"
 
 #define STREAM_TXQ_MAX (256 * 1024)
+#define STREAM_SRC_BUCKETS 1024
+#define STREAM_PAUSE_MS_DEFAULT 250
 
 struct stream_conn {
 	struct access_conn base;        /* first: access_conn* <-> stream_conn* */
 	struct stream_access *sa;
 	int fd;
+	bool io_registered;
+	uint32_t src;                   /* IPv4 source (host order), 0 for unix */
 	struct hdlc_decoder dec;
 	uint8_t *txq;
 	size_t txq_len;
 	unsigned busy;                  /* >0 while inside owner callbacks */
-	bool dead;                      /* closed while busy: free when the callback returns */
-	bool notify_closed;             /* tell the owner when we free it */
+	bool dead;                      /* closed by the owner while busy: free when out */
+	bool failed;                    /* peer gone / I/O error: `closed` is scheduled */
+	const char *fail_reason;
+	struct ev_timer closed_timer;   /* delivers `closed` from the loop */
 	struct stream_conn *next, *prev;
+};
+
+/* Connections per source address, for max_per_source. */
+struct stream_src {
+	uint32_t addr;
+	uint32_t n;
+	struct stream_src *next;
 };
 
 struct stream_access {
@@ -45,13 +58,88 @@ struct stream_access {
 	access_conn_new_cb new_cb;
 	void *ctx;
 	struct stream_conn *conns;
+	uint32_t n_conns;
+	struct stream_limits lim;
+	bool paused;                    /* listener interest off (budget or EMFILE) */
+	struct ev_timer resume_timer;
+	struct stream_src *src[STREAM_SRC_BUCKETS];
 	struct stream_access_counters counters;
 };
+
+static struct stream_src **stream_src_slot(struct stream_access *sa, uint32_t addr)
+{
+	struct stream_src **pp = &sa->src[(addr * 2654435761u) % STREAM_SRC_BUCKETS];
+	while (*pp && (*pp)->addr != addr)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static uint32_t stream_src_count(struct stream_access *sa, uint32_t addr)
+{
+	struct stream_src **pp = stream_src_slot(sa, addr);
+	return *pp ? (*pp)->n : 0;
+}
+
+/* 0, or -1 when out of memory (the caller refuses the connection). */
+static int stream_src_add(struct stream_access *sa, uint32_t addr)
+{
+	struct stream_src **pp = stream_src_slot(sa, addr);
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp)
+			return -1;
+		(*pp)->addr = addr;
+	}
+	(*pp)->n++;
+	return 0;
+}
+
+static void stream_src_del(struct stream_access *sa, uint32_t addr)
+{
+	struct stream_src **pp = stream_src_slot(sa, addr);
+	struct stream_src *e = *pp;
+	if (!e)
+		return;
+	if (--e->n == 0) {
+		*pp = e->next;
+		free(e);
+	}
+}
+
+static void stream_listener_pause(struct stream_access *sa, bool with_timer)
+{
+	if (!sa->paused) {
+		sa->paused = true;
+		sa->counters.accept_paused++;
+		ev_io_mod(sa->loop, sa->fd, 0);
+	}
+	if (with_timer && !ev_timer_armed(&sa->resume_timer))
+		ev_timer_start(sa->loop, &sa->resume_timer,
+			       sa->lim.pause_ms ? sa->lim.pause_ms : STREAM_PAUSE_MS_DEFAULT);
+}
+
+static void stream_listener_resume(struct stream_access *sa)
+{
+	if (!sa->paused)
+		return;
+	if (sa->lim.max_total && sa->n_conns >= sa->lim.max_total)
+		return; /* still full: the next free resumes */
+	sa->paused = false;
+	ev_timer_stop(sa->loop, &sa->resume_timer);
+	ev_io_mod(sa->loop, sa->fd, EV_READ);
+}
+
+static void stream_resume_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	stream_listener_resume(arg);
+}
 
 static void stream_conn_free(struct stream_conn *c)
 {
 	struct stream_access *sa = c->sa;
-	ev_io_del(sa->loop, c->fd);
+	ev_timer_stop(sa->loop, &c->closed_timer);
+	if (c->io_registered)
+		ev_io_del(sa->loop, c->fd);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -59,6 +147,9 @@ static void stream_conn_free(struct stream_conn *c)
 		sa->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	sa->n_conns--;
+	if (!sa->is_unix)
+		stream_src_del(sa, c->src);
 	sa->counters.closed++;
 	/* keep the receive errors of connections that are gone */
 	sa->counters.bad_fcs += c->dec.bad_fcs;
@@ -67,25 +158,38 @@ static void stream_conn_free(struct stream_conn *c)
 	sa->counters.aborted += c->dec.aborted;
 	free(c->txq);
 	free(c);
+	stream_listener_resume(sa); /* an fd came free */
 }
 
-/* The connection is finished. If reason_for_owner is set, the owner hears of
- * it through `closed`; the conn is freed now or, when we are inside one of the
- * owner's callbacks, as soon as it returns. */
-static void stream_conn_finish(struct stream_conn *c, const char *reason_for_owner)
+/* Delivers `closed` from the loop: nothing of the owner is on the stack. */
+static void stream_conn_closed_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
-	if (c->dead)
-		return;
+	struct stream_conn *c = arg;
+	if (c->dead || c->busy)
+		return; /* cannot happen: close() stops this timer, busy is loop-local */
 	c->dead = true;
-	if (reason_for_owner && c->base.handlers && c->base.handlers->closed) {
-		c->busy++;
-		c->base.handlers->closed(c->base.owner, reason_for_owner);
-		c->busy--;
-	}
-	if (!c->busy)
-		stream_conn_free(c);
+	if (c->base.handlers && c->base.handlers->closed)
+		c->base.handlers->closed(c->base.owner, c->fail_reason);
+	stream_conn_free(c);
 }
 
+/* The peer is gone or the socket failed. Never frees and never calls the
+ * owner: it stops the I/O and schedules `closed` on the loop. */
+static void stream_conn_fail(struct stream_conn *c, const char *reason)
+{
+	if (c->dead || c->failed)
+		return;
+	c->failed = true;
+	c->fail_reason = reason;
+	c->txq_len = 0;
+	if (c->io_registered) {
+		ev_io_del(c->sa->loop, c->fd);
+		c->io_registered = false;
+	}
+	ev_timer_start(c->sa->loop, &c->closed_timer, 0);
+}
+
+/* Writes what is queued. May mark the conn failed; never frees it. */
 static void stream_conn_flush(struct stream_conn *c)
 {
 	while (c->txq_len > 0) {
@@ -97,7 +201,7 @@ static void stream_conn_flush(struct stream_conn *c)
 			}
 			if (errno == EINTR)
 				continue;
-			stream_conn_finish(c, "write error");
+			stream_conn_fail(c, "write error");
 			return;
 		}
 		memmove(c->txq, c->txq + n, c->txq_len - (size_t)n);
@@ -109,7 +213,7 @@ static void stream_conn_flush(struct stream_conn *c)
 static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size_t len)
 {
 	struct stream_conn *c = (struct stream_conn *)conn;
-	if (c->dead)
+	if (c->dead || c->failed)
 		return -1;
 	size_t bound = hdlc_encode_bound(len);
 	if (c->txq_len + bound > STREAM_TXQ_MAX) {
@@ -139,11 +243,16 @@ static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size
 static void stream_conn_close(struct access_conn *conn, const char *reason)
 {
 	struct stream_conn *c = (struct stream_conn *)conn;
+	if (c->dead)
+		return;
 	log_debug("access=stream conn=%u event=close reason=%s", conn->info.nas_port, reason);
 	/* Best effort: push out what is queued (e.g. an LCP Terminate-Ack). */
-	if (c->txq_len)
+	if (c->txq_len && !c->failed)
 		(void)send(c->fd, c->txq, c->txq_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	stream_conn_finish(c, NULL);
+	c->dead = true;
+	ev_timer_stop(c->sa->loop, &c->closed_timer); /* the owner asked: no `closed` */
+	if (!c->busy)
+		stream_conn_free(c);
 }
 
 static const struct access_conn_vtbl stream_conn_vtbl = {
@@ -154,24 +263,21 @@ static const struct access_conn_vtbl stream_conn_vtbl = {
 static void stream_conn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct stream_conn *c = arg;
-	if (events & EV_WRITE) {
-		stream_conn_flush(c);
-		if (c->dead)
-			return;
-	}
-	if (!(events & (EV_READ | EV_ERROR)))
+	if (events & EV_WRITE)
+		stream_conn_flush(c);   /* may mark failed, never frees */
+	if (c->failed || !(events & (EV_READ | EV_ERROR)))
 		return;
 
 	uint8_t buf[16384];
 	ssize_t n = recv(fd, buf, sizeof(buf), 0);
 	if (n == 0) {
-		stream_conn_finish(c, "subscriber closed the connection");
+		stream_conn_fail(c, "subscriber closed the connection");
 		return;
 	}
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		stream_conn_finish(c, "read error");
+		stream_conn_fail(c, "read error");
 		return;
 	}
 
@@ -180,7 +286,7 @@ static void stream_conn_io(struct ev_loop *loop, int fd, unsigned events, void *
 	const uint8_t *p = buf;
 	size_t left = (size_t)n;
 	c->busy++;
-	while (left > 0 && !c->dead) {
+	while (left > 0 && !c->dead && !c->failed) {
 		const uint8_t *frame;
 		size_t frame_len;
 		size_t used = hdlc_decoder_feed(d, p, left, &frame, &frame_len);
@@ -203,22 +309,53 @@ static void stream_conn_io(struct ev_loop *loop, int fd, unsigned events, void *
 static void stream_accept(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct stream_access *sa = arg;
-	for (;;) {
+	while (!sa->paused) {
+		if (sa->lim.max_total && sa->n_conns >= sa->lim.max_total) {
+			/* budget spent: leave the rest in the kernel's backlog */
+			stream_listener_pause(sa, false);
+			log_peer("access=stream event=accept_paused reason=max_connections limit=%u",
+				 sa->lim.max_total);
+			return;
+		}
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* the connection stays queued; retrying now would spin */
+				sa->counters.accept_fd_exhausted++;
+				stream_listener_pause(sa, true);
+				log_peer("access=stream event=accept_paused reason=%s n_conns=%u",
+					 errno == EMFILE ? "emfile" : errno == ENFILE ? "enfile" : "nomem",
+					 sa->n_conns);
+				return;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
 				log_warn("access=stream event=accept_failed errno=%d", errno);
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
 			return;
 		}
+		uint32_t src = 0;
+		if (ss.ss_family == AF_INET)
+			src = ntohl(((const struct sockaddr_in *)&ss)->sin_addr.s_addr);
+		if (sa->lim.max_per_source && stream_src_count(sa, src) >= sa->lim.max_per_source) {
+			sa->counters.refused_per_source++;
+			log_peer("access=stream event=conn_refused reason=max_connections_per_source limit=%u",
+				 sa->lim.max_per_source);
+			close(cfd);
+			continue;
+		}
 		struct stream_conn *c = calloc(1, sizeof(*c));
-		if (!c) {
+		if (!c || (!sa->is_unix && stream_src_add(sa, src) < 0)) {
+			free(c);
 			close(cfd);
 			continue;
 		}
 		c->sa = sa;
 		c->fd = cfd;
+		c->src = src;
+		ev_timer_init(&c->closed_timer, stream_conn_closed_timer, c);
 		hdlc_decoder_init(&c->dec, 0);
 		c->base.vtbl = &stream_conn_vtbl;
 		struct access_conn_info *info = &c->base.info;
@@ -241,14 +378,18 @@ static void stream_accept(struct ev_loop *loop, int fd, unsigned events, void *a
 		snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%.40s#%u", sa->listen, info->nas_port);
 
 		if (ev_io_add(loop, cfd, EV_READ, stream_conn_io, c) < 0) {
+			if (!sa->is_unix)
+				stream_src_del(sa, src);
 			close(cfd);
 			free(c);
 			continue;
 		}
+		c->io_registered = true;
 		c->next = sa->conns;
 		if (sa->conns)
 			sa->conns->prev = c;
 		sa->conns = c;
+		sa->n_conns++;
 		sa->counters.accepted++;
 
 		c->busy++;
@@ -256,11 +397,22 @@ static void stream_accept(struct ev_loop *loop, int fd, unsigned events, void *a
 		c->busy--;
 		if (!c->base.handlers && !c->dead) {
 			log_warn("access=stream conn=%u event=not_attached", info->nas_port);
-			stream_conn_finish(c, NULL);
+			stream_conn_close(&c->base, "not attached");
 		} else if (c->dead) {
 			stream_conn_free(c);
 		}
 	}
+}
+
+void stream_access_set_limits(struct stream_access *sa, const struct stream_limits *lim)
+{
+	sa->lim = *lim;
+	stream_listener_resume(sa);
+}
+
+uint32_t stream_access_n_conns(const struct stream_access *sa)
+{
+	return sa->n_conns;
 }
 
 struct stream_access *stream_access_create(struct ev_loop *loop, const char *listen_spec,
@@ -277,6 +429,7 @@ struct stream_access *stream_access_create(struct ev_loop *loop, const char *lis
 	sa->nas_port_type = nas_port_type;
 	sa->new_cb = new_cb;
 	sa->ctx = ctx;
+	ev_timer_init(&sa->resume_timer, stream_resume_timer, sa);
 	snprintf(sa->listen, sizeof(sa->listen), "%s", listen_spec);
 
 	if (strncmp(listen_spec, "unix:", 5) == 0) {
@@ -344,6 +497,7 @@ void stream_access_destroy(struct stream_access *sa)
 		sa->conns->dead = true;
 		stream_conn_free(sa->conns);
 	}
+	ev_timer_stop(sa->loop, &sa->resume_timer);
 	ev_io_del(sa->loop, sa->fd);
 	close(sa->fd);
 	if (sa->is_unix)

@@ -19,6 +19,7 @@ struct radius_acct;
 struct dae_server;
 struct l2tp_engine;
 struct ctl_server;
+struct sub_ops;
 
 #define LAC_IP_BUCKETS 4096
 
@@ -33,6 +34,7 @@ struct lac_counters {
 	uint64_t admin_disconnects;
 	uint64_t session_timeouts, idle_timeouts, dae_disconnects, coa_applied;
 	uint64_t unexpected_events;
+	uint64_t identity_changes_refused;      /* a second identity on a pinned session */
 };
 
 struct lac {
@@ -57,6 +59,10 @@ struct lac {
 	uint32_t n_subscribers;
 	uint32_t next_id;
 	struct subscriber *by_ip[LAC_IP_BUCKETS];       /* locally terminated, by address */
+
+	/* the subscriber call flow's operations; NULL: the daemon's own
+	 * (core/subscriber_io.c); tests put fakes here */
+	const struct sub_ops *sub_ops;
 
 	bool shutting_down;
 	struct ev_timer shutdown_timer;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool pool_assignable(const struct ip_pool *pool, uint32_t off)
 {
@@ -17,6 +18,8 @@ int ip_pool_init(struct ip_pool *pool, struct in_addr base, unsigned prefix, str
 	pool->gateway = ntohl(gateway.s_addr);
 	pool->next = 1;
 	pool->used = 0;
+	pool->outside = NULL;
+	pool->n_outside = pool->cap_outside = 0;
 	pool->bitmap = calloc((pool->size + 7) / 8, 1);
 	return pool->bitmap ? 0 : -1;
 }
@@ -25,6 +28,54 @@ void ip_pool_free(struct ip_pool *pool)
 {
 	free(pool->bitmap);
 	pool->bitmap = NULL;
+	free(pool->outside);
+	pool->outside = NULL;
+	pool->n_outside = pool->cap_outside = 0;
+}
+
+/* Index of a in the sorted outside list, or where it would go. */
+static size_t outside_find(const struct ip_pool *pool, uint32_t a, bool *found)
+{
+	size_t lo = 0, hi = pool->n_outside;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pool->outside[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < pool->n_outside && pool->outside[lo] == a;
+	return lo;
+}
+
+static int outside_reserve(struct ip_pool *pool, uint32_t a)
+{
+	bool found;
+	size_t i = outside_find(pool, a, &found);
+	if (found)
+		return -1;
+	if (pool->n_outside == pool->cap_outside) {
+		size_t cap = pool->cap_outside ? pool->cap_outside * 2 : 16;
+		uint32_t *n = realloc(pool->outside, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		pool->outside = n;
+		pool->cap_outside = cap;
+	}
+	memmove(pool->outside + i + 1, pool->outside + i, (pool->n_outside - i) * sizeof(*pool->outside));
+	pool->outside[i] = a;
+	pool->n_outside++;
+	return 0;
+}
+
+static void outside_release(struct ip_pool *pool, uint32_t a)
+{
+	bool found;
+	size_t i = outside_find(pool, a, &found);
+	if (!found)
+		return;
+	memmove(pool->outside + i, pool->outside + i + 1, (pool->n_outside - i - 1) * sizeof(*pool->outside));
+	pool->n_outside--;
 }
 
 static bool bit_get(const struct ip_pool *pool, uint32_t off)
@@ -58,8 +109,8 @@ int ip_pool_alloc(struct ip_pool *pool, struct in_addr *out)
 int ip_pool_reserve(struct ip_pool *pool, struct in_addr addr)
 {
 	uint32_t a = ntohl(addr.s_addr);
-	if (a < pool->base || a - pool->base >= pool->size)
-		return 1;
+	if (!pool->bitmap || a < pool->base || a - pool->base >= pool->size)
+		return outside_reserve(pool, a);
 	uint32_t off = a - pool->base;
 	if (!pool_assignable(pool, off) || bit_get(pool, off))
 		return -1;
@@ -71,8 +122,10 @@ int ip_pool_reserve(struct ip_pool *pool, struct in_addr addr)
 void ip_pool_release(struct ip_pool *pool, struct in_addr addr)
 {
 	uint32_t a = ntohl(addr.s_addr);
-	if (a < pool->base || a - pool->base >= pool->size)
+	if (!pool->bitmap || a < pool->base || a - pool->base >= pool->size) {
+		outside_release(pool, a);
 		return;
+	}
 	uint32_t off = a - pool->base;
 	if (bit_get(pool, off)) {
 		bit_set(pool, off, false);

@@ -1,4 +1,4 @@
-/* Subscriber sessions: the RFC 2809 call flow as a state table.
+/* Subscriber sessions: the RFC 2809 call flow as a pure state table.
  *
  *   access conn -> PPP (LCP, CHAP/PAP challenge) -> RADIUS Access-Request
  *     Accept + tunnel groups -> L2TP session to the LNS (proxy LCP/auth) -> relay
@@ -7,8 +7,24 @@
  *
  * PPP keeps running while the tunnel is set up, so that if every LNS fails the
  * subscriber still gets a proper CHAP/PAP Failure. It is handed off (frozen)
- * only once the L2TP session is up; from then on frames are relayed verbatim
- * and the LNS renegotiates LCP and authenticates end to end. */
+ * once the L2TP session is up, or as soon as the LNS sends data (before our
+ * ICCN is acknowledged: then the engine is asked for the session's ids); from
+ * then on frames are relayed verbatim and the LNS renegotiates LCP and
+ * authenticates end to end.
+ *
+ * Shape (like l2tp/tunnel.c and ppp/fsm.c): rows {state, event, action,
+ * next}, where next is a fixed state or SUB_NEXT_SET_BY_ACTION for the rows
+ * whose action chooses (an action that can fail goes back to LCP). One
+ * dispatcher looks the row up, runs it, logs the transition by name at debug
+ * and gives every pair without a row one defined outcome: counted in
+ * unexpected_events, logged at debug, state unchanged. DEAD has a row for
+ * every event (ignore), so it is never left. Nothing here touches a socket,
+ * the clock or another layer: all of it goes through lac->sub_ops (see
+ * subscriber_priv.h for the re-entrancy and lifetime contract).
+ *
+ * Logs: one line per session at info (event=session_end, with the identity,
+ * the decision, where it went and why it ended); every other event at debug;
+ * our own failures at warning. Peer-supplied values are escaped. */
 #include "core/subscriber.h"
 
 #include <arpa/inet.h>
@@ -16,106 +32,68 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "aaa/dae_codec.h"
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
+#include "core/subscriber_priv.h"
 #include "l2tp/l2tp.h"
 #include "l2tp/proto.h"
 #include "ppp/ppp.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/random.h"
 
-struct subscriber {
-	struct lac *lac;
-	uint32_t id;
-	enum sub_state state;
-	struct access_conn *conn;
-	struct access_conn_info info;   /* kept for accounting after conn is gone */
-	struct ppp_session *ppp;
-	struct ev_timer ppp_timer;
-	struct ev_timer reap_timer;
-	struct ev_timer interim_timer;  /* Acct-Interim-Interval */
-	struct ev_timer session_timer;  /* Session-Timeout */
-	struct ev_timer idle_timer;     /* Idle-Timeout */
-	struct radius_request *aaa;
-	struct l2tp_session *l2tp;
+#define SUB_NEXT_SET_BY_ACTION SUB_N_STATES     /* the action calls sub_next() */
+#define SUB_EV_ANY SUB_N_EVENTS                 /* wildcard row (DEAD only) */
 
-	struct ppp_auth_request auth;   /* the credentials RADIUS was asked about */
-	char acct_session_id[20];
-	char decision[8];               /* tunnel | local | reject | fail */
-	char reply_message[256];
-	uint64_t created_ms, up_ms;
-
-	/* accounting (RFC 2866): what the Accept said, what we counted */
-	uint32_t session_timeout_s;     /* 0 = none */
-	uint32_t interim_s;             /* 0 = no Interim-Update */
-	uint32_t idle_timeout_s;        /* 0 = none */
-	uint64_t last_data_ms;          /* last data frame from the subscriber */
-	size_t n_class;
-	uint8_t class_val[RADIUS_MAX_CLASS][RADIUS_MAX_ATTR_VALUE];
-	size_t class_len[RADIUS_MAX_CLASS];
-	bool acct_started, acct_stopped;
-	enum radius_term_cause term_cause;      /* first cause set wins */
-	uint64_t in_octets, out_octets;         /* from / to the subscriber */
-	uint32_t in_packets, out_packets;
-
-	/* tunnelled */
-	struct l2tp_candidate cands[RADIUS_MAX_TUNNELS];
-	char cand_label[RADIUS_MAX_TUNNELS][64];        /* endpoints as RADIUS sent them */
-	struct {                                /* RFC 2867 accounting per candidate */
-		uint8_t tag;
-		uint32_t medium;
-		char client_endpoint[64];
-	} cand_acct[RADIUS_MAX_TUNNELS];
-	char lns_host_name[64];                 /* the LNS's Host Name (Tunnel-Server-Auth-Id) */
-	size_t n_cands;
-	struct l2tp_session_status l2tp_status;
-	char lns[64];
-
-	/* locally terminated */
-	struct in_addr ip;
-	bool ip_from_pool;
-	bool ip_registered;
-	struct subscriber *ip_next;
-
-	struct subscriber *next, *prev;
-};
-
-/* Argument carried by an event into its action. */
-struct sub_evarg {
-	const struct radius_reply *reply;
-	const struct l2tp_session_status *l2tp_up;
-	const char *reason;
-	const struct ppp_ip_info *ip;
-};
-
-static void sub_acct_stop(struct subscriber *sub);
-
-typedef enum sub_state (*sub_action)(struct subscriber *sub, const struct sub_evarg *arg);
+/* LCP codes snooped on the relay (RFC 1661 5.5) */
+#define LCP_TERMREQ 5
+#define LCP_TERMACK 6
 
 static const char *const sub_state_names[SUB_N_STATES] = {
 	"lcp", "aaa", "tunnel_setup", "relay", "local", "closing", "dead",
 };
 static const char *const sub_event_names[SUB_N_EVENTS] = {
 	"auth_request", "aaa_tunnel", "aaa_local", "aaa_reject", "aaa_fail", "l2tp_up",
-	"l2tp_down", "ppp_up", "ppp_down", "access_closed", "admin_disconnect",
+	"l2tp_down", "l2tp_frame", "ppp_up", "ppp_down", "ppp_ip", "access_frame",
+	"access_closed", "admin_disconnect", "tun_packet", "interim", "session_timeout",
+	"idle_check",
 };
 
 const char *sub_state_str(enum sub_state s)
 {
-	return s < SUB_N_STATES ? sub_state_names[s] : "?";
+	return (unsigned)s < SUB_N_STATES ? sub_state_names[s] : "?";
 }
 
 const char *sub_event_str(enum sub_event e)
 {
-	return e < SUB_N_EVENTS ? sub_event_names[e] : "?";
+	return (unsigned)e < SUB_N_EVENTS ? sub_event_names[e] : "?";
 }
 
 #define sub_log(level, sub, fmt, ...) \
-	log_msg(level, "sub=%u user=%s state=%s " fmt, (sub)->id, (sub)->auth.name, \
+	log_msg(level, "sub=%u user=%s state=%s " fmt, (sub)->id, (sub)->user_log, \
 		sub_state_str((sub)->state), ##__VA_ARGS__)
+#define sub_debug(sub, fmt, ...) \
+	do { \
+		if (log_get_level() <= LOG_LVL_DEBUG) \
+			sub_log(LOG_LVL_DEBUG, sub, fmt, ##__VA_ARGS__); \
+	} while (0)
+
+static const struct sub_ops *sub_ops(const struct subscriber *sub)
+{
+	return sub->lac->sub_ops ? sub->lac->sub_ops : &sub_io_ops;
+}
+
+static uint64_t sub_now(const struct subscriber *sub)
+{
+	return sub_ops(sub)->now_ms(sub->lac);
+}
+
+static void sub_next(struct subscriber *sub, enum sub_state st)
+{
+	sub->next_state = st;
+}
 
 /* ---- helpers ---- */
 
@@ -148,72 +126,36 @@ static void sub_ip_unregister(struct subscriber *sub)
 
 static bool sub_medium_has_addr_ctl(const struct subscriber *sub)
 {
-	return sub->conn && sub->conn->info.kind != ACCESS_KIND_PPPOE;
+	return sub->info.kind != ACCESS_KIND_PPPOE;
 }
 
-/* Sends an LCP Terminate-Request straight to the subscriber, for when PPP has
- * been handed off (relay) and the LNS side is gone (RFC 1661 5.5). */
-static void sub_send_lcp_terminate(struct subscriber *sub)
+/* Sends one LCP packet straight to the subscriber, for when PPP has been
+ * handed off (relay) and the LNS side is gone (RFC 1661 5.5). */
+static void sub_send_lcp(struct subscriber *sub, uint8_t code, uint8_t id)
 {
 	if (!sub->conn)
 		return;
-	static const uint8_t term[] = { 0x05, 0x01, 0x00, 0x04 };
+	const uint8_t pkt[] = { code, id, 0x00, 0x04 };
 	uint8_t frame[16];
-	ssize_t n = ppp_frame_build(frame, sizeof(frame), sub_medium_has_addr_ctl(sub), PPP_PROTO_LCP,
-				    term, sizeof(term));
+	ssize_t n = ppp_frame_build(frame, sizeof(frame), sub_medium_has_addr_ctl(sub), PPP_PROTO_LCP, pkt,
+				    sizeof(pkt));
 	if (n > 0)
-		access_conn_send(sub->conn, frame, (size_t)n);
+		sub_ops(sub)->access_send(sub, frame, (size_t)n);
 }
 
-static void sub_ppp_arm_timer(struct subscriber *sub)
+/* The LCP code and identifier of a raw frame, if it is an LCP packet. */
+static bool sub_frame_lcp(const uint8_t *frame, size_t len, uint8_t *code, uint8_t *id)
 {
-	if (!sub->ppp)
-		return;
-	uint64_t when = ppp_session_next_timeout(sub->ppp);
-	if (when)
-		ev_timer_start_at(sub->lac->loop, &sub->ppp_timer, when);
-	else
-		ev_timer_stop(sub->lac->loop, &sub->ppp_timer);
+	uint16_t proto;
+	const uint8_t *info;
+	size_t info_len;
+	if (ppp_frame_parse(frame, len, &proto, &info, &info_len) < 0 || proto != PPP_PROTO_LCP ||
+	    info_len < 4)
+		return false;
+	*code = info[0];
+	*id = info[1];
+	return true;
 }
-
-static void sub_reap(struct ev_loop *loop, struct ev_timer *t, void *arg);
-
-/* Detaches the session from everything that could call back into it and
- * schedules the free. Idempotent. */
-static void sub_release(struct subscriber *sub)
-{
-	struct lac *lac = sub->lac;
-	sub_acct_stop(sub);
-	ev_timer_stop(lac->loop, &sub->interim_timer);
-	ev_timer_stop(lac->loop, &sub->session_timer);
-	ev_timer_stop(lac->loop, &sub->idle_timer);
-	if (sub->aaa) {
-		radius_request_cancel(sub->aaa);
-		sub->aaa = NULL;
-	}
-	if (sub->l2tp) {
-		l2tp_session_close(sub->l2tp, 1, 0, "subscriber gone", 0);
-		sub->l2tp = NULL;
-	}
-	ev_timer_stop(lac->loop, &sub->ppp_timer);
-	if (sub->ppp) {
-		ppp_session_destroy(sub->ppp);
-		sub->ppp = NULL;
-	}
-	if (sub->conn) {
-		access_conn_close(sub->conn, "session ended");
-		sub->conn = NULL;
-	}
-	sub_ip_unregister(sub);
-	if (sub->ip_from_pool) {
-		ip_pool_release(&lac->pool, sub->ip);
-		sub->ip_from_pool = false;
-	}
-	if (!ev_timer_armed(&sub->reap_timer))
-		ev_timer_start(lac->loop, &sub->reap_timer, 0);
-}
-
-/* ---- accounting (RFC 2866, RFC 2867 for tunnelled sessions) ---- */
 
 static void sub_set_cause(struct subscriber *sub, enum radius_term_cause cause)
 {
@@ -221,10 +163,23 @@ static void sub_set_cause(struct subscriber *sub, enum radius_term_cause cause)
 		sub->term_cause = cause;
 }
 
+static void sub_timer_arm_in(struct subscriber *sub, enum sub_timer t, uint64_t delay_ms)
+{
+	sub_ops(sub)->timer_set(sub, t, sub_now(sub) + delay_ms);
+}
+
+static void sub_timer_stop(struct subscriber *sub, enum sub_timer t)
+{
+	sub_ops(sub)->timer_set(sub, t, 0);
+}
+
+/* ---- accounting (RFC 2866, RFC 2867 for tunnelled sessions) ---- */
+
 /* Keeps what the Access-Accept says about accounting and session limits. */
 static void sub_take_accept(struct subscriber *sub, const struct radius_reply *reply)
 {
 	const struct lac_config *cfg = &sub->lac->cfg;
+	sub->identity_pinned = true;
 	sub->session_timeout_s = reply->has_session_timeout ? reply->session_timeout : 0;
 	sub->idle_timeout_s = reply->has_idle_timeout ? reply->idle_timeout : 0;
 	/* RFC 2869 5.16: the server's interval, never below 60 s (to spare the
@@ -240,47 +195,19 @@ static void sub_take_accept(struct subscriber *sub, const struct radius_reply *r
 	}
 }
 
-/* Our end of the tunnel to `lns` for Tunnel-Client-Endpoint (RFC 2868 3.3)
- * when RADIUS did not name one: the source address the kernel picks for that
- * destination. A connect() on a UDP socket only looks up the route; nothing
- * is sent and nothing blocks. Writes "" when it cannot tell. */
-static void sub_local_endpoint(const struct sockaddr_storage *lns, socklen_t len, char *out, size_t cap)
-{
-	struct sockaddr_storage me, to = *lns;
-	socklen_t me_len = sizeof(me);
-	out[0] = '\0';
-	/* the engine's "port 0 means 1701" is not connect()'s */
-	if (to.ss_family == AF_INET && !((struct sockaddr_in *)&to)->sin_port)
-		((struct sockaddr_in *)&to)->sin_port = htons(L2TP_DEFAULT_PORT);
-	else if (to.ss_family == AF_INET6 && !((struct sockaddr_in6 *)&to)->sin6_port)
-		((struct sockaddr_in6 *)&to)->sin6_port = htons(L2TP_DEFAULT_PORT);
-	int fd = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (connect(fd, (const struct sockaddr *)&to, len) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&me, &me_len) == 0) {
-		if (me.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, out, (socklen_t)cap);
-		else if (me.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&me)->sin6_addr, out, (socklen_t)cap);
-	}
-	close(fd);
-}
-
-/* Queues one Accounting-Request describing sub: the identity of the
- * Access-Request, every Class of the Accept, counters for Interim-Update and
- * Stop, and for a tunnelled session the RFC 2867 tunnel attributes with
- * Acct-Tunnel-Connection = the L2TP Call Serial Number (RFC 2867 4.1). */
+/* Queues one Accounting-Request describing sub: the identity pinned when
+ * RADIUS answered, every Class of the Accept, counters for Interim-Update and
+ * Stop, and for a tunnelled session the RFC 2867 tunnel attributes of the
+ * candidate that carries it, with Acct-Tunnel-Connection = the L2TP Call
+ * Serial Number (RFC 2867 4.1). */
 static void sub_acct_send(struct subscriber *sub, uint32_t status)
 {
 	struct lac *lac = sub->lac;
 	const struct access_conn_info *info = &sub->info;
-	uint64_t now = ev_now_ms(lac->loop);
-	if (!lac->acct)
-		return;
+	uint64_t now = sub_now(sub);
 	struct radius_acct_params p = {
 		.status_type = status,
-		.user_name = sub->auth.name,
+		.user_name = sub->user,
 		.acct_session_id = sub->acct_session_id,
 		.has_nas_ip = lac->cfg.nas_ip_address.s_addr != 0,
 		.nas_ip = lac->cfg.nas_ip_address,
@@ -315,7 +242,7 @@ static void sub_acct_send(struct subscriber *sub, uint32_t status)
 	struct radius_acct_tunnel tun;
 	char connection[16];
 	unsigned idx = sub->l2tp_status.candidate_idx;
-	if (strcmp(sub->decision, "tunnel") == 0 && idx < sub->n_cands) {
+	if (strcmp(sub->decision, "tunnel") == 0 && sub->l2tp_status_known && idx < sub->n_cands) {
 		const struct l2tp_candidate *c = &sub->cands[idx];
 		snprintf(connection, sizeof(connection), "%u", sub->l2tp_status.call_serial);
 		memset(&tun, 0, sizeof(tun));
@@ -331,48 +258,14 @@ static void sub_acct_send(struct subscriber *sub, uint32_t status)
 		tun.connection = connection;
 		p.tunnel = &tun;
 	}
-	if (radius_acct_send(lac->acct, &p) < 0)
+	if (sub_ops(sub)->acct_send(sub, &p) < 0)
 		sub_log(LOG_LVL_WARN, sub, "event=acct_not_queued status=%u errno=%d", status, errno);
 	else
-		sub_log(LOG_LVL_INFO, sub, "event=acct_%s acct_session_id=%s%s%s",
-			status == RADIUS_ACCT_STATUS_START ? "start" : status == RADIUS_ACCT_STATUS_STOP ? "stop" : "interim",
-			sub->acct_session_id, status == RADIUS_ACCT_STATUS_STOP ? " cause=" : "",
-			status == RADIUS_ACCT_STATUS_STOP ? radius_term_cause_str(p.terminate_cause) : "");
-}
-
-static void sub_interim(struct ev_loop *loop, struct ev_timer *t, void *arg)
-{
-	struct subscriber *sub = arg;
-	if (!sub->acct_started || sub->acct_stopped || !sub->interim_s)
-		return;
-	sub_acct_send(sub, RADIUS_ACCT_STATUS_INTERIM);
-	ev_timer_start(loop, &sub->interim_timer, (uint64_t)sub->interim_s * 1000);
-}
-
-static void sub_session_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
-{
-	struct subscriber *sub = arg;
-	sub->lac->counters.session_timeouts++;
-	sub_log(LOG_LVL_INFO, sub, "event=session_timeout limit_s=%u", sub->session_timeout_s);
-	subscriber_disconnect(sub, "session timeout", RADIUS_TERM_SESSION_TIMEOUT);
-}
-
-/* RFC 2865 5.28 Idle-Timeout: the subscriber sent no data (anything but
- * LCP, whose echoes keep flowing on an idle link) for idle_timeout_s. The
- * timer wakes at the earliest moment the limit could be reached. */
-static void sub_idle_check(struct ev_loop *loop, struct ev_timer *t, void *arg)
-{
-	struct subscriber *sub = arg;
-	uint64_t now = ev_now_ms(loop), limit = (uint64_t)sub->idle_timeout_s * 1000;
-	if (!sub->idle_timeout_s || sub->acct_stopped)
-		return;
-	if (now - sub->last_data_ms < limit) {
-		ev_timer_start(loop, &sub->idle_timer, sub->last_data_ms + limit - now);
-		return;
-	}
-	sub->lac->counters.idle_timeouts++;
-	sub_log(LOG_LVL_INFO, sub, "event=idle_timeout limit_s=%u", sub->idle_timeout_s);
-	subscriber_disconnect(sub, "idle timeout", RADIUS_TERM_IDLE_TIMEOUT);
+		sub_debug(sub, "event=acct_%s acct_session_id=%s%s%s",
+			  status == RADIUS_ACCT_STATUS_START ? "start"
+			  : status == RADIUS_ACCT_STATUS_STOP ? "stop" : "interim",
+			  sub->acct_session_id, status == RADIUS_ACCT_STATUS_STOP ? " cause=" : "",
+			  status == RADIUS_ACCT_STATUS_STOP ? radius_term_cause_str(p.terminate_cause) : "");
 }
 
 /* Counts one frame from the subscriber; `proto` is its PPP protocol. */
@@ -381,16 +274,16 @@ static void sub_count_in(struct subscriber *sub, size_t len, uint16_t proto)
 	sub->in_octets += len;
 	sub->in_packets++;
 	if (proto != PPP_PROTO_LCP)
-		sub->last_data_ms = ev_now_ms(sub->lac->loop);
+		sub->last_data_ms = sub_now(sub);
 }
 
 /* Arms the Session-Timeout timer `secs` from now (0 = no limit). */
 static void sub_arm_session_timer(struct subscriber *sub, uint32_t secs)
 {
 	if (secs)
-		ev_timer_start(sub->lac->loop, &sub->session_timer, (uint64_t)secs * 1000);
+		sub_timer_arm_in(sub, SUB_TIMER_SESSION, (uint64_t)secs * 1000);
 	else
-		ev_timer_stop(sub->lac->loop, &sub->session_timer);
+		sub_timer_stop(sub, SUB_TIMER_SESSION);
 }
 
 /* The session is up (relay or IPCP): Start, interim updates, session limit. */
@@ -401,11 +294,11 @@ static void sub_acct_begin(struct subscriber *sub)
 	sub->acct_started = true;
 	sub_acct_send(sub, RADIUS_ACCT_STATUS_START);
 	if (sub->interim_s)
-		ev_timer_start(sub->lac->loop, &sub->interim_timer, (uint64_t)sub->interim_s * 1000);
+		sub_timer_arm_in(sub, SUB_TIMER_INTERIM, (uint64_t)sub->interim_s * 1000);
 	sub_arm_session_timer(sub, sub->session_timeout_s);
-	sub->last_data_ms = ev_now_ms(sub->lac->loop);
+	sub->last_data_ms = sub_now(sub);
 	if (sub->idle_timeout_s)
-		ev_timer_start(sub->lac->loop, &sub->idle_timer, (uint64_t)sub->idle_timeout_s * 1000);
+		sub_timer_arm_in(sub, SUB_TIMER_IDLE, (uint64_t)sub->idle_timeout_s * 1000);
 }
 
 static void sub_acct_stop(struct subscriber *sub)
@@ -416,16 +309,89 @@ static void sub_acct_stop(struct subscriber *sub)
 	sub_acct_send(sub, RADIUS_ACCT_STATUS_STOP);
 }
 
-/* ---- actions: each returns the next state ---- */
+/* The one info line of a session. */
+static void sub_log_end(struct subscriber *sub, const char *reason)
+{
+	char why[ESCAPE_FIELD_MAX], lns[ESCAPE_FIELD_MAX];
+	uint64_t now = sub_now(sub);
+	escape_str(why, sizeof(why), reason ? reason : "");
+	escape_str(lns, sizeof(lns), sub->lns[0] ? sub->lns : "-");
+	log_info("sub=%u event=session_end user=%s decision=%s access=%s calling=%s lns=%s tid=%u sid=%u "
+		 "peer_tid=%u peer_sid=%u addr=%s setup_ms=%lld duration_s=%llu acct=%s cause=%s reason=%s",
+		 sub->id, sub->user_log, sub->decision[0] ? sub->decision : "-",
+		 sub->info.kind == ACCESS_KIND_PPPOE ? "pppoe" : "stream", sub->info.calling_station_id, lns,
+		 sub->l2tp_status.local_tid, sub->l2tp_status.local_sid, sub->l2tp_status.peer_tid,
+		 sub->l2tp_status.peer_sid, sub->ip.s_addr ? inet_ntoa(sub->ip) : "-",
+		 sub->up_ms ? (long long)(sub->up_ms - sub->created_ms) : -1LL,
+		 sub->up_ms ? (unsigned long long)((now - sub->up_ms) / 1000) : 0ULL,
+		 sub->acct_started ? "stop" : "none",
+		 radius_term_cause_str(sub->term_cause ? sub->term_cause : RADIUS_TERM_NAS_REQUEST), why);
+}
 
-static void sub_aaa_done(void *arg, const struct radius_auth_result *res);
+/* Detaches the session from everything that could call back into it and
+ * schedules the free (reap timer, from the loop). Frees nothing: PPP or the
+ * access layer may be on the stack. Idempotent. */
+static void sub_release(struct subscriber *sub, const char *reason)
+{
+	const struct sub_ops *ops = sub_ops(sub);
+	if (sub->released)
+		return;
+	sub->released = true;
+	sub_acct_stop(sub);
+	sub_log_end(sub, reason);
+	for (unsigned t = 0; t < SUB_N_TIMERS; t++)
+		if (t != SUB_TIMER_REAP)
+			sub_timer_stop(sub, (enum sub_timer)t);
+	if (sub->aaa) {
+		ops->aaa_cancel(sub, sub->aaa);
+		sub->aaa = NULL;
+	}
+	if (sub->l2tp) {
+		ops->l2tp_close(sub, sub->l2tp, 1, 0, "subscriber gone");
+		sub->l2tp = NULL;
+	}
+	if (sub->conn) {
+		ops->access_close(sub, "session ended");
+		sub->conn = NULL;
+	}
+	sub_ip_unregister(sub);
+	if (sub->ip_reserved) {
+		ip_pool_release(&sub->lac->pool, sub->ip);
+		sub->ip_reserved = false;
+	}
+	ops->timer_set(sub, SUB_TIMER_REAP, sub_now(sub));
+}
 
-static enum sub_state act_start_aaa(struct subscriber *sub, const struct sub_evarg *arg)
+/* ---- actions ---- */
+
+static void act_none(struct subscriber *sub, const struct sub_evarg *arg)
+{
+}
+
+static void act_frame_to_ppp(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	if (sub->ppp)
+		sub_ops(sub)->ppp_input(sub, arg->frame, arg->len);
+}
+
+static void sub_ppp_refuse(struct subscriber *sub, const char *msg)
+{
+	sub_ops(sub)->ppp_auth_result(sub, false, msg);
+}
+
+static void act_start_aaa(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
-	const struct access_conn_info *info = &sub->conn->info;
+	const struct access_conn_info *info = &sub->info;
+	const struct ppp_auth_request *a = arg->auth;
+	/* the identity RADIUS is asked about; pinned once it answers */
+	memcpy(sub->user, a->name, a->name_len);
+	sub->user[a->name_len] = '\0';
+	sub->user_len = a->name_len;
+	sub->auth_type = a->type;
+	escape_bytes(sub->user_log, sizeof(sub->user_log), sub->user, sub->user_len);
 	struct radius_auth_params p = {
-		.user_name = sub->auth.name,
+		.user_name = sub->user,
 		.has_nas_ip = lac->cfg.nas_ip_address.s_addr != 0,
 		.nas_ip = lac->cfg.nas_ip_address,
 		.nas_identifier = lac->cfg.nas_identifier,
@@ -439,39 +405,71 @@ static enum sub_state act_start_aaa(struct subscriber *sub, const struct sub_eva
 		.called_station_id = info->called_station_id[0] ? info->called_station_id : NULL,
 		.acct_session_id = sub->acct_session_id,
 	};
-	if (sub->auth.type == PPP_AUTH_CHAP) {
-		p.chap_response = sub->auth.response;
-		p.chap_id = sub->auth.chap_id;
-		p.chap_challenge = sub->auth.challenge;
-		p.chap_challenge_len = sub->auth.challenge_len;
+	if (a->type == PPP_AUTH_CHAP) {
+		p.chap_response = a->response;
+		p.chap_id = a->chap_id;
+		p.chap_challenge = a->challenge;
+		p.chap_challenge_len = a->challenge_len;
 	} else {
-		p.user_password = sub->auth.response;
-		p.user_password_len = sub->auth.response_len;
+		p.user_password = a->response;
+		p.user_password_len = a->response_len;
 	}
 	lac->counters.auth_requests++;
-	sub->aaa = radius_auth_start(lac->radius, &p, sub_aaa_done, sub);
+	sub->aaa = sub_ops(sub)->aaa_start(sub, &p);
 	if (!sub->aaa) {
 		sub_log(LOG_LVL_WARN, sub, "event=aaa_start_failed");
 		snprintf(sub->decision, sizeof(sub->decision), "fail");
-		ppp_session_auth_result(sub->ppp, false, "Authentication service unavailable",
-					ev_now_ms(lac->loop));
-		sub_ppp_arm_timer(sub);
-		return SUB_LCP;
+		sub_next(sub, SUB_LCP);
+		sub_ppp_refuse(sub, "Authentication service unavailable");
+		return;
 	}
-	return SUB_AAA;
+	sub_next(sub, SUB_AAA);
 }
 
-static void sub_l2tp_up(void *owner, const struct l2tp_session_status *st);
-static void sub_l2tp_failover(void *owner, unsigned from_idx, unsigned to_idx, const char *reason);
-static void sub_l2tp_down(void *owner, const struct l2tp_disconnect *why);
-static void sub_l2tp_ppp_rx(void *owner, const uint8_t *frame, size_t len);
+/* Credentials again after RADIUS answered (a renegotiation, or a second
+ * CHAP Response): the identity is pinned. The same name goes on (PPP is
+ * answered the way RADIUS answered); another name ends the session, so
+ * accounting, lacctl and DAE can never name someone else. */
+static bool sub_same_identity(const struct subscriber *sub, const struct ppp_auth_request *a)
+{
+	return a->name_len == sub->user_len && memcmp(a->name, sub->user, a->name_len) == 0;
+}
 
-static const struct l2tp_session_events sub_l2tp_events = {
-	.up = sub_l2tp_up,
-	.failover = sub_l2tp_failover,
-	.down = sub_l2tp_down,
-	.ppp_rx = sub_l2tp_ppp_rx,
-};
+static void sub_identity_change(struct subscriber *sub, const struct ppp_auth_request *a)
+{
+	char other[ESCAPE_FIELD_MAX];
+	escape_bytes(other, sizeof(other), a->name, a->name_len);
+	sub->lac->counters.identity_changes_refused++;
+	sub_log(LOG_LVL_INFO, sub, "event=identity_change_refused new_user=%s", other);
+	sub_set_cause(sub, RADIUS_TERM_USER_REQUEST);
+	sub_ppp_refuse(sub, "Identity change refused");
+	sub_ops(sub)->ppp_close(sub, "identity change refused");
+}
+
+static void act_auth_during_setup(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	if (sub_same_identity(sub, arg->auth)) {
+		sub_next(sub, sub->state); /* the handoff carries the newest response */
+		return;
+	}
+	sub_next(sub, SUB_CLOSING);
+	if (sub->l2tp) {
+		sub_ops(sub)->l2tp_close(sub, sub->l2tp, 3, 0, "identity change refused");
+		sub->l2tp = NULL;
+	}
+	sub_identity_change(sub, arg->auth);
+}
+
+static void act_reauth_local(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	if (sub_same_identity(sub, arg->auth)) {
+		sub_next(sub, SUB_LOCAL);
+		sub_ops(sub)->ppp_auth_result(sub, true, NULL);
+		return;
+	}
+	sub_next(sub, SUB_CLOSING);
+	sub_identity_change(sub, arg->auth);
+}
 
 /* RFC 2661 4.4.5: the PPP side's record of LCP and authentication, in the
  * shape of the proxy AVPs. A block too long for the AVP is left out (the LNS
@@ -516,7 +514,7 @@ static void sub_proxy_from_ppp(struct l2tp_proxy_info *out, const struct ppp_pro
 
 static void sub_fill_call_info(struct subscriber *sub, struct l2tp_call_info *call)
 {
-	const struct access_conn_info *info = &sub->conn->info;
+	const struct access_conn_info *info = &sub->info;
 	struct ppp_proxy_info proxy;
 	memset(call, 0, sizeof(*call));
 	snprintf(call->calling_number, sizeof(call->calling_number), "%s", info->calling_station_id);
@@ -529,7 +527,7 @@ static void sub_fill_call_info(struct subscriber *sub, struct l2tp_call_info *ca
 	call->tx_connect_speed = 100000000;
 	call->rx_connect_speed = 100000000;
 	call->physical_channel_id = info->nas_port;
-	if (ppp_session_get_proxy(sub->ppp, &proxy) == 0)
+	if (sub->ppp && sub_ops(sub)->ppp_get_proxy(sub, &proxy) == 0)
 		sub_proxy_from_ppp(&call->proxy, &proxy);
 }
 
@@ -544,10 +542,12 @@ static int sub_copy_id(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
-static enum sub_state act_start_tunnel(struct subscriber *sub, const struct sub_evarg *arg)
+static void act_start_tunnel(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
 	const struct radius_reply *reply = arg->reply;
+	sub->aaa = NULL; /* the client frees the request after its callback */
+	lac->counters.aaa_tunnel++;
 	snprintf(sub->decision, sizeof(sub->decision), "tunnel");
 	sub_take_accept(sub, reply);
 	sub->n_cands = 0;
@@ -587,470 +587,561 @@ static enum sub_state act_start_tunnel(struct subscriber *sub, const struct sub_
 
 	struct l2tp_call_info call;
 	sub_fill_call_info(sub, &call);
-	sub->l2tp = l2tp_session_open(lac->l2tp, sub->cands, sub->n_cands, &call, &sub_l2tp_events, sub);
+	sub->l2tp = sub->n_cands ? sub_ops(sub)->l2tp_open(sub, sub->cands, sub->n_cands, &call) : NULL;
 	if (!sub->l2tp) {
-		sub_log(LOG_LVL_WARN, sub, "event=l2tp_open_failed");
+		sub_log(LOG_LVL_WARN, sub, "event=l2tp_open_failed candidates=%zu", sub->n_cands);
 		lac->counters.tunnel_failed++;
-		ppp_session_auth_result(sub->ppp, false, "Tunnel setup failed", ev_now_ms(lac->loop));
-		sub_ppp_arm_timer(sub);
-		return SUB_LCP;
+		sub_next(sub, SUB_LCP);
+		sub_ppp_refuse(sub, "Tunnel setup failed");
+		return;
 	}
-	sub_log(LOG_LVL_INFO, sub, "event=tunnel_setup candidates=%zu first=%s", sub->n_cands, sub->lns);
-	return SUB_TUNNEL_SETUP;
+	sub_debug(sub, "event=tunnel_setup candidates=%zu first=%s", sub->n_cands, sub->lns);
+	sub_next(sub, SUB_TUNNEL_SETUP);
 }
 
-static enum sub_state act_accept_local(struct subscriber *sub, const struct sub_evarg *arg)
+/* The address the Accept names (RFC 2865 5.8), or one of the pool. Either is
+ * held in the pool's book so two sessions can never share an address; one
+ * outside the pool's range is booked too. */
+static void act_accept_local(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
 	const struct radius_reply *reply = arg->reply;
-	uint64_t now = ev_now_ms(lac->loop);
+	sub->aaa = NULL;
 	snprintf(sub->decision, sizeof(sub->decision), "local");
 	sub_take_accept(sub, reply);
+	sub_next(sub, SUB_LCP);
 
 	if (!lac->cfg.local_enabled) {
 		sub_log(LOG_LVL_WARN, sub, "event=local_refused reason=no_local_pool_configured");
-		ppp_session_auth_result(sub->ppp, false, "Local access not offered here", now);
-		sub_ppp_arm_timer(sub);
-		return SUB_LCP;
+		sub_ppp_refuse(sub, "Local access not offered here");
+		return;
 	}
 	if (reply->has_framed_ip && reply->framed_ip.s_addr != htonl(0xfffffffe) &&
 	    reply->framed_ip.s_addr != htonl(0xffffffff)) {
 		/* RFC 2865 5.8: 0xFFFFFFFE means "NAS should select", 0xFFFFFFFF "user selects" */
-		int r = ip_pool_reserve(&lac->pool, reply->framed_ip);
-		if (r < 0) {
+		if (ip_pool_reserve(&lac->pool, reply->framed_ip) < 0) {
 			sub_log(LOG_LVL_WARN, sub, "event=framed_ip_in_use addr=%s", inet_ntoa(reply->framed_ip));
-			ppp_session_auth_result(sub->ppp, false, "Address in use", now);
-			sub_ppp_arm_timer(sub);
-			return SUB_LCP;
+			sub_ppp_refuse(sub, "Address in use");
+			return;
 		}
 		sub->ip = reply->framed_ip;
-		sub->ip_from_pool = r == 0;
-	} else if (ip_pool_alloc(&lac->pool, &sub->ip) == 0) {
-		sub->ip_from_pool = true;
-	} else {
+	} else if (ip_pool_alloc(&lac->pool, &sub->ip) < 0) {
 		sub_log(LOG_LVL_WARN, sub, "event=pool_exhausted");
-		ppp_session_auth_result(sub->ppp, false, "No address available", now);
-		sub_ppp_arm_timer(sub);
-		return SUB_LCP;
+		sub_ppp_refuse(sub, "No address available");
+		return;
 	}
+	sub->ip_reserved = true;
 	struct in_addr dns1 = reply->n_dns > 0 ? reply->dns[0] : lac->cfg.local_dns1;
 	struct in_addr dns2 = reply->n_dns > 1 ? reply->dns[1] : lac->cfg.local_dns2;
-	ppp_session_set_ipcp(sub->ppp, lac->cfg.local_gateway, sub->ip, dns1, dns2);
-	ppp_session_auth_result(sub->ppp, true, reply->reply_message[0] ? reply->reply_message : NULL, now);
-	sub_ppp_arm_timer(sub);
 	lac->counters.aaa_local++;
-	return SUB_LOCAL;
+	sub_next(sub, SUB_LOCAL);
+	sub_ops(sub)->ppp_set_ipcp(sub, lac->cfg.local_gateway, sub->ip, dns1, dns2);
+	sub_ops(sub)->ppp_auth_result(sub, true, reply->reply_message[0] ? reply->reply_message : NULL);
 }
 
-static enum sub_state act_reject(struct subscriber *sub, const struct sub_evarg *arg)
+static void act_reject(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
+	sub->aaa = NULL;
 	snprintf(sub->decision, sizeof(sub->decision), "reject");
-	const char *msg = arg->reply && arg->reply->reply_message[0] ? arg->reply->reply_message : "Authentication failed";
+	const char *msg = arg->reply && arg->reply->reply_message[0] ? arg->reply->reply_message
+								   : "Authentication failed";
 	snprintf(sub->reply_message, sizeof(sub->reply_message), "%.255s", msg);
 	lac->counters.aaa_reject++;
-	ppp_session_auth_result(sub->ppp, false, msg, ev_now_ms(lac->loop));
-	sub_ppp_arm_timer(sub);
-	return SUB_LCP;
+	sub_ppp_refuse(sub, msg);
 }
 
-static enum sub_state act_aaa_fail(struct subscriber *sub, const struct sub_evarg *arg)
+static void act_aaa_fail(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
+	sub->aaa = NULL;
 	snprintf(sub->decision, sizeof(sub->decision), "fail");
 	lac->counters.aaa_fail++;
-	ppp_session_auth_result(sub->ppp, false, "Authentication service unavailable", ev_now_ms(lac->loop));
-	sub_ppp_arm_timer(sub);
-	return SUB_LCP;
+	sub_ppp_refuse(sub, "Authentication service unavailable");
 }
 
-static enum sub_state act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
+/* Takes the L2TP session's status: from `up`, or from the engine when the
+ * LNS's data overtook the acknowledgement of our ICCN (issue 8 item 7: the
+ * ids, and the candidate that really carries the call after a failover). */
+static void sub_take_l2tp_status(struct subscriber *sub, const struct l2tp_session_status *st)
+{
+	struct l2tp_session_status from_engine;
+	if (!st && sub->l2tp && sub_ops(sub)->l2tp_status(sub, sub->l2tp, &from_engine) == 0)
+		st = &from_engine;
+	if (!st)
+		return;
+	sub->l2tp_status = *st;
+	sub->l2tp_status_known = true;
+	if (st->candidate_idx < sub->n_cands)
+		snprintf(sub->lns, sizeof(sub->lns), "%s", sub->cand_label[st->candidate_idx]);
+	if (st->peer_host_name)
+		snprintf(sub->lns_host_name, sizeof(sub->lns_host_name), "%s", st->peer_host_name);
+	sub->l2tp_status.peer = NULL; /* only valid during the callback */
+	sub->l2tp_status.peer_host_name = NULL;
+}
+
+static void act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
 	struct ppp_proxy_info proxy;
-	ev_timer_stop(lac->loop, &sub->ppp_timer);
-	ppp_session_handoff(sub->ppp, &proxy);
-	if (arg->l2tp_up)
-		sub->l2tp_status = *arg->l2tp_up;
-	if (sub->l2tp_status.candidate_idx < sub->n_cands)
-		snprintf(sub->lns, sizeof(sub->lns), "%s", sub->cand_label[sub->l2tp_status.candidate_idx]);
-	if (arg->l2tp_up && arg->l2tp_up->peer_host_name)
-		snprintf(sub->lns_host_name, sizeof(sub->lns_host_name), "%s", arg->l2tp_up->peer_host_name);
-	if (sub->l2tp_status.candidate_idx < sub->n_cands &&
-	    !sub->cand_acct[sub->l2tp_status.candidate_idx].client_endpoint[0]) {
-		unsigned i = sub->l2tp_status.candidate_idx;
-		sub_local_endpoint(&sub->cands[i].addr, sub->cands[i].addr_len, sub->cand_acct[i].client_endpoint,
-				   sizeof(sub->cand_acct[i].client_endpoint));
-	}
-	sub->l2tp_status.peer = NULL; /* only valid during the callback */
-	sub->l2tp_status.peer_host_name = NULL;
-	sub->up_ms = ev_now_ms(lac->loop);
+	sub_ops(sub)->ppp_handoff(sub, &proxy);
+	sub_take_l2tp_status(sub, arg->l2tp_up);
+	unsigned i = sub->l2tp_status.candidate_idx;
+	if (sub->l2tp_status_known && i < sub->n_cands && !sub->cand_acct[i].client_endpoint[0])
+		sub_ops(sub)->local_endpoint(&sub->cands[i].addr, sub->cands[i].addr_len,
+					     sub->cand_acct[i].client_endpoint,
+					     sizeof(sub->cand_acct[i].client_endpoint));
+	sub->up_ms = sub_now(sub);
 	lac->counters.tunnel_up++;
-	sub_log(LOG_LVL_INFO, sub, "event=relay_up lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u setup_ms=%llu",
-		sub->lns, sub->l2tp_status.local_tid, sub->l2tp_status.local_sid, sub->l2tp_status.peer_tid,
-		sub->l2tp_status.peer_sid, (unsigned long long)(sub->up_ms - sub->created_ms));
+	sub_debug(sub, "event=relay_up lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u setup_ms=%llu%s", sub->lns,
+		  sub->l2tp_status.local_tid, sub->l2tp_status.local_sid, sub->l2tp_status.peer_tid,
+		  sub->l2tp_status.peer_sid, (unsigned long long)(sub->up_ms - sub->created_ms),
+		  arg->l2tp_up ? "" : " early=data_before_iccn_ack");
 	sub_acct_begin(sub);
-	return SUB_RELAY;
 }
 
-static enum sub_state act_tunnel_failed(struct subscriber *sub, const struct sub_evarg *arg)
+/* ICCN acknowledged after the relay started early: the engine's ids again. */
+static void act_relay_confirm(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	sub_take_l2tp_status(sub, arg->l2tp_up);
+}
+
+static void act_relay_down(struct subscriber *sub, const struct sub_evarg *arg);
+
+/* The LNS's first frames arrived before the ICCN was acknowledged. */
+static void act_relay_early(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	struct sub_evarg none = { 0 };
+	act_relay_start(sub, &none);
+	act_relay_down(sub, arg);
+}
+
+static void act_relay_down(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	const uint8_t *frame = arg->frame;
+	size_t len = arg->len;
+	uint8_t code, id;
+	if (!sub->conn)
+		return;
+	sub->lac->counters.relay_frames_down++;
+	sub->out_octets += len;
+	sub->out_packets++;
+	if (sub->sub_term_seen && sub_frame_lcp(frame, len, &code, &id) && code == LCP_TERMACK &&
+	    id == sub->sub_term_id)
+		sub->sub_term_acked = true;
+	if (sub->info.kind == ACCESS_KIND_PPPOE && len >= 2 && frame[0] == PPP_ADDRESS && frame[1] == PPP_CONTROL) {
+		/* RFC 2516 7: PPPoE carries no address/control field */
+		frame += 2;
+		len -= 2;
+	}
+	sub_ops(sub)->access_send(sub, frame, len);
+}
+
+static void act_relay_up(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	const uint8_t *frame = arg->frame;
+	size_t len = arg->len;
+	uint8_t code, id;
+	if (!sub->l2tp)
+		return;
+	sub->lac->counters.relay_frames_up++;
+	/* the protocol field, after the address/control field if present (RFC 1662 3.1) */
+	size_t o = len >= 2 && frame[0] == PPP_ADDRESS && frame[1] == PPP_CONTROL ? 2 : 0;
+	uint16_t proto = len >= o + 2 ? (uint16_t)(frame[o] << 8 | frame[o + 1]) : 0;
+	sub_count_in(sub, len, proto);
+	if (proto == PPP_PROTO_LCP && sub_frame_lcp(frame, len, &code, &id) && code == LCP_TERMREQ) {
+		/* the subscriber hangs up: if the LNS clears the call before its
+		 * Terminate-Ack reaches us, we owe the subscriber that Ack */
+		sub->sub_term_seen = true;
+		sub->sub_term_acked = false;
+		sub->sub_term_id = id;
+	}
+	if (o == 2) {
+		sub_ops(sub)->l2tp_send(sub, sub->l2tp, frame, len);
+		return;
+	}
+	/* L2TP carries the HDLC address/control field (RFC 2661 5.4 shows the PPP
+	 * frame as on an HDLC link); a receiver that allowed ACFC accepts it
+	 * either way, so add it when the medium lacked it. */
+	uint8_t buf[PPP_FRAME_MAX + 2];
+	if (len + 2 > sizeof(buf))
+		return;
+	buf[0] = PPP_ADDRESS;
+	buf[1] = PPP_CONTROL;
+	memcpy(buf + 2, frame, len);
+	sub_ops(sub)->l2tp_send(sub, sub->l2tp, buf, len + 2);
+}
+
+static void act_tunnel_failed(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
 	sub->l2tp = NULL; /* the engine frees it after `down` */
 	lac->counters.tunnel_failed++;
 	sub_log(LOG_LVL_WARN, sub, "event=tunnel_failed reason=%s", arg->reason ? arg->reason : "");
-	ppp_session_auth_result(sub->ppp, false, "Tunnel to the home network failed", ev_now_ms(lac->loop));
-	sub_ppp_arm_timer(sub);
-	return SUB_LCP;
+	sub_ppp_refuse(sub, "Tunnel to the home network failed");
 }
 
-static enum sub_state act_relay_lns_gone(struct subscriber *sub, const struct sub_evarg *arg)
+/* The LNS cleared a relayed call. If it follows the subscriber's own LCP
+ * Terminate-Request, that is the subscriber hanging up (User-Request): the
+ * subscriber gets the Terminate-Ack if the LNS's did not come through, and no
+ * Terminate-Request of ours. Otherwise the LNS ended the service: our
+ * Terminate-Request tells the subscriber (RFC 1661 5.5), Lost-Service. */
+static void act_relay_lns_gone(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	sub->l2tp = NULL;
-	sub_log(LOG_LVL_INFO, sub, "event=lns_disconnect reason=%s", arg->reason ? arg->reason : "");
-	sub_set_cause(sub, RADIUS_TERM_LOST_SERVICE);
-	sub_send_lcp_terminate(sub);
-	sub_release(sub);
-	return SUB_DEAD;
+	if (sub->sub_term_seen) {
+		sub_set_cause(sub, RADIUS_TERM_USER_REQUEST);
+		if (!sub->sub_term_acked)
+			sub_send_lcp(sub, LCP_TERMACK, sub->sub_term_id);
+	} else {
+		sub_set_cause(sub, RADIUS_TERM_LOST_SERVICE);
+		sub_send_lcp(sub, LCP_TERMREQ, 1);
+	}
+	sub_release(sub, arg->reason ? arg->reason : "lns disconnect");
 }
 
-static enum sub_state act_local_up(struct subscriber *sub, const struct sub_evarg *arg)
+static void act_local_up(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
 	if (!sub->ip_registered) {
 		sub_ip_register(sub);
-		sub->up_ms = ev_now_ms(lac->loop);
+		sub->up_ms = sub_now(sub);
 		lac->counters.local_up++;
 	}
-	sub_log(LOG_LVL_INFO, sub, "event=local_up addr=%s setup_ms=%llu", inet_ntoa(sub->ip),
-		(unsigned long long)(sub->up_ms - sub->created_ms));
+	sub_debug(sub, "event=local_up addr=%s setup_ms=%llu", inet_ntoa(sub->ip),
+		  (unsigned long long)(sub->up_ms - sub->created_ms));
 	sub_acct_begin(sub);
-	return SUB_LOCAL;
 }
 
-static enum sub_state act_release(struct subscriber *sub, const struct sub_evarg *arg)
+static void act_ip_to_tun(struct subscriber *sub, const struct sub_evarg *arg)
 {
-	sub_log(LOG_LVL_INFO, sub, "event=session_end reason=%s", arg->reason ? arg->reason : "");
-	/* PPP finished on its own: the subscriber's LCP Terminate, or its
-	 * silence to our echo requests */
-	sub_set_cause(sub, arg->reason && strstr(arg->reason, "echo") ? RADIUS_TERM_LOST_CARRIER
-									: RADIUS_TERM_USER_REQUEST);
-	sub_release(sub);
-	return SUB_DEAD;
-}
-
-static enum sub_state act_access_closed(struct subscriber *sub, const struct sub_evarg *arg)
-{
-	sub->conn = NULL; /* freed by the access layer after this callback */
-	sub_set_cause(sub, RADIUS_TERM_USER_REQUEST);
-	if (sub->l2tp) {
-		/* RFC 2661 4.4.2: CDN result 1, loss of carrier */
-		l2tp_session_close(sub->l2tp, 1, 0, "subscriber hung up", 0);
-		sub->l2tp = NULL;
-	}
-	return act_release(sub, arg);
-}
-
-static enum sub_state act_admin_relay(struct subscriber *sub, const struct sub_evarg *arg)
-{
-	/* RFC 2661 4.4.2: CDN result 3, administrative reasons */
-	if (sub->l2tp) {
-		l2tp_session_close(sub->l2tp, 3, 0, arg->reason, 0);
-		sub->l2tp = NULL;
-	}
-	sub_send_lcp_terminate(sub);
-	sub->lac->counters.admin_disconnects++;
-	return act_release(sub, arg);
-}
-
-static enum sub_state act_admin_ppp(struct subscriber *sub, const struct sub_evarg *arg)
-{
-	sub->lac->counters.admin_disconnects++;
-	if (sub->aaa) {
-		radius_request_cancel(sub->aaa);
-		sub->aaa = NULL;
-	}
-	if (sub->l2tp) {
-		l2tp_session_close(sub->l2tp, 3, 0, arg->reason, 0);
-		sub->l2tp = NULL;
-	}
-	ppp_session_close(sub->ppp, arg->reason, ev_now_ms(sub->lac->loop));
-	sub_ppp_arm_timer(sub);
-	return SUB_CLOSING;
-}
-
-static enum sub_state act_ignore(struct subscriber *sub, const struct sub_evarg *arg)
-{
-	return sub->state;
-}
-
-/* ---- the table ---- */
-
-struct sub_transition {
-	enum sub_state state;
-	enum sub_event event;
-	sub_action action;
-};
-
-/* Every (state, event) pair not listed is logged as unexpected and ignored;
- * the actions decide the next state (a table of fixed next states could not
- * express "local termination refused: back to LCP"). */
-static const struct sub_transition sub_table[] = {
-	{ SUB_LCP, SUB_EV_AUTH_REQUEST, act_start_aaa },
-	{ SUB_LCP, SUB_EV_PPP_DOWN, act_release },
-	{ SUB_LCP, SUB_EV_ACCESS_CLOSED, act_access_closed },
-	{ SUB_LCP, SUB_EV_ADMIN_DISCONNECT, act_admin_ppp },
-
-	{ SUB_AAA, SUB_EV_AAA_TUNNEL, act_start_tunnel },
-	{ SUB_AAA, SUB_EV_AAA_LOCAL, act_accept_local },
-	{ SUB_AAA, SUB_EV_AAA_REJECT, act_reject },
-	{ SUB_AAA, SUB_EV_AAA_FAIL, act_aaa_fail },
-	{ SUB_AAA, SUB_EV_AUTH_REQUEST, act_ignore },  /* retransmitted CHAP Response */
-	{ SUB_AAA, SUB_EV_PPP_DOWN, act_release },
-	{ SUB_AAA, SUB_EV_ACCESS_CLOSED, act_access_closed },
-	{ SUB_AAA, SUB_EV_ADMIN_DISCONNECT, act_admin_ppp },
-
-	{ SUB_TUNNEL_SETUP, SUB_EV_L2TP_UP, act_relay_start },
-	{ SUB_TUNNEL_SETUP, SUB_EV_L2TP_DOWN, act_tunnel_failed },
-	{ SUB_TUNNEL_SETUP, SUB_EV_AUTH_REQUEST, act_ignore },
-	{ SUB_TUNNEL_SETUP, SUB_EV_PPP_DOWN, act_release },
-	{ SUB_TUNNEL_SETUP, SUB_EV_ACCESS_CLOSED, act_access_closed },
-	{ SUB_TUNNEL_SETUP, SUB_EV_ADMIN_DISCONNECT, act_admin_ppp },
-
-	{ SUB_RELAY, SUB_EV_L2TP_DOWN, act_relay_lns_gone },
-	{ SUB_RELAY, SUB_EV_ACCESS_CLOSED, act_access_closed },
-	{ SUB_RELAY, SUB_EV_ADMIN_DISCONNECT, act_admin_relay },
-
-	{ SUB_LOCAL, SUB_EV_PPP_UP, act_local_up },
-	{ SUB_LOCAL, SUB_EV_PPP_DOWN, act_release },
-	{ SUB_LOCAL, SUB_EV_ACCESS_CLOSED, act_access_closed },
-	{ SUB_LOCAL, SUB_EV_ADMIN_DISCONNECT, act_admin_ppp },
-	{ SUB_LOCAL, SUB_EV_AUTH_REQUEST, act_ignore },
-
-	{ SUB_CLOSING, SUB_EV_PPP_DOWN, act_release },
-	{ SUB_CLOSING, SUB_EV_ACCESS_CLOSED, act_access_closed },
-	{ SUB_CLOSING, SUB_EV_ADMIN_DISCONNECT, act_ignore },
-	{ SUB_CLOSING, SUB_EV_AAA_TUNNEL, act_ignore },
-	{ SUB_CLOSING, SUB_EV_L2TP_DOWN, act_ignore },
-};
-
-static void sub_dispatch(struct subscriber *sub, enum sub_event ev, const struct sub_evarg *arg)
-{
-	static const struct sub_evarg no_arg;
-	if (!arg)
-		arg = &no_arg;
-	for (size_t i = 0; i < sizeof(sub_table) / sizeof(sub_table[0]); i++) {
-		if (sub_table[i].state != sub->state || sub_table[i].event != ev)
-			continue;
-		enum sub_state from = sub->state;
-		enum sub_state to = sub_table[i].action(sub, arg);
-		sub->state = to;
-		if (from != to)
-			log_debug("sub=%u event=%s transition=%s->%s", sub->id, sub_event_str(ev),
-				  sub_state_str(from), sub_state_str(to));
-		return;
-	}
-	sub->lac->counters.unexpected_events++;
-	if (sub->state != SUB_DEAD)
-		sub_log(LOG_LVL_INFO, sub, "event=%s not expected in this state: ignored", sub_event_str(ev));
-}
-
-/* ---- callbacks from PPP ---- */
-
-static void sub_ppp_tx(void *owner, const uint8_t *raw, size_t len)
-{
-	struct subscriber *sub = owner;
-	if (sub->conn)
-		access_conn_send(sub->conn, raw, len);
-}
-
-static void sub_ppp_auth_request(void *owner, const struct ppp_auth_request *req)
-{
-	struct subscriber *sub = owner;
-	sub->auth = *req;
-	sub_dispatch(sub, SUB_EV_AUTH_REQUEST, NULL);
-}
-
-static void sub_ppp_up(void *owner, const struct ppp_ip_info *ip)
-{
-	struct sub_evarg arg = { .ip = ip };
-	sub_dispatch(owner, SUB_EV_PPP_UP, &arg);
-}
-
-static void sub_ppp_down(void *owner, const char *reason)
-{
-	struct sub_evarg arg = { .reason = reason };
-	sub_dispatch(owner, SUB_EV_PPP_DOWN, &arg);
-}
-
-static void sub_ppp_ip_rx(void *owner, const uint8_t *pkt, size_t len)
-{
-	struct subscriber *sub = owner;
 	struct lac *lac = sub->lac;
-	if (lac->tun_fd < 0 || len < 20)
+	if (arg->len < 20)
 		return;
 	/* RFC 2827-style source check: a subscriber may only send as itself. */
-	if (memcmp(pkt + 12, &sub->ip.s_addr, 4) != 0)
+	if (memcmp(arg->frame + 12, &sub->ip.s_addr, 4) != 0)
 		return;
-	sub_count_in(sub, len, PPP_PROTO_IP);
-	if (write(lac->tun_fd, pkt, len) < 0)
+	sub_count_in(sub, arg->len, PPP_PROTO_IP);
+	if (sub_ops(sub)->tun_write(sub, arg->frame, arg->len) < 0)
 		lac->counters.tun_tx_dropped++;
 	else
 		lac->counters.tun_tx++;
 }
 
-static const struct ppp_callbacks sub_ppp_callbacks = {
-	.tx = sub_ppp_tx,
-	.auth_request = sub_ppp_auth_request,
-	.up = sub_ppp_up,
-	.down = sub_ppp_down,
-	.ip_rx = sub_ppp_ip_rx,
-};
-
-static void sub_ppp_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+static void act_tun_to_ppp(struct subscriber *sub, const struct sub_evarg *arg)
 {
-	struct subscriber *sub = arg;
-	if (!sub->ppp)
-		return;
-	ppp_session_timeout(sub->ppp, ev_now_ms(loop));
-	sub_ppp_arm_timer(sub);
+	sub->lac->counters.tun_rx++;
+	sub->out_octets += arg->len;
+	sub->out_packets++;
+	sub_ops(sub)->ppp_send_ip(sub, arg->frame, arg->len);
 }
 
-/* ---- callbacks from RADIUS ---- */
-
-static void sub_aaa_done(void *arg, const struct radius_auth_result *res)
+/* PPP finished on its own; its cause code says why (RFC 2866 5.10). */
+static void act_ppp_finished(struct subscriber *sub, const struct sub_evarg *arg)
 {
-	struct subscriber *sub = arg;
-	sub->aaa = NULL; /* the client frees the request after this callback */
-	struct sub_evarg ev = { .reply = res->reply };
-	switch (res->status) {
-	case RADIUS_STATUS_ACCEPT:
-		if (res->reply->n_tunnels > 0) {
-			sub->lac->counters.aaa_tunnel++;
-			sub_dispatch(sub, SUB_EV_AAA_TUNNEL, &ev);
-		} else if (res->reply->n_dropped > 0) {
-			/* tunnel attributes were sent but none was usable: do not
-			 * silently terminate a VPDN user locally */
-			sub_log(LOG_LVL_WARN, sub, "event=aaa_unusable_tunnels dropped=%zu reason=%s",
-				res->reply->n_dropped, res->reply->dropped[0].reason);
-			sub_dispatch(sub, SUB_EV_AAA_FAIL, &ev);
-		} else {
-			sub_dispatch(sub, SUB_EV_AAA_LOCAL, &ev);
-		}
+	switch (arg->ppp_cause) {
+	case PPP_DOWN_PEER_TERMINATE:
+		sub_set_cause(sub, RADIUS_TERM_USER_REQUEST);
 		break;
-	case RADIUS_STATUS_REJECT:
-		sub_dispatch(sub, SUB_EV_AAA_REJECT, &ev);
+	case PPP_DOWN_ECHO_TIMEOUT:
+	case PPP_DOWN_LOWER_DOWN:
+		sub_set_cause(sub, RADIUS_TERM_LOST_CARRIER);
+		break;
+	case PPP_DOWN_NEGOTIATION_FAILED:
+		sub_set_cause(sub, RADIUS_TERM_PORT_ERROR);
+		break;
+	case PPP_DOWN_AUTH_FAILED:
+		sub_set_cause(sub, RADIUS_TERM_SERVICE_UNAVAILABLE);
 		break;
 	default:
-		sub_log(LOG_LVL_WARN, sub, "event=aaa_failed status=%s detail=%s", radius_status_str(res->status),
-			res->detail ? res->detail : "-");
-		sub_dispatch(sub, SUB_EV_AAA_FAIL, &ev);
+		sub_set_cause(sub, RADIUS_TERM_NAS_REQUEST);
 		break;
 	}
+	sub_release(sub, arg->reason);
 }
 
-/* ---- callbacks from L2TP ---- */
-
-static void sub_l2tp_up(void *owner, const struct l2tp_session_status *st)
+/* Access closed: during RADIUS, tunnel setup, relay or local termination
+ * alike. The conn is the access layer's to free once this returns. */
+static void act_access_closed(struct subscriber *sub, const struct sub_evarg *arg)
 {
-	struct sub_evarg arg = { .l2tp_up = st };
-	sub_dispatch(owner, SUB_EV_L2TP_UP, &arg);
-}
-
-static void sub_l2tp_failover(void *owner, unsigned from_idx, unsigned to_idx, const char *reason)
-{
-	struct subscriber *sub = owner;
-	sub->lac->counters.tunnel_failover++;
-	if (to_idx < sub->n_cands)
-		snprintf(sub->lns, sizeof(sub->lns), "%s", sub->cand_label[to_idx]);
-	sub_log(LOG_LVL_INFO, sub, "event=lns_failover from=%s to=%s reason=%s",
-		from_idx < sub->n_cands ? sub->cand_label[from_idx] : "?",
-		to_idx < sub->n_cands ? sub->cand_label[to_idx] : "?", reason ? reason : "");
-}
-
-static void sub_l2tp_down(void *owner, const struct l2tp_disconnect *why)
-{
-	struct subscriber *sub = owner;
-	char reason[160];
-	snprintf(reason, sizeof(reason), "result=%u error=%u msg=%s", why->result, why->error,
-		 why->message[0] ? why->message : "-");
-	struct sub_evarg arg = { .reason = reason };
-	sub_dispatch(sub, SUB_EV_L2TP_DOWN, &arg);
-}
-
-static void sub_l2tp_ppp_rx(void *owner, const uint8_t *frame, size_t len)
-{
-	struct subscriber *sub = owner;
-	if (sub->state == SUB_TUNNEL_SETUP)
-		sub_dispatch(sub, SUB_EV_L2TP_UP, NULL); /* the LNS is already talking */
-	if (sub->state != SUB_RELAY || !sub->conn)
-		return;
-	sub->lac->counters.relay_frames_down++;
-	sub->out_octets += len;
-	sub->out_packets++;
-	if (sub->conn->info.kind == ACCESS_KIND_PPPOE && len >= 2 && frame[0] == PPP_ADDRESS &&
-	    frame[1] == PPP_CONTROL) {
-		/* RFC 2516 7: PPPoE carries no address/control field */
-		frame += 2;
-		len -= 2;
+	sub->conn = NULL;
+	sub_set_cause(sub, RADIUS_TERM_USER_REQUEST);
+	if (sub->l2tp) {
+		/* RFC 2661 4.4.2: CDN result 1, loss of carrier */
+		sub_ops(sub)->l2tp_close(sub, sub->l2tp, 1, 0, "subscriber hung up");
+		sub->l2tp = NULL;
 	}
-	access_conn_send(sub->conn, frame, len);
+	sub_release(sub, arg->reason);
 }
 
-/* ---- callbacks from the access interface ---- */
-
-static void sub_access_frame(void *owner, const uint8_t *frame, size_t len)
+static void act_admin_relay(struct subscriber *sub, const struct sub_evarg *arg)
 {
-	struct subscriber *sub = owner;
+	sub_set_cause(sub, arg->cause ? arg->cause : RADIUS_TERM_ADMIN_RESET);
+	/* RFC 2661 4.4.2: CDN result 3, administrative reasons */
+	if (sub->l2tp) {
+		sub_ops(sub)->l2tp_close(sub, sub->l2tp, 3, 0, arg->reason ? arg->reason : "admin");
+		sub->l2tp = NULL;
+	}
+	sub_send_lcp(sub, LCP_TERMREQ, 1);
+	sub->lac->counters.admin_disconnects++;
+	sub_release(sub, arg->reason);
+}
+
+static void act_admin_ppp(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	sub_set_cause(sub, arg->cause ? arg->cause : RADIUS_TERM_ADMIN_RESET);
+	sub->lac->counters.admin_disconnects++;
+	if (sub->aaa) {
+		sub_ops(sub)->aaa_cancel(sub, sub->aaa);
+		sub->aaa = NULL;
+	}
+	if (sub->l2tp) {
+		sub_ops(sub)->l2tp_close(sub, sub->l2tp, 3, 0, arg->reason ? arg->reason : "admin");
+		sub->l2tp = NULL;
+	}
+	/* PPP may finish synchronously (LCP never opened): that `down` is
+	 * queued and dispatched in CLOSING once this returns */
+	sub_ops(sub)->ppp_close(sub, arg->reason ? arg->reason : "admin");
+}
+
+static void act_interim(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	if (!sub->acct_started || sub->acct_stopped || !sub->interim_s)
+		return;
+	sub_acct_send(sub, RADIUS_ACCT_STATUS_INTERIM);
+	sub_timer_arm_in(sub, SUB_TIMER_INTERIM, (uint64_t)sub->interim_s * 1000);
+}
+
+static void act_session_timeout(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	struct sub_evarg a = { .reason = "session timeout", .cause = RADIUS_TERM_SESSION_TIMEOUT };
+	sub->lac->counters.session_timeouts++;
+	sub_debug(sub, "event=session_timeout limit_s=%u", sub->session_timeout_s);
+	if (sub->state == SUB_RELAY)
+		act_admin_relay(sub, &a);
+	else
+		act_admin_ppp(sub, &a);
+}
+
+/* RFC 2865 5.28 Idle-Timeout: the subscriber sent no data (anything but
+ * LCP, whose echoes keep flowing on an idle link) for idle_timeout_s. The
+ * timer wakes at the earliest moment the limit could be reached. */
+static void act_idle_check(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	uint64_t now = sub_now(sub), limit = (uint64_t)sub->idle_timeout_s * 1000;
+	sub_next(sub, sub->state);
+	if (!sub->idle_timeout_s || sub->acct_stopped)
+		return;
+	if (now - sub->last_data_ms < limit) {
+		sub_ops(sub)->timer_set(sub, SUB_TIMER_IDLE, sub->last_data_ms + limit);
+		return;
+	}
+	struct sub_evarg a = { .reason = "idle timeout", .cause = RADIUS_TERM_IDLE_TIMEOUT };
+	sub->lac->counters.idle_timeouts++;
+	sub_debug(sub, "event=idle_timeout limit_s=%u", sub->idle_timeout_s);
 	if (sub->state == SUB_RELAY) {
-		if (!sub->l2tp)
-			return;
-		sub->lac->counters.relay_frames_up++;
-		{
-			/* the protocol field, after the address/control field if present
-			 * (RFC 1662 3.1) */
-			size_t o = len >= 2 && frame[0] == PPP_ADDRESS && frame[1] == PPP_CONTROL ? 2 : 0;
-			uint16_t proto = len >= o + 2 ? (uint16_t)(frame[o] << 8 | frame[o + 1]) : 0;
-			sub_count_in(sub, len, proto);
+		sub_next(sub, SUB_DEAD);
+		act_admin_relay(sub, &a);
+	} else {
+		sub_next(sub, SUB_CLOSING);
+		act_admin_ppp(sub, &a);
+	}
+}
+
+/* ---- the table ---- */
+
+typedef void (*sub_action)(struct subscriber *sub, const struct sub_evarg *arg);
+
+struct sub_transition {
+	enum sub_state state;
+	enum sub_event event;           /* SUB_EV_ANY: every event */
+	sub_action action;
+	const char *action_name;
+	enum sub_state next;            /* or SUB_NEXT_SET_BY_ACTION */
+};
+
+#define ROW(st, ev, act, nx) { SUB_##st, SUB_EV_##ev, act, #act, nx }
+#define SET_BY_ACTION SUB_NEXT_SET_BY_ACTION
+
+/* Every (state, event) pair not listed: counted as unexpected, logged at
+ * debug, state unchanged (nothing of the session is touched). */
+static const struct sub_transition sub_table[] = {
+	ROW(LCP, AUTH_REQUEST, act_start_aaa, SET_BY_ACTION),           /* AAA, or LCP if it cannot start */
+	ROW(LCP, ACCESS_FRAME, act_frame_to_ppp, SUB_LCP),
+	ROW(LCP, PPP_DOWN, act_ppp_finished, SUB_DEAD),
+	ROW(LCP, ACCESS_CLOSED, act_access_closed, SUB_DEAD),
+	ROW(LCP, ADMIN_DISCONNECT, act_admin_ppp, SUB_CLOSING),
+
+	ROW(AAA, AAA_TUNNEL, act_start_tunnel, SET_BY_ACTION),          /* TUNNEL_SETUP, or LCP */
+	ROW(AAA, AAA_LOCAL, act_accept_local, SET_BY_ACTION),           /* LOCAL, or LCP */
+	ROW(AAA, AAA_REJECT, act_reject, SUB_LCP),
+	ROW(AAA, AAA_FAIL, act_aaa_fail, SUB_LCP),
+	ROW(AAA, AUTH_REQUEST, act_none, SUB_AAA),      /* retransmitted Response: RADIUS keeps the first */
+	ROW(AAA, ACCESS_FRAME, act_frame_to_ppp, SUB_AAA),
+	ROW(AAA, PPP_DOWN, act_ppp_finished, SUB_DEAD),
+	ROW(AAA, ACCESS_CLOSED, act_access_closed, SUB_DEAD),   /* cancels the request */
+	ROW(AAA, ADMIN_DISCONNECT, act_admin_ppp, SUB_CLOSING), /* DAE during setup */
+
+	ROW(TUNNEL_SETUP, L2TP_UP, act_relay_start, SUB_RELAY),
+	ROW(TUNNEL_SETUP, L2TP_FRAME, act_relay_early, SUB_RELAY),      /* data before the ICCN ack */
+	ROW(TUNNEL_SETUP, L2TP_DOWN, act_tunnel_failed, SUB_LCP),
+	ROW(TUNNEL_SETUP, AUTH_REQUEST, act_auth_during_setup, SET_BY_ACTION), /* same user: stay; else CLOSING */
+	ROW(TUNNEL_SETUP, ACCESS_FRAME, act_frame_to_ppp, SUB_TUNNEL_SETUP),
+	ROW(TUNNEL_SETUP, PPP_DOWN, act_ppp_finished, SUB_DEAD),
+	ROW(TUNNEL_SETUP, ACCESS_CLOSED, act_access_closed, SUB_DEAD),
+	ROW(TUNNEL_SETUP, ADMIN_DISCONNECT, act_admin_ppp, SUB_CLOSING),
+
+	ROW(RELAY, ACCESS_FRAME, act_relay_up, SUB_RELAY),
+	ROW(RELAY, L2TP_FRAME, act_relay_down, SUB_RELAY),
+	ROW(RELAY, L2TP_UP, act_relay_confirm, SUB_RELAY),      /* after an early start */
+	ROW(RELAY, L2TP_DOWN, act_relay_lns_gone, SUB_DEAD),    /* LNS CDN during relay */
+	ROW(RELAY, ACCESS_CLOSED, act_access_closed, SUB_DEAD),
+	ROW(RELAY, ADMIN_DISCONNECT, act_admin_relay, SUB_DEAD),
+	ROW(RELAY, INTERIM, act_interim, SUB_RELAY),
+	ROW(RELAY, SESSION_TIMEOUT, act_session_timeout, SUB_DEAD),
+	ROW(RELAY, IDLE_CHECK, act_idle_check, SET_BY_ACTION),  /* RELAY, or DEAD */
+
+	ROW(LOCAL, PPP_UP, act_local_up, SUB_LOCAL),
+	ROW(LOCAL, PPP_IP, act_ip_to_tun, SUB_LOCAL),
+	ROW(LOCAL, TUN_PACKET, act_tun_to_ppp, SUB_LOCAL),
+	ROW(LOCAL, ACCESS_FRAME, act_frame_to_ppp, SUB_LOCAL),
+	ROW(LOCAL, AUTH_REQUEST, act_reauth_local, SET_BY_ACTION),      /* same user: LOCAL; else CLOSING */
+	ROW(LOCAL, PPP_DOWN, act_ppp_finished, SUB_DEAD),
+	ROW(LOCAL, ACCESS_CLOSED, act_access_closed, SUB_DEAD),
+	ROW(LOCAL, ADMIN_DISCONNECT, act_admin_ppp, SUB_CLOSING),
+	ROW(LOCAL, INTERIM, act_interim, SUB_LOCAL),
+	ROW(LOCAL, SESSION_TIMEOUT, act_session_timeout, SUB_CLOSING),
+	ROW(LOCAL, IDLE_CHECK, act_idle_check, SET_BY_ACTION),  /* LOCAL, or CLOSING */
+
+	ROW(CLOSING, ACCESS_FRAME, act_frame_to_ppp, SUB_CLOSING),      /* the Terminate-Ack */
+	ROW(CLOSING, PPP_DOWN, act_ppp_finished, SUB_DEAD),
+	ROW(CLOSING, ACCESS_CLOSED, act_access_closed, SUB_DEAD),
+	ROW(CLOSING, ADMIN_DISCONNECT, act_none, SUB_CLOSING),
+	ROW(CLOSING, AUTH_REQUEST, act_none, SUB_CLOSING),
+	ROW(CLOSING, INTERIM, act_interim, SUB_CLOSING),
+	ROW(CLOSING, SESSION_TIMEOUT, act_none, SUB_CLOSING),
+	ROW(CLOSING, IDLE_CHECK, act_none, SUB_CLOSING),
+
+	{ SUB_DEAD, SUB_EV_ANY, act_none, "act_none", SUB_DEAD },       /* DEAD is final */
+};
+
+/* The row for (state, event), or NULL; looked up through an index built once
+ * (the data path dispatches every frame). */
+static const struct sub_transition *sub_row(enum sub_state st, enum sub_event ev)
+{
+	static const struct sub_transition *index[SUB_N_STATES][SUB_N_EVENTS];
+	static bool built;
+	if (!built) {
+		for (size_t i = sizeof(sub_table) / sizeof(sub_table[0]); i-- > 0;) {
+			const struct sub_transition *r = &sub_table[i];
+			if (r->event == SUB_EV_ANY) {
+				for (unsigned e = 0; e < SUB_N_EVENTS; e++)
+					index[r->state][e] = r;
+			} else {
+				index[r->state][r->event] = r;
+			}
 		}
-		if (len >= 2 && frame[0] == PPP_ADDRESS && frame[1] == PPP_CONTROL) {
-			l2tp_session_send_ppp(sub->l2tp, frame, len);
-			return;
-		}
-		/* L2TP carries the HDLC address/control field (RFC 2661 5.4 shows
-		 * the PPP frame as on an HDLC link); a receiver that allowed ACFC
-		 * accepts it either way, so add it when the medium lacked it. */
-		uint8_t buf[PPP_FRAME_MAX + 2];
-		if (len + 2 > sizeof(buf))
-			return;
-		buf[0] = PPP_ADDRESS;
-		buf[1] = PPP_CONTROL;
-		memcpy(buf + 2, frame, len);
-		l2tp_session_send_ppp(sub->l2tp, buf, len + 2);
+		built = true;
+	}
+	return (unsigned)st < SUB_N_STATES && (unsigned)ev < SUB_N_EVENTS ? index[st][ev] : NULL;
+}
+
+static void sub_dispatch_one(struct subscriber *sub, enum sub_event ev, const struct sub_evarg *arg)
+{
+	const struct sub_transition *row = sub_row(sub->state, ev);
+	if (!row) {
+		sub->lac->counters.unexpected_events++;
+		sub_debug(sub, "event=%s not expected in this state: ignored", sub_event_str(ev));
 		return;
 	}
-	if (sub->ppp) {
-		ppp_session_input(sub->ppp, frame, len, ev_now_ms(sub->lac->loop));
-		sub_ppp_arm_timer(sub);
+	enum sub_state from = sub->state;
+	sub->next_state = SUB_N_STATES;
+	row->action(sub, arg);
+	enum sub_state to = row->next;
+	if (to == SUB_NEXT_SET_BY_ACTION) {
+		to = sub->next_state;
+		if (to >= SUB_N_STATES) {
+			/* an action of a "set by action" row that did not choose:
+			 * a bug; the defined outcome is to end the session */
+			log_error("sub=%u event=%s action=%s next_state_not_set", sub->id, sub_event_str(ev),
+				  row->action_name);
+			sub_release(sub, "internal error");
+			to = SUB_DEAD;
+		}
 	}
+	if (from == SUB_DEAD)
+		to = SUB_DEAD;
+	else if (to == SUB_DEAD)
+		sub_release(sub, arg->reason); /* idempotent: most actions did already */
+	sub->state = to;
+	if (from != to)
+		log_debug("sub=%u event=%s action=%s transition=%s->%s", sub->id, sub_event_str(ev),
+			  row->action_name, sub_state_str(from), sub_state_str(to));
 }
 
-static void sub_access_closed(void *owner, const char *reason)
+void sub_dispatch(struct subscriber *sub, enum sub_event ev, const struct sub_evarg *arg)
 {
-	struct sub_evarg arg = { .reason = reason };
-	sub_dispatch(owner, SUB_EV_ACCESS_CLOSED, &arg);
+	static const struct sub_evarg no_arg;
+	if (!arg)
+		arg = &no_arg;
+	if (sub->dispatching) {
+		if (sub->n_queued >= SUB_QUEUE_MAX) {
+			sub->lac->counters.unexpected_events++;
+			sub_log(LOG_LVL_WARN, sub, "event=%s raised_inside_dispatch outcome=dropped",
+				sub_event_str(ev));
+			return;
+		}
+		struct sub_queued *q = &sub->queued[sub->n_queued++];
+		q->ev = ev;
+		q->arg = *arg;
+		q->has_reason = arg->reason != NULL;
+		snprintf(q->reason, sizeof(q->reason), "%s", arg->reason ? arg->reason : "");
+		return;
+	}
+	sub->dispatching = true;
+	sub_dispatch_one(sub, ev, arg);
+	for (unsigned i = 0; i < sub->n_queued; i++) {
+		struct sub_queued *q = &sub->queued[i];
+		q->arg.reason = q->has_reason ? q->reason : NULL;
+		sub_dispatch_one(sub, q->ev, &q->arg);
+	}
+	sub->n_queued = 0;
+	sub->dispatching = false;
 }
-
-static const struct access_conn_handlers sub_access_handlers = {
-	.frame_rx = sub_access_frame,
-	.closed = sub_access_closed,
-};
 
 /* ---- life cycle ---- */
 
-static void sub_reap(struct ev_loop *loop, struct ev_timer *t, void *arg)
+struct subscriber *sub_create(struct lac *lac, struct access_conn *conn)
 {
-	struct subscriber *sub = arg;
+	struct subscriber *sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return NULL;
+	uint32_t rnd;
+	if (random_bytes(&rnd, sizeof(rnd)) < 0) {
+		free(sub);
+		return NULL;
+	}
+	sub->lac = lac;
+	sub->id = ++lac->next_id;
+	sub->state = SUB_LCP;
+	sub->conn = conn;
+	sub->info = conn->info;
+	sub->created_ms = sub_now(sub);
+	snprintf(sub->user, sizeof(sub->user), "-");
+	snprintf(sub->user_log, sizeof(sub->user_log), "-");
+	/* RFC 2866 5.5: unique per NAS; time-independent part from random bits */
+	snprintf(sub->acct_session_id, sizeof(sub->acct_session_id), "%08X%08X", rnd, sub->id);
+	sub->next = lac->subscribers;
+	if (lac->subscribers)
+		lac->subscribers->prev = sub;
+	lac->subscribers = sub;
+	lac->n_subscribers++;
+	lac->counters.sessions_created++;
+	return sub;
+}
+
+static void sub_unlink(struct subscriber *sub)
+{
 	struct lac *lac = sub->lac;
 	if (sub->prev)
 		sub->prev->next = sub->next;
@@ -1059,95 +1150,42 @@ static void sub_reap(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	if (sub->next)
 		sub->next->prev = sub->prev;
 	lac->n_subscribers--;
-	lac->counters.sessions_destroyed++;
+}
+
+void sub_destroy_unattached(struct subscriber *sub)
+{
+	sub_unlink(sub);
+	sub->lac->counters.sessions_destroyed++;
 	free(sub);
 }
 
-static void sub_ppp_config(const struct lac *lac, const struct access_conn_info *info, uint32_t id,
-			   struct ppp_config *pc)
+void sub_timer_fired(struct subscriber *sub, enum sub_timer t)
 {
-	const struct lac_config *cfg = &lac->cfg;
-	ppp_config_defaults(pc);
-	snprintf(pc->ident, sizeof(pc->ident), "sub=%u", id);
-	pc->mru = (uint16_t)(cfg->ppp_mru < info->mru ? cfg->ppp_mru : info->mru);
-	pc->no_addr_ctl = info->kind == ACCESS_KIND_PPPOE;
-	pc->async_map = info->kind == ACCESS_KIND_STREAM;
-	pc->auth_order_len = 0;
-	char order[CONF_STR];
-	snprintf(order, sizeof(order), "%s", cfg->ppp_auth);
-	for (char *save = NULL, *tok = strtok_r(order, ",", &save); tok && pc->auth_order_len < 2;
-	     tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ')
-			tok++;
-		pc->auth_order[pc->auth_order_len++] = strncmp(tok, "pap", 3) == 0 ? PPP_AUTH_PAP : PPP_AUTH_CHAP;
-	}
-	pc->auth_max_attempts = cfg->ppp_auth_attempts;
-	pc->auth_timeout_ms = cfg->ppp_auth_timeout_s * 1000u;
-	pc->restart_ms = cfg->ppp_restart_ms;
-	pc->max_configure = cfg->ppp_max_configure;
-	pc->max_failure = cfg->ppp_max_failure;
-	pc->max_terminate = cfg->ppp_max_terminate;
-	pc->echo_interval_ms = cfg->ppp_echo_interval_s * 1000u;
-	pc->echo_failures = cfg->ppp_echo_failures;
-	snprintf(pc->host_name, sizeof(pc->host_name), "%s", cfg->host_name);
-}
-
-void subscriber_conn_new(void *ctx, struct access_conn *conn)
-{
-	struct lac *lac = ctx;
-	if (lac->shutting_down || lac->n_subscribers >= lac->cfg.max_sessions) {
-		log_peer("event=conn_refused reason=%s", lac->shutting_down ? "shutting_down" : "max_sessions");
-		access_conn_close(conn, "refused");
-		return;
-	}
-	struct subscriber *sub = calloc(1, sizeof(*sub));
-	if (!sub) {
-		access_conn_close(conn, "out of memory");
-		return;
-	}
-	sub->lac = lac;
-	sub->id = ++lac->next_id;
-	sub->state = SUB_LCP;
-	sub->conn = conn;
-	sub->created_ms = ev_now_ms(lac->loop);
-	snprintf(sub->auth.name, sizeof(sub->auth.name), "-");
-	uint32_t rnd = 0;
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)sub->created_ms;
-	/* RFC 2866 5.5: unique per NAS; time-independent part from random bits */
-	snprintf(sub->acct_session_id, sizeof(sub->acct_session_id), "%08X%08X", rnd, sub->id);
-	ev_timer_init(&sub->ppp_timer, sub_ppp_timer, sub);
-	ev_timer_init(&sub->reap_timer, sub_reap, sub);
-	ev_timer_init(&sub->interim_timer, sub_interim, sub);
-	ev_timer_init(&sub->session_timer, sub_session_timeout, sub);
-	ev_timer_init(&sub->idle_timer, sub_idle_check, sub);
-	sub->info = conn->info;
-
-	struct ppp_config pc;
-	sub_ppp_config(lac, &conn->info, sub->id, &pc);
-	sub->ppp = ppp_session_create(&pc, PPP_ROLE_AUTHENTICATOR, &sub_ppp_callbacks, sub);
-	if (!sub->ppp) {
-		access_conn_close(conn, "out of memory");
+	static const enum sub_event ev_of[SUB_N_TIMERS] = {
+		[SUB_TIMER_INTERIM] = SUB_EV_INTERIM,
+		[SUB_TIMER_SESSION] = SUB_EV_SESSION_TIMEOUT,
+		[SUB_TIMER_IDLE] = SUB_EV_IDLE_CHECK,
+	};
+	if (t == SUB_TIMER_REAP) {
+		/* from the loop: nothing of this session is on the stack */
+		if (sub->state != SUB_DEAD || sub->dispatching)
+			return;
+		if (sub->ppp) {
+			sub_ops(sub)->ppp_free(sub);
+			sub->ppp = NULL;
+		}
+		sub_unlink(sub);
+		sub->lac->counters.sessions_destroyed++;
 		free(sub);
 		return;
 	}
-	access_conn_attach(conn, &sub_access_handlers, sub);
-	sub->next = lac->subscribers;
-	if (lac->subscribers)
-		lac->subscribers->prev = sub;
-	lac->subscribers = sub;
-	lac->n_subscribers++;
-	lac->counters.sessions_created++;
-	log_info("sub=%u event=conn_new access=%s port_id=%s calling=%s", sub->id,
-		 conn->info.kind == ACCESS_KIND_PPPOE ? "pppoe" : "stream", conn->info.nas_port_id,
-		 conn->info.calling_station_id);
-	ppp_session_lower_up(sub->ppp, sub->created_ms);
-	sub_ppp_arm_timer(sub);
+	if (t == SUB_TIMER_INTERIM || t == SUB_TIMER_SESSION || t == SUB_TIMER_IDLE)
+		sub_dispatch(sub, ev_of[t], NULL);
 }
 
 void subscriber_disconnect(struct subscriber *sub, const char *reason, enum radius_term_cause cause)
 {
-	struct sub_evarg arg = { .reason = reason };
+	struct sub_evarg arg = { .reason = reason, .cause = cause };
 	sub_set_cause(sub, cause);
 	sub_dispatch(sub, SUB_EV_ADMIN_DISCONNECT, &arg);
 }
@@ -1160,10 +1198,8 @@ void subscriber_tun_input(struct lac *lac, const uint8_t *pkt, size_t len)
 	memcpy(&dst.s_addr, pkt + 16, 4);
 	for (struct subscriber *sub = lac->by_ip[lac_ip_hash(dst)]; sub; sub = sub->ip_next) {
 		if (sub->ip.s_addr == dst.s_addr && sub->ppp) {
-			lac->counters.tun_rx++;
-			sub->out_octets += len;
-			sub->out_packets++;
-			ppp_session_send_ip(sub->ppp, pkt, len);
+			struct sub_evarg arg = { .frame = pkt, .len = len };
+			sub_dispatch(sub, SUB_EV_TUN_PACKET, &arg);
 			return;
 		}
 	}
@@ -1180,18 +1216,18 @@ struct subscriber *subscriber_find(struct lac *lac, uint32_t id)
 
 void subscriber_show_all(struct lac *lac, struct strbuf *out)
 {
-	uint64_t now = ev_now_ms(lac->loop);
+	uint64_t now = lac->sub_ops ? lac->sub_ops->now_ms(lac) : sub_io_ops.now_ms(lac);
 	for (struct subscriber *sub = lac->subscribers; sub; sub = sub->next) {
 		if (sub->state == SUB_DEAD)
 			continue;
-		strbuf_printf(out, "id=%u user=%s state=%s decision=%s access=%s port_id=%s calling=%s",
-			      sub->id, sub->auth.name, sub_state_str(sub->state),
-			      sub->decision[0] ? sub->decision : "-",
-			      sub->conn ? (sub->conn->info.kind == ACCESS_KIND_PPPOE ? "pppoe" : "stream") : "-",
-			      sub->conn ? sub->conn->info.nas_port_id : "-",
-			      sub->conn ? sub->conn->info.calling_station_id : "-");
+		char lns[ESCAPE_FIELD_MAX];
+		strbuf_printf(out, "id=%u user=%s state=%s decision=%s access=%s port_id=%s calling=%s", sub->id,
+			      sub->user_log, sub_state_str(sub->state), sub->decision[0] ? sub->decision : "-",
+			      sub->conn ? (sub->info.kind == ACCESS_KIND_PPPOE ? "pppoe" : "stream") : "-",
+			      sub->conn ? sub->info.nas_port_id : "-", sub->conn ? sub->info.calling_station_id : "-");
 		if (sub->state == SUB_RELAY || sub->state == SUB_TUNNEL_SETUP)
-			strbuf_printf(out, " lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u", sub->lns[0] ? sub->lns : "-",
+			strbuf_printf(out, " lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u",
+				      escape_str(lns, sizeof(lns), sub->lns[0] ? sub->lns : "-"),
 				      sub->l2tp_status.local_tid, sub->l2tp_status.local_sid,
 				      sub->l2tp_status.peer_tid, sub->l2tp_status.peer_sid);
 		if (sub->ip_registered)
@@ -1210,16 +1246,19 @@ void subscriber_show_all(struct lac *lac, struct strbuf *out)
 /* RFC 5176: applies a verified Disconnect- or CoA-Request to every session it
  * names (RFC 5176 3: all identification attributes given must match; a
  * User-Name alone may name several sessions, and all of them are acted on).
- * CoA Session-Timeout counts from now, Idle-Timeout from the last data frame;
- * 0 removes either limit. */
+ * The User-Name matched is the identity RADIUS was asked about (pinned when
+ * it answered). CoA Session-Timeout counts from now, Idle-Timeout from the
+ * last data frame; 0 removes either limit. */
 enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_request *req, const char *client)
 {
 	size_t matched = 0;
+	char cl[ESCAPE_FIELD_MAX];
+	escape_str(cl, sizeof(cl), client ? client : "-");
 	for (struct subscriber *sub = lac->subscribers; sub; sub = sub->next) {
 		if (sub->state == SUB_DEAD || sub->state == SUB_CLOSING)
 			continue;
 		struct dae_session_ids ids = {
-			.user_name = sub->auth.name,
+			.user_name = sub->user,
 			.acct_session_id = sub->acct_session_id,
 			.has_framed_ip = sub->ip.s_addr != 0,
 			.framed_ip = sub->ip,
@@ -1232,26 +1271,26 @@ enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_re
 			continue;
 		matched++;
 		if (req->code == RADIUS_CODE_DISCONNECT_REQUEST) {
-			sub_log(LOG_LVL_INFO, sub, "event=dae_disconnect client=%s", client);
+			sub_debug(sub, "event=dae_disconnect client=%s", cl);
 			lac->counters.dae_disconnects++;
 			subscriber_disconnect(sub, "dynamic authorization disconnect", RADIUS_TERM_ADMIN_RESET);
 		} else {
 			lac->counters.coa_applied++;
 			if (req->has_session_timeout) {
-				sub_log(LOG_LVL_INFO, sub, "event=coa client=%s session_timeout_s=%u", client,
+				sub_log(LOG_LVL_INFO, sub, "event=coa client=%s session_timeout_s=%u", cl,
 					req->session_timeout);
 				sub->session_timeout_s = req->session_timeout;
 				if (sub->acct_started)
 					sub_arm_session_timer(sub, req->session_timeout);
 			}
 			if (req->has_idle_timeout) {
-				sub_log(LOG_LVL_INFO, sub, "event=coa client=%s idle_timeout_s=%u", client,
+				sub_log(LOG_LVL_INFO, sub, "event=coa client=%s idle_timeout_s=%u", cl,
 					req->idle_timeout);
 				sub->idle_timeout_s = req->idle_timeout;
 				if (sub->acct_started && sub->idle_timeout_s)
-					sub_idle_check(lac->loop, &sub->idle_timer, sub);
+					sub_dispatch(sub, SUB_EV_IDLE_CHECK, NULL);
 				else
-					ev_timer_stop(lac->loop, &sub->idle_timer);
+					sub_timer_stop(sub, SUB_TIMER_IDLE);
 			}
 		}
 	}

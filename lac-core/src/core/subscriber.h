@@ -24,7 +24,7 @@ enum sub_state {
 	SUB_RELAY,              /* frames relayed between subscriber and LNS */
 	SUB_LOCAL,              /* accepted for local termination: IPCP and IP on the TUN */
 	SUB_CLOSING,            /* LCP Terminate sent, waiting for the link to finish */
-	SUB_DEAD,
+	SUB_DEAD,               /* released; freed by the reap timer. Final. */
 	SUB_N_STATES
 };
 
@@ -34,12 +34,19 @@ enum sub_event {
 	SUB_EV_AAA_LOCAL,       /* Access-Accept without tunnel attributes */
 	SUB_EV_AAA_REJECT,      /* Access-Reject */
 	SUB_EV_AAA_FAIL,        /* no answer from any server, or an unusable one */
-	SUB_EV_L2TP_UP,         /* L2TP session established */
+	SUB_EV_L2TP_UP,         /* L2TP session established (ICCN acknowledged) */
 	SUB_EV_L2TP_DOWN,       /* L2TP session failed or was cleared */
+	SUB_EV_L2TP_FRAME,      /* a PPP frame from the LNS */
 	SUB_EV_PPP_UP,          /* IPCP opened (local termination) */
 	SUB_EV_PPP_DOWN,        /* PPP link finished */
+	SUB_EV_PPP_IP,          /* an IPv4 packet from the subscriber (local termination) */
+	SUB_EV_ACCESS_FRAME,    /* a PPP frame from the subscriber */
 	SUB_EV_ACCESS_CLOSED,   /* the subscriber's connection went away */
-	SUB_EV_ADMIN_DISCONNECT,/* lacctl disconnect, or daemon shutdown */
+	SUB_EV_ADMIN_DISCONNECT,/* lacctl disconnect, DAE, shutdown, timeouts */
+	SUB_EV_TUN_PACKET,      /* an IPv4 packet from the TUN device for this subscriber */
+	SUB_EV_INTERIM,         /* Acct-Interim-Interval timer */
+	SUB_EV_SESSION_TIMEOUT, /* Session-Timeout timer */
+	SUB_EV_IDLE_CHECK,      /* Idle-Timeout timer */
 	SUB_N_EVENTS
 };
 

@@ -254,7 +254,7 @@ static void cb_up(void *owner, const struct ppp_ip_info *ip)
 	dial_start_hold(d);
 }
 
-static void cb_down(void *owner, const char *reason)
+static void cb_down(void *owner, enum ppp_down_cause cause, const char *reason)
 {
 	struct dial *d = owner;
 	dial_set_reason(d, reason);

@@ -537,6 +537,26 @@ static void sess_start(struct l2tp_session *s)
 	sess_after(s);
 }
 
+/* (subscriber helper, issue 8 item 7) The session's ids as the engine knows
+ * them now, for a caller whose LNS sent data before our ICCN was acked. */
+int l2tp_session_get_status(const struct l2tp_session *s, struct l2tp_session_status *st)
+{
+	if (!s || !s->tun || s->zombie)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->local_tid = s->tun->t.local_tid;
+	st->peer_tid = s->tun->t.peer_tid;
+	st->local_sid = s->fsm.local_sid;
+	st->peer_sid = s->fsm.peer_sid;
+	st->call_serial = s->fsm.call_serial;
+	st->candidate_idx = s->order[s->pos];
+	st->peer = (const struct sockaddr *)&s->tun->peer;
+	st->peer_len = s->tun->peer_len;
+	st->peer_host_name = s->tun->t.peer_host_name;
+	st->sequencing = s->seq;
+	return 0;
+}
+
 /* Reports what the last FSM event produced: up, failover, or down. Frees the
  * session when it is finished. */
 static void sess_after(struct l2tp_session *s)

@@ -156,6 +156,11 @@ int l2tp_session_send_ppp(struct l2tp_session *s, const uint8_t *frame, size_t l
  * (protocol LCP, direction local). No callbacks follow; s is invalid after. */
 void l2tp_session_close(struct l2tp_session *s, uint16_t result, uint16_t error, const char *msg,
 			uint16_t ppp_disconnect_cause);
+/* The session's tunnel/session ids, call serial and carrying candidate as
+ * the engine knows them now (also before `up`, e.g. when the LNS's data
+ * overtook the acknowledgement of our ICCN). Pointers in *st are valid until
+ * the next call into the engine. Returns 0, or -1 when no tunnel carries it. */
+int l2tp_session_get_status(const struct l2tp_session *s, struct l2tp_session_status *st);
 /* SLI (6.16) with the subscriber's ACCM, when the PPP side learns it. */
 void l2tp_session_report_sli(struct l2tp_session *s, uint32_t send_accm, uint32_t recv_accm);
 

@@ -99,7 +99,7 @@ void ppp_auth_act_give_up(struct ppp_session *s, uint64_t now)
 {
 	s->auth_at = 0;
 	log_info("%s event=auth_timeout auth=%s", s->ident, ppp_auth_type_str(s->auth_type));
-	s->lcp_fatal = "authentication timeout";
+	ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "authentication timeout");
 }
 
 /* Authenticator: credentials of the current exchange arrived; the owner
@@ -139,7 +139,7 @@ void ppp_auth_act_client_terminated(struct ppp_session *s, uint64_t now)
 	s->auth_at = 0;
 	log_info("%s event=auth_failed auth=%s reason=\"%s\"", s->ident,
 		 ppp_auth_type_str(s->auth_type), s->auth_msg);
-	ppp_set_down_reason(s, s->auth_msg);
+	ppp_set_down_reason(s, PPP_DOWN_AUTH_FAILED, s->auth_msg);
 	if (s->cb.auth_result)
 		s->cb.auth_result(s->owner, false, s->auth_msg);
 }

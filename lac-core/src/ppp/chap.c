@@ -26,7 +26,7 @@ static void chap_send(struct ppp_session *s, uint8_t code, uint8_t id, const uin
 	n += text_len;
 	pkt[0] = code;
 	pkt[1] = id;
-	put_be16(pkt + 2, (uint16_t)n);
+	be16_put(pkt + 2, (uint16_t)n);
 	ppp_send_proto(s, PPP_PROTO_CHAP, pkt, n);
 }
 
@@ -48,7 +48,11 @@ static void chap_act_new_challenge(struct ppp_session *s, uint64_t now)
 	s->auth_id++;
 	s->auth_req.chap_id = s->auth_id;
 	s->auth_req.challenge_len = PPP_CHAP_CHALLENGE_LEN;
-	ppp_random_bytes(s->auth_req.challenge, PPP_CHAP_CHALLENGE_LEN);
+	if (ppp_random_bytes(s->auth_req.challenge, PPP_CHAP_CHALLENGE_LEN) < 0) {
+		/* no unpredictable challenge: refuse to authenticate at all */
+		ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "no random challenge");
+		return;
+	}
 	s->auth_tx_left = s->cfg.max_configure - 1;
 	chap_send_challenge(s, now);
 }
@@ -195,7 +199,7 @@ static void chap_rcv_verdict(struct ppp_session *s, uint8_t code, uint8_t id,
 
 void ppp_chap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now)
 {
-	if (len < 4 || get_be16(pkt + 2) < 4 || get_be16(pkt + 2) > len) {
+	if (len < 4 || be16_get(pkt + 2) < 4 || be16_get(pkt + 2) > len) {
 		log_peer("%s proto=chap event=malformed len=%zu", s->ident, len);
 		return;
 	}
@@ -203,7 +207,7 @@ void ppp_chap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint6
 		log_peer("%s proto=chap event=not_negotiated outcome=dropped", s->ident);
 		return;
 	}
-	size_t plen = get_be16(pkt + 2);
+	size_t plen = be16_get(pkt + 2);
 	uint8_t code = pkt[0], id = pkt[1];
 	const uint8_t *data = pkt + 4;
 	size_t dlen = plen - 4;

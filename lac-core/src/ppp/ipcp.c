@@ -254,7 +254,7 @@ static void ipcp_finished(struct fsm *f, uint64_t now)
 {
 	struct ppp_session *s = ipcp_session(f);
 	if (fsm_is_opened(&s->lcp))
-		s->lcp_fatal = "ipcp negotiation failed";
+		ppp_fatal(s, PPP_DOWN_NEGOTIATION_FAILED, "ipcp negotiation failed");
 }
 
 const struct fsm_ops ppp_ipcp_ops = {

@@ -40,12 +40,12 @@ static size_t put_auth(uint8_t *p, enum ppp_auth_type auth)
 	p[0] = LCP_OPT_AUTH;
 	if (auth == PPP_AUTH_CHAP) {
 		p[1] = 5;
-		put_be16(p + 2, PPP_PROTO_CHAP);
+		be16_put(p + 2, PPP_PROTO_CHAP);
 		p[4] = CHAP_ALG_MD5;
 		return 5;
 	}
 	p[1] = 4;
-	put_be16(p + 2, PPP_PROTO_PAP);
+	be16_put(p + 2, PPP_PROTO_PAP);
 	return 4;
 }
 
@@ -59,13 +59,13 @@ static size_t lcp_build_req(struct fsm *f, uint8_t *buf, size_t cap)
 	if (w->mru_on) {
 		buf[n] = LCP_OPT_MRU;
 		buf[n + 1] = 4;
-		put_be16(buf + n + 2, w->mru);
+		be16_put(buf + n + 2, w->mru);
 		n += 4;
 	}
 	if (w->accm_on) {
 		buf[n] = LCP_OPT_ACCM;
 		buf[n + 1] = 6;
-		put_be32(buf + n + 2, w->accm);
+		be32_put(buf + n + 2, w->accm);
 		n += 6;
 	}
 	if (w->auth != PPP_AUTH_NONE)
@@ -73,7 +73,7 @@ static size_t lcp_build_req(struct fsm *f, uint8_t *buf, size_t cap)
 	if (w->magic_on) {
 		buf[n] = LCP_OPT_MAGIC;
 		buf[n + 1] = 6;
-		put_be32(buf + n + 2, w->magic);
+		be32_put(buf + n + 2, w->magic);
 		n += 6;
 	}
 	if (w->pfc) {
@@ -174,11 +174,11 @@ static int lcp_recv_req(struct fsm *f, const uint8_t *opts, size_t len, uint8_t 
 			if (olen != 4)
 				return -1;
 			his.mru_on = true;
-			his.mru = get_be16(o + 2);
+			his.mru = be16_get(o + 2);
 			if (his.mru < PPP_MIN_MRU) {
 				sugg[0] = LCP_OPT_MRU;
 				sugg[1] = 4;
-				put_be16(sugg + 2, PPP_MIN_MRU);
+				be16_put(sugg + 2, PPP_MIN_MRU);
 				reply_nak(&r, reject_only, o, 4, sugg, 4);
 			}
 			break;
@@ -186,7 +186,7 @@ static int lcp_recv_req(struct fsm *f, const uint8_t *opts, size_t len, uint8_t 
 			if (olen != 6)
 				return -1;
 			his.accm_on = true;
-			his.accm = get_be32(o + 2);
+			his.accm = be32_get(o + 2);
 			break;
 		case LCP_OPT_AUTH:
 			if (olen < 4)
@@ -197,9 +197,9 @@ static int lcp_recv_req(struct fsm *f, const uint8_t *opts, size_t len, uint8_t 
 				reply_add(r.rej, &r.rej_len, o, (size_t)olen);
 				break;
 			}
-			if (get_be16(o + 2) == PPP_PROTO_CHAP && olen == 5 && o[4] == CHAP_ALG_MD5) {
+			if (be16_get(o + 2) == PPP_PROTO_CHAP && olen == 5 && o[4] == CHAP_ALG_MD5) {
 				his.auth = PPP_AUTH_CHAP;
-			} else if (get_be16(o + 2) == PPP_PROTO_PAP && olen == 4) {
+			} else if (be16_get(o + 2) == PPP_PROTO_PAP && olen == 4) {
 				his.auth = PPP_AUTH_PAP;
 			} else {
 				size_t sl = put_auth(sugg, PPP_AUTH_CHAP);
@@ -210,7 +210,7 @@ static int lcp_recv_req(struct fsm *f, const uint8_t *opts, size_t len, uint8_t 
 			if (olen != 6)
 				return -1;
 			his.magic_on = true;
-			his.magic = get_be32(o + 2);
+			his.magic = be32_get(o + 2);
 			if (s->lcp_want.magic_on && his.magic == s->lcp_want.magic) {
 				/* RFC 1661 6.4: maybe looped back. Nak with another value and
 				 * pick a new one of our own; persistent equality is a loop. */
@@ -219,11 +219,11 @@ static int lcp_recv_req(struct fsm *f, const uint8_t *opts, size_t len, uint8_t 
 				log_peer("%s proto=lcp event=magic_collision count=%u", s->ident,
 					 s->loopback_count);
 				if (s->loopback_count >= s->cfg.max_failure)
-					s->lcp_fatal = "loopback detected";
+					ppp_fatal(s, PPP_DOWN_NEGOTIATION_FAILED, "loopback detected");
 				s->lcp_want.magic = ppp_random_magic();
 				sugg[0] = LCP_OPT_MAGIC;
 				sugg[1] = 6;
-				put_be32(sugg + 2, ppp_random_magic());
+				be32_put(sugg + 2, ppp_random_magic());
 				r.nak_len = 0;
 				reply_add(r.nak, &r.nak_len, sugg, 6);
 			}
@@ -287,7 +287,7 @@ static void lcp_auth_fallback(struct ppp_session *s, enum ppp_auth_type sugg)
 		lcp_auth_fallback(s, PPP_AUTH_NONE);
 		return;
 	}
-	s->lcp_fatal = "peer refused authentication";
+	ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "peer refused authentication");
 }
 
 static int lcp_recv_nak(struct fsm *f, const uint8_t *opts, size_t len)
@@ -302,23 +302,23 @@ static int lcp_recv_nak(struct fsm *f, const uint8_t *opts, size_t len)
 		off += (size_t)olen;
 		switch (o[0]) {
 		case LCP_OPT_MRU:
-			if (olen == 4 && get_be16(o + 2) >= PPP_MIN_MRU) {
+			if (olen == 4 && be16_get(o + 2) >= PPP_MIN_MRU) {
 				w->mru_on = true;
-				w->mru = get_be16(o + 2);
+				w->mru = be16_get(o + 2);
 			}
 			break;
 		case LCP_OPT_ACCM:
 			if (olen == 6) {
 				w->accm_on = true;
-				w->accm |= get_be32(o + 2);
+				w->accm |= be32_get(o + 2);
 			}
 			break;
 		case LCP_OPT_AUTH:
 			if (s->role == PPP_ROLE_AUTHENTICATOR && olen >= 4) {
 				enum ppp_auth_type sugg = PPP_AUTH_NONE;
-				if (get_be16(o + 2) == PPP_PROTO_PAP)
+				if (be16_get(o + 2) == PPP_PROTO_PAP)
 					sugg = PPP_AUTH_PAP;
-				else if (get_be16(o + 2) == PPP_PROTO_CHAP && olen == 5 &&
+				else if (be16_get(o + 2) == PPP_PROTO_CHAP && olen == 5 &&
 					 o[4] == CHAP_ALG_MD5)
 					sugg = PPP_AUTH_CHAP;
 				if (sugg == w->auth)
@@ -355,7 +355,7 @@ static int lcp_recv_rej(struct fsm *f, const uint8_t *opts, size_t len)
 		case LCP_OPT_AUTH:
 			if (s->role == PPP_ROLE_AUTHENTICATOR) {
 				s->auth_tried = ~0u;
-				s->lcp_fatal = "peer refused authentication";
+				ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "peer refused authentication");
 			}
 			break;
 		case LCP_OPT_MAGIC:
@@ -434,7 +434,7 @@ static void lcp_finished(struct fsm *f, uint64_t now)
 {
 	struct ppp_session *s = lcp_session(f);
 	ppp_set_phase(s, PPP_PHASE_DEAD);
-	ppp_set_down_reason(s, "lcp finished");
+	ppp_set_down_reason(s, PPP_DOWN_NEGOTIATION_FAILED, "lcp finished");
 	s->down_pending = true;
 }
 
@@ -450,7 +450,7 @@ void ppp_lcp_send_protrej(struct ppp_session *s, uint16_t proto, const uint8_t *
 	max -= 4 + 2;
 	if (len > max)
 		len = max;
-	put_be16(data, proto);
+	be16_put(data, proto);
 	memcpy(data + 2, info, len);
 	log_peer("%s proto=lcp event=protocol_reject rejected=0x%04x", s->ident, proto);
 	fsm_send(&s->lcp, FSM_CODE_PROTREJ, s->lcp.next_id++, data, len + 2);
@@ -469,14 +469,14 @@ void ppp_lcp_echo_timeout(struct ppp_session *s, uint64_t now)
 		 * link is treated as lost at once (RFC 1661 5.8 leaves the policy to us). */
 		log_info("%s event=echo_timeout unanswered=%u", s->ident, s->echo_outstanding);
 		s->echo_at = 0;
-		ppp_set_down_reason(s, "echo timeout");
+		ppp_set_down_reason(s, PPP_DOWN_ECHO_TIMEOUT, "echo timeout");
 		fsm_down(&s->lcp, now);
 		ppp_set_phase(s, PPP_PHASE_DEAD);
 		s->down_pending = true;
 		return;
 	}
 	uint8_t data[4];
-	put_be32(data, s->lcp_want.magic_on ? s->lcp_want.magic : 0);
+	be32_put(data, s->lcp_want.magic_on ? s->lcp_want.magic : 0);
 	fsm_send(&s->lcp, FSM_CODE_ECHOREQ, s->echo_id++, data, sizeof(data));
 	s->echo_outstanding++;
 	s->echo_at = now + s->cfg.echo_interval_ms;
@@ -496,7 +496,7 @@ static bool lcp_other_code(struct fsm *f, uint8_t code, uint8_t id, const uint8_
 	case FSM_CODE_PROTREJ:
 		if (len < 2)
 			return true;
-		switch (get_be16(data)) {
+		switch (be16_get(data)) {
 		case PPP_PROTO_LCP:
 			fsm_reject_fatal(&s->lcp, now);
 			break;
@@ -505,11 +505,11 @@ static bool lcp_other_code(struct fsm *f, uint8_t code, uint8_t id, const uint8_
 			break;
 		case PPP_PROTO_CHAP:
 		case PPP_PROTO_PAP:
-			s->lcp_fatal = "peer rejected authentication protocol";
+			ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "peer rejected authentication protocol");
 			break;
 		default:
 			log_peer("%s proto=lcp event=protocol_rejected proto=0x%04x", s->ident,
-				 get_be16(data));
+				 be16_get(data));
 			break;
 		}
 		break;
@@ -517,18 +517,18 @@ static bool lcp_other_code(struct fsm *f, uint8_t code, uint8_t id, const uint8_
 		uint8_t reply[FSM_OPTS_MAX];
 		if (len < 4)
 			return true;
-		if (our_magic && get_be32(data) == our_magic) {
+		if (our_magic && be32_get(data) == our_magic) {
 			log_peer("%s proto=lcp event=echo_loopback", s->ident);
 			return true;
 		}
 		size_t rlen = len > sizeof(reply) ? sizeof(reply) : len;
 		memcpy(reply, data, rlen);
-		put_be32(reply, our_magic);
+		be32_put(reply, our_magic);
 		fsm_send(f, FSM_CODE_ECHOREP, id, reply, rlen);
 		break;
 	}
 	case FSM_CODE_ECHOREP:
-		if (len >= 4 && our_magic && get_be32(data) == our_magic) {
+		if (len >= 4 && our_magic && be32_get(data) == our_magic) {
 			log_peer("%s proto=lcp event=echo_loopback", s->ident);
 			return true;
 		}

@@ -18,7 +18,7 @@ static void pap_send_verdict(struct ppp_session *s, uint8_t code)
 	size_t mlen = strlen(s->auth_msg);
 	pkt[0] = code;
 	pkt[1] = s->auth_id;
-	put_be16(pkt + 2, (uint16_t)(5 + mlen));
+	be16_put(pkt + 2, (uint16_t)(5 + mlen));
 	pkt[4] = (uint8_t)mlen;
 	memcpy(pkt + 5, s->auth_msg, mlen);
 	ppp_send_proto(s, PPP_PROTO_PAP, pkt, 5 + mlen);
@@ -37,7 +37,7 @@ static void pap_send_request(struct ppp_session *s, uint64_t now)
 	n += plen;
 	pkt[0] = PAP_REQUEST;
 	pkt[1] = s->auth_id;
-	put_be16(pkt + 2, (uint16_t)n);
+	be16_put(pkt + 2, (uint16_t)n);
 	ppp_send_proto(s, PPP_PROTO_PAP, pkt, n);
 	s->auth_at = now + s->cfg.restart_ms;
 }
@@ -160,7 +160,7 @@ static void pap_rcv_verdict(struct ppp_session *s, uint8_t code, uint8_t id,
 
 void ppp_pap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now)
 {
-	if (len < 4 || get_be16(pkt + 2) < 4 || get_be16(pkt + 2) > len) {
+	if (len < 4 || be16_get(pkt + 2) < 4 || be16_get(pkt + 2) > len) {
 		log_peer("%s proto=pap event=malformed len=%zu", s->ident, len);
 		return;
 	}
@@ -168,7 +168,7 @@ void ppp_pap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64
 		log_peer("%s proto=pap event=not_negotiated outcome=dropped", s->ident);
 		return;
 	}
-	size_t plen = get_be16(pkt + 2);
+	size_t plen = be16_get(pkt + 2);
 	uint8_t code = pkt[0], id = pkt[1];
 	if (s->role == PPP_ROLE_AUTHENTICATOR && code == PAP_REQUEST)
 		pap_rcv_request(s, id, pkt + 4, plen - 4, now);

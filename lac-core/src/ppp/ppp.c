@@ -5,11 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "ppp/ppp_priv.h"
 #include "util/log.h"
+#include "util/random.h"
 
 static const char *const phase_names[] = {
 	"dead", "establish", "authenticate", "network", "terminate", "handed-off"
@@ -76,7 +75,7 @@ ssize_t ppp_frame_build(uint8_t *buf, size_t cap, bool with_addr_ctl, uint16_t p
 		buf[n++] = PPP_ADDRESS;
 		buf[n++] = PPP_CONTROL;
 	}
-	put_be16(buf + n, proto);
+	be16_put(buf + n, proto);
 	n += 2;
 	if (len)
 		memcpy(buf + n, info, len);
@@ -102,47 +101,49 @@ void ppp_config_defaults(struct ppp_config *cfg)
 	cfg->request_dns = true;
 }
 
-void ppp_random_bytes(uint8_t *buf, size_t len)
+/* CHAP challenges and magic numbers must be unpredictable (RFC 1994 2.3):
+ * util/random.h, with no fallback. random_init() succeeded before any session
+ * exists, so a failure here is an impossible kernel error: the caller fails
+ * the exchange. */
+int ppp_random_bytes(uint8_t *buf, size_t len)
 {
-	/* CHAP challenges must be unpredictable (RFC 1994 2.3); getrandom never
-	 * blocks once the kernel pool is initialised, which it is long before we run. */
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = getrandom(buf + got, len - got, GRND_NONBLOCK);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got < len) {
-		/* Fallback only if getrandom failed: still distinct per call. */
-		static uint64_t x;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		x ^= (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull + (uint64_t)(uintptr_t)buf;
-		for (; got < len; got++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			buf[got] = (uint8_t)x;
-		}
-	}
+	if (random_bytes(buf, len) == 0)
+		return 0;
+	log_error("ppp event=random_failed");
+	memset(buf, 0, len);
+	return -1;
 }
 
 uint32_t ppp_random_magic(void)
 {
 	uint32_t m = 0;
-	while (m == 0) {
+	for (unsigned tries = 0; m == 0 && tries < 8; tries++) {
 		uint8_t b[4];
-		ppp_random_bytes(b, sizeof(b));
-		m = get_be32(b);
+		if (ppp_random_bytes(b, sizeof(b)) < 0)
+			break;
+		m = be32_get(b);
 	}
+	if (m == 0)
+		m = 1; /* random_bytes failed: magic numbers only detect loops */
 	return m;
 }
 
-void ppp_set_down_reason(struct ppp_session *s, const char *reason)
+void ppp_set_down_reason(struct ppp_session *s, enum ppp_down_cause cause, const char *reason)
 {
-	if (!s->down_reason[0])
+	if (!s->down_reason[0]) {
 		snprintf(s->down_reason, sizeof(s->down_reason), "%s", reason);
+		s->down_cause = cause;
+	}
+}
+
+static const char *const down_cause_names[PPP_DOWN_N_CAUSES] = {
+	"local_close", "peer_terminate", "echo_timeout", "lower_down", "auth_failed",
+	"negotiation_failed",
+};
+
+const char *ppp_down_cause_str(enum ppp_down_cause cause)
+{
+	return (unsigned)cause < PPP_DOWN_N_CAUSES ? down_cause_names[cause] : "?";
 }
 
 void ppp_set_phase(struct ppp_session *s, enum ppp_phase phase)
@@ -175,7 +176,7 @@ void ppp_send_proto(struct ppp_session *s, uint16_t proto, const uint8_t *pkt, s
 	if (pfc) {
 		frame[n++] = (uint8_t)proto;
 	} else {
-		put_be16(frame + n, proto);
+		be16_put(frame + n, proto);
 		n += 2;
 	}
 	memcpy(frame + n, pkt, len);
@@ -208,7 +209,8 @@ void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now)
 	}
 	snprintf(s->down_reason, sizeof(s->down_reason), "authentication failed%s%s",
 		 s->auth_msg[0] ? ": " : "", s->auth_msg);
-	s->lcp_fatal = "authentication failed";
+	s->down_cause = PPP_DOWN_AUTH_FAILED;
+	ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "authentication failed");
 }
 
 struct ppp_session *ppp_session_create(const struct ppp_config *cfg, enum ppp_role role,
@@ -254,9 +256,23 @@ struct ppp_session *ppp_session_create(const struct ppp_config *cfg, enum ppp_ro
 	return s;
 }
 
+static void ppp_tx_detached(void *owner, const uint8_t *raw, size_t len)
+{
+}
+
 void ppp_session_destroy(struct ppp_session *s)
 {
-	free(s);
+	if (!s)
+		return;
+	if (s->depth == 0) {
+		free(s);
+		return;
+	}
+	/* On the stack: detach the owner now, free on the way out. */
+	s->destroy_pending = true;
+	s->handed_off = true;           /* every later call is a no-op */
+	s->cb = (struct ppp_callbacks){ .tx = ppp_tx_detached };
+	s->owner = NULL;
 }
 
 /* Every public call that can run callbacks is bracketed by enter/leave: the
@@ -276,19 +292,23 @@ static void session_leave(struct ppp_session *s, uint64_t now)
 	while (s->lcp_fatal && !s->handed_off && !s->down_reported) {
 		const char *reason = s->lcp_fatal;
 		s->lcp_fatal = NULL;
-		ppp_set_down_reason(s, reason);
+		ppp_set_down_reason(s, s->lcp_fatal_cause, reason);
 		log_info("%s event=closing reason=\"%s\"", s->ident, reason);
 		ppp_set_phase(s, PPP_PHASE_TERMINATE);
 		fsm_close(&s->lcp, reason, now);
 	}
 	s->lcp_fatal = NULL;
-	s->depth = 0;
 	if (s->down_pending && !s->down_reported && !s->handed_off) {
 		s->down_reported = true;
-		log_info("%s event=down reason=\"%s\"", s->ident, s->down_reason);
+		log_debug("%s event=down cause=%s reason=\"%s\"", s->ident,
+			  ppp_down_cause_str(s->down_cause), s->down_reason);
+		/* depth stays 1: a destroy from inside `down` waits for us */
 		if (s->cb.down)
-			s->cb.down(s->owner, s->down_reason);
+			s->cb.down(s->owner, s->down_cause, s->down_reason);
 	}
+	s->depth = 0;
+	if (s->destroy_pending)
+		free(s);
 }
 
 static bool session_dead(const struct ppp_session *s)
@@ -313,7 +333,7 @@ void ppp_session_lower_down(struct ppp_session *s, uint64_t now)
 		return;
 	session_enter(s);
 	s->lower_is_up = false;
-	ppp_set_down_reason(s, "lower layer down");
+	ppp_set_down_reason(s, PPP_DOWN_LOWER_DOWN, "lower layer down");
 	fsm_down(&s->lcp, now);
 	ppp_set_phase(s, PPP_PHASE_DEAD);
 	s->down_pending = true;
@@ -345,7 +365,7 @@ static void session_peer_terminates(struct ppp_session *s, const uint8_t *pkt, s
 	    s->lcp.state == FSM_ACK_RCVD || s->lcp.state == FSM_REQ_SENT) {
 		char r[sizeof(text) + 32];
 		snprintf(r, sizeof(r), "terminated by peer%s%s", tlen ? ": " : "", text);
-		ppp_set_down_reason(s, r);
+		ppp_set_down_reason(s, PPP_DOWN_PEER_TERMINATE, r);
 	}
 }
 
@@ -431,7 +451,7 @@ void ppp_session_close(struct ppp_session *s, const char *reason, uint64_t now)
 	if (session_dead(s))
 		return;
 	session_enter(s);
-	ppp_set_down_reason(s, reason ? reason : "closed");
+	ppp_set_down_reason(s, PPP_DOWN_LOCAL_CLOSE, reason ? reason : "closed");
 	log_info("%s event=closing reason=\"%s\"", s->ident, reason ? reason : "closed");
 	s->auth_at = 0;
 	s->echo_at = 0;

@@ -20,8 +20,15 @@
  * Callbacks may be invoked from any ppp_session_* call that takes `now`. The
  * owner may call ppp_session_auth_result(), ppp_session_handoff(),
  * ppp_session_close() and ppp_session_send_ip() from inside a callback. `down`
- * is always the last callback of a call, so the owner may destroy the session
- * inside it (and must not use it afterwards). */
+ * is always the last callback of a call.
+ *
+ * Re-entrancy contract (issue 8 item 1): a callback never frees the session
+ * under the code that called it. ppp_session_destroy() may be called at any
+ * time, from inside any callback included: while a ppp_session_* call is on
+ * the stack it only detaches the owner (no callback follows, nothing more is
+ * sent) and the memory is freed when the outermost call returns. The tx
+ * callback must not report the link down synchronously (the access layer
+ * delivers `closed` from the loop, see access/stream.h). */
 #ifndef PPP_PPP_H
 #define PPP_PPP_H
 
@@ -138,6 +145,18 @@ struct ppp_config {
  * failures, auth timeout 30 s, DNS requested, host name "lac". */
 void ppp_config_defaults(struct ppp_config *cfg);
 
+/* Why the link finished, for the owner's accounting (RFC 2866 5.10). */
+enum ppp_down_cause {
+	PPP_DOWN_LOCAL_CLOSE,           /* ppp_session_close() */
+	PPP_DOWN_PEER_TERMINATE,        /* the peer sent LCP Terminate-Request */
+	PPP_DOWN_ECHO_TIMEOUT,          /* the peer stopped answering LCP echoes */
+	PPP_DOWN_LOWER_DOWN,            /* ppp_session_lower_down() */
+	PPP_DOWN_AUTH_FAILED,           /* authentication refused, timed out or refused by the peer */
+	PPP_DOWN_NEGOTIATION_FAILED,    /* LCP/IPCP did not converge, loopback */
+	PPP_DOWN_N_CAUSES
+};
+const char *ppp_down_cause_str(enum ppp_down_cause cause);
+
 struct ppp_callbacks {
 	/* One raw PPP frame to send to the peer (the access layer frames it). */
 	void (*tx)(void *owner, const uint8_t *raw, size_t len);
@@ -148,8 +167,9 @@ struct ppp_callbacks {
 	void (*auth_result)(void *owner, bool success, const char *message);
 	/* IPCP reached Opened (again, after a renegotiation). Optional. */
 	void (*up)(void *owner, const struct ppp_ip_info *ip);
-	/* The link is finished; the owner should destroy the session. */
-	void (*down)(void *owner, const char *reason);
+	/* The link is finished; the owner should destroy the session. cause is
+	 * the first reason the link ended for, reason its text (peer text escaped). */
+	void (*down)(void *owner, enum ppp_down_cause cause, const char *reason);
 	/* An IPv4 packet arrived while IPCP is opened. Optional. */
 	void (*ip_rx)(void *owner, const uint8_t *pkt, size_t len);
 };
@@ -160,7 +180,8 @@ struct ppp_session;
  * allocation failure. Nothing is sent until ppp_session_lower_up(). */
 struct ppp_session *ppp_session_create(const struct ppp_config *cfg, enum ppp_role role,
 				       const struct ppp_callbacks *cb, void *owner);
-/* Frees the session without sending anything and without callbacks. */
+/* Frees the session without sending anything and without callbacks; from
+ * inside one of its callbacks the free waits for the outermost call to return. */
 void ppp_session_destroy(struct ppp_session *s);
 
 /* The access link is up: starts LCP (sends the first ConfReq). */

@@ -5,6 +5,7 @@
 
 #include "ppp/fsm.h"
 #include "ppp/ppp.h"
+#include "util/be.h"
 
 #define PPP_DEFAULT_MRU 1500    /* RFC 1661 6.1 */
 #define PPP_MIN_MRU 64          /* below this we Nak: no useful link fits */
@@ -101,6 +102,7 @@ struct ppp_session {
 	unsigned auth_order_idx;
 	unsigned loopback_count;
 	const char *lcp_fatal;          /* set by option handlers: close LCP after the packet */
+	enum ppp_down_cause lcp_fatal_cause;
 
 	/* LCP record for proxy AVPs (RFC 2661 4.4.5) */
 	struct ppp_proxy_info proxy;
@@ -137,15 +139,24 @@ struct ppp_session {
 	unsigned depth;
 	bool down_pending;
 	bool down_reported;
+	bool destroy_pending;           /* ppp_session_destroy() while on the stack */
+	enum ppp_down_cause down_cause;
 	char down_reason[PPP_MESSAGE_MAX + 64];
 };
 
 /* ppp.c */
 void ppp_send_proto(struct ppp_session *s, uint16_t proto, const uint8_t *pkt, size_t len);
 void ppp_fsm_send(void *ctx, uint16_t proto, const uint8_t *pkt, size_t len);
-void ppp_random_bytes(uint8_t *buf, size_t len);
+int ppp_random_bytes(uint8_t *buf, size_t len);
 uint32_t ppp_random_magic(void);
-void ppp_set_down_reason(struct ppp_session *s, const char *reason);
+/* Records why the link ends; the first call wins. */
+void ppp_set_down_reason(struct ppp_session *s, enum ppp_down_cause cause, const char *reason);
+/* Asks for LCP to be closed once the current packet is handled. */
+static inline void ppp_fatal(struct ppp_session *s, enum ppp_down_cause cause, const char *reason)
+{
+	s->lcp_fatal = reason;
+	s->lcp_fatal_cause = cause;
+}
 void ppp_enter_network(struct ppp_session *s, uint64_t now);
 void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now);
 void ppp_set_phase(struct ppp_session *s, enum ppp_phase phase);
@@ -179,29 +190,5 @@ extern const struct ppp_auth_row ppp_pap_table[];
 extern const size_t ppp_pap_table_len;
 void ppp_chap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now);
 void ppp_pap_input(struct ppp_session *s, const uint8_t *pkt, size_t len, uint64_t now);
-
-static inline void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 #endif
