@@ -173,6 +173,7 @@ client lac {
 	nas_type = other
 }
 CONF
+    chmod 600 "$raddb/clients.conf"
     # radiusd.conf: run as ourselves, keep logs and run files in our dir, find
     # the module in the build tree first.
     sed -i -e 's|^\([[:space:]]*\)user = freerad|\1# user = freerad|' \

@@ -75,7 +75,10 @@ lac_config() {
         echo "dns1 = $DNS1"
         [ -n "$DNS2" ] && echo "dns2 = $DNS2"
         echo "tun = $TUN"
+        # RLNS_LAC_EXTRA_CONF: more lines (with their [section]s) for tests
+        [ -z "${RLNS_LAC_EXTRA_CONF:-}" ] || printf '%s\n' "$RLNS_LAC_EXTRA_CONF"
     } > "$dir/lac.conf"
+    chmod 600 "$dir/lac.conf" # holds the DAE secret
     # radcli's own configuration format: lac-core reads servers, secrets,
     # timeouts and the dictionary through libradcli (see lac-core/src/aaa/).
     cat > "$dir/radiusclient.conf" <<CONF
@@ -96,7 +99,7 @@ CONF
 lac_start() {
     local name=$1 ns=$2 state=$3 dir bin i
     dir=$state/$name
-    bin=$(lac_bin lac-core)
+    bin=${RLNS_LAC_BIN:-$(lac_bin lac-core)} # RLNS_LAC_BIN: e.g. the ASan build
     if [ ! -x "$bin" ]; then
         echo "lac_start: $bin not built yet" >&2
         return 1

@@ -36,13 +36,13 @@ lns_render() {
         case "${kv#*=}" in *['|\&"']*) echo "lns_render: | \\ & \" not allowed in ${kv%%=*}" >&2; return 1 ;; esac
         expr="$expr;s|@${kv%%=*}@|${kv#*=}|g"
     done
-    sed -e "${expr#;}" "$tpl" > "$out"
+    sed -e "${expr#;}" "$tpl" > "$out" && chmod 600 "$out" # may hold secrets
 }
 
 # lns_users_render USERS_FILE OUT: "user password" lines to a FreeRADIUS users file.
 lns_users_render() {
     local in=$1 out=$2 user pass rest
-    : > "$out" || return 1
+    : > "$out" && chmod 600 "$out" || return 1
     while read -r user pass rest; do
         case "$user" in ''|'#'*) continue ;; esac
         case "$user$pass" in *'"'*|*'\'*)

@@ -130,3 +130,35 @@ Test(conf, dae_errors_name_file_line_and_key)
 		cr_expect_str_eq(err, cases[i].want, "case %zu", i);
 	}
 }
+
+/* issue 8 item 11: '#' never cuts a value silently. */
+Test(conf, hash_inside_a_value_is_an_error_naming_the_line)
+{
+	struct lac_config cfg;
+	char err[256] = "";
+	cr_assert_eq(parse(&cfg, "[dae]\nlisten = 10.0.0.1:3799\nclient = 10.0.0.2 se#cret\n", err), -1);
+	cr_expect(strstr(err, "lac.conf:3:") && strstr(err, "'#' inside a value"), "%s", err);
+}
+
+Test(conf, quoted_value_keeps_hash_and_blanks)
+{
+	struct lac_config cfg;
+	char err[256] = "";
+	cr_assert_eq(parse(&cfg, "[lac]\nhost_name = \"lac #1 \\\"a\\\"\" # the comment\n", err), 0, "%s", err);
+	cr_expect_str_eq(cfg.host_name, "lac #1 \"a\"");
+	cr_assert_eq(parse(&cfg, "[lac]\nhost_name = \"open\n", err), -1);
+	cr_expect(strstr(err, "lac.conf:2: [lac] host_name: unterminated"), "%s", err);
+}
+
+Test(conf, stream_budget_and_privilege_keys)
+{
+	struct lac_config cfg;
+	char err[256] = "";
+	cr_assert_eq(parse(&cfg, "[lac]\nuser = nobody\ngroup = nogroup\ncontrol_socket_group = adm\n"
+				 "[stream]\nmax_connections = 500\nmax_connections_per_source = 8\n", err), 0, "%s", err);
+	cr_expect_str_eq(cfg.user, "nobody");
+	cr_expect_str_eq(cfg.group, "nogroup");
+	cr_expect_str_eq(cfg.control_socket_group, "adm");
+	cr_expect_eq(cfg.stream_max_connections, 500);
+	cr_expect_eq(cfg.stream_max_connections_per_source, 8);
+}

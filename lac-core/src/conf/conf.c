@@ -50,8 +50,13 @@ static const struct conf_key conf_keys[] = {
 	STR("lac", "control_socket", control_socket),
 	{ "lac", "log_level", CONF_T_LOGLEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
 	UINT("lac", "max_sessions", max_sessions, 1, 1000000),
+	STR("lac", "user", user),
+	STR("lac", "group", group),
+	STR("lac", "control_socket_group", control_socket_group),
 
 	REPEAT("stream", "listen", CONF_T_LISTEN, stream_listen, n_stream_listen),
+	UINT("stream", "max_connections", stream_max_connections, 0, 1000000),
+	UINT("stream", "max_connections_per_source", stream_max_connections_per_source, 0, 1000000),
 
 	REPEAT("pppoe", "interface", CONF_T_STRING, pppoe_interface, n_pppoe_interface),
 	STR("pppoe", "ac_name", pppoe_ac_name),
@@ -386,9 +391,30 @@ int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,
 		buf[len] = '\0';
 		p = eol ? eol + 1 : p + len;
 
-		char *hash = strchr(buf, '#');
-		if (hash)
-			*hash = '\0';
+		/* Comments (issue 8 item 11: a '#' must never cut a value silently):
+		 * '#' starts a comment at the start of a line or after a blank; a '#'
+		 * inside a word is an error; a value that must hold '#' (or leading
+		 * or trailing blanks) is written in double quotes, with \" and \\. */
+		bool in_quotes = false;
+		for (char *c = buf; *c; c++) {
+			if (in_quotes) {
+				if (*c == '\\' && c[1])
+					c++;
+				else if (*c == '"')
+					in_quotes = false;
+				continue;
+			}
+			if (*c == '"') {
+				in_quotes = true;
+			} else if (*c == '#') {
+				if (c == buf || c[-1] == ' ' || c[-1] == '\t') {
+					*c = '\0';
+					break;
+				}
+				return conf_error(err, errlen, name, line_no, NULL, NULL,
+						  "'#' inside a value: quote the value (\"...\") or put a blank before a comment");
+			}
+		}
 		char *line = trim(buf);
 		if (!*line)
 			continue;
@@ -418,6 +444,19 @@ int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,
 		*eq = '\0';
 		char *key = trim(line);
 		char *value = trim(eq + 1);
+		if (*value == '"') {
+			/* "quoted value": \" and \\ are the only escapes */
+			char *w = value, *r = value + 1;
+			for (; *r && *r != '"'; r++) {
+				if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+					r++;
+				*w++ = *r;
+			}
+			if (*r != '"' || r[1] != '\0')
+				return conf_error(err, errlen, name, line_no, section, trim(line),
+						  "unterminated quoted value, or text after its closing quote");
+			*w = '\0';
+		}
 		if (!*section)
 			return conf_error(err, errlen, name, line_no, NULL, NULL,
 					  "key '%s' before any [section]", key);

@@ -2,12 +2,19 @@
  * daemon then treats as const. Reload (SIGHUP) parses a new one and swaps.
  *
  * File format: INI-like, one `key = value` per line, `[section]` headers,
- * `#` comments, keys that may repeat are marked so below. Every error names
+ * `#` comments (at the start of a line or after a blank; a '#' inside a
+ * value is an error unless the value is "double-quoted", where \" and \\
+ * escape), keys that may repeat are marked so below. Every error names
  * the file, line and key:  lac.conf:12: [ppp] mru: 70000 is out of range 128..65535
  *
  *   [lac]     host_name, nas_identifier, nas_ip_address, control_socket,
- *             log_level (debug|info|warn|error), max_sessions
- *   [stream]  listen (repeatable: tcp:ADDR:PORT or unix:PATH)
+ *             log_level (debug|info|warn|error), max_sessions,
+ *             user, group (drop root to these after start-up; "" = stay),
+ *             control_socket_group (group allowed on the control socket,
+ *             mode 0660; "" = root and lac-core's own uid only)
+ *   [stream]  listen (repeatable: tcp:ADDR:PORT or unix:PATH),
+ *             max_connections (0 = RLIMIT_NOFILE minus a reserve),
+ *             max_connections_per_source (0 = no limit)
  *   [pppoe]   interface (repeatable), ac_name, service_name (repeatable),
  *             max_sessions_per_mac
  *   [ppp]     auth (chap,pap order), auth_attempts (challenges before LCP Terminate), mru, restart_ms,
@@ -54,6 +61,13 @@ struct lac_config {
 	char control_socket[CONF_PATH];
 	int log_level;                  /* enum log_level */
 	uint32_t max_sessions;
+	char user[64];                  /* "" = keep running as started */
+	char group[64];
+	char control_socket_group[64];
+
+	/* [stream] fd budget (issue 8 item 5) */
+	uint32_t stream_max_connections;
+	uint32_t stream_max_connections_per_source;
 
 	/* [stream] */
 	char stream_listen[CONF_MAX_LISTEN][CONF_STR];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -32,6 +33,9 @@ struct ctl_server {
 	ctl_handler handler;
 	void *ctx;
 	struct ctl_client *clients;
+	bool has_group;                 /* (subscriber helper, issue 8 item 6) */
+	gid_t group;                    /* peers of this gid may connect too */
+	uint64_t refused;
 };
 
 static void ctl_client_destroy(struct ctl_client *c)
@@ -123,6 +127,17 @@ static void ctl_accept(struct ev_loop *loop, int fd, unsigned events, void *arg)
 				log_warn("event=ctl_accept_failed errno=%d", errno);
 			return;
 		}
+		/* SO_PEERCRED: root, our own uid, or the configured group only */
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+		    !(cred.uid == 0 || cred.uid == geteuid() || (srv->has_group && cred.gid == srv->group))) {
+			srv->refused++;
+			log_peer("event=ctl_refused uid=%d gid=%d", cl == sizeof(cred) ? (int)cred.uid : -1,
+				 cl == sizeof(cred) ? (int)cred.gid : -1);
+			close(cfd);
+			continue;
+		}
 		struct ctl_client *c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);
@@ -162,7 +177,10 @@ struct ctl_server *ctl_server_create(struct ev_loop *loop, const char *path, ctl
 	if (srv->fd < 0)
 		goto fail;
 	unlink(path);
-	if (bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(srv->fd, 16) < 0 ||
+	mode_t old_mask = umask(0117); /* the socket file is created 0660 */
+	int b = bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_mask);
+	if (b < 0 || listen(srv->fd, 16) < 0 ||
 	    ev_io_add(loop, srv->fd, EV_READ, ctl_accept, srv) < 0)
 		goto fail;
 	return srv;
@@ -173,6 +191,13 @@ fail:;
 	free(srv);
 	errno = saved;
 	return NULL;
+}
+
+int ctl_server_set_group(struct ctl_server *srv, gid_t gid)
+{
+	srv->has_group = true;
+	srv->group = gid;
+	return chown(srv->path, (uid_t)-1, gid);
 }
 
 void ctl_server_destroy(struct ctl_server *srv)

@@ -22,10 +22,13 @@
 #include "aaa/radius_client.h"
 #include "core/ctl.h"
 #include "core/lac.h"
+#include "core/privdrop.h"
 #include "core/subscriber.h"
 #include "core/tun.h"
 #include "l2tp/l2tp.h"
 #include "util/log.h"
+#include "util/random.h"
+#include <sys/resource.h>
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -133,6 +136,24 @@ static void lac_acct_on_off(struct lac *lac, uint32_t status)
 			 status == RADIUS_ACCT_STATUS_ACCOUNTING_ON ? "on" : "off", errno);
 }
 
+/* (subscriber helper, issue 8 item 5) The stream listeners' fd budget: the
+ * configured one, or by default what RLIMIT_NOFILE leaves after a reserve for
+ * everything else (L2TP, RADIUS, control clients, PPPoE). */
+static void lac_stream_limits(struct lac *lac)
+{
+	struct rlimit rl;
+	uint32_t total = lac->cfg.stream_max_connections;
+	if (!total && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		total = rl.rlim_cur > 256 ? (uint32_t)(rl.rlim_cur - 128) : (uint32_t)(rl.rlim_cur / 2);
+	for (size_t i = 0; i < lac->n_streams; i++) {
+		struct stream_limits lim = {
+			.max_total = lac->n_streams ? total / (uint32_t)lac->n_streams : total,
+			.max_per_source = lac->cfg.stream_max_connections_per_source,
+		};
+		stream_access_set_limits(lac->streams[i], &lim);
+	}
+}
+
 static int lac_start(struct lac *lac, char *err, size_t errlen)
 {
 	const struct lac_config *cfg = &lac->cfg;
@@ -192,6 +213,7 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 			return -1;
 		lac->n_streams++;
 	}
+	lac_stream_limits(lac); /* (subscriber helper) [stream] fd budget */
 	for (size_t i = 0; i < cfg->n_pppoe_interface; i++) {
 		struct pppoe_server_config pc = {
 			.ifname = cfg->pppoe_interface[i],
@@ -215,6 +237,20 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		snprintf(err, errlen, "[lac] control_socket %s: %s", cfg->control_socket, strerror(errno));
 		return -1;
 	}
+	/* (subscriber helper, issue 8 item 6) control socket group, then leave root */
+	if (cfg->control_socket_group[0]) {
+		gid_t gid;
+		if (priv_lookup_group(cfg->control_socket_group, &gid) < 0 || ctl_server_set_group(lac->ctl, gid) < 0) {
+			snprintf(err, errlen, "[lac] control_socket_group %s: unknown group or chown failed",
+				 cfg->control_socket_group);
+			return -1;
+		}
+	}
+	if (priv_drop(cfg->user, cfg->group, 0, err, errlen) < 0)
+		return -1;
+	if (cfg->user[0])
+		log_info("event=privileges_dropped user=%s group=%s capabilities=none", cfg->user,
+			 cfg->group[0] ? cfg->group : "-");
 	return 0;
 }
 
@@ -273,43 +309,69 @@ static void lac_reload(struct lac *lac)
 		log_error("event=reload_failed error=\"%s\" note=keeping_running_configuration", err);
 		return;
 	}
-	/* Listeners, sockets, the pool and the TUN device belong to live sessions:
-	 * they change on restart only. Say so instead of half-applying. */
+	/* (subscriber helper, issue 8 item 11) What a reload applies: [lac]
+	 * log_level, max_sessions, nas_*; [ppp] (every new session); [radius]
+	 * interim default; [stream] budget. Everything else is held by live
+	 * objects (sockets, the L2TP engine, the PPPoE servers, the pool, TUN,
+	 * the privilege drop): each one that changed is named, kept as it runs,
+	 * and the reload is reported as partial, never as "reloaded". */
 	const struct lac_config *cur = &lac->cfg;
-	if (memcmp(cur->stream_listen, next.stream_listen, sizeof(cur->stream_listen)) ||
-	    memcmp(cur->pppoe_interface, next.pppoe_interface, sizeof(cur->pppoe_interface)) ||
-	    memcmp(cur->l2tp_bind, next.l2tp_bind, sizeof(cur->l2tp_bind)) || cur->l2tp_port != next.l2tp_port ||
-	    strcmp(cur->radius_config, next.radius_config) || strcmp(cur->control_socket, next.control_socket) ||
-	    cur->local_pool_base.s_addr != next.local_pool_base.s_addr ||
-	    cur->local_pool_prefix != next.local_pool_prefix || strcmp(cur->local_tun, next.local_tun) ||
-	    cur->radius_accounting != next.radius_accounting || cur->radius_acct_queue_max != next.radius_acct_queue_max ||
-	    strcmp(cur->dae_listen, next.dae_listen) || cur->n_dae_client != next.n_dae_client ||
-	    memcmp(cur->dae_client, next.dae_client, sizeof(cur->dae_client)) ||
-	    cur->dae_require_message_authenticator != next.dae_require_message_authenticator)
-		log_warn("event=reload_partial note=\"listeners, [l2tp] sockets, [radius] config and accounting, [dae], [local] pool and tun, control_socket change on restart\"");
-	/* keep what was not applied so the running state and cfg agree */
-	memcpy(next.stream_listen, cur->stream_listen, sizeof(next.stream_listen));
-	next.n_stream_listen = cur->n_stream_listen;
-	memcpy(next.pppoe_interface, cur->pppoe_interface, sizeof(next.pppoe_interface));
-	next.n_pppoe_interface = cur->n_pppoe_interface;
-	memcpy(next.l2tp_bind, cur->l2tp_bind, sizeof(next.l2tp_bind));
-	next.n_l2tp_bind = cur->n_l2tp_bind;
-	next.l2tp_port = cur->l2tp_port;
-	memcpy(next.radius_config, cur->radius_config, sizeof(next.radius_config));
-	memcpy(next.control_socket, cur->control_socket, sizeof(next.control_socket));
-	next.local_pool_base = cur->local_pool_base;
-	next.local_pool_prefix = cur->local_pool_prefix;
+	char kept[1024] = "";
+	size_t n_kept = 0;
+#define KEEP_MEM(field, name) \
+	do { \
+		if (memcmp(&cur->field, &next.field, sizeof(cur->field)) != 0) { \
+			size_t l = strlen(kept); \
+			snprintf(kept + l, sizeof(kept) - l, "%s%s", n_kept++ ? "," : "", name); \
+			memcpy(&next.field, &cur->field, sizeof(next.field)); \
+		} \
+	} while (0)
+	KEEP_MEM(stream_listen, "[stream]listen");
+	KEEP_MEM(n_stream_listen, "[stream]listen");
+	KEEP_MEM(pppoe_interface, "[pppoe]interface");
+	KEEP_MEM(n_pppoe_interface, "[pppoe]interface");
+	KEEP_MEM(pppoe_ac_name, "[pppoe]ac_name");
+	KEEP_MEM(pppoe_service_name, "[pppoe]service_name");
+	KEEP_MEM(n_pppoe_service_name, "[pppoe]service_name");
+	KEEP_MEM(pppoe_max_sessions_per_mac, "[pppoe]max_sessions_per_mac");
+	KEEP_MEM(l2tp_bind, "[l2tp]bind");
+	KEEP_MEM(n_l2tp_bind, "[l2tp]bind");
+	KEEP_MEM(l2tp_port, "[l2tp]port");
+	KEEP_MEM(l2tp_host_name, "[l2tp]host_name");
+	KEEP_MEM(l2tp_hello_interval_s, "[l2tp]hello_interval_s");
+	KEEP_MEM(l2tp_rx_window, "[l2tp]rx_window");
+	KEEP_MEM(l2tp_retransmit_initial_ms, "[l2tp]retransmit_initial_ms");
+	KEEP_MEM(l2tp_retransmit_max_ms, "[l2tp]retransmit_max_ms");
+	KEEP_MEM(l2tp_max_retransmits, "[l2tp]max_retransmits");
+	KEEP_MEM(l2tp_max_sessions_per_tunnel, "[l2tp]max_sessions_per_tunnel");
+	KEEP_MEM(l2tp_dead_hold_down_s, "[l2tp]dead_hold_down_s");
+	KEEP_MEM(radius_config, "[radius]config");
+	KEEP_MEM(radius_accounting, "[radius]accounting");
+	KEEP_MEM(radius_acct_queue_max, "[radius]acct_queue_max");
+	KEEP_MEM(radius_nas_port_type_stream, "[radius]nas_port_type_stream");
+	KEEP_MEM(control_socket, "[lac]control_socket");
+	KEEP_MEM(control_socket_group, "[lac]control_socket_group");
+	KEEP_MEM(user, "[lac]user");
+	KEEP_MEM(group, "[lac]group");
+	KEEP_MEM(host_name, "[lac]host_name");
+	KEEP_MEM(local_pool_base, "[local]pool");
+	KEEP_MEM(local_pool_prefix, "[local]pool");
+	KEEP_MEM(local_gateway, "[local]gateway");
+	KEEP_MEM(local_tun, "[local]tun");
+	KEEP_MEM(dae_listen, "[dae]listen");
+	KEEP_MEM(dae_client, "[dae]client");
+	KEEP_MEM(n_dae_client, "[dae]client");
+	KEEP_MEM(dae_require_message_authenticator, "[dae]require_message_authenticator");
+#undef KEEP_MEM
 	next.local_enabled = cur->local_enabled;
-	memcpy(next.local_tun, cur->local_tun, sizeof(next.local_tun));
-	next.radius_accounting = cur->radius_accounting;
-	next.radius_acct_queue_max = cur->radius_acct_queue_max;
-	memcpy(next.dae_listen, cur->dae_listen, sizeof(next.dae_listen));
-	memcpy(next.dae_client, cur->dae_client, sizeof(next.dae_client));
-	next.n_dae_client = cur->n_dae_client;
-	next.dae_require_message_authenticator = cur->dae_require_message_authenticator;
 	lac->cfg = next;
 	log_set_level((enum log_level)lac->cfg.log_level);
-	log_info("event=reloaded config=%s", lac->config_path);
+	lac_stream_limits(lac);
+	if (n_kept)
+		log_warn("event=reload_partial config=%s restart_needed=%s note=\"these keep their running values "
+			 "until lac-core restarts; everything else was applied\"", lac->config_path, kept);
+	else
+		log_info("event=reloaded config=%s", lac->config_path);
 }
 
 static void lac_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
@@ -511,6 +573,11 @@ int main(int argc, char **argv)
 	}
 	log_set_ident("lac-core");
 	char err[512];
+	if (random_init() < 0) {
+		/* util/random.h: no weak fallback, so no start without it */
+		log_error("event=startup_failed error=\"getrandom: %s\"", strerror(errno));
+		return 1;
+	}
 	if (lac_config_load(&lac.cfg, config_path, err, sizeof(err)) < 0) {
 		log_error("event=config_error error=\"%s\"", err);
 		return 1;
