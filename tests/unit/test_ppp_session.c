@@ -23,7 +23,9 @@ struct peer {
 	int ups;
 	struct ppp_ip_info ip;
 	int downs;
+	enum ppp_down_cause down_cause;
 	char down_reason[300];
+	bool destroy_in_tx;             /* owner frees the session from inside tx */
 	int auth_results;
 	bool auth_ok;
 	int ip_rx;
@@ -40,6 +42,11 @@ static void cb_tx(void *o, const uint8_t *raw, size_t len)
 	cr_assert_leq(len, sizeof(p->tx[0]));
 	memcpy(p->tx[p->ntx], raw, len);
 	p->tx_len[p->ntx++] = len;
+	if (p->destroy_in_tx) {
+		p->destroy_in_tx = false;
+		ppp_session_destroy(p->s); /* issue 8 item 1: must not free under the FSM */
+		p->s = NULL;
+	}
 }
 
 static bool chap_ok(const struct ppp_auth_request *r, const char *password)
@@ -85,6 +92,7 @@ static void cb_down(void *o, enum ppp_down_cause cause, const char *reason)
 {
 	struct peer *p = o;
 	p->downs++;
+	p->down_cause = cause;
 	snprintf(p->down_reason, sizeof(p->down_reason), "%s", reason);
 }
 
@@ -1275,4 +1283,66 @@ Test(ppp, ipcp_renegotiation_keeps_the_peer_address)
 	cr_assert_eq(c.ip.peer.s_addr, htonl(0x0a000001));
 	cr_assert_eq(c.ip.local.s_addr, htonl(0x0a000009));
 	ppp_session_destroy(c.s);
+}
+
+/* issue 12 item 5: the subscriber hangs up in the Network phase. We answer
+ * with Terminate-Ack only (never a Terminate-Request of our own), and `down`
+ * carries PPP_DOWN_PEER_TERMINATE so the owner accounts User-Request. */
+Test(ppp, peer_terminate_in_network_phase_gets_only_an_ack_and_its_cause)
+{
+	struct peer p;
+	authenticator_opened(&p);
+	struct pkt ch = next_pkt(&p, PPP_PROTO_CHAP);
+	cr_assert_eq(ch.code, 1);
+	uint8_t resp[1 + 16 + 3] = { 16 };
+	memcpy(resp + 17, "h@x", 3);
+	send_pkt(&p, PPP_PROTO_CHAP, 2, ch.id, resp, sizeof(resp), 30);
+	cr_assert_eq(p.auth_requests, 1);
+	struct in_addr a, b, z = { 0 };
+	inet_pton(AF_INET, "10.66.0.1", &a);
+	inet_pton(AF_INET, "10.66.0.9", &b);
+	ppp_session_set_ipcp(p.s, a, b, z, z);
+	ppp_session_auth_result(p.s, true, NULL, 40);
+	cr_assert_eq(ppp_session_phase(p.s), PPP_PHASE_NETWORK);
+	size_t termreqs = count_pkts(&p, PPP_PROTO_LCP, 5);
+	send_pkt(&p, PPP_PROTO_LCP, 5, 77, (const uint8_t *)"bye", 3, 100);
+	cr_expect(have_pkt(&p, PPP_PROTO_LCP, 6), "Terminate-Ack sent");
+	run_timers_until_down(&p);
+	cr_expect_eq(p.downs, 1);
+	cr_expect_eq(count_pkts(&p, PPP_PROTO_LCP, 5), termreqs, "no Terminate-Request of ours");
+	cr_expect_eq(p.down_cause, PPP_DOWN_PEER_TERMINATE, "cause %s", ppp_down_cause_str(p.down_cause));
+	ppp_session_destroy(p.s);
+}
+
+Test(ppp, echo_timeout_down_carries_its_cause)
+{
+	struct peer p;
+	struct ppp_config c = base_cfg();
+	c.echo_interval_ms = 1000;
+	c.echo_failures = 2;
+	c.auth_order[0] = PPP_AUTH_NONE;
+	c.auth_order_len = 0;
+	peer_init(&p, &c, PPP_ROLE_AUTHENTICATOR);
+	lcp_open(&p);
+	run_timers_until_down(&p);
+	cr_expect_eq(p.downs, 1);
+	cr_expect(p.down_cause == PPP_DOWN_ECHO_TIMEOUT || p.down_cause == PPP_DOWN_AUTH_FAILED,
+		  "cause %s", ppp_down_cause_str(p.down_cause));
+	ppp_session_destroy(p.s);
+}
+
+/* issue 8 item 1: the owner destroys the session from inside a callback
+ * that the FSM is still under (tx of a Configure-Ack): no use after free
+ * (valgrind/ASan would report it), nothing more is sent, no callback follows. */
+Test(ppp, destroy_from_inside_tx_is_deferred_to_the_outermost_return)
+{
+	struct peer p;
+	struct pkt req = authenticator_started(&p);
+	(void)req;
+	size_t before = p.ntx;
+	p.destroy_in_tx = true;
+	send_pkt(&p, PPP_PROTO_LCP, 1, 0x42, peer_opts, sizeof(peer_opts), 20);
+	cr_expect_null(p.s);
+	cr_expect_eq(p.ntx, before + 1, "the Configure-Ack went out, then nothing more");
+	cr_expect_eq(p.downs, 0, "no callback after destroy");
 }

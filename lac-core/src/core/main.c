@@ -27,6 +27,7 @@
 #include "core/tun.h"
 #include "l2tp/l2tp.h"
 #include "util/log.h"
+#include "util/escape.h"
 #include "util/random.h"
 #include <sys/resource.h>
 
@@ -506,11 +507,12 @@ static void lac_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 static void lac_show_tunnel(void *arg, const struct l2tp_tunnel_info *ti)
 {
 	struct strbuf *out = arg;
-	char peer[80];
+	char peer[80], host[ESCAPE_FIELD_MAX];
 	lac_format_addr(ti->peer, peer, sizeof(peer));
+	/* the LNS's Host Name is peer text: escaped (util/escape.h) */
+	escape_str(host, sizeof(host), ti->peer_host_name && ti->peer_host_name[0] ? ti->peer_host_name : "-");
 	strbuf_printf(out, "tunnel tid=%u peer_tid=%u lns=%s state=%s lns_host=%s sessions=%u rx_msgs=%llu "
-		      "tx_msgs=%llu retransmits=%llu\n", ti->local_tid, ti->peer_tid, peer, ti->state,
-		      ti->peer_host_name && ti->peer_host_name[0] ? ti->peer_host_name : "-", ti->sessions,
+		      "tx_msgs=%llu retransmits=%llu\n", ti->local_tid, ti->peer_tid, peer, ti->state, host, ti->sessions,
 		      (unsigned long long)ti->rx_msgs, (unsigned long long)ti->tx_msgs,
 		      (unsigned long long)ti->retransmits);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ppp/ppp_priv.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 static const char *const auth_state_names[] = {
@@ -98,7 +99,7 @@ void ppp_auth_result(struct ppp_session *s, bool accept, const char *message, ui
 void ppp_auth_act_give_up(struct ppp_session *s, uint64_t now)
 {
 	s->auth_at = 0;
-	log_info("%s event=auth_timeout auth=%s", s->ident, ppp_auth_type_str(s->auth_type));
+	log_debug("%s event=auth_timeout auth=%s", s->ident, ppp_auth_type_str(s->auth_type));
 	ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "authentication timeout");
 }
 
@@ -137,8 +138,11 @@ void ppp_auth_act_client_terminated(struct ppp_session *s, uint64_t now)
 {
 	memcpy(s->auth_msg, s->auth_rx_msg, sizeof(s->auth_msg));
 	s->auth_at = 0;
-	log_info("%s event=auth_failed auth=%s reason=\"%s\"", s->ident,
-		 ppp_auth_type_str(s->auth_type), s->auth_msg);
+	if (log_get_level() <= LOG_LVL_DEBUG) {
+		char why[ESCAPE_FIELD_MAX];
+		log_debug("%s event=auth_failed auth=%s reason=%s", s->ident, ppp_auth_type_str(s->auth_type),
+			  escape_str(why, sizeof(why), s->auth_msg));
+	}
 	ppp_set_down_reason(s, PPP_DOWN_AUTH_FAILED, s->auth_msg);
 	if (s->cb.auth_result)
 		s->cb.auth_result(s->owner, false, s->auth_msg);

@@ -234,7 +234,7 @@ static void ipcp_up(struct fsm *f, uint64_t now)
 	inet_ntop(AF_INET, &ip->peer, p, sizeof(p));
 	inet_ntop(AF_INET, &ip->dns1, d1, sizeof(d1));
 	inet_ntop(AF_INET, &ip->dns2, d2, sizeof(d2));
-	log_info("%s event=ipcp_up local=%s peer=%s dns1=%s dns2=%s", s->ident, l, p, d1, d2);
+	log_debug("%s event=ipcp_up local=%s peer=%s dns1=%s dns2=%s", s->ident, l, p, d1, d2);
 	if (s->cb.up)
 		s->cb.up(s->owner, ip);
 }
@@ -242,7 +242,7 @@ static void ipcp_up(struct fsm *f, uint64_t now)
 static void ipcp_down(struct fsm *f, uint64_t now)
 {
 	struct ppp_session *s = ipcp_session(f);
-	log_info("%s event=ipcp_down", s->ident);
+	log_debug("%s event=ipcp_down", s->ident);
 }
 
 static void ipcp_started(struct fsm *f, uint64_t now)

@@ -278,7 +278,7 @@ static void lcp_auth_fallback(struct ppp_session *s, enum ppp_auth_type sugg)
 			continue;
 		s->auth_order_idx = i;
 		w->auth = s->cfg.auth_order[i];
-		log_info("%s proto=lcp event=auth_fallback auth=%s", s->ident,
+		log_debug("%s proto=lcp event=auth_fallback auth=%s", s->ident,
 			 ppp_auth_type_str(w->auth));
 		return;
 	}
@@ -389,7 +389,7 @@ static void lcp_up(struct fsm *f, uint64_t now)
 	s->proxy.peer_mru = s->lcp_his.mru_on ? s->lcp_his.mru : PPP_DEFAULT_MRU;
 	s->proxy.peer_magic = s->lcp_his.magic_on ? s->lcp_his.magic : 0;
 	s->proxy.our_magic = s->lcp_want.magic_on ? s->lcp_want.magic : 0;
-	log_info("%s event=lcp_up mru=%u peer_mru=%u auth=%s pfc=%d acfc=%d", s->ident,
+	log_debug("%s event=lcp_up mru=%u peer_mru=%u auth=%s pfc=%d acfc=%d", s->ident,
 		 s->lcp_want.mru_on ? s->lcp_want.mru : PPP_DEFAULT_MRU, s->proxy.peer_mru,
 		 ppp_auth_type_str(s->role == PPP_ROLE_AUTHENTICATOR ? s->lcp_want.auth :
 				   s->lcp_his.auth),
@@ -413,7 +413,7 @@ static void lcp_up(struct fsm *f, uint64_t now)
 static void lcp_down(struct fsm *f, uint64_t now)
 {
 	struct ppp_session *s = lcp_session(f);
-	log_info("%s event=lcp_down", s->ident);
+	log_debug("%s event=lcp_down", s->ident);
 	s->echo_at = 0;
 	ppp_auth_reset(s);
 	if (s->ipcp.state != FSM_INITIAL && s->ipcp.state != FSM_STARTING)
@@ -467,7 +467,7 @@ void ppp_lcp_echo_timeout(struct ppp_session *s, uint64_t now)
 	if (s->echo_outstanding >= s->cfg.echo_failures) {
 		/* Dead peer: nobody would answer a Terminate-Request either, so the
 		 * link is treated as lost at once (RFC 1661 5.8 leaves the policy to us). */
-		log_info("%s event=echo_timeout unanswered=%u", s->ident, s->echo_outstanding);
+		log_debug("%s event=echo_timeout unanswered=%u", s->ident, s->echo_outstanding);
 		s->echo_at = 0;
 		ppp_set_down_reason(s, PPP_DOWN_ECHO_TIMEOUT, "echo timeout");
 		fsm_down(&s->lcp, now);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ppp/ppp_priv.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/random.h"
 
@@ -198,11 +199,15 @@ void ppp_enter_network(struct ppp_session *s, uint64_t now)
 
 void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now)
 {
-	log_info("%s event=auth_%s auth=%s user=\"%.*s\"", s->ident,
-		 success ? "ok" : "failed", ppp_auth_type_str(s->auth_type),
-		 (int)(s->role == PPP_ROLE_AUTHENTICATOR ? s->auth_req.name_len :
-		       strlen(s->cfg.user)),
-		 s->role == PPP_ROLE_AUTHENTICATOR ? s->auth_req.name : s->cfg.user);
+	if (log_get_level() <= LOG_LVL_DEBUG) {
+		char user[ESCAPE_FIELD_MAX];
+		if (s->role == PPP_ROLE_AUTHENTICATOR)
+			escape_bytes(user, sizeof(user), s->auth_req.name, s->auth_req.name_len);
+		else
+			escape_str(user, sizeof(user), s->cfg.user);
+		log_debug("%s event=auth_%s auth=%s user=%s", s->ident, success ? "ok" : "failed",
+			  ppp_auth_type_str(s->auth_type), user);
+	}
 	if (success) {
 		ppp_enter_network(s, now);
 		return;
@@ -293,15 +298,18 @@ static void session_leave(struct ppp_session *s, uint64_t now)
 		const char *reason = s->lcp_fatal;
 		s->lcp_fatal = NULL;
 		ppp_set_down_reason(s, s->lcp_fatal_cause, reason);
-		log_info("%s event=closing reason=\"%s\"", s->ident, reason);
+		log_debug("%s event=closing reason=\"%s\"", s->ident, reason);
 		ppp_set_phase(s, PPP_PHASE_TERMINATE);
 		fsm_close(&s->lcp, reason, now);
 	}
 	s->lcp_fatal = NULL;
 	if (s->down_pending && !s->down_reported && !s->handed_off) {
 		s->down_reported = true;
-		log_debug("%s event=down cause=%s reason=\"%s\"", s->ident,
-			  ppp_down_cause_str(s->down_cause), s->down_reason);
+		if (log_get_level() <= LOG_LVL_DEBUG) {
+			char why[ESCAPE_FIELD_MAX];
+			log_debug("%s event=down cause=%s reason=%s", s->ident, ppp_down_cause_str(s->down_cause),
+				  escape_str(why, sizeof(why), s->down_reason));
+		}
 		/* depth stays 1: a destroy from inside `down` waits for us */
 		if (s->cb.down)
 			s->cb.down(s->owner, s->down_cause, s->down_reason);
@@ -452,7 +460,7 @@ void ppp_session_close(struct ppp_session *s, const char *reason, uint64_t now)
 		return;
 	session_enter(s);
 	ppp_set_down_reason(s, PPP_DOWN_LOCAL_CLOSE, reason ? reason : "closed");
-	log_info("%s event=closing reason=\"%s\"", s->ident, reason ? reason : "closed");
+	log_debug("%s event=closing reason=\"%s\"", s->ident, reason ? reason : "closed");
 	s->auth_at = 0;
 	s->echo_at = 0;
 	ppp_set_phase(s, PPP_PHASE_TERMINATE);
@@ -494,8 +502,11 @@ int ppp_session_handoff(struct ppp_session *s, struct ppp_proxy_info *proxy)
 {
 	if (s->handed_off || ppp_session_get_proxy(s, proxy) < 0)
 		return -1;
-	log_info("%s event=handoff user=\"%.*s\" auth=%s", s->ident, (int)s->auth_req.name_len,
-		 s->auth_req.name, ppp_auth_type_str(s->auth_req.type));
+	if (log_get_level() <= LOG_LVL_DEBUG) {
+		char user[ESCAPE_FIELD_MAX];
+		escape_bytes(user, sizeof(user), s->auth_req.name, s->auth_req.name_len);
+		log_debug("%s event=handoff user=%s auth=%s", s->ident, user, ppp_auth_type_str(s->auth_req.type));
+	}
 	s->handed_off = true;
 	s->phase = PPP_PHASE_HANDED_OFF;
 	s->lcp.timer_at = 0;
