@@ -11,6 +11,7 @@ build=${top_builddir:-$top}
 bin=$build/lac-core/lac-core-asan
 [ -x "$bin" ] || { echo "skip: $bin not built (make check builds it)"; exit 77; }
 reports=$(mktemp -d /tmp/rlt-asan.XXXXXX)
+chmod 1777 "$reports" # writable after lac-core dropped root
 trap 'rm -rf "$reports"' EXIT
 export RLNS_LAC_BIN=$bin RLNS_LAC_ASAN=1
 # leaks are left to valgrind (lac_memcheck, lac_hostile): radcli keeps its

@@ -23,10 +23,14 @@ export RLNS_STATE
 RLNS_STATE=$(mktemp -d /tmp/rlt-host.XXXXXX)
 export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+# lac-core drops root to nobody here: sanitizer reports go to a directory it
+# can still write
+asan_dir=$(mktemp -d /tmp/rlt-host-asan.XXXXXX)
+chmod 1777 "$asan_dir"
 if [ "${RLNS_LAC_ASAN:-0}" = 1 ]; then
     checker=sanitizers
-    export ASAN_OPTIONS="log_path=$RLNS_STATE/asan:detect_leaks=0:abort_on_error=0"
-    export UBSAN_OPTIONS="log_path=$RLNS_STATE/asan:print_stacktrace=1:halt_on_error=1"
+    export ASAN_OPTIONS="log_path=$asan_dir/asan:detect_leaks=0:abort_on_error=0"
+    export UBSAN_OPTIONS="log_path=$asan_dir/asan:print_stacktrace=1:halt_on_error=1"
 else
     command -v valgrind >/dev/null || { echo "skip: valgrind is not installed (lab.d/packages.txt)"; exit 77; }
     checker=valgrind
@@ -35,7 +39,10 @@ else
 fi
 # short PPP timers so abandoned links end fast; HOSTILE_CONF replaces them
 # (e.g. to run an older lac-core that lacks the [stream] budget keys)
-export RLNS_LAC_EXTRA_CONF=${HOSTILE_CONF-'[ppp]
+export RLNS_LAC_EXTRA_CONF=${HOSTILE_CONF-'[lac]
+user = nobody
+group = nogroup
+[ppp]
 restart_ms = 500
 max_configure = 4
 auth_timeout_s = 5
@@ -47,7 +54,7 @@ tool=$top/tests/tools/hostile_sub.py
 cleanup() {
     [ "${RLNS_KEEP:-0}" = 1 ] && { echo "kept: RLNS_PREFIX=$RLNS_PREFIX RLNS_STATE=$RLNS_STATE"; return; }
     lab_down >/dev/null 2>&1
-    rm -rf "$RLNS_STATE"
+    rm -rf "$RLNS_STATE" "$asan_dir"
 }
 trap cleanup EXIT
 
@@ -64,6 +71,14 @@ t_check "start lns1" lns_start lns1 "$LAB_NS_LNS1" "$LAB_LNS1_ADDR" "$LAB_LNS1_S
 t_check "start lac-core ($checker)" lab_part_up lac
 lac_pid=$(cat "$RLNS_STATE/lac/pid" 2>/dev/null)
 t_check "provision demo realms with realmctl" lab_provision
+# issue 8 item 6: no root, no capability, control socket for root only
+status=$(cat "/proc/$lac_pid/status" 2>/dev/null)
+t_check "lac-core runs as nobody" bash -c 'awk "/^Uid:/ {exit !(\$2 == \$3 && \$2 == $(id -u nobody))}" <<<"$1"' _ "$status"
+t_check "lac-core keeps no capability" grep -Eq '^CapEff:[[:space:]]+0+$' <<<"$status"
+t_check "lac-core logged the drop" grep -q 'event=privileges_dropped user=nobody' "$RLNS_STATE/lac/lac-core.log"
+t_check "the control socket is mode 0660" test "$(stat -c %a "$RLNS_STATE/lac/lac.sock")" = 660
+t_check "lacctl as another user is refused" bash -c '! setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$1" -s "$2" show counters >/dev/null 2>&1' _ "$(lac_bin lacctl)" "$RLNS_STATE/lac/lac.sock"
 
 lacctl_() { lac_ctl lac "$RLNS_STATE" "$@"; }
 n_sessions() { lacctl_ show sessions | grep -c '^id='; }
@@ -99,6 +114,8 @@ refused=$(field refused "$out")
 t_check "at most 64 of 300 connections from one source were served ($out)" test "${served:-999}" -le 64
 t_check "the others were refused at once, not left hanging ($out)" test "${refused:-0}" -ge 200
 t_check "no flood session is left" wait_until 60 no_sessions
+budget=$(lacctl_ show counters | grep '^stream_budget ')
+t_check "lac-core counted the refusals ($budget)" test "$(field refused_per_source "$budget")" -ge 200
 
 # 4. two answers to one challenge, then LCP renegotiation as someone else
 export HOSTILE_PAUSE=3
@@ -159,7 +176,7 @@ if [ "$checker" = valgrind ]; then
     t_check "valgrind: no definite leak" grep -Eq 'definitely lost: 0 bytes|All heap blocks were freed' "$vlog"
     grep -q 'ERROR SUMMARY: 0 errors' "$vlog" 2>/dev/null || sed -n '1,200p' "$vlog" >&2
 else
-    reports=$(ls "$RLNS_STATE"/asan.* 2>/dev/null)
+    reports=$(ls "$asan_dir"/asan.* 2>/dev/null)
     t_check "no ASan/UBSan report" test -z "$reports"
     [ -z "$reports" ] || head -n 100 $reports >&2
 fi

@@ -26,7 +26,6 @@ struct stream_access_counters {
 	uint64_t accepted, closed, frames_rx, frames_tx;
 	uint64_t bad_fcs, too_long, too_short, aborted;  /* dropped on receive */
 	uint64_t tx_dropped;                               /* output queue full */
-	uint64_t refused_total;         /* accepted and closed at once: max_connections reached */
 	uint64_t refused_per_source;    /* likewise: max_connections_per_source reached */
 	uint64_t accept_fd_exhausted;   /* accept() failed with EMFILE/ENFILE: listener paused */
 	uint64_t accept_paused;         /* times the listener stopped accepting (budget or fds) */

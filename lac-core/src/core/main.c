@@ -421,7 +421,14 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 			      (unsigned long long)sc.bad_fcs, (unsigned long long)sc.too_long,
 			      (unsigned long long)sc.too_short, (unsigned long long)sc.aborted,
 			      (unsigned long long)sc.tx_dropped);
+		/* (subscriber helper, issue 8 item 5) the listener's fd budget */
+		strbuf_printf(out, "stream_budget conns=%u refused_per_source=%llu "
+			      "accept_fd_exhausted=%llu accept_paused=%llu\n", stream_access_n_conns(lac->streams[i]),
+			      (unsigned long long)sc.refused_per_source,
+			      (unsigned long long)sc.accept_fd_exhausted, (unsigned long long)sc.accept_paused);
 	}
+	/* (subscriber helper, issue 8 item 7) */
+	strbuf_printf(out, "identity_changes_refused=%llu\n", (unsigned long long)c->identity_changes_refused);
 	for (size_t i = 0; i < lac->n_pppoe; i++) {
 		struct pppoe_server_counters pc;
 		char line[1024];
