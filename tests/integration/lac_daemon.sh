@@ -87,6 +87,16 @@ t_check "a broken configuration on SIGHUP is refused with its location" \
     grep -q "event=reload_failed error=\"$conf:[0-9]*: \[ppp\] mru: 'nope' is not a whole number\"" "$log"
 t_check "lac-core keeps running after a refused reload" lab_pid_alive "$RLNS_STATE/lac/pid"
 cp "$conf.good" "$conf"
+# issue 8 item 11: what a reload cannot apply is named, never "reloaded"
+sed -i 's/^hello_interval_s = .*/hello_interval_s = 45/' "$conf"
+printf '[pppoe]\nac_name = renamed\n' >> "$conf"
+reloads=$(grep -c 'event=reloaded' "$log")
+kill -HUP "$(cat "$RLNS_STATE/lac/pid")"
+sleep 0.5
+t_check "SIGHUP names the [l2tp] and [pppoe] settings that need a restart" \
+    grep -q 'event=reload_partial .*restart_needed=[^ ]*\[pppoe\]ac_name,[^ ]*\[l2tp\]hello_interval_s' "$log"
+t_eq "and does not say reloaded" "$(grep -c 'event=reloaded' "$log")" "$reloads"
+cp "$conf.good" "$conf"
 
 # 5. SIGTERM: every session ends properly.
 lacpid=$(cat "$RLNS_STATE/lac/pid")
