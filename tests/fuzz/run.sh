@@ -32,7 +32,8 @@ ALL_TARGETS="l2tp radius pppoe pppoe_server hdlc ppp realm_name realm_schema rea
 
 ppp_srcs="lac-core/src/ppp/ppp.c lac-core/src/ppp/fsm.c lac-core/src/ppp/lcp.c
 	lac-core/src/ppp/auth.c lac-core/src/ppp/chap.c lac-core/src/ppp/pap.c
-	lac-core/src/ppp/ipcp.c lac-core/src/util/log.c lac-core/src/util/md5.c"
+	lac-core/src/ppp/ipcp.c lac-core/src/util/log.c lac-core/src/util/md5.c
+	lac-core/src/util/random.c lac-core/src/util/escape.c"
 
 # Library sources, libraries and -max_len of each target.
 target_srcs() {
