@@ -28,8 +28,8 @@
  * refused (counted `full`); the record is then kept in memory only.
  *
  * Restart: acct_spool_open() reads the file; every unanswered REQ comes back
- * (in order), then for every session that was live (a Start or Interim-Update
- * and no Stop) a Stop made from its last known record
+ * in order, and for every session that was live (a Start or Interim-Update
+ * and no Stop) a Stop, in the place of its last known record and made from it
  * (radius_acct_attrs_to_stop(): duration and counters of the last interim,
  * Acct-Terminate-Cause lost_cause) is appended and comes back too. */
 #ifndef AAA_ACCT_SPOOL_H
