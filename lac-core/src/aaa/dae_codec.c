@@ -143,8 +143,10 @@ int dae_request_decode(const uint8_t *pkt, size_t len, const uint8_t *secret, si
 			out->proxy_state[out->n_proxy_state] = val;
 			out->proxy_state_len[out->n_proxy_state++] = alen;
 			break;
-		case RADIUS_ATTR_MESSAGE_AUTHENTICATOR:
 		case RADIUS_ATTR_EVENT_TIMESTAMP:
+			take_u32(out, &out->has_event_timestamp, &out->event_timestamp, type, val, alen);
+			break;
+		case RADIUS_ATTR_MESSAGE_AUTHENTICATOR:
 		case RADIUS_ATTR_STATE:
 			break;
 		case RADIUS_ATTR_SERVICE_TYPE: {
@@ -216,6 +218,15 @@ bool dae_session_matches(const struct dae_request *req, const struct dae_session
 	       str_matches(req->has_nas_port_id, req->nas_port_id, s->nas_port_id) &&
 	       str_matches(req->has_calling_station_id, req->calling_station_id, s->calling_station_id) &&
 	       str_matches(req->has_called_station_id, req->called_station_id, s->called_station_id);
+}
+
+bool dae_request_timestamp_ok(const struct dae_request *req, uint64_t now_s, uint32_t window_s, bool required)
+{
+	if (!req->has_event_timestamp)
+		return !required;
+	uint64_t ts = req->event_timestamp;
+	uint64_t diff = ts > now_s ? ts - now_s : now_s - ts;
+	return diff <= window_s;
 }
 
 ssize_t dae_reply_encode(uint8_t *buf, size_t cap, const struct dae_request *req,
