@@ -451,14 +451,15 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 		strbuf_printf(out, "dae disconnect_requests=%llu disconnect_acks=%llu disconnect_naks=%llu "
 			      "coa_requests=%llu coa_acks=%llu coa_naks=%llu duplicates=%llu unknown_client=%llu "
 			      "malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
-			      "bad_message_authenticator=%llu\n",
+			      "bad_message_authenticator=%llu replays=%llu stale=%llu replay_cache_full=%llu\n",
 			      (unsigned long long)dc.disconnect_requests, (unsigned long long)dc.disconnect_acks,
 			      (unsigned long long)dc.disconnect_naks, (unsigned long long)dc.coa_requests,
 			      (unsigned long long)dc.coa_acks, (unsigned long long)dc.coa_naks,
 			      (unsigned long long)dc.duplicates, (unsigned long long)dc.unknown_client,
 			      (unsigned long long)dc.malformed, (unsigned long long)dc.bad_authenticator,
 			      (unsigned long long)dc.no_message_authenticator,
-			      (unsigned long long)dc.bad_message_authenticator);
+			      (unsigned long long)dc.bad_message_authenticator, (unsigned long long)dc.replays,
+			      (unsigned long long)dc.stale, (unsigned long long)dc.replay_cache_full);
 	}
 	struct l2tp_engine_stats ls;
 	l2tp_engine_get_stats(lac->l2tp, &ls);
