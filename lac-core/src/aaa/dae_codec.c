@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util/be.h"
+
 const char *dae_error_cause_str(unsigned cause)
 {
 	switch (cause) {
@@ -21,11 +23,6 @@ const char *dae_error_cause_str(unsigned cause)
 	case DAE_ERR_RESOURCES_UNAVAILABLE: return "resources-unavailable";
 	default: return "other";
 	}
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* Records the first reason the request cannot be honoured; later ones are
@@ -59,7 +56,7 @@ static void take_u32(struct dae_request *out, bool *has, uint32_t *dst, uint8_t 
 		refuse(out, DAE_ERR_INVALID_REQUEST, type);
 		return;
 	}
-	*dst = get_u32(val);
+	*dst = be32_get(val);
 	*has = true;
 }
 

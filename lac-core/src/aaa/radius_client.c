@@ -33,11 +33,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "ev/ev.h"
 #include "util/log.h"
+#include "util/random.h"
 
 #define ARENA_SIZE 2048
 
@@ -48,8 +48,6 @@ struct radius_client {
 	struct radius_client_counters ctr;
 	void (*rng_fill)(void *arg, uint8_t *buf, size_t len);
 	void *rng_arg;
-	uint8_t rnd[256];
-	size_t rnd_left;
 	struct radius_reply reply;      /* decoded here, lent to done during the callback */
 };
 
@@ -223,35 +221,24 @@ int radius_acct_config_from_radcli(const char *path, struct radius_client_config
 
 /* ---- randomness ---- */
 
-static void rng_bytes(struct radius_client *c, uint8_t *buf, size_t len)
+/* The test hook, else the one source of randomness (util/random.h). */
+static int rng_bytes(struct radius_client *c, uint8_t *buf, size_t len)
 {
 	if (c->rng_fill) {
 		c->rng_fill(c->rng_arg, buf, len);
-		return;
+		return 0;
 	}
-	while (len > 0) {
-		if (c->rnd_left == 0) {
-			/* getrandom() only blocks before the pool is initialised at
-			 * boot; GRND_NONBLOCK makes that an error rather than a stall. */
-			ssize_t n = getrandom(c->rnd, sizeof(c->rnd), GRND_NONBLOCK);
-			if (n <= 0) {
-				log_error("radius event=getrandom-failed errno=%d", errno);
-				abort();
-			}
-			c->rnd_left = (size_t)n;
-		}
-		size_t take = len < c->rnd_left ? len : c->rnd_left;
-		memcpy(buf, c->rnd + sizeof(c->rnd) - c->rnd_left, take);
-		c->rnd_left -= take;
-		buf += take;
-		len -= take;
+	if (random_bytes(buf, len) < 0) {
+		log_error("radius event=random-failed errno=%d", errno);
+		return -1;
 	}
+	return 0;
 }
 
 static uint32_t rng_u32(void *arg)
 {
-	uint8_t b[4];
-	rng_bytes(arg, b, sizeof(b));
+	uint8_t b[4] = { 0 };
+	rng_bytes(arg, b, sizeof(b));   /* only orders tunnels of equal preference */
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
@@ -359,7 +346,8 @@ static ssize_t req_encode(struct radius_xact *x, const struct radius_server_conf
 {
 	struct radius_request *req = REQ_OF(x);
 	uint8_t auth[RADIUS_AUTH_LEN];
-	rng_bytes(req->client, auth, sizeof(auth));
+	if (rng_bytes(req->client, auth, sizeof(auth)) < 0)
+		return -1;
 	log_debug("radius server=%s id=%u user=%s event=send", sc->name, id,
 		  req->params.user_name ? req->params.user_name : "");
 	return radius_access_request_encode(buf, cap, id, auth, &req->params, sc->secret, sc->secret_len);

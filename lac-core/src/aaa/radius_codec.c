@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/be.h"
 #include "util/md5.h"
+#include "util/random.h"
 
 const char *radius_code_str(unsigned code)
 {
@@ -74,17 +76,6 @@ static int set_err(struct radius_err *err, const char *msg, size_t offset)
 	return set_err_kind(err, RADIUS_ERR_MALFORMED, msg, offset);
 }
 
-static void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* ---- building ---- */
 
 int radius_builder_init(struct radius_builder *b, uint8_t *buf, size_t cap, uint8_t code,
@@ -99,7 +90,7 @@ int radius_builder_init(struct radius_builder *b, uint8_t *buf, size_t cap, uint
 		return -1;
 	buf[0] = code;
 	buf[1] = id;
-	put_u16(buf + 2, 0);
+	be16_put(buf + 2, 0);
 	if (code_digest_request(code) || !authenticator)
 		memset(buf + 4, 0, RADIUS_AUTH_LEN);
 	else
@@ -207,7 +198,7 @@ ssize_t radius_builder_finish(struct radius_builder *b, const uint8_t *secret, s
 	uint8_t mac[MD5_DIGEST_LEN];
 	if (b->failed)
 		return -1;
-	put_u16(b->buf + 2, (uint16_t)b->len);
+	be16_put(b->buf + 2, (uint16_t)b->len);
 	/* RFC 3579 3.2: HMAC-MD5 over the whole packet with the Message-Authenticator
 	 * zeroed; the authenticator field holds the Request Authenticator, or zeros
 	 * for Accounting-Request whose authenticator depends on the packet. */
@@ -233,7 +224,7 @@ ssize_t radius_builder_finish_response(struct radius_builder *b, const uint8_t *
 	struct md5_ctx ctx;
 	if (b->failed)
 		return -1;
-	put_u16(b->buf + 2, (uint16_t)b->len);
+	be16_put(b->buf + 2, (uint16_t)b->len);
 	memset(b->buf + b->msg_auth_off, 0, RADIUS_AUTH_LEN);
 	hmac_md5(secret, secret_len, b->buf, b->len, mac);
 	memcpy(b->buf + b->msg_auth_off, mac, RADIUS_AUTH_LEN);
@@ -461,7 +452,7 @@ uint32_t radius_acct_attrs_status(const uint8_t *attrs, size_t len)
 	size_t n;
 	if (!radius_acct_attrs_find(attrs, len, RADIUS_ATTR_ACCT_STATUS_TYPE, &v, &n) || n != 4)
 		return 0;
-	return get_u32(v);
+	return be32_get(v);
 }
 
 static int raw_add_u32(uint8_t *out, size_t cap, size_t *off, uint8_t type, uint32_t v)
@@ -592,10 +583,7 @@ static ssize_t find_msg_auth(const uint8_t *pkt, size_t plen, struct radius_err 
 /* Constant time, so a forger learns nothing from timing. */
 static bool mem_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	uint8_t d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
+	return bytes_equal_ct(a, b, n) == 1;
 }
 
 static ssize_t response_verify(const uint8_t *pkt, size_t len,
@@ -1013,7 +1001,7 @@ static int decode_vsa(const uint8_t *val, size_t len, size_t off, struct radius_
 {
 	if (len < 4)
 		return set_err(err, "vendor-specific shorter than its vendor id", off);
-	if (get_u32(val) != RADIUS_VENDOR_MICROSOFT)
+	if (be32_get(val) != RADIUS_VENDOR_MICROSOFT)
 		return 0;       /* other vendors' layouts vary; not ours to judge */
 	size_t i = 4;
 	while (i < len) {
@@ -1084,13 +1072,13 @@ int radius_reply_decode(const uint8_t *pkt, size_t len, const uint8_t req_auth[R
 			if (alen != 4)
 				return set_err(err, "integer attribute is not 4 octets", off);
 			if (type == RADIUS_ATTR_SESSION_TIMEOUT) {
-				out->session_timeout = get_u32(val);
+				out->session_timeout = be32_get(val);
 				out->has_session_timeout = true;
 			} else if (type == RADIUS_ATTR_IDLE_TIMEOUT) {
-				out->idle_timeout = get_u32(val);
+				out->idle_timeout = be32_get(val);
 				out->has_idle_timeout = true;
 			} else {
-				out->acct_interim_interval = get_u32(val);
+				out->acct_interim_interval = be32_get(val);
 				out->has_acct_interim_interval = true;
 			}
 			break;
