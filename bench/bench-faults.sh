@@ -13,7 +13,7 @@
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-count=${BENCH_FAULTS_COUNT:-100}
+count=${BENCH_FAULTS_COUNT:-20}
 records=${BENCH_FAULTS_RECORDS:-20000}
 
 [ "$(id -u)" = 0 ] || { echo "bench-faults: needs root (network namespaces)" >&2; exit 2; }
