@@ -352,6 +352,8 @@ void radius_acct_destroy(struct radius_acct *a)
 	if (!a)
 		return;
 	a->idle_fn = NULL;
+	for (struct acct_record *r = a->head; r; r = r->next)
+		r->held = false;        /* nothing is started while we tear down */
 	while (a->head) {
 		/* with a spool they stay on disk and go out after the next start */
 		a->ctr.dropped_other++;
