@@ -483,3 +483,53 @@ Test(acct_spool, radius_acct_replays_after_a_crash_and_sends_accounting_on_last,
 	ev_io_del(loop, sv.fd);
 	close(sv.fd);
 }
+
+Test(acct_spool, records_the_memory_queue_drops_come_back_from_the_spool, .init = fs_setup, .fini = fs_teardown)
+{
+	struct srv sv = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	sv.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(sv.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(sv.fd, (struct sockaddr *)&a, &al);
+	ev_io_add(loop, sv.fd, EV_READ, srv_readable, &sv);
+	struct radius_client_config cfg;
+	radius_client_config_defaults(&cfg);
+	cfg.timeout_ms = 30;
+	cfg.tries = 1;
+	cfg.deadtime_s = 0;
+	memcpy(&cfg.servers[0].addr, &a, sizeof(a));
+	cfg.servers[0].addr_len = sizeof(a);
+	memcpy(cfg.servers[0].secret, secret, sizeof(secret) - 1);
+	cfg.servers[0].secret_len = sizeof(secret) - 1;
+	cfg.n_servers = 1;
+	struct acct_spool_config sc = spool_cfg();
+	char err[256] = "", sid[16];
+	struct radius_acct *acct = radius_acct_create(loop, &cfg, 4);
+	cr_assert_eq(radius_acct_spool_open(acct, &sc, RADIUS_TERM_NAS_REBOOT, NULL, err, sizeof(err)), 0, "%s", err);
+	struct radius_acct_params p = { .status_type = RADIUS_ACCT_STATUS_STOP, .acct_session_id = sid };
+	for (int i = 0; i < 10; i++) {
+		snprintf(sid, sizeof(sid), "S%d", i);
+		cr_assert_eq(radius_acct_send(acct, &p), 0);
+	}
+	struct radius_acct_counters k;
+	radius_acct_counters_get(acct, &k);
+	cr_expect_eq(k.pending, 4);
+	cr_expect_eq(k.spilled, 6, "the server is silent: six Stops leave memory, not the disk");
+	sv.answer = true;
+	run_ms(500);
+	radius_acct_counters_get(acct, &k);
+	cr_expect_eq(k.spill_reloaded, 6);
+	cr_expect_eq(k.pending, 0);
+	cr_expect_eq(k.responses, 10);
+	cr_expect_eq(k.stops, 10, "counted once each");
+	cr_expect_geq(sv.stops, 10);
+	radius_acct_destroy(acct);
+	acct = radius_acct_create(loop, &cfg, 4);
+	struct acct_spool_load_stats st;
+	cr_assert_eq(radius_acct_spool_open(acct, &sc, RADIUS_TERM_NAS_REBOOT, &st, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(st.pending, 0, "every one was answered");
+	radius_acct_destroy(acct);
+	ev_io_del(loop, sv.fd);
+	close(sv.fd);
+}

@@ -432,6 +432,39 @@ out:
 	return rc;
 }
 
+int acct_spool_pending(struct acct_spool *s, void (*fn)(void *arg, const struct acct_spool_entry *e), void *arg)
+{
+	struct plan p = { 0 };
+	struct acct_spool_scan_stats ss;
+	char err[256];
+	size_t len, n = 0;
+	bool *live = NULL;
+	int rc = -1;
+	if (s->dirty && s->cfg.fsync != ACCT_SPOOL_FSYNC_NONE)
+		spool_sync(s);
+	uint8_t *buf = read_file(s->dirfd, SPOOL_FILE, &len, err, sizeof(err), s->cfg.dir);
+	if (!buf)
+		return -1;
+	acct_spool_scan(buf, len, plan_add, &p, &ss);
+	struct ref **surv = p.oom ? NULL : plan_survivors(&p, &n, &live);
+	if (surv) {
+		for (size_t i = 0; i < n; i++) {
+			if (!ref_pending(&p, surv[i]))
+				continue;
+			struct acct_spool_entry e = { .seq = surv[i]->seq, .wall_ms = surv[i]->wall_ms,
+						      .body = surv[i]->body, .body_len = surv[i]->len };
+			fn(arg, &e);
+		}
+		rc = 0;
+	}
+	free(surv);
+	free(live);
+	free(p.refs);
+	free(p.dones);
+	free(buf);
+	return rc;
+}
+
 static void compact_fire(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct acct_spool *s = arg;

@@ -98,6 +98,11 @@ uint64_t acct_spool_append(struct acct_spool *s, uint32_t status, uint64_t wall_
  * a lost DONE only means a duplicate, which RADIUS servers de-duplicate. */
 void acct_spool_done(struct acct_spool *s, uint64_t seq);
 
+/* Hands every unanswered REQ in the file to fn, in order (a blocking read of
+ * the file: radius_acct calls it from a timer, to take back records its
+ * memory queue had to drop). Returns 0 or -1. */
+int acct_spool_pending(struct acct_spool *s, void (*fn)(void *arg, const struct acct_spool_entry *e), void *arg);
+
 struct acct_spool_counters {
 	uint64_t appends, dones, syncs, compactions;
 	uint64_t full;                  /* appends refused: max_bytes */

@@ -36,6 +36,8 @@ struct radius_acct {
 	void (*idle_fn)(void *arg);
 	void *idle_arg;
 	struct ev_timer idle_timer;     /* runs idle_fn from the loop, never re-entrantly */
+	bool spilled_pending;           /* records dropped from memory wait in the spool */
+	struct ev_timer reload_timer;   /* takes them back once the queue is half empty */
 };
 
 struct acct_record {
@@ -118,6 +120,8 @@ static void record_free(struct acct_record *r)
 		a->tail = r->prev;
 	a->n_records--;
 	free(r);
+	if (a->spilled_pending && a->n_records <= a->queue_max / 2 && !ev_timer_armed(&a->reload_timer))
+		ev_timer_start(a->loop, &a->reload_timer, 0);
 	if (a->head && a->head->held)
 		record_start(a->head);
 	if (a->n_records == 0 && a->idle_fn)
@@ -174,8 +178,10 @@ static void queue_make_room(struct radius_acct *a)
 	} else {
 		victim = a->head;
 		a->ctr.dropped_other++;
-		if (victim->spool_seq)
+		if (victim->spool_seq) {
 			a->ctr.spilled++;
+			a->spilled_pending = true;
+		}
 	}
 	log_peer("radius-acct session=%s status=%s event=dropped reason=queue-full queue_max=%zu%s", victim->session,
 		 status_str(victim->status), a->queue_max, victim->spool_seq ? " note=kept-in-spool" : "");
@@ -194,7 +200,7 @@ static void count_status(struct radius_acct *a, uint32_t st)
 }
 
 /* Creates a record from the spool form and appends it to the queue. */
-static struct acct_record *record_new(struct radius_acct *a, const uint8_t *attrs, size_t len)
+static struct acct_record *record_new(struct radius_acct *a, const uint8_t *attrs, size_t len, bool count)
 {
 	struct acct_record *r = calloc(1, sizeof(*r) + len);
 	if (!r)
@@ -223,7 +229,8 @@ static struct acct_record *record_new(struct radius_acct *a, const uint8_t *attr
 		a->head = r;
 	a->tail = r;
 	a->n_records++;
-	count_status(a, r->status);
+	if (count)
+		count_status(a, r->status);
 	return r;
 }
 
@@ -246,7 +253,7 @@ static int acct_queue(struct radius_acct *a, const struct radius_acct_params *p,
 		else
 			a->ctr.spool_not_written++;
 	}
-	struct acct_record *r = record_new(a, attrs, (size_t)n);
+	struct acct_record *r = record_new(a, attrs, (size_t)n, true);
 	if (!r) {
 		errno = ENOMEM;
 		return -1;      /* with a spool it is still on disk, for the next start */
@@ -284,7 +291,7 @@ static void spool_entry(void *arg, const struct acct_spool_entry *e)
 {
 	struct radius_acct *a = arg;
 	uint64_t now = acct_spool_wall_ms();
-	struct acct_record *r = record_new(a, e->body, e->body_len);
+	struct acct_record *r = record_new(a, e->body, e->body_len, true);
 	if (!r) {
 		log_error("radius-acct event=replay-oom seq=%llu note=kept-in-spool", (unsigned long long)e->seq);
 		return;
@@ -297,6 +304,91 @@ static void spool_entry(void *arg, const struct acct_spool_entry *e)
 	log_info("radius-acct session=%s status=%s seq=%llu event=replayed%s", r->session, status_str(r->status),
 		 (unsigned long long)e->seq, e->lost_stop ? " note=stop-of-a-lost-session" : "");
 	record_start(r);
+}
+
+/* Taking spilled records back from the spool: every unanswered record not in
+ * memory is queued again, oldest first, while the queue has room. */
+struct reload_ctx {
+	struct radius_acct *a;
+	uint64_t *in_memory;            /* sorted spool seqs of the queue */
+	size_t n_in_memory;
+	struct acct_record *last;       /* the last record put back, at the front */
+	bool left_out;
+};
+
+/* Moves r (just appended at the tail) to the front, after `after` (NULL: the
+ * head): spilled records are older than everything still queued, and a
+ * session's Start must not overtake its Stop. */
+static void record_move_front(struct radius_acct *a, struct acct_record *r, struct acct_record *after)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		a->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		a->tail = r->prev;
+	r->prev = after;
+	r->next = after ? after->next : a->head;
+	if (r->next)
+		r->next->prev = r;
+	else
+		a->tail = r;
+	if (after)
+		after->next = r;
+	else
+		a->head = r;
+}
+
+static int cmp_seq(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void reload_entry(void *arg, const struct acct_spool_entry *e)
+{
+	struct reload_ctx *c = arg;
+	struct radius_acct *a = c->a;
+	if (bsearch(&e->seq, c->in_memory, c->n_in_memory, sizeof(*c->in_memory), cmp_seq))
+		return;
+	if (a->n_records >= a->queue_max) {
+		c->left_out = true;
+		return;
+	}
+	struct acct_record *r = record_new(a, e->body, e->body_len, false);
+	if (!r) {
+		c->left_out = true;
+		return;
+	}
+	uint64_t now = acct_spool_wall_ms();
+	r->spool_seq = e->seq;
+	r->base_delay_s = now > e->wall_ms ? (uint32_t)((now - e->wall_ms) / 1000) : 0;
+	a->ctr.spill_reloaded++;
+	record_move_front(a, r, c->last);
+	c->last = r;
+	record_start(r);
+}
+
+static void reload_fire(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct radius_acct *a = arg;
+	struct reload_ctx c = { .a = a };
+	if (!a->spool || !a->spilled_pending)
+		return;
+	c.in_memory = calloc(a->n_records + 1, sizeof(*c.in_memory));
+	if (!c.in_memory)
+		return;
+	for (struct acct_record *r = a->head; r; r = r->next)
+		if (r->spool_seq)
+			c.in_memory[c.n_in_memory++] = r->spool_seq;
+	qsort(c.in_memory, c.n_in_memory, sizeof(*c.in_memory), cmp_seq);
+	if (acct_spool_pending(a->spool, reload_entry, &c) == 0)
+		a->spilled_pending = c.left_out;
+	log_info("radius-acct event=spilled-records-reloaded reloaded=%llu still_spilled=%s",
+		 (unsigned long long)a->ctr.spill_reloaded, a->spilled_pending ? "yes" : "no");
+	free(c.in_memory);
 }
 
 int radius_acct_spool_open(struct radius_acct *a, const struct acct_spool_config *cfg, uint32_t lost_cause,
@@ -344,6 +436,7 @@ struct radius_acct *radius_acct_create(struct ev_loop *loop, const struct radius
 	a->queue_max = queue_max;
 	snprintf(a->nas_identifier, sizeof(a->nas_identifier), "%s", cfg->nas_identifier);
 	ev_timer_init(&a->idle_timer, idle_fire, a);
+	ev_timer_init(&a->reload_timer, reload_fire, a);
 	return a;
 }
 
@@ -360,6 +453,7 @@ void radius_acct_destroy(struct radius_acct *a)
 		record_free(a->head);
 	}
 	ev_timer_stop(a->loop, &a->idle_timer);
+	ev_timer_stop(a->loop, &a->reload_timer);
 	acct_spool_close(a->spool);
 	radius_transport_destroy(a->t);
 	free(a);

@@ -20,8 +20,9 @@
  * the on-disk spool (acct_spool.h) before radius_acct_send() returns, and
  * marked done there when its Accounting-Response verified. A record the
  * memory queue has to drop stays in the spool (counted `spilled`) and is
- * sent after the next restart; an Interim-Update dropped for a newer record
- * is marked done (superseded).
+ * queued again from it once the queue is down to half (`spill_reloaded`), or
+ * after the next restart; an Interim-Update dropped for a newer record is
+ * marked done (superseded).
  *
  * The sockets, ids, retransmission, failover and reply verification are the
  * shared transport's (radius_transport.h).
@@ -106,6 +107,7 @@ struct radius_acct_counters {
 	uint64_t spool_lost_stops;      /* of those: Stops made for lost sessions */
 	uint64_t spool_not_written;     /* spool full or I/O error: memory only */
 	uint64_t spilled;               /* dropped from memory, kept on disk */
+	uint64_t spill_reloaded;        /* of those: queued again once there was room */
 	uint64_t spool_bytes, spool_syncs, spool_compactions, spool_errors, spool_sync_us_max;
 	uint64_t rcvbuf;                /* socket receive buffer granted */
 };

@@ -436,11 +436,12 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 			      (unsigned long long)ac.replies_unexpected, (unsigned long long)ac.pending);
 		/* aaa: the accounting spool (issue 9) */
 		strbuf_printf(out, "radius_acct_spool spooled=%llu replayed=%llu lost_stops=%llu not_written=%llu "
-			      "spilled=%llu bytes=%llu syncs=%llu compactions=%llu errors=%llu sync_us_max=%llu "
+			      "spilled=%llu spill_reloaded=%llu bytes=%llu syncs=%llu compactions=%llu errors=%llu sync_us_max=%llu "
 			      "rcvbuf=%llu\n",
 			      (unsigned long long)ac.spooled, (unsigned long long)ac.spool_replayed,
 			      (unsigned long long)ac.spool_lost_stops, (unsigned long long)ac.spool_not_written,
-			      (unsigned long long)ac.spilled, (unsigned long long)ac.spool_bytes,
+			      (unsigned long long)ac.spilled, (unsigned long long)ac.spill_reloaded,
+			      (unsigned long long)ac.spool_bytes,
 			      (unsigned long long)ac.spool_syncs, (unsigned long long)ac.spool_compactions,
 			      (unsigned long long)ac.spool_errors, (unsigned long long)ac.spool_sync_us_max,
 			      (unsigned long long)ac.rcvbuf);
