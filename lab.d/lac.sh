@@ -6,7 +6,10 @@
 #         DAE_LISTEN (ADDR:PORT, default NAS_IP:3799; "none" for no RFC 5176 server),
 #         DAE_CLIENT (address allowed to send Disconnect/CoA, default the broker
 #         10.88.1.1, with RADIUS_SECRET), DAE_REQUIRE_MA (yes|no, default yes),
-#         ACCT_INTERIM (Acct-Interim-Interval default in seconds, default 0)
+#         ACCT_INTERIM (Acct-Interim-Interval default in seconds, default 0),
+#         ACCT_SPOOL (on-disk accounting spool directory, default none),
+#         ACCT_SPOOL_FSYNC (startstop|always|interval|none), DAE_REPLAY_WINDOW (s, default 300),
+#         RADIUS_SERVER2 (ADDR:PORT of a second broker, same secret), RADIUS_RETRIES (default 2)
 # lac_start NAME NS STATE_DIR              starts lac-core in NS, waits for its control socket;
 #                                          RLNS_LAC_WRAPPER (e.g. "valgrind --error-exitcode=99
 #                                          --log-file=DIR/valgrind.log") runs it under that command,
@@ -22,6 +25,7 @@ lac_config() {
     local name=$1 state=$2 dir kv
     local STREAM_LISTEN PPPOE_IF L2TP_BIND RADIUS_SERVER RADIUS_SECRET NAS_IP HOST_NAME LOCAL_POOL
     local LOCAL_GATEWAY DNS1 DNS2 TUN DAE_LISTEN DAE_CLIENT DAE_REQUIRE_MA ACCT_INTERIM
+    local ACCT_SPOOL= ACCT_SPOOL_FSYNC= DAE_REPLAY_WINDOW= RADIUS_SERVER2= RADIUS_RETRIES=2
     shift 2
     dir=$state/$name
     mkdir -p "$dir"
@@ -33,7 +37,7 @@ lac_config() {
         case "$kv" in
             STREAM_LISTEN=*|PPPOE_IF=*|L2TP_BIND=*|RADIUS_SERVER=*|RADIUS_SECRET=*|NAS_IP=*|HOST_NAME=*|\
             LOCAL_POOL=*|LOCAL_GATEWAY=*|DNS1=*|DNS2=*|TUN=*|DAE_LISTEN=*|DAE_CLIENT=*|DAE_REQUIRE_MA=*|\
-            ACCT_INTERIM=*) eval "${kv%%=*}=\${kv#*=}" ;;
+            ACCT_INTERIM=*|ACCT_SPOOL=*|ACCT_SPOOL_FSYNC=*|DAE_REPLAY_WINDOW=*|RADIUS_SERVER2=*|RADIUS_RETRIES=*) eval "${kv%%=*}=\${kv#*=}" ;;
             *) echo "lac_config: unknown setting '$kv'" >&2; return 1 ;;
         esac
     done
@@ -56,6 +60,8 @@ lac_config() {
         echo "[radius]"
         echo "config = $dir/radiusclient.conf"
         echo "acct_interim_interval_s = $ACCT_INTERIM"
+        [ -n "$ACCT_SPOOL" ] && echo "acct_spool_dir = $ACCT_SPOOL"
+        [ -n "$ACCT_SPOOL_FSYNC" ] && echo "acct_spool_fsync = $ACCT_SPOOL_FSYNC"
         # RFC 5176 Disconnect/CoA from the broker (the lab advertises
         # RLNS_LAC_COA_PORT=3799), signed with the lab's RADIUS secret
         [ -n "$DAE_LISTEN" ] || DAE_LISTEN=$NAS_IP:${RLNS_LAC_COA_PORT:-3799}
@@ -64,6 +70,7 @@ lac_config() {
             echo "listen = $DAE_LISTEN"
             echo "client = $DAE_CLIENT $RADIUS_SECRET"
             echo "require_message_authenticator = $DAE_REQUIRE_MA"
+            [ -n "$DAE_REPLAY_WINDOW" ] && echo "replay_window_s = $DAE_REPLAY_WINDOW"
         fi
         echo "[l2tp]"
         for b in $L2TP_BIND; do echo "bind = $b"; done
@@ -83,12 +90,12 @@ lac_config() {
     # timeouts and the dictionary through libradcli (see lac-core/src/aaa/).
     cat > "$dir/radiusclient.conf" <<CONF
 nas-identifier $HOST_NAME
-authserver $RADIUS_SERVER
-acctserver ${RADIUS_SERVER%:*}:1813
+authserver $RADIUS_SERVER${RADIUS_SERVER2:+,$RADIUS_SERVER2}
+acctserver ${RADIUS_SERVER%:*}:$((${RADIUS_SERVER##*:} + 1))${RADIUS_SERVER2:+,${RADIUS_SERVER2%:*}:$((${RADIUS_SERVER2##*:} + 1))}
 servers $dir/servers
 dictionary ${top_srcdir:-${LAB_TOP:-.}}/dictionaries/radcli/dictionary
 radius_timeout 2
-radius_retries 2
+radius_retries $RADIUS_RETRIES
 radius_deadtime 30
 bindaddr *
 CONF

@@ -13,8 +13,10 @@
 # gets NAK 503; an unsigned request is dropped (require_message_authenticator)
 # and counted; a CoA Session-Timeout ends a local session with cause
 # Session-Timeout and its Framed-IP-Address, a CoA Idle-Timeout one with cause
-# Idle-Timeout; interim updates flow; Accounting-On at start, and on SIGTERM
-# NAS-Reboot Stops then Accounting-Off.
+# Idle-Timeout; interim updates flow; a replayed Disconnect-Request (same
+# packet 10 s later from a new port, and past the Event-Timestamp window) and
+# one with a stale Event-Timestamp get NAK Invalid-Request and are not run;
+# Accounting-On at start, and on SIGTERM NAS-Reboot Stops then Accounting-Off.
 set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
@@ -49,7 +51,7 @@ done
 # lac-core as the lab starts it, with interim updates every 2 s
 t_check "start lac (acct_interim_interval_s = 2)" eval 'lac_config lac "$LAB_STATE" STREAM_LISTEN="$LAB_LAC_STREAM" \
     PPPOE_IF="$LAB_LAC_PPPOE_IF" RADIUS_SERVER="$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" \
-    RADIUS_SECRET="$LAB_RADIUS_SECRET" NAS_IP=10.88.1.2 HOST_NAME=lac1 ACCT_INTERIM=2 &&
+    RADIUS_SECRET="$LAB_RADIUS_SECRET" NAS_IP=10.88.1.2 HOST_NAME=lac1 ACCT_INTERIM=2 DAE_REPLAY_WINDOW=12 &&
     lac_start lac "$LAB_NS_LAC" "$LAB_STATE"'
 t_check "provision demo realms with realmctl" lab_provision
 
@@ -91,6 +93,13 @@ dae() {
     printf '%s\n' "$@" | netns_exec "$LAB_NS_AAA" radclient -x -r 1 -t 2 10.88.1.2:3799 "$cmd" "$LAB_RADIUS_SECRET" 2>&1
 }
 counter() { lacctl_ show counters | grep "^$1 " | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+# dae_id ID ATTR=VALUE...: a Disconnect-Request with a fixed Identifier, built
+# by dae_send.py (radclient 3.2 cannot fix it): the same arguments give the
+# same bytes, from a new source port each run
+dae_id() {
+    netns_exec "$LAB_NS_AAA" /usr/bin/python3 "$top/tests/integration/dae_send.py" 10.88.1.2:3799 \
+        "$LAB_RADIUS_SECRET" "$@" 2>&1
+}
 
 status_seen() { detail | grep -q "Acct-Status-Type = $1"; }
 wait_status() { local i; for i in $(seq 50); do status_seen "$1" && return 0; sleep 0.2; done; return 1; }
@@ -169,6 +178,36 @@ t_check "CoA Idle-Timeout gets CoA-ACK" has "$out" 'Received CoA-ACK'
 t_check "dave's session ends after 2 idle seconds" wait_record "$dsid" Stop
 t_check "Stop: Acct-Terminate-Cause Idle-Timeout" has "$(record "$dsid" Stop)" 'Acct-Terminate-Cause = Idle-Timeout'
 t_eq "lac-core counted one idle timeout" "$(lacctl_ show counters | grep -o 'idle_timeouts=[0-9]*' | cut -d= -f2)" 1
+
+# 4c. RFC 5176 3.3 replay protection (lac-core runs with replay_window_s = 12,
+# so 10 s is inside the window and 16 s outside, as 10 s and 400 s are with the
+# default 300 s): a replayed Disconnect-Request is NAKed, never run twice.
+t_check "erin (local) dials and is held up" hold "$RLNS_STATE/erin.out" --user dave@local.example --password dave-pw --hold 60
+esid=$(lab_kv "$(lacctl_ show sessions | grep -m1 'user=dave@local.example ')" acct_session_id)
+t_check "the broker recorded erin's Start" wait_record "$esid" Start
+ts=$(date +%s)
+req=("Acct-Session-Id=$esid" "Event-Timestamp=$ts")
+out=$(dae_id 77 "${req[@]}")
+t_check "a Disconnect-Request with a current Event-Timestamp gets Disconnect-ACK" has "$out" 'Received Disconnect-ACK'
+t_check "erin's session ends" wait_record "$esid" Stop
+sleep $((ts + 10 - $(date +%s)))
+out=$(dae_id 77 "${req[@]}")
+t_check "the same packet 10 s later, from a new source port, gets Disconnect-NAK" has "$out" 'Received Disconnect-NAK'
+t_check "...Error-Cause 404 Invalid-Request (a replay), not 503 Session-Context-Not-Found" has "$out" 'Error-Cause = 404'
+t_eq "lac-core counted one replay" "$(counter dae replays)" 1
+sleep $((ts + 16 - $(date +%s)))
+out=$(dae_id 77 "${req[@]}")
+t_check "the same packet past the window gets Disconnect-NAK Invalid-Request" has "$out" 'Error-Cause = 404'
+t_eq "lac-core counted it stale" "$(counter dae stale)" 1
+t_check "frank (local) dials and is held up" hold "$RLNS_STATE/frank.out" --user dave@local.example --password dave-pw --hold 60
+fsid=$(lab_kv "$(lacctl_ show sessions | grep -m1 'user=dave@local.example ')" acct_session_id)
+out=$(dae_id 78 "Acct-Session-Id=$fsid" "Event-Timestamp=$(( $(date +%s) - 100 ))")
+t_check "an Event-Timestamp 100 s old (window 12 s) gets Disconnect-NAK" has "$out" 'Error-Cause = 404'
+t_eq "...counted stale" "$(counter dae stale)" 2
+t_check "...and frank's session was not touched" has "$(lacctl_ show sessions)" "acct_session_id=$fsid"
+out=$(dae_id 79 "Acct-Session-Id=$fsid" "Event-Timestamp=$(date +%s)")
+t_check "a fresh request for frank gets Disconnect-ACK" has "$out" 'Received Disconnect-ACK'
+t_eq "handler runs: the ACKs so far" "$(counter dae disconnect_acks)" 3
 
 # 5. Shutdown: every live session's Stop says NAS-Reboot, and arrives.
 t_check "alice dials and is held up" hold "$RLNS_STATE/alice.out" --user alice@corp.example --password alice-pw --hold 60

@@ -246,6 +246,15 @@ struct dae_rig {
 	struct handled h;
 };
 
+/* the server's wall clock (Unix s), moved by the replay tests */
+static uint64_t fake_now = 1700000000;
+static bool rig_require_ts;
+
+static uint64_t fake_wall(void *arg)
+{
+	return fake_now;
+}
+
 static void rig_open(struct dae_rig *r, bool require_ma, const char *client_addr)
 {
 	struct dae_server_config cfg;
@@ -261,6 +270,8 @@ static void rig_open(struct dae_rig *r, bool require_ma, const char *client_addr
 	cfg.require_message_authenticator = require_ma;
 	snprintf(cfg.nas_identifier, sizeof(cfg.nas_identifier), "lac1");
 	cfg.nas_ip.s_addr = inet_addr("10.88.1.2");
+	cfg.wall_s = fake_wall;
+	cfg.require_event_timestamp = rig_require_ts;
 	r->srv = dae_server_create(r->loop, &cfg, count_handler, &r->h);
 	cr_assert(r->srv);
 	cr_assert_eq(dae_server_local_addr(r->srv, &r->to), 0);
@@ -368,5 +379,168 @@ Test(dae_server, another_nas_and_unsupported_requests_get_naks_without_the_handl
 	cr_assert_gt(m, 0);
 	cr_expect_eq(ans[0], RADIUS_CODE_COA_ACK);
 	cr_expect_eq(r.h.calls, 1);
+	rig_close(&r);
+}
+
+/* ---- RFC 5176 3.3 replay protection ---- */
+
+/* User-Name carol and Event-Timestamp ts */
+static size_t build_ts(uint8_t *pkt, uint32_t ts)
+{
+	uint8_t a[sizeof(by_user) + 6];
+	memcpy(a, by_user, sizeof(by_user));
+	uint8_t *e = a + sizeof(by_user);
+	e[0] = RADIUS_ATTR_EVENT_TIMESTAMP;
+	e[1] = 6;
+	e[2] = (uint8_t)(ts >> 24);
+	e[3] = (uint8_t)(ts >> 16);
+	e[4] = (uint8_t)(ts >> 8);
+	e[5] = (uint8_t)ts;
+	return build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, a, sizeof(a));
+}
+
+static uint32_t error_cause(const uint8_t *ans, size_t len)
+{
+	struct radius_attr_iter it;
+	uint8_t t;
+	const uint8_t *v;
+	size_t l;
+	radius_attr_iter_init(&it, ans, len);
+	while (radius_attr_next(&it, &t, &v, &l, NULL) > 0)
+		if (t == RADIUS_ATTR_ERROR_CAUSE && l == 4)
+			return (uint32_t)v[2] << 8 | v[3];
+	return 0;
+}
+
+Test(dae_codec, event_timestamp_is_decoded_and_checked_against_the_window)
+{
+	uint8_t pkt[RADIUS_MAX_PACKET];
+	struct dae_request r;
+	struct radius_err err = { 0 };
+	size_t n = build_ts(pkt, 1000);
+	cr_assert_eq(dae_request_decode(pkt, n, secret, SECRET_LEN, true, &r, &err), 0, "%s", err.msg);
+	cr_expect(r.has_event_timestamp);
+	cr_expect_eq(r.event_timestamp, 1000);
+	cr_expect_eq(r.refuse, DAE_ERR_NONE);
+	cr_expect(dae_request_timestamp_ok(&r, 1300, 300, true));
+	cr_expect(!dae_request_timestamp_ok(&r, 1301, 300, true), "older than the window");
+	cr_expect(dae_request_timestamp_ok(&r, 700, 300, true), "a server clock a little ahead");
+	cr_expect(!dae_request_timestamp_ok(&r, 699, 300, true), "too far in the future");
+	static const uint8_t short_ts[] = { 1, 7, 'c', 'a', 'r', 'o', 'l', RADIUS_ATTR_EVENT_TIMESTAMP, 5, 0, 0, 1 };
+	n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, short_ts, sizeof(short_ts));
+	cr_assert_eq(dae_request_decode(pkt, n, secret, SECRET_LEN, true, &r, &err), 0);
+	cr_expect_eq(r.refuse, DAE_ERR_INVALID_REQUEST, "a 3-octet Event-Timestamp");
+	n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, by_user, sizeof(by_user));
+	cr_assert_eq(dae_request_decode(pkt, n, secret, SECRET_LEN, true, &r, &err), 0);
+	cr_expect(dae_request_timestamp_ok(&r, 1, 300, false), "absent and not required");
+	cr_expect(!dae_request_timestamp_ok(&r, 1, 300, true), "absent and required");
+}
+
+Test(dae_codec, a_nak_echoes_every_proxy_state_of_a_long_chain)
+{
+	uint8_t attrs[RADIUS_MAX_PACKET], pkt[RADIUS_MAX_PACKET], ans[RADIUS_MAX_PACKET];
+	size_t n = 0;
+	memcpy(attrs, by_user, sizeof(by_user));
+	n = sizeof(by_user);
+	for (int i = 0; i < 20; i++) {
+		attrs[n] = RADIUS_ATTR_PROXY_STATE;
+		attrs[n + 1] = 2 + 100;
+		memset(attrs + n + 2, 'a' + i, 100);
+		n += 102;
+	}
+	size_t len = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, attrs, n);
+	struct dae_request r;
+	struct radius_err err = { 0 };
+	cr_assert_eq(dae_request_decode(pkt, len, secret, SECRET_LEN, true, &r, &err), 0, "%s", err.msg);
+	cr_expect_eq(r.n_proxy_state, 20);
+	ssize_t m = dae_reply_encode(ans, sizeof(ans), &r, DAE_ERR_SESSION_NOT_FOUND, secret, SECRET_LEN);
+	cr_assert_gt(m, 0, "2,040 octets of Proxy-State fit");
+	cr_expect_gt(radius_response_verify(ans, (size_t)m, pkt + 4, secret, SECRET_LEN, &err), 0, "%s", err.msg);
+	struct radius_attr_iter it;
+	uint8_t t;
+	const uint8_t *v;
+	size_t l;
+	unsigned k = 0;
+	radius_attr_iter_init(&it, ans, (size_t)m);
+	while (radius_attr_next(&it, &t, &v, &l, NULL) > 0)
+		if (t == RADIUS_ATTR_PROXY_STATE) {
+			cr_expect_eq(l, 100);
+			cr_expect_eq(v[0], 'a' + k, "in order");
+			k++;
+		}
+	cr_expect_eq(k, 20);
+}
+
+Test(dae_server, the_same_request_from_a_new_source_port_is_nakked_not_run_again)
+{
+	struct dae_rig r;
+	uint8_t pkt[RADIUS_MAX_PACKET], ans[RADIUS_MAX_PACKET];
+	fake_now = 1700000000;
+	rig_open(&r, true, "127.0.0.1");
+	size_t n = build_ts(pkt, (uint32_t)fake_now);
+	size_t m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_ACK);
+	close(r.cli);
+	r.cli = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	fake_now += 10;
+	m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK);
+	cr_expect_eq(error_cause(ans, m), DAE_ERR_INVALID_REQUEST);
+	struct radius_err err = { 0 };
+	cr_expect_gt(radius_response_verify(ans, m, pkt + 4, secret, SECRET_LEN, &err), 0, "%s", err.msg);
+	cr_expect_eq(r.h.calls, 1, "executed once");
+	struct dae_server_counters c;
+	dae_server_counters_get(r.srv, &c);
+	cr_expect_eq(c.replays, 1);
+	cr_expect_eq(c.duplicates, 0);
+	/* the same packet 400 s later (from a third port, past the
+	 * retransmission cache): its Event-Timestamp is stale */
+	close(r.cli);
+	r.cli = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	fake_now += 390;
+	m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK);
+	dae_server_counters_get(r.srv, &c);
+	cr_expect_eq(c.stale, 1);
+	cr_expect_eq(r.h.calls, 1);
+	rig_close(&r);
+}
+
+Test(dae_server, event_timestamp_outside_the_window_is_nakked_and_not_run)
+{
+	struct dae_rig r;
+	uint8_t pkt[RADIUS_MAX_PACKET], ans[RADIUS_MAX_PACKET];
+	fake_now = 1700000000;
+	rig_open(&r, true, "127.0.0.1");
+	size_t n = build_ts(pkt, (uint32_t)fake_now - 301);
+	size_t m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK);
+	cr_expect_eq(error_cause(ans, m), DAE_ERR_INVALID_REQUEST);
+	n = build_ts(pkt, (uint32_t)fake_now + 400);
+	m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK);
+	n = build_ts(pkt, (uint32_t)fake_now - 299);
+	m = exchange(&r, pkt, n, ans);
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_ACK, "inside the window");
+	struct dae_server_counters c;
+	dae_server_counters_get(r.srv, &c);
+	cr_expect_eq(c.stale, 2);
+	cr_expect_eq(r.h.calls, 1);
+	rig_close(&r);
+
+	rig_require_ts = true;
+	rig_open(&r, true, "127.0.0.1");
+	n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, by_user, sizeof(by_user));
+	m = exchange(&r, pkt, n, ans);
+	rig_require_ts = false;
+	cr_assert_gt(m, 0);
+	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK, "required and absent");
+	cr_expect_eq(r.h.calls, 0);
 	rig_close(&r);
 }

@@ -320,3 +320,33 @@ Test(radius_acct, idle_callback_fires_once_the_queue_drains, .init = setup, .fin
 	cr_expect_eq(radius_acct_pending(a), 0);
 	radius_acct_destroy(a);
 }
+
+Test(radius_acct, tunnel_link_reject_is_queued_with_status_14_and_the_tunnel, .init = setup, .fini = teardown)
+{
+	struct radius_client_config cfg;
+	server_open(&srv[0], ACCT_ANSWER);
+	cfg_for(&cfg, 1);
+	struct radius_acct *a = radius_acct_create(loop, &cfg, 16);
+	struct radius_acct_tunnel t = { .tag = 1, .type = RADIUS_TUNNEL_TYPE_L2TP, .medium = RADIUS_TUNNEL_MEDIUM_IPV4,
+					.server_endpoint = "10.88.2.2", .client_auth_id = "lac1" };
+	struct radius_acct_params p = start;
+	p.tunnel = &t;
+	p.has_counters = true;
+	p.terminate_cause = RADIUS_TERM_SERVICE_UNAVAILABLE;
+	cr_assert_eq(radius_acct_tunnel_reject(a, true, &p), 0);
+	cr_assert_eq(radius_acct_tunnel_reject(a, false, &p), 0);
+	run_ms(50);
+	cr_assert_eq(srv[0].received, 2);
+	cr_expect_eq(attr_u32(srv[0].pkts[0], srv[0].lens[0], RADIUS_ATTR_ACCT_STATUS_TYPE), 14);
+	cr_expect_eq(attr_u32(srv[0].pkts[1], srv[0].lens[1], RADIUS_ATTR_ACCT_STATUS_TYPE), 11);
+	cr_expect_eq(attr_u32(srv[0].pkts[0], srv[0].lens[0], RADIUS_ATTR_ACCT_TERMINATE_CAUSE), 15);
+	size_t l = 0;
+	cr_expect_null(attr(srv[0].pkts[0], srv[0].lens[0], RADIUS_ATTR_ACCT_SESSION_TIME, 0, &l), "no counters");
+	expect_attr(srv[0].pkts[0], srv[0].lens[0], RADIUS_ATTR_TUNNEL_SERVER_ENDPOINT, 0, "\x01" "10.88.2.2", 10);
+	struct radius_acct_counters c;
+	radius_acct_counters_get(a, &c);
+	cr_expect_eq(c.others, 2);
+	cr_expect_eq(c.responses, 2);
+	cr_expect_gt(c.rcvbuf, 0, "the receive buffer is reported");
+	radius_acct_destroy(a);
+}

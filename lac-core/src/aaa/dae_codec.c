@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util/be.h"
+
 const char *dae_error_cause_str(unsigned cause)
 {
 	switch (cause) {
@@ -21,11 +23,6 @@ const char *dae_error_cause_str(unsigned cause)
 	case DAE_ERR_RESOURCES_UNAVAILABLE: return "resources-unavailable";
 	default: return "other";
 	}
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* Records the first reason the request cannot be honoured; later ones are
@@ -59,7 +56,7 @@ static void take_u32(struct dae_request *out, bool *has, uint32_t *dst, uint8_t 
 		refuse(out, DAE_ERR_INVALID_REQUEST, type);
 		return;
 	}
-	*dst = get_u32(val);
+	*dst = be32_get(val);
 	*has = true;
 }
 
@@ -143,8 +140,10 @@ int dae_request_decode(const uint8_t *pkt, size_t len, const uint8_t *secret, si
 			out->proxy_state[out->n_proxy_state] = val;
 			out->proxy_state_len[out->n_proxy_state++] = alen;
 			break;
-		case RADIUS_ATTR_MESSAGE_AUTHENTICATOR:
 		case RADIUS_ATTR_EVENT_TIMESTAMP:
+			take_u32(out, &out->has_event_timestamp, &out->event_timestamp, type, val, alen);
+			break;
+		case RADIUS_ATTR_MESSAGE_AUTHENTICATOR:
 		case RADIUS_ATTR_STATE:
 			break;
 		case RADIUS_ATTR_SERVICE_TYPE: {
@@ -216,6 +215,15 @@ bool dae_session_matches(const struct dae_request *req, const struct dae_session
 	       str_matches(req->has_nas_port_id, req->nas_port_id, s->nas_port_id) &&
 	       str_matches(req->has_calling_station_id, req->calling_station_id, s->calling_station_id) &&
 	       str_matches(req->has_called_station_id, req->called_station_id, s->called_station_id);
+}
+
+bool dae_request_timestamp_ok(const struct dae_request *req, uint64_t now_s, uint32_t window_s, bool required)
+{
+	if (!req->has_event_timestamp)
+		return !required;
+	uint64_t ts = req->event_timestamp;
+	uint64_t diff = ts > now_s ? ts - now_s : now_s - ts;
+	return diff <= window_s;
 }
 
 ssize_t dae_reply_encode(uint8_t *buf, size_t cap, const struct dae_request *req,

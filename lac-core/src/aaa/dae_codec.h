@@ -10,7 +10,8 @@
  *   - NAS identification: NAS-IP-Address, NAS-Identifier; when given they must
  *     be ours (else NAK 403);
  *   - Disconnect-Request: nothing else (State, Event-Timestamp, Proxy-State,
- *     Message-Authenticator are always allowed);
+ *     Message-Authenticator are always allowed; Event-Timestamp is decoded
+ *     for the replay window, dae_request_timestamp_ok());
  *   - CoA-Request: Session-Timeout, Idle-Timeout; Service-Type Authorize-Only asks for a
  *     re-authorisation we cannot do (NAK 405); any other attribute NAK 401. */
 #ifndef AAA_DAE_CODEC_H
@@ -42,7 +43,14 @@ enum dae_error_cause {
 };
 const char *dae_error_cause_str(unsigned cause);
 
-#define DAE_MAX_PROXY_STATE 4
+/* RFC 5176 3.1: every Proxy-State is echoed. A request holds at most 4076
+ * octets of attributes, so at most 1358 Proxy-States of 1 octet; 64 is more
+ * than any chain of proxies; a request with more gets NAK 506 (resources
+ * unavailable) echoing the first 64. Replies are built in a RADIUS_MAX_PACKET
+ * buffer, so every echo of a request that fits in 4096 octets fits too,
+ * except a request padded to the limit with Proxy-State, whose NAK would
+ * outgrow 4096 octets: that one is not answered (counted reply_too_big). */
+#define DAE_MAX_PROXY_STATE 64
 #define DAE_SERVICE_TYPE_AUTHORIZE_ONLY 17      /* RFC 3576 / 5176 3.2 */
 
 /* A verified request. Strings are NUL-terminated copies (a value holding a NUL
@@ -74,6 +82,10 @@ struct dae_request {
 	uint32_t session_timeout;
 	bool has_idle_timeout;
 	uint32_t idle_timeout;
+
+	/* RFC 5176 3.3 replay protection: when the request was made (Unix s) */
+	bool has_event_timestamp;
+	uint32_t event_timestamp;
 
 	/* to echo in the reply (RFC 5176 3.1: Proxy-State, in order) */
 	size_t n_proxy_state;
@@ -121,6 +133,11 @@ struct dae_session_ids {
 /* RFC 5176 3: true when every session identification attribute of req
  * matches s (and req has at least one). */
 bool dae_session_matches(const struct dae_request *req, const struct dae_session_ids *s);
+
+/* RFC 5176 3.3: whether the request's Event-Timestamp lies within window_s
+ * of now_s (either side: clocks differ). A request without one is accepted
+ * here unless required. Pure: the clock comes in. */
+bool dae_request_timestamp_ok(const struct dae_request *req, uint64_t now_s, uint32_t window_s, bool required);
 
 /* Encodes the answer to req into buf: ACK when cause is DAE_ERR_NONE, else NAK
  * with Error-Cause = cause; Proxy-State echoed; signed (Message-Authenticator

@@ -6,13 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ev/ev.h"
 #include "util/log.h"
 
 #define DAE_RECV_BURST 32
-#define DAE_REPLY_MAX 512       /* ACK/NAK with Proxy-State: well below */
+#define DAE_REPLY_MAX RADIUS_MAX_PACKET  /* every Proxy-State echo fits (dae_codec.h) */
 
 /* One answered request, kept to answer its retransmissions (RFC 5080 2.2.2). */
 struct dae_dup {
@@ -25,6 +26,19 @@ struct dae_dup {
 	uint8_t reply[DAE_REPLY_MAX];
 };
 
+/* One executed request of a client, remembered for the replay window. */
+struct dae_seen {
+	uint64_t at_ms;
+	uint8_t id;
+	uint8_t authenticator[RADIUS_AUTH_LEN];
+};
+
+/* Per client, oldest first (a ring). */
+struct dae_replay {
+	struct dae_seen *seen;          /* DAE_REPLAY_CACHE, allocated on first use */
+	size_t head, n;
+};
+
 struct dae_server {
 	struct ev_loop *loop;
 	struct dae_server_config cfg;
@@ -32,6 +46,7 @@ struct dae_server {
 	dae_handler_fn handler;
 	void *arg;
 	struct dae_dup dups[DAE_DUP_CACHE];
+	struct dae_replay replay[DAE_MAX_CLIENTS];
 	size_t next_dup;
 	struct dae_server_counters ctr;
 };
@@ -71,6 +86,54 @@ static void dup_store(struct dae_server *srv, const struct sockaddr_in *from, co
 	memcpy(d->authenticator, req->authenticator, RADIUS_AUTH_LEN);
 	memcpy(d->reply, reply, len);
 	d->reply_len = len;
+}
+
+static uint64_t window_ms(const struct dae_server *srv)
+{
+	return (uint64_t)(srv->cfg.replay_window_s ? srv->cfg.replay_window_s : DAE_DEFAULT_REPLAY_WINDOW_S) * 1000;
+}
+
+/* Drops the entries older than the window. */
+static void replay_expire(struct dae_server *srv, struct dae_replay *rp, uint64_t now)
+{
+	while (rp->n && now - rp->seen[rp->head].at_ms > window_ms(srv)) {
+		rp->head = (rp->head + 1) % DAE_REPLAY_CACHE;
+		rp->n--;
+	}
+}
+
+static bool replay_seen(const struct dae_replay *rp, const struct dae_request *req)
+{
+	for (size_t i = 0; i < rp->n; i++) {
+		const struct dae_seen *e = &rp->seen[(rp->head + i) % DAE_REPLAY_CACHE];
+		if (e->id == req->id && memcmp(e->authenticator, req->authenticator, RADIUS_AUTH_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Returns 0, or -1 when the cache is full of requests inside the window. */
+static int replay_remember(struct dae_replay *rp, const struct dae_request *req, uint64_t now)
+{
+	if (!rp->seen && !(rp->seen = calloc(DAE_REPLAY_CACHE, sizeof(*rp->seen))))
+		return -1;
+	if (rp->n == DAE_REPLAY_CACHE)
+		return -1;
+	struct dae_seen *e = &rp->seen[(rp->head + rp->n) % DAE_REPLAY_CACHE];
+	e->at_ms = now;
+	e->id = req->id;
+	memcpy(e->authenticator, req->authenticator, RADIUS_AUTH_LEN);
+	rp->n++;
+	return 0;
+}
+
+static uint64_t wall_s(const struct dae_server *srv)
+{
+	if (srv->cfg.wall_s)
+		return srv->cfg.wall_s(srv->cfg.wall_arg);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec;
 }
 
 static void count_answer(struct dae_server *srv, uint8_t req_code, enum dae_error_cause cause)
@@ -127,10 +190,35 @@ static void handle_datagram(struct dae_server *srv, const uint8_t *pkt, size_t l
 	else
 		srv->ctr.disconnect_requests++;
 
+	/* RFC 5176 3.3: a stale or replayed request is never executed */
+	struct dae_replay *rp = &srv->replay[cl - srv->cfg.clients];
 	enum dae_error_cause cause = req.refuse;
+	bool remember = false;
+	replay_expire(srv, rp, now);
+	if (!dae_request_timestamp_ok(&req, wall_s(srv), (uint32_t)(window_ms(srv) / 1000),
+				      srv->cfg.require_event_timestamp)) {
+		srv->ctr.stale++;
+		cause = DAE_ERR_INVALID_REQUEST;
+		log_peer("dae peer=%s id=%u event=refused reason=%s event_timestamp=%u now=%llu window_s=%llu", peer,
+			 req.id, req.has_event_timestamp ? "stale-event-timestamp" : "no-event-timestamp",
+			 req.event_timestamp, (unsigned long long)wall_s(srv),
+			 (unsigned long long)(window_ms(srv) / 1000));
+	} else if (replay_seen(rp, &req)) {
+		srv->ctr.replays++;
+		cause = DAE_ERR_INVALID_REQUEST;
+		log_peer("dae peer=%s port=%u id=%u event=refused reason=replay", peer, ntohs(from->sin_port), req.id);
+	} else {
+		remember = true;
+	}
 	if (cause == DAE_ERR_NONE &&
 	    !dae_request_nas_matches(&req, srv->cfg.nas_identifier, srv->cfg.nas_ip))
 		cause = DAE_ERR_NAS_ID_MISMATCH;
+	if (remember && replay_remember(rp, &req, now) < 0) {
+		srv->ctr.replay_cache_full++;
+		log_peer("dae peer=%s id=%u event=refused reason=replay-cache-full", peer, req.id);
+		if (cause == DAE_ERR_NONE)
+			cause = DAE_ERR_RESOURCES_UNAVAILABLE;
+	}
 	if (cause == DAE_ERR_NONE)
 		cause = srv->handler(srv->arg, &req, peer);
 	else
@@ -140,7 +228,9 @@ static void handle_datagram(struct dae_server *srv, const uint8_t *pkt, size_t l
 	uint8_t reply[DAE_REPLY_MAX];
 	ssize_t n = dae_reply_encode(reply, sizeof(reply), &req, cause, cl->secret, cl->secret_len);
 	if (n < 0) {
-		log_error("dae peer=%s id=%u event=reply-encode-failed", peer, req.id);
+		srv->ctr.reply_too_big++;
+		log_peer("dae peer=%s id=%u event=reply-encode-failed reason=too-big proxy_states=%zu", peer, req.id,
+			 req.n_proxy_state);
 		return;
 	}
 	count_answer(srv, req.code, cause);
@@ -203,6 +293,8 @@ void dae_server_destroy(struct dae_server *srv)
 		return;
 	ev_io_del(srv->loop, srv->fd);
 	close(srv->fd);
+	for (size_t i = 0; i < DAE_MAX_CLIENTS; i++)
+		free(srv->replay[i].seen);
 	free(srv);
 }
 

@@ -1,68 +1,60 @@
-/* RADIUS accounting transport (see radius_acct.h).
+/* RADIUS accounting (see radius_acct.h).
  *
  * Records live on one FIFO list, oldest first, from radius_acct_send() until
- * a verified Accounting-Response or a drop. A record holds an id on the
- * family's socket only while a packet of it is outstanding; with every id of
- * a socket taken, records wait (unsent) until one frees. One socket per
- * address family: 256 records in flight is far more than one accounting
- * server should be asked to take at once, and the queue holds the rest. */
+ * a verified Accounting-Response or a drop. A record is its attributes in the
+ * spool form (radius_acct_attrs_encode(): everything but the
+ * Message-Authenticator and Acct-Delay-Time), so the same bytes go to the
+ * spool and, re-encoded with the current Acct-Delay-Time at every send, to
+ * the server. The transport holds one socket per address family for
+ * accounting (wait_for_id): 256 records in flight is far more than one
+ * accounting server should be asked to take at once, and the queue holds the
+ * rest in order. */
 #include "aaa/radius_acct.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "aaa/acct_spool.h"
+#include "aaa/radius_transport.h"
 #include "ev/ev.h"
 #include "util/log.h"
 
-#define ACCT_IDS 256
-#define ACCT_ARENA 2048
-#define ACCT_RECV_BURST 64
-
 struct acct_record;
-
-struct acct_sock {
-	struct radius_acct *acct;
-	int fd;
-	int family;
-	uint8_t next_id;
-	struct acct_record *slots[ACCT_IDS];
-};
 
 struct radius_acct {
 	struct ev_loop *loop;
-	struct radius_client_config cfg;
+	struct radius_transport *t;
+	struct acct_spool *spool;       /* NULL: memory only */
+	char nas_identifier[128];
 	size_t queue_max;
-	uint64_t dead_until_ms[RADIUS_MAX_SERVERS];
-	struct acct_sock socks[2];      /* [0] IPv4, [1] IPv6; fd -1 until used */
 	struct acct_record *head, *tail;
 	size_t n_records;
 	struct radius_acct_counters ctr;
 	void (*idle_fn)(void *arg);
 	void *idle_arg;
 	struct ev_timer idle_timer;     /* runs idle_fn from the loop, never re-entrantly */
+	bool spilled_pending;           /* records dropped from memory wait in the spool */
+	struct ev_timer reload_timer;   /* takes them back once the queue is half empty */
 };
 
 struct acct_record {
+	struct radius_xact x;
 	struct radius_acct *acct;
 	struct acct_record *prev, *next;
-	struct acct_sock *sock;         /* NULL while no id is held */
-	uint8_t id;
-	size_t server;
-	uint32_t tried;                 /* bit per server this round */
-	unsigned sends;                 /* to the current server */
-	uint64_t queued_ms;
-	struct ev_timer timer;
-	struct radius_acct_params params;       /* pointers into arena / tunnel */
-	struct radius_acct_tunnel tunnel;
-	uint8_t arena[ACCT_ARENA];
-	size_t arena_used;
-	size_t pkt_len;
-	uint8_t pkt[RADIUS_MAX_PACKET];
+	uint64_t queued_ms;             /* loop clock, for Acct-Delay-Time */
+	uint32_t base_delay_s;          /* waited before this process queued it (spool) */
+	uint64_t spool_seq;             /* 0: not in the spool */
+	uint32_t status;
+	bool held;                      /* not sent before it is the oldest (send_after_pending) */
+	char session[40];               /* Acct-Session-Id, for logs */
+	size_t attrs_len;
+	uint8_t attrs[];
 };
+
+#define REC_OF(xp) ((struct acct_record *)((char *)(xp) - offsetof(struct acct_record, x)))
 
 static const char *status_str(uint32_t st)
 {
@@ -72,176 +64,25 @@ static const char *status_str(uint32_t st)
 	case RADIUS_ACCT_STATUS_INTERIM: return "interim-update";
 	case RADIUS_ACCT_STATUS_ACCOUNTING_ON: return "accounting-on";
 	case RADIUS_ACCT_STATUS_ACCOUNTING_OFF: return "accounting-off";
+	case RADIUS_ACCT_STATUS_TUNNEL_REJECT: return "tunnel-reject";
+	case RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT: return "tunnel-link-reject";
 	default: return "other";
 	}
 }
 
-/* ---- copying the caller's record ---- */
+/* ---- the transport's callbacks ---- */
 
-static const char *arena_str(struct acct_record *r, const char *s, bool *ok)
+static ssize_t record_encode(struct radius_xact *x, const struct radius_server_config *sc, uint8_t id,
+			     uint8_t *buf, size_t cap)
 {
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	if (n > RADIUS_MAX_ATTR_VALUE || ACCT_ARENA - r->arena_used < n + 1) {
-		*ok = false;
-		return NULL;
-	}
-	char *dst = (char *)r->arena + r->arena_used;
-	memcpy(dst, s, n + 1);
-	r->arena_used += n + 1;
-	return dst;
-}
-
-static int record_copy(struct acct_record *r, const struct radius_acct_params *p, const char *def_nas_id)
-{
-	bool ok = true;
-	struct radius_acct_params *q = &r->params;
-	*q = *p;
-	q->user_name = arena_str(r, p->user_name, &ok);
-	q->acct_session_id = arena_str(r, p->acct_session_id, &ok);
-	q->nas_identifier = arena_str(r, p->nas_identifier ? p->nas_identifier
-					  : def_nas_id[0] ? def_nas_id : NULL, &ok);
-	q->nas_port_id = arena_str(r, p->nas_port_id, &ok);
-	q->calling_station_id = arena_str(r, p->calling_station_id, &ok);
-	q->called_station_id = arena_str(r, p->called_station_id, &ok);
-	if (p->n_class > RADIUS_MAX_CLASS_ECHO)
-		return -1;
-	for (size_t i = 0; i < p->n_class; i++) {
-		if (p->class_len[i] > RADIUS_MAX_ATTR_VALUE || ACCT_ARENA - r->arena_used < p->class_len[i])
-			return -1;
-		memcpy(r->arena + r->arena_used, p->class_val[i], p->class_len[i]);
-		q->class_val[i] = r->arena + r->arena_used;
-		r->arena_used += p->class_len[i];
-	}
-	if (p->tunnel) {
-		const struct radius_acct_tunnel *t = p->tunnel;
-		r->tunnel = *t;
-		r->tunnel.client_endpoint = arena_str(r, t->client_endpoint, &ok);
-		r->tunnel.server_endpoint = arena_str(r, t->server_endpoint, &ok);
-		r->tunnel.assignment_id = arena_str(r, t->assignment_id, &ok);
-		r->tunnel.client_auth_id = arena_str(r, t->client_auth_id, &ok);
-		r->tunnel.server_auth_id = arena_str(r, t->server_auth_id, &ok);
-		r->tunnel.connection = arena_str(r, t->connection, &ok);
-		q->tunnel = &r->tunnel;
-	}
-	return ok ? 0 : -1;
-}
-
-/* ---- ids and sockets ---- */
-
-static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *arg);
-
-static struct acct_sock *sock_get(struct radius_acct *a, int family)
-{
-	struct acct_sock *s = &a->socks[family == AF_INET6 ? 1 : 0];
-	if (s->fd >= 0)
-		return s;
-	s->family = family;
-	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return NULL;
-	if (a->cfg.has_bind && a->cfg.bind_addr.ss_family == family &&
-	    bind(s->fd, (const struct sockaddr *)&a->cfg.bind_addr, a->cfg.bind_addr_len) < 0)
-		goto fail;
-	if (ev_io_add(a->loop, s->fd, EV_READ, sock_readable, s) < 0)
-		goto fail;
-	return s;
-fail:
-	log_error("radius-acct event=socket-failed errno=%d", errno);
-	close(s->fd);
-	s->fd = -1;
-	return NULL;
-}
-
-/* Takes a fresh id on the socket of `family`. Returns 0, or -1 if none is
- * free (or the socket cannot be opened). */
-static int id_take(struct radius_acct *a, struct acct_record *r, int family)
-{
-	struct acct_sock *s = sock_get(a, family);
-	if (!s)
-		return -1;
-	for (unsigned k = 0; k < ACCT_IDS; k++) {
-		uint8_t id = (uint8_t)(s->next_id + k);
-		if (!s->slots[id]) {
-			s->slots[id] = r;
-			s->next_id = (uint8_t)(id + 1);
-			r->sock = s;
-			r->id = id;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static void id_put(struct acct_record *r)
-{
-	if (!r->sock)
-		return;
-	r->sock->slots[r->id] = NULL;
-	r->sock = NULL;
-}
-
-/* ---- sending ---- */
-
-static bool server_dead(const struct radius_acct *a, size_t i, uint64_t now)
-{
-	return a->dead_until_ms[i] > now;
-}
-
-/* First untried live server; when all are dead, the first untried one. */
-static int server_pick(const struct radius_acct *a, const struct acct_record *r, uint64_t now)
-{
-	bool all_dead = true;
-	for (size_t i = 0; i < a->cfg.n_servers; i++)
-		if (!server_dead(a, i, now))
-			all_dead = false;
-	for (size_t i = 0; i < a->cfg.n_servers; i++)
-		if (!(r->tried & (1u << i)) && (all_dead || !server_dead(a, i, now)))
-			return (int)i;
-	return -1;
-}
-
-/* Encodes r for its current server with the current Acct-Delay-Time and a
- * fresh id, and sends it. Returns 0, or -1 when no id is free (r then waits
- * for one, unsent). */
-static int record_transmit(struct acct_record *r)
-{
-	struct radius_acct *a = r->acct;
-	const struct radius_server_config *sc = &a->cfg.servers[r->server];
-	uint64_t now = ev_now_ms(a->loop);
-	id_put(r);
-	if (id_take(a, r, sc->addr.ss_family) < 0)
-		return -1;
-	struct radius_acct_params p = r->params;
-	p.delay_time = r->params.delay_time + (uint32_t)((now - r->queued_ms) / 1000);
-	ssize_t n = radius_accounting_request_encode(r->pkt, sizeof(r->pkt), r->id, &p, sc->secret,
-						     sc->secret_len);
-	if (n < 0) {
-		/* checked at radius_acct_send(); cannot change since */
-		id_put(r);
-		return -1;
-	}
-	r->pkt_len = (size_t)n;
-	if (sendto(r->sock->fd, r->pkt, r->pkt_len, 0, (const struct sockaddr *)&sc->addr, sc->addr_len) < 0)
-		log_peer("radius-acct server=%s id=%u event=send-failed errno=%d", sc->name, r->id, errno);
-	r->sends++;
-	ev_timer_start(a->loop, &r->timer, a->cfg.timeout_ms);
-	log_debug("radius-acct server=%s id=%u session=%s status=%s delay=%u event=send", sc->name, r->id,
-		  r->params.acct_session_id ? r->params.acct_session_id : "-",
-		  status_str(r->params.status_type), p.delay_time);
-	return 0;
-}
-
-/* Sends records that are waiting for an id, oldest first. */
-static void pump(struct radius_acct *a)
-{
-	for (struct acct_record *r = a->head; r; r = r->next) {
-		if (r->sock || ev_timer_armed(&r->timer))
-			continue;
-		if (record_transmit(r) < 0)
-			return;
-	}
+	struct acct_record *r = REC_OF(x);
+	uint64_t now = ev_now_ms(r->acct->loop);
+	/* RFC 2866 5.2: how long the record has waited, at every send */
+	uint32_t delay = r->base_delay_s + (uint32_t)((now - r->queued_ms) / 1000);
+	log_debug("radius-acct server=%s id=%u session=%s status=%s delay=%u event=send", sc->name, id,
+		  r->session, status_str(r->status), delay);
+	return radius_accounting_request_from_attrs(buf, cap, id, r->attrs, r->attrs_len, delay, sc->secret,
+						    sc->secret_len);
 }
 
 static void idle_fire(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -254,9 +95,21 @@ static void idle_fire(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	fn(a->idle_arg);
 }
 
+static void record_start(struct acct_record *r)
+{
+	r->held = false;
+	if (radius_xact_start(&r->x) < 0) {
+		/* no socket: try again after a timeout, like a silent round */
+		log_warn("radius-acct session=%s event=send-failed errno=%d", r->session, errno);
+		radius_xact_retry_in(&r->x, radius_transport_config(r->acct->t)->timeout_ms);
+	}
+}
+
+/* Unlinks and frees r (its spool record is left as it is). */
 static void record_free(struct acct_record *r)
 {
 	struct radius_acct *a = r->acct;
+	radius_xact_cancel(&r->x);
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -265,102 +118,108 @@ static void record_free(struct acct_record *r)
 		r->next->prev = r->prev;
 	else
 		a->tail = r->prev;
-	ev_timer_stop(a->loop, &r->timer);
-	id_put(r);
 	a->n_records--;
 	free(r);
+	if (a->spilled_pending && a->n_records <= a->queue_max / 2 && !ev_timer_armed(&a->reload_timer))
+		ev_timer_start(a->loop, &a->reload_timer, 0);
+	if (a->head && a->head->held)
+		record_start(a->head);
 	if (a->n_records == 0 && a->idle_fn)
 		ev_timer_start(a->loop, &a->idle_timer, 0);
 }
 
-static void record_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
+static void record_answered(struct radius_xact *x, const uint8_t *pkt, size_t len, size_t server)
 {
-	struct acct_record *r = arg;
+	struct acct_record *r = REC_OF(x);
 	struct radius_acct *a = r->acct;
-	uint64_t now = ev_now_ms(loop);
-
-	if (!r->sock && r->sends == 0 && r->tried == 0) {
-		/* end of a back-off after a silent round: start a new one */
-		int first = server_pick(a, r, now);
-		r->server = first < 0 ? 0 : (size_t)first;
-		r->tried = 1u << r->server;
-		record_transmit(r);
-		return;
-	}
-	if (r->sends < a->cfg.tries) {
-		a->ctr.retransmits++;
-		if (record_transmit(r) < 0)
-			id_put(r);
-		return;
-	}
-	if (!server_dead(a, r->server, now) && a->cfg.deadtime_s > 0) {
-		a->dead_until_ms[r->server] = now + (uint64_t)a->cfg.deadtime_s * 1000;
-		log_warn("radius-acct server=%s event=server-dead deadtime_s=%u",
-			 a->cfg.servers[r->server].name, a->cfg.deadtime_s);
-	}
-	int next = server_pick(a, r, now);
-	id_put(r);
-	r->sends = 0;
-	if (next >= 0) {
-		a->ctr.failovers++;
-		log_info("radius-acct session=%s from=%s to=%s event=failover",
-			 r->params.acct_session_id ? r->params.acct_session_id : "-",
-			 a->cfg.servers[r->server].name, a->cfg.servers[next].name);
-		r->server = (size_t)next;
-		r->tried |= 1u << next;
-		record_transmit(r);
-		return;
-	}
-	/* Every server was silent: keep the record (the queue bound protects
-	 * memory) and try again after the dead time. */
-	r->tried = 0;
-	uint64_t wait = a->cfg.deadtime_s ? (uint64_t)a->cfg.deadtime_s * 1000 : a->cfg.timeout_ms;
-	log_warn("radius-acct session=%s status=%s event=no-server-answered retry_in_ms=%llu",
-		 r->params.acct_session_id ? r->params.acct_session_id : "-",
-		 status_str(r->params.status_type), (unsigned long long)wait);
-	ev_timer_start(loop, &r->timer, wait);
-	pump(a);        /* its id is free: a waiting record may use it */
+	a->ctr.responses++;
+	log_debug("radius-acct server=%s id=%u session=%s status=%s event=answered", radius_xact_server_name(x),
+		  pkt[1], r->session, status_str(r->status));
+	if (a->spool && r->spool_seq)
+		acct_spool_done(a->spool, r->spool_seq);
+	record_free(r);
 }
 
+/* Every server was silent: keep the record (the queue bound protects memory)
+ * and try again after the dead time. */
+static void record_exhausted(struct radius_xact *x)
+{
+	struct acct_record *r = REC_OF(x);
+	const struct radius_client_config *cfg = radius_transport_config(r->acct->t);
+	uint64_t wait = cfg->deadtime_s ? (uint64_t)cfg->deadtime_s * 1000 : cfg->timeout_ms;
+	log_warn("radius-acct session=%s status=%s event=no-server-answered retry_in_ms=%llu", r->session,
+		 status_str(r->status), (unsigned long long)wait);
+	radius_xact_retry_in(x, wait);
+}
+
+static const struct radius_xact_ops record_ops = {
+	.encode = record_encode,
+	.answered = record_answered,
+	.exhausted = record_exhausted,
+};
+
+/* ---- queueing ---- */
+
 /* Makes room for one record: the oldest Interim-Update goes first, since a
- * later interim or the Stop supersedes it; otherwise the oldest record. */
+ * later interim or the Stop supersedes it; otherwise the oldest record, which
+ * with a spool stays on disk. */
 static void queue_make_room(struct radius_acct *a)
 {
 	struct acct_record *victim = NULL;
 	for (struct acct_record *r = a->head; r; r = r->next)
-		if (r->params.status_type == RADIUS_ACCT_STATUS_INTERIM) {
+		if (r->status == RADIUS_ACCT_STATUS_INTERIM) {
 			victim = r;
 			break;
 		}
 	if (victim) {
 		a->ctr.dropped_interim++;
+		if (a->spool && victim->spool_seq)
+			acct_spool_done(a->spool, victim->spool_seq);
 	} else {
 		victim = a->head;
 		a->ctr.dropped_other++;
+		if (victim->spool_seq) {
+			a->ctr.spilled++;
+			a->spilled_pending = true;
+		}
 	}
-	log_peer("radius-acct session=%s status=%s event=dropped reason=queue-full queue_max=%zu",
-		 victim->params.acct_session_id ? victim->params.acct_session_id : "-",
-		 status_str(victim->params.status_type), a->queue_max);
+	log_peer("radius-acct session=%s status=%s event=dropped reason=queue-full queue_max=%zu%s", victim->session,
+		 status_str(victim->status), a->queue_max, victim->spool_seq ? " note=kept-in-spool" : "");
 	record_free(victim);
 }
 
-int radius_acct_send(struct radius_acct *a, const struct radius_acct_params *p)
+static void count_status(struct radius_acct *a, uint32_t st)
 {
-	struct acct_record *r = calloc(1, sizeof(*r));
-	if (!r) {
-		errno = ENOMEM;
-		return -1;
+	a->ctr.queued++;
+	switch (st) {
+	case RADIUS_ACCT_STATUS_START: a->ctr.starts++; break;
+	case RADIUS_ACCT_STATUS_STOP: a->ctr.stops++; break;
+	case RADIUS_ACCT_STATUS_INTERIM: a->ctr.interims++; break;
+	default: a->ctr.others++; break;
 	}
+}
+
+/* Creates a record from the spool form and appends it to the queue. */
+static struct acct_record *record_new(struct radius_acct *a, const uint8_t *attrs, size_t len, bool count)
+{
+	struct acct_record *r = calloc(1, sizeof(*r) + len);
+	if (!r)
+		return NULL;
 	r->acct = a;
 	r->queued_ms = ev_now_ms(a->loop);
-	ev_timer_init(&r->timer, record_timeout, r);
-	if (record_copy(r, p, a->cfg.nas_identifier) < 0 ||
-	    radius_accounting_request_encode(r->pkt, sizeof(r->pkt), 0, &r->params,
-					     a->cfg.servers[0].secret, a->cfg.servers[0].secret_len) < 0) {
-		free(r);
-		errno = EINVAL;
-		return -1;
-	}
+	r->status = radius_acct_attrs_status(attrs, len);
+	r->attrs_len = len;
+	memcpy(r->attrs, attrs, len);
+	const uint8_t *sid;
+	size_t sl;
+	if (radius_acct_attrs_find(attrs, len, RADIUS_ATTR_ACCT_SESSION_ID, &sid, &sl))
+		snprintf(r->session, sizeof(r->session), "%.*s", (int)(sl < 32 ? sl : 32), (const char *)sid);
+	else
+		snprintf(r->session, sizeof(r->session), "-");
+	for (char *c = r->session; *c; c++)
+		if (*c < 0x21 || *c > 0x7e || *c == '"')
+			*c = '?';       /* our own ids are hex; keep the log line sound anyway */
+	radius_xact_init(&r->x, a->t, &record_ops, NULL);
 	if (a->n_records >= a->queue_max)
 		queue_make_room(a);
 	r->prev = a->tail;
@@ -370,79 +229,177 @@ int radius_acct_send(struct radius_acct *a, const struct radius_acct_params *p)
 		a->head = r;
 	a->tail = r;
 	a->n_records++;
-	a->ctr.queued++;
-	switch (p->status_type) {
-	case RADIUS_ACCT_STATUS_START: a->ctr.starts++; break;
-	case RADIUS_ACCT_STATUS_STOP: a->ctr.stops++; break;
-	case RADIUS_ACCT_STATUS_INTERIM: a->ctr.interims++; break;
+	if (count)
+		count_status(a, r->status);
+	return r;
+}
+
+static int acct_queue(struct radius_acct *a, const struct radius_acct_params *p, bool after_pending)
+{
+	uint8_t attrs[RADIUS_MAX_PACKET];
+	struct radius_acct_params q = *p;
+	if (!q.nas_identifier && a->nas_identifier[0])
+		q.nas_identifier = a->nas_identifier;
+	ssize_t n = radius_acct_attrs_encode(attrs, sizeof(attrs), &q);
+	if (n < 0) {
+		errno = EINVAL;
+		return -1;
 	}
-	int first = server_pick(a, r, r->queued_ms);
-	r->server = first < 0 ? 0 : (size_t)first;
-	r->tried = 1u << r->server;
-	record_transmit(r);     /* no id free: it waits for pump() */
+	uint64_t seq = 0;
+	if (a->spool) {
+		seq = acct_spool_append(a->spool, p->status_type, acct_spool_wall_ms(), attrs, (size_t)n);
+		if (seq)
+			a->ctr.spooled++;
+		else
+			a->ctr.spool_not_written++;
+	}
+	struct acct_record *r = record_new(a, attrs, (size_t)n, true);
+	if (!r) {
+		errno = ENOMEM;
+		return -1;      /* with a spool it is still on disk, for the next start */
+	}
+	r->spool_seq = seq;
+	r->base_delay_s = p->delay_time;
+	if (after_pending && a->head != r)
+		r->held = true;
+	else
+		record_start(r);
 	return 0;
 }
 
-/* ---- answers ---- */
-
-static bool addr_equal(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
+int radius_acct_send(struct radius_acct *a, const struct radius_acct_params *p)
 {
-	if (x->ss_family != y->ss_family)
-		return false;
-	if (x->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)x, *b = (const struct sockaddr_in *)y;
-		return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)x, *b = (const struct sockaddr_in6 *)y;
-	return a->sin6_port == b->sin6_port && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0;
+	return acct_queue(a, p, false);
 }
 
-static void handle_datagram(struct radius_acct *a, struct acct_sock *s, const uint8_t *buf, size_t len,
-			    const struct sockaddr_storage *from)
+int radius_acct_send_after_pending(struct radius_acct *a, const struct radius_acct_params *p)
 {
-	struct radius_err err = { 0 };
-	if (len < RADIUS_HDR_LEN) {
-		a->ctr.replies_invalid++;
-		log_peer("radius-acct event=reply-dropped reason=short len=%zu", len);
-		return;
-	}
-	struct acct_record *r = s->slots[buf[1]];
-	const struct radius_server_config *sc = r ? &a->cfg.servers[r->server] : NULL;
-	if (!r || !addr_equal(from, &sc->addr)) {
-		a->ctr.replies_unexpected++;
-		log_peer("radius-acct id=%u event=reply-dropped reason=no-such-request", buf[1]);
-		return;
-	}
-	if (radius_accounting_response_verify(buf, len, r->pkt + 4, sc->secret, sc->secret_len, &err) < 0) {
-		a->ctr.replies_invalid++;
-		log_peer("radius-acct server=%s id=%u event=reply-dropped reason=\"%s\" offset=%zu", sc->name,
-			 buf[1], err.msg, err.offset);
-		return;
-	}
-	a->ctr.responses++;
-	if (a->dead_until_ms[r->server]) {
-		a->dead_until_ms[r->server] = 0;
-		log_info("radius-acct server=%s event=server-alive", sc->name);
-	}
-	log_debug("radius-acct server=%s id=%u session=%s status=%s event=answered", sc->name, r->id,
-		  r->params.acct_session_id ? r->params.acct_session_id : "-", status_str(r->params.status_type));
-	record_free(r);
-	pump(a);
+	return acct_queue(a, p, true);
 }
 
-static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *arg)
+int radius_acct_tunnel_reject(struct radius_acct *a, bool link, const struct radius_acct_params *p)
 {
-	struct acct_sock *s = arg;
-	struct radius_acct *a = s->acct;
-	uint8_t buf[RADIUS_MAX_PACKET];
-	for (int i = 0; i < ACCT_RECV_BURST; i++) {
-		struct sockaddr_storage from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
-		if (n < 0)
-			return;
-		handle_datagram(a, s, buf, (size_t)n, &from);
+	struct radius_acct_params q = *p;
+	q.status_type = link ? RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT : RADIUS_ACCT_STATUS_TUNNEL_REJECT;
+	q.has_counters = false;         /* nothing was carried */
+	return acct_queue(a, &q, false);
+}
+
+/* ---- spool ---- */
+
+static void spool_entry(void *arg, const struct acct_spool_entry *e)
+{
+	struct radius_acct *a = arg;
+	uint64_t now = acct_spool_wall_ms();
+	struct acct_record *r = record_new(a, e->body, e->body_len, true);
+	if (!r) {
+		log_error("radius-acct event=replay-oom seq=%llu note=kept-in-spool", (unsigned long long)e->seq);
+		return;
 	}
+	r->spool_seq = e->seq;
+	r->base_delay_s = now > e->wall_ms ? (uint32_t)((now - e->wall_ms) / 1000) : 0;
+	a->ctr.spool_replayed++;
+	if (e->lost_stop)
+		a->ctr.spool_lost_stops++;
+	log_info("radius-acct session=%s status=%s seq=%llu event=replayed%s", r->session, status_str(r->status),
+		 (unsigned long long)e->seq, e->lost_stop ? " note=stop-of-a-lost-session" : "");
+	record_start(r);
+}
+
+/* Taking spilled records back from the spool: every unanswered record not in
+ * memory is queued again, oldest first, while the queue has room. */
+struct reload_ctx {
+	struct radius_acct *a;
+	uint64_t *in_memory;            /* sorted spool seqs of the queue */
+	size_t n_in_memory;
+	struct acct_record *last;       /* the last record put back, at the front */
+	bool left_out;
+};
+
+/* Moves r (just appended at the tail) to the front, after `after` (NULL: the
+ * head): spilled records are older than everything still queued, and a
+ * session's Start must not overtake its Stop. */
+static void record_move_front(struct radius_acct *a, struct acct_record *r, struct acct_record *after)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		a->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		a->tail = r->prev;
+	r->prev = after;
+	r->next = after ? after->next : a->head;
+	if (r->next)
+		r->next->prev = r;
+	else
+		a->tail = r;
+	if (after)
+		after->next = r;
+	else
+		a->head = r;
+}
+
+static int cmp_seq(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void reload_entry(void *arg, const struct acct_spool_entry *e)
+{
+	struct reload_ctx *c = arg;
+	struct radius_acct *a = c->a;
+	if (bsearch(&e->seq, c->in_memory, c->n_in_memory, sizeof(*c->in_memory), cmp_seq))
+		return;
+	if (a->n_records >= a->queue_max) {
+		c->left_out = true;
+		return;
+	}
+	struct acct_record *r = record_new(a, e->body, e->body_len, false);
+	if (!r) {
+		c->left_out = true;
+		return;
+	}
+	uint64_t now = acct_spool_wall_ms();
+	r->spool_seq = e->seq;
+	r->base_delay_s = now > e->wall_ms ? (uint32_t)((now - e->wall_ms) / 1000) : 0;
+	a->ctr.spill_reloaded++;
+	record_move_front(a, r, c->last);
+	c->last = r;
+	record_start(r);
+}
+
+static void reload_fire(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct radius_acct *a = arg;
+	struct reload_ctx c = { .a = a };
+	if (!a->spool || !a->spilled_pending)
+		return;
+	c.in_memory = calloc(a->n_records + 1, sizeof(*c.in_memory));
+	if (!c.in_memory)
+		return;
+	for (struct acct_record *r = a->head; r; r = r->next)
+		if (r->spool_seq)
+			c.in_memory[c.n_in_memory++] = r->spool_seq;
+	qsort(c.in_memory, c.n_in_memory, sizeof(*c.in_memory), cmp_seq);
+	if (acct_spool_pending(a->spool, reload_entry, &c) == 0)
+		a->spilled_pending = c.left_out;
+	log_info("radius-acct event=spilled-records-reloaded reloaded=%llu still_spilled=%s",
+		 (unsigned long long)a->ctr.spill_reloaded, a->spilled_pending ? "yes" : "no");
+	free(c.in_memory);
+}
+
+int radius_acct_spool_open(struct radius_acct *a, const struct acct_spool_config *cfg, uint32_t lost_cause,
+			   struct acct_spool_load_stats *st, char *err, size_t errlen)
+{
+	if (a->spool) {
+		snprintf(err, errlen, "accounting spool already open");
+		return -1;
+	}
+	a->spool = acct_spool_open(a->loop, cfg, lost_cause, spool_entry, a, st, err, errlen);
+	return a->spool ? 0 : -1;
 }
 
 /* ---- life cycle ---- */
@@ -450,21 +407,36 @@ static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *a
 struct radius_acct *radius_acct_create(struct ev_loop *loop, const struct radius_client_config *cfg,
 				       size_t queue_max)
 {
-	if (cfg->n_servers == 0 || cfg->n_servers > RADIUS_MAX_SERVERS || cfg->tries == 0 || queue_max == 0) {
+	static const struct radius_transport_policy policy = {
+		.log_name = "radius-acct",
+		.request_code = RADIUS_CODE_ACCOUNTING_REQUEST,
+		.reencode = true,               /* RFC 2866 5.2 */
+		.wait_for_id = true,
+		/* FreeRADIUS 3.2.1 cannot sign Accounting-Responses; one that
+		 * carries a Message-Authenticator must verify. */
+		.require_reply_msg_auth = false,
+	};
+	if (queue_max == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
 	struct radius_acct *a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
+	struct radius_client_config tc = *cfg;
+	tc.max_sockets = 1;
+	a->t = radius_transport_create(loop, &tc, &policy);
+	if (!a->t) {
+		int e = errno;
+		free(a);
+		errno = e;
+		return NULL;
+	}
 	a->loop = loop;
-	a->cfg = *cfg;
 	a->queue_max = queue_max;
-	a->socks[0].fd = a->socks[1].fd = -1;
-	a->socks[0].acct = a->socks[1].acct = a;
-	a->socks[0].family = AF_INET;
-	a->socks[1].family = AF_INET6;
+	snprintf(a->nas_identifier, sizeof(a->nas_identifier), "%s", cfg->nas_identifier);
 	ev_timer_init(&a->idle_timer, idle_fire, a);
+	ev_timer_init(&a->reload_timer, reload_fire, a);
 	return a;
 }
 
@@ -473,17 +445,17 @@ void radius_acct_destroy(struct radius_acct *a)
 	if (!a)
 		return;
 	a->idle_fn = NULL;
+	for (struct acct_record *r = a->head; r; r = r->next)
+		r->held = false;        /* nothing is started while we tear down */
 	while (a->head) {
+		/* with a spool they stay on disk and go out after the next start */
 		a->ctr.dropped_other++;
 		record_free(a->head);
 	}
 	ev_timer_stop(a->loop, &a->idle_timer);
-	for (int i = 0; i < 2; i++) {
-		if (a->socks[i].fd < 0)
-			continue;
-		ev_io_del(a->loop, a->socks[i].fd);
-		close(a->socks[i].fd);
-	}
+	ev_timer_stop(a->loop, &a->reload_timer);
+	acct_spool_close(a->spool);
+	radius_transport_destroy(a->t);
 	free(a);
 }
 
@@ -502,6 +474,23 @@ void radius_acct_on_idle(struct radius_acct *a, void (*fn)(void *arg), void *arg
 
 void radius_acct_counters_get(const struct radius_acct *a, struct radius_acct_counters *out)
 {
+	struct radius_transport_counters t;
+	radius_transport_counters_get(a->t, &t);
 	*out = a->ctr;
 	out->pending = a->n_records;
+	out->retransmits = t.retransmits;
+	out->failovers = t.failovers;
+	out->replies_invalid = t.replies_malformed + t.replies_bad_authenticator +
+			       t.replies_no_message_authenticator + t.replies_bad_message_authenticator;
+	out->replies_unexpected = t.replies_unexpected;
+	out->rcvbuf = t.rcvbuf;
+	if (a->spool) {
+		struct acct_spool_counters s;
+		acct_spool_counters_get(a->spool, &s);
+		out->spool_bytes = s.bytes;
+		out->spool_syncs = s.syncs;
+		out->spool_compactions = s.compactions;
+		out->spool_errors = s.errors;
+		out->spool_sync_us_max = s.sync_us_max;
+	}
 }

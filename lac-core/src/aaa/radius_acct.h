@@ -16,6 +16,17 @@
  * up otherwise: when every server is silent the round starts again after the
  * dead time.
  *
+ * Durable mode (radius_acct_spool_open()): every record is also appended to
+ * the on-disk spool (acct_spool.h) before radius_acct_send() returns, and
+ * marked done there when its Accounting-Response verified. A record the
+ * memory queue has to drop stays in the spool (counted `spilled`) and is
+ * queued again from it once the queue is down to half (`spill_reloaded`), or
+ * after the next restart; an Interim-Update dropped for a newer record is
+ * marked done (superseded).
+ *
+ * The sockets, ids, retransmission, failover and reply verification are the
+ * shared transport's (radius_transport.h).
+ *
  * Typical use:
  *   radius_acct_config_from_radcli(conf->radius_config, &cfg, err, sizeof(err));
  *   acct = radius_acct_create(loop, &cfg, 4096);
@@ -23,6 +34,7 @@
 #ifndef AAA_RADIUS_ACCT_H
 #define AAA_RADIUS_ACCT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +62,29 @@ void radius_acct_destroy(struct radius_acct *acct);
  * does not encode (a value over 253 octets) or ENOMEM. */
 int radius_acct_send(struct radius_acct *acct, const struct radius_acct_params *p);
 
+/* Queues like radius_acct_send(), but the record is not sent before every
+ * record queued ahead of it has been answered (Accounting-On after the
+ * replayed spool, so the server sees the lost sessions' Stops first). */
+int radius_acct_send_after_pending(struct radius_acct *acct, const struct radius_acct_params *p);
+
+/* RFC 2867 4.1/4.2: Tunnel-Reject (11) or, with link, Tunnel-Link-Reject
+ * (14): a tunnel, or a session in a tunnel, that could not be set up. p
+ * carries the identity (User-Name, Acct-Session-Id, NAS block) and p->tunnel
+ * the tunnel attributes; p->terminate_cause, when set, says why (RFC 2867
+ * 4.1 allows Acct-Terminate-Cause). p->status_type is overridden. Returns as
+ * radius_acct_send(). */
+int radius_acct_tunnel_reject(struct radius_acct *acct, bool link, const struct radius_acct_params *p);
+
+struct acct_spool_config;
+struct acct_spool_load_stats;
+/* Attaches the on-disk spool: opens it (acct_spool_open()), queues every
+ * request it still holds and a Stop (Acct-Terminate-Cause lost_cause, e.g.
+ * RADIUS_TERM_NAS_REBOOT) for every session that was live when the previous
+ * lac-core ended without its Stop. Call once, before the loop runs and before
+ * Accounting-On. Returns 0 or -1 with err set. */
+int radius_acct_spool_open(struct radius_acct *acct, const struct acct_spool_config *cfg, uint32_t lost_cause,
+			   struct acct_spool_load_stats *st, char *err, size_t errlen);
+
 /* Records not yet answered. */
 size_t radius_acct_pending(const struct radius_acct *acct);
 
@@ -66,6 +101,15 @@ struct radius_acct_counters {
 	uint64_t replies_invalid;       /* malformed, wrong authenticator, wrong code */
 	uint64_t replies_unexpected;    /* no such id or wrong source */
 	uint64_t pending;
+	uint64_t others;                /* Accounting-On/Off, Tunnel-*, ... queued */
+	uint64_t spooled;               /* appended to the spool */
+	uint64_t spool_replayed;        /* handed back by the spool at start */
+	uint64_t spool_lost_stops;      /* of those: Stops made for lost sessions */
+	uint64_t spool_not_written;     /* spool full or I/O error: memory only */
+	uint64_t spilled;               /* dropped from memory, kept on disk */
+	uint64_t spill_reloaded;        /* of those: queued again once there was room */
+	uint64_t spool_bytes, spool_syncs, spool_compactions, spool_errors, spool_sync_us_max;
+	uint64_t rcvbuf;                /* socket receive buffer granted */
 };
 void radius_acct_counters_get(const struct radius_acct *acct, struct radius_acct_counters *out);
 

@@ -52,9 +52,11 @@ struct radius_client_config {
 	struct sockaddr_storage bind_addr;
 	socklen_t bind_addr_len;
 	size_t max_sockets;                     /* per address family, 256 ids each */
+	uint32_t rcvbuf_bytes;                  /* receive buffer asked per socket; 0 = kernel default */
 };
 
-/* Fills defaults: timeout 3000 ms, 3 tries, dead time 30 s, 64 sockets. */
+/* Fills defaults: timeout 3000 ms, 3 tries, dead time 30 s, 64 sockets,
+ * 4 MiB receive buffer. */
 void radius_client_config_defaults(struct radius_client_config *cfg);
 
 /* Reads a radcli radiusclient.conf (and through it the servers file and the

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/be.h"
 #include "util/md5.h"
+#include "util/random.h"
 
 const char *radius_code_str(unsigned code)
 {
@@ -74,17 +76,6 @@ static int set_err(struct radius_err *err, const char *msg, size_t offset)
 	return set_err_kind(err, RADIUS_ERR_MALFORMED, msg, offset);
 }
 
-static void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* ---- building ---- */
 
 int radius_builder_init(struct radius_builder *b, uint8_t *buf, size_t cap, uint8_t code,
@@ -99,7 +90,7 @@ int radius_builder_init(struct radius_builder *b, uint8_t *buf, size_t cap, uint
 		return -1;
 	buf[0] = code;
 	buf[1] = id;
-	put_u16(buf + 2, 0);
+	be16_put(buf + 2, 0);
 	if (code_digest_request(code) || !authenticator)
 		memset(buf + 4, 0, RADIUS_AUTH_LEN);
 	else
@@ -207,7 +198,7 @@ ssize_t radius_builder_finish(struct radius_builder *b, const uint8_t *secret, s
 	uint8_t mac[MD5_DIGEST_LEN];
 	if (b->failed)
 		return -1;
-	put_u16(b->buf + 2, (uint16_t)b->len);
+	be16_put(b->buf + 2, (uint16_t)b->len);
 	/* RFC 3579 3.2: HMAC-MD5 over the whole packet with the Message-Authenticator
 	 * zeroed; the authenticator field holds the Request Authenticator, or zeros
 	 * for Accounting-Request whose authenticator depends on the packet. */
@@ -233,7 +224,7 @@ ssize_t radius_builder_finish_response(struct radius_builder *b, const uint8_t *
 	struct md5_ctx ctx;
 	if (b->failed)
 		return -1;
-	put_u16(b->buf + 2, (uint16_t)b->len);
+	be16_put(b->buf + 2, (uint16_t)b->len);
 	memset(b->buf + b->msg_auth_off, 0, RADIUS_AUTH_LEN);
 	hmac_md5(secret, secret_len, b->buf, b->len, mac);
 	memcpy(b->buf + b->msg_auth_off, mac, RADIUS_AUTH_LEN);
@@ -335,6 +326,56 @@ ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 	return radius_builder_finish(&b, secret, secret_len);
 }
 
+/* The attributes of an Accounting-Request after the Message-Authenticator;
+ * Acct-Delay-Time only when with_delay (the spool form leaves it out: it is
+ * computed at each send). Errors stay latched in the builder. */
+static void acct_add_attrs(struct radius_builder *b, const struct radius_acct_params *p, bool with_delay)
+{
+	radius_builder_add_u32(b, RADIUS_ATTR_ACCT_STATUS_TYPE, p->status_type);
+	add_opt_str(b, RADIUS_ATTR_USER_NAME, p->user_name);
+	add_opt_str(b, RADIUS_ATTR_ACCT_SESSION_ID, p->acct_session_id);
+	add_nas_block(b, p->has_nas_ip ? &p->nas_ip : NULL, p->nas_identifier,
+		      p->has_nas_port ? &p->nas_port : NULL, p->nas_port_id,
+		      p->has_nas_port_type ? &p->nas_port_type : NULL, p->framed_ppp);
+	if (p->has_framed_ip)
+		radius_builder_add(b, RADIUS_ATTR_FRAMED_IP_ADDRESS, &p->framed_ip.s_addr, 4);
+	add_opt_str(b, RADIUS_ATTR_CALLING_STATION_ID, p->calling_station_id);
+	add_opt_str(b, RADIUS_ATTR_CALLED_STATION_ID, p->called_station_id);
+	if (with_delay && p->delay_time)
+		radius_builder_add_u32(b, RADIUS_ATTR_ACCT_DELAY_TIME, p->delay_time);
+	if (p->has_counters) {
+		radius_builder_add_u32(b, RADIUS_ATTR_ACCT_SESSION_TIME, p->session_time);
+		radius_builder_add_u32(b, RADIUS_ATTR_ACCT_INPUT_OCTETS, (uint32_t)p->input_octets);
+		radius_builder_add_u32(b, RADIUS_ATTR_ACCT_OUTPUT_OCTETS, (uint32_t)p->output_octets);
+		/* RFC 2869 5.1/5.2: how many times the 32-bit counters wrapped. */
+		if (p->input_octets >> 32)
+			radius_builder_add_u32(b, RADIUS_ATTR_ACCT_INPUT_GIGAWORDS,
+					       (uint32_t)(p->input_octets >> 32));
+		if (p->output_octets >> 32)
+			radius_builder_add_u32(b, RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS,
+					       (uint32_t)(p->output_octets >> 32));
+		radius_builder_add_u32(b, RADIUS_ATTR_ACCT_INPUT_PACKETS, p->input_packets);
+		radius_builder_add_u32(b, RADIUS_ATTR_ACCT_OUTPUT_PACKETS, p->output_packets);
+	}
+	if (p->terminate_cause)
+		radius_builder_add_u32(b, RADIUS_ATTR_ACCT_TERMINATE_CAUSE, p->terminate_cause);
+	for (size_t i = 0; i < p->n_class && i < RADIUS_MAX_CLASS_ECHO; i++)
+		if (p->class_val[i] && p->class_len[i])
+			radius_builder_add(b, RADIUS_ATTR_CLASS, p->class_val[i], p->class_len[i]);
+	if (p->tunnel) {
+		/* RFC 2867 2: the tunnel attributes of RFC 2868, plus 4.1 */
+		const struct radius_acct_tunnel *t = p->tunnel;
+		add_tagged_u24(b, RADIUS_ATTR_TUNNEL_TYPE, t->tag, t->type);
+		add_tagged_u24(b, RADIUS_ATTR_TUNNEL_MEDIUM_TYPE, t->tag, t->medium);
+		add_tagged_str(b, RADIUS_ATTR_TUNNEL_CLIENT_ENDPOINT, t->tag, t->client_endpoint);
+		add_tagged_str(b, RADIUS_ATTR_TUNNEL_SERVER_ENDPOINT, t->tag, t->server_endpoint);
+		add_tagged_str(b, RADIUS_ATTR_TUNNEL_ASSIGNMENT_ID, t->tag, t->assignment_id);
+		add_tagged_str(b, RADIUS_ATTR_TUNNEL_CLIENT_AUTH_ID, t->tag, t->client_auth_id);
+		add_tagged_str(b, RADIUS_ATTR_TUNNEL_SERVER_AUTH_ID, t->tag, t->server_auth_id);
+		add_opt_str(b, RADIUS_ATTR_ACCT_TUNNEL_CONNECTION, t->connection);
+	}
+}
+
 ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 					 const struct radius_acct_params *p,
 					 const uint8_t *secret, size_t secret_len)
@@ -342,50 +383,127 @@ ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 	struct radius_builder b;
 	if (radius_builder_init(&b, buf, cap, RADIUS_CODE_ACCOUNTING_REQUEST, id, NULL) < 0)
 		return -1;
-	radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_STATUS_TYPE, p->status_type);
-	add_opt_str(&b, RADIUS_ATTR_USER_NAME, p->user_name);
-	add_opt_str(&b, RADIUS_ATTR_ACCT_SESSION_ID, p->acct_session_id);
-	add_nas_block(&b, p->has_nas_ip ? &p->nas_ip : NULL, p->nas_identifier,
-		      p->has_nas_port ? &p->nas_port : NULL, p->nas_port_id,
-		      p->has_nas_port_type ? &p->nas_port_type : NULL, p->framed_ppp);
-	if (p->has_framed_ip)
-		radius_builder_add(&b, RADIUS_ATTR_FRAMED_IP_ADDRESS, &p->framed_ip.s_addr, 4);
-	add_opt_str(&b, RADIUS_ATTR_CALLING_STATION_ID, p->calling_station_id);
-	add_opt_str(&b, RADIUS_ATTR_CALLED_STATION_ID, p->called_station_id);
-	if (p->delay_time)
-		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_DELAY_TIME, p->delay_time);
-	if (p->has_counters) {
-		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_SESSION_TIME, p->session_time);
-		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_OCTETS, (uint32_t)p->input_octets);
-		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_OCTETS, (uint32_t)p->output_octets);
-		/* RFC 2869 5.1/5.2: how many times the 32-bit counters wrapped. */
-		if (p->input_octets >> 32)
-			radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_GIGAWORDS,
-					       (uint32_t)(p->input_octets >> 32));
-		if (p->output_octets >> 32)
-			radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_GIGAWORDS,
-					       (uint32_t)(p->output_octets >> 32));
-		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_INPUT_PACKETS, p->input_packets);
-		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_OUTPUT_PACKETS, p->output_packets);
-	}
-	if (p->terminate_cause)
-		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_TERMINATE_CAUSE, p->terminate_cause);
-	for (size_t i = 0; i < p->n_class && i < RADIUS_MAX_CLASS_ECHO; i++)
-		if (p->class_val[i] && p->class_len[i])
-			radius_builder_add(&b, RADIUS_ATTR_CLASS, p->class_val[i], p->class_len[i]);
-	if (p->tunnel) {
-		/* RFC 2867 2: the tunnel attributes of RFC 2868, plus 4.1 */
-		const struct radius_acct_tunnel *t = p->tunnel;
-		add_tagged_u24(&b, RADIUS_ATTR_TUNNEL_TYPE, t->tag, t->type);
-		add_tagged_u24(&b, RADIUS_ATTR_TUNNEL_MEDIUM_TYPE, t->tag, t->medium);
-		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_CLIENT_ENDPOINT, t->tag, t->client_endpoint);
-		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_SERVER_ENDPOINT, t->tag, t->server_endpoint);
-		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_ASSIGNMENT_ID, t->tag, t->assignment_id);
-		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_CLIENT_AUTH_ID, t->tag, t->client_auth_id);
-		add_tagged_str(&b, RADIUS_ATTR_TUNNEL_SERVER_AUTH_ID, t->tag, t->server_auth_id);
-		add_opt_str(&b, RADIUS_ATTR_ACCT_TUNNEL_CONNECTION, t->connection);
-	}
+	acct_add_attrs(&b, p, true);
 	return radius_builder_finish(&b, secret, secret_len);
+}
+
+ssize_t radius_acct_attrs_encode(uint8_t *buf, size_t cap, const struct radius_acct_params *p)
+{
+	uint8_t pkt[RADIUS_MAX_PACKET];
+	struct radius_builder b;
+	const size_t skip = RADIUS_HDR_LEN + 2 + RADIUS_AUTH_LEN;
+	if (radius_builder_init(&b, pkt, sizeof(pkt), RADIUS_CODE_ACCOUNTING_REQUEST, 0, NULL) < 0)
+		return -1;
+	acct_add_attrs(&b, p, false);
+	/* room for Acct-Delay-Time, added at each send */
+	if (b.failed || b.len + 6 > RADIUS_MAX_PACKET || b.len - skip > cap)
+		return -1;
+	memcpy(buf, pkt + skip, b.len - skip);
+	return (ssize_t)(b.len - skip);
+}
+
+/* Walks an attribute list; returns 0 when every length is sound, else -1. */
+static int attrs_check(const uint8_t *a, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		if (len - off < 2 || a[off + 1] < 2 || a[off + 1] > len - off)
+			return -1;
+		off += a[off + 1];
+	}
+	return 0;
+}
+
+ssize_t radius_accounting_request_from_attrs(uint8_t *buf, size_t cap, uint8_t id, const uint8_t *attrs,
+					     size_t attrs_len, uint32_t delay_time,
+					     const uint8_t *secret, size_t secret_len)
+{
+	struct radius_builder b;
+	if (attrs_check(attrs, attrs_len) < 0)
+		return -1;
+	if (radius_builder_init(&b, buf, cap, RADIUS_CODE_ACCOUNTING_REQUEST, id, NULL) < 0)
+		return -1;
+	if (b.cap - b.len < attrs_len)
+		return -1;
+	memcpy(b.buf + b.len, attrs, attrs_len);
+	b.len += attrs_len;
+	if (delay_time)
+		radius_builder_add_u32(&b, RADIUS_ATTR_ACCT_DELAY_TIME, delay_time);
+	return radius_builder_finish(&b, secret, secret_len);
+}
+
+int radius_acct_attrs_find(const uint8_t *attrs, size_t len, uint8_t type, const uint8_t **val, size_t *vlen)
+{
+	size_t off = 0;
+	while (off + 2 <= len && attrs[off + 1] >= 2 && attrs[off + 1] <= len - off) {
+		if (attrs[off] == type) {
+			*val = attrs + off + 2;
+			*vlen = attrs[off + 1] - 2u;
+			return 1;
+		}
+		off += attrs[off + 1];
+	}
+	return 0;
+}
+
+uint32_t radius_acct_attrs_status(const uint8_t *attrs, size_t len)
+{
+	const uint8_t *v;
+	size_t n;
+	if (!radius_acct_attrs_find(attrs, len, RADIUS_ATTR_ACCT_STATUS_TYPE, &v, &n) || n != 4)
+		return 0;
+	return be32_get(v);
+}
+
+static int raw_add_u32(uint8_t *out, size_t cap, size_t *off, uint8_t type, uint32_t v)
+{
+	if (cap - *off < 6)
+		return -1;
+	out[*off] = type;
+	out[*off + 1] = 6;
+	out[*off + 2] = (uint8_t)(v >> 24);
+	out[*off + 3] = (uint8_t)(v >> 16);
+	out[*off + 4] = (uint8_t)(v >> 8);
+	out[*off + 5] = (uint8_t)v;
+	*off += 6;
+	return 0;
+}
+
+ssize_t radius_acct_attrs_to_stop(const uint8_t *in, size_t len, uint32_t cause, uint8_t *out, size_t cap)
+{
+	size_t off = 0, o = 0;
+	bool has_time = false;
+	if (attrs_check(in, len) < 0)
+		return -1;
+	if (raw_add_u32(out, cap, &o, RADIUS_ATTR_ACCT_STATUS_TYPE, RADIUS_ACCT_STATUS_STOP) < 0)
+		return -1;
+	while (off < len) {
+		uint8_t type = in[off], alen = in[off + 1];
+		if (type == RADIUS_ATTR_ACCT_SESSION_TIME)
+			has_time = true;
+		if (type != RADIUS_ATTR_ACCT_STATUS_TYPE && type != RADIUS_ATTR_ACCT_TERMINATE_CAUSE &&
+		    type != RADIUS_ATTR_ACCT_DELAY_TIME && type != RADIUS_ATTR_MESSAGE_AUTHENTICATOR) {
+			if (cap - o < alen)
+				return -1;
+			memcpy(out + o, in + off, alen);
+			o += alen;
+		}
+		off += alen;
+	}
+	if (!has_time) {
+		/* from a Start: nothing was counted yet (RFC 2866 5.7, 5.3-5.4, 5.8-5.9) */
+		static const uint8_t zero_types[] = { RADIUS_ATTR_ACCT_SESSION_TIME, RADIUS_ATTR_ACCT_INPUT_OCTETS,
+						      RADIUS_ATTR_ACCT_OUTPUT_OCTETS, RADIUS_ATTR_ACCT_INPUT_PACKETS,
+						      RADIUS_ATTR_ACCT_OUTPUT_PACKETS };
+		for (size_t i = 0; i < sizeof(zero_types); i++)
+			if (raw_add_u32(out, cap, &o, zero_types[i], 0) < 0)
+				return -1;
+	}
+	if (raw_add_u32(out, cap, &o, RADIUS_ATTR_ACCT_TERMINATE_CAUSE, cause) < 0)
+		return -1;
+	if (o + RADIUS_HDR_LEN + 2 + RADIUS_AUTH_LEN + 6 > RADIUS_MAX_PACKET)
+		return -1;
+	return (ssize_t)o;
 }
 
 /* ---- walking and verifying ---- */
@@ -465,10 +583,7 @@ static ssize_t find_msg_auth(const uint8_t *pkt, size_t plen, struct radius_err 
 /* Constant time, so a forger learns nothing from timing. */
 static bool mem_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	uint8_t d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
+	return bytes_equal_ct(a, b, n) == 1;
 }
 
 static ssize_t response_verify(const uint8_t *pkt, size_t len,
@@ -511,6 +626,14 @@ static ssize_t response_verify(const uint8_t *pkt, size_t len,
 		return set_err_kind(err, RADIUS_ERR_MSG_AUTH, "message-authenticator mismatch",
 				    (size_t)ma);
 	return plen;
+}
+
+ssize_t radius_response_verify_ext(const uint8_t *pkt, size_t len,
+				   const uint8_t req_auth[RADIUS_AUTH_LEN],
+				   const uint8_t *secret, size_t secret_len, bool require_msg_auth,
+				   struct radius_err *err)
+{
+	return response_verify(pkt, len, req_auth, secret, secret_len, require_msg_auth, err);
 }
 
 ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
@@ -878,7 +1001,7 @@ static int decode_vsa(const uint8_t *val, size_t len, size_t off, struct radius_
 {
 	if (len < 4)
 		return set_err(err, "vendor-specific shorter than its vendor id", off);
-	if (get_u32(val) != RADIUS_VENDOR_MICROSOFT)
+	if (be32_get(val) != RADIUS_VENDOR_MICROSOFT)
 		return 0;       /* other vendors' layouts vary; not ours to judge */
 	size_t i = 4;
 	while (i < len) {
@@ -949,13 +1072,13 @@ int radius_reply_decode(const uint8_t *pkt, size_t len, const uint8_t req_auth[R
 			if (alen != 4)
 				return set_err(err, "integer attribute is not 4 octets", off);
 			if (type == RADIUS_ATTR_SESSION_TIMEOUT) {
-				out->session_timeout = get_u32(val);
+				out->session_timeout = be32_get(val);
 				out->has_session_timeout = true;
 			} else if (type == RADIUS_ATTR_IDLE_TIMEOUT) {
-				out->idle_timeout = get_u32(val);
+				out->idle_timeout = be32_get(val);
 				out->has_idle_timeout = true;
 			} else {
-				out->acct_interim_interval = get_u32(val);
+				out->acct_interim_interval = be32_get(val);
 				out->has_acct_interim_interval = true;
 			}
 			break;

@@ -128,6 +128,12 @@ enum radius_attr {
 #define RADIUS_ACCT_STATUS_INTERIM 3
 #define RADIUS_ACCT_STATUS_ACCOUNTING_ON 7
 #define RADIUS_ACCT_STATUS_ACCOUNTING_OFF 8
+#define RADIUS_ACCT_STATUS_TUNNEL_START 9         /* RFC 2867 4.1 */
+#define RADIUS_ACCT_STATUS_TUNNEL_STOP 10
+#define RADIUS_ACCT_STATUS_TUNNEL_REJECT 11
+#define RADIUS_ACCT_STATUS_TUNNEL_LINK_START 12
+#define RADIUS_ACCT_STATUS_TUNNEL_LINK_STOP 13
+#define RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT 14
 
 /* RFC 2866 5.10 Acct-Terminate-Cause */
 enum radius_term_cause {
@@ -287,6 +293,29 @@ ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 					 const struct radius_acct_params *p,
 					 const uint8_t *secret, size_t secret_len);
 
+/* The spool form of an Accounting-Request (aaa/acct_spool_codec.h): its
+ * attributes as they follow the Message-Authenticator, without
+ * Acct-Delay-Time (p->delay_time is ignored: it is computed at each send).
+ * Returns the length written to buf or -1 (does not encode, or cap). */
+ssize_t radius_acct_attrs_encode(uint8_t *buf, size_t cap, const struct radius_acct_params *p);
+/* Builds an Accounting-Request from that form: Message-Authenticator first,
+ * the attributes, Acct-Delay-Time when non-zero, Request Authenticator per
+ * RFC 2866 3. Returns the length or -1 (a malformed attribute list, or cap). */
+ssize_t radius_accounting_request_from_attrs(uint8_t *buf, size_t cap, uint8_t id, const uint8_t *attrs,
+					     size_t attrs_len, uint32_t delay_time,
+					     const uint8_t *secret, size_t secret_len);
+/* Finds the first attribute `type` in an attribute list. Returns 1 with
+ * val/vlen set, or 0. */
+int radius_acct_attrs_find(const uint8_t *attrs, size_t len, uint8_t type, const uint8_t **val, size_t *vlen);
+/* Acct-Status-Type of an attribute list, 0 when absent or malformed. */
+uint32_t radius_acct_attrs_status(const uint8_t *attrs, size_t len);
+/* Turns the attributes of a Start or Interim-Update into those of the Stop
+ * that ends the session there (a session lac-core lost in a crash, RFC 2866
+ * 5.10): Acct-Status-Type Stop first, every other attribute kept (the
+ * counters and Acct-Session-Time of the interim, zeros for a Start),
+ * Acct-Terminate-Cause `cause`. Returns the length written to out or -1. */
+ssize_t radius_acct_attrs_to_stop(const uint8_t *in, size_t len, uint32_t cause, uint8_t *out, size_t cap);
+
 /* Finishes a response (Accounting-Response, Disconnect/CoA ACK/NAK) started
  * with radius_builder_init(..., request's authenticator): the
  * Message-Authenticator over the packet holding the Request Authenticator
@@ -335,6 +364,13 @@ ssize_t radius_packet_check(const uint8_t *pkt, size_t len, struct radius_err *e
 ssize_t radius_response_verify(const uint8_t *pkt, size_t len,
 			       const uint8_t req_auth[RADIUS_AUTH_LEN],
 			       const uint8_t *secret, size_t secret_len, struct radius_err *err);
+
+/* radius_response_verify() with the Message-Authenticator required or only
+ * verified when present (the transport's policy, radius_transport.h). */
+ssize_t radius_response_verify_ext(const uint8_t *pkt, size_t len,
+				   const uint8_t req_auth[RADIUS_AUTH_LEN],
+				   const uint8_t *secret, size_t secret_len, bool require_msg_auth,
+				   struct radius_err *err);
 
 /* Verifies an Accounting-Response to the request whose authenticator was
  * req_auth: the Response Authenticator always, a Message-Authenticator only if

@@ -79,10 +79,16 @@ static const struct conf_key conf_keys[] = {
 	UINT("radius", "acct_interim_interval_s", radius_acct_interim_interval_s, 0, 86400),
 	UINT("radius", "acct_queue_max", radius_acct_queue_max, 1, 1000000),
 	{ "radius", "accounting", CONF_T_BOOL, OFF(radius_accounting), 0, 0, 0, 0, 0 },
+	STR("radius", "acct_spool_dir", radius_acct_spool_dir),
+	UINT("radius", "acct_spool_max_mb", radius_acct_spool_max_mb, 1, 1000000),
+	STR("radius", "acct_spool_fsync", radius_acct_spool_fsync),
+	UINT("radius", "acct_spool_sync_interval_ms", radius_acct_spool_sync_interval_ms, 1, 60000),
 
 	{ "dae", "listen", CONF_T_ADDRPORT, OFF(dae_listen), sizeof(((struct lac_config *)0)->dae_listen), 0, 0, 0, 0 },
 	REPEAT("dae", "client", CONF_T_DAE_CLIENT, dae_client, n_dae_client),
 	{ "dae", "require_message_authenticator", CONF_T_BOOL, OFF(dae_require_message_authenticator), 0, 0, 0, 0, 0 },
+	UINT("dae", "replay_window_s", dae_replay_window_s, 1, 86400),
+	{ "dae", "require_event_timestamp", CONF_T_BOOL, OFF(dae_require_event_timestamp), 0, 0, 0, 0, 0 },
 
 	REPEAT("l2tp", "bind", CONF_T_STRING, l2tp_bind, n_l2tp_bind),
 	UINT("l2tp", "port", l2tp_port, 1, 65535),
@@ -127,6 +133,10 @@ void lac_config_defaults(struct lac_config *cfg)
 	cfg->radius_acct_queue_max = 4096;
 	cfg->radius_accounting = true;
 	cfg->dae_require_message_authenticator = true;
+	cfg->radius_acct_spool_max_mb = 256;
+	snprintf(cfg->radius_acct_spool_fsync, sizeof(cfg->radius_acct_spool_fsync), "startstop");
+	cfg->radius_acct_spool_sync_interval_ms = 1000;
+	cfg->dae_replay_window_s = 300;
 	cfg->l2tp_port = 1701;
 	cfg->l2tp_hello_interval_s = 60;
 	cfg->l2tp_rx_window = 8;
@@ -471,6 +481,11 @@ int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,
 			return conf_error(err, errlen, name, line_no, section, key, "empty value");
 		if (apply_value(cfg, k, value, name, line_no, err, errlen) < 0)
 			return -1;
+		/* the policies of aaa/acct_spool.h (acct_spool_fsync_parse) */
+		if (k->offset == OFF(radius_acct_spool_fsync) && strcmp(value, "startstop") && strcmp(value, "always") &&
+		    strcmp(value, "interval") && strcmp(value, "none"))
+			return conf_error(err, errlen, name, line_no, section, key,
+					  "'%s' is not startstop, always, interval or none", value);
 	}
 
 	/* Cross-field checks, reported against the file as a whole. */

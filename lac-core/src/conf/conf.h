@@ -23,10 +23,13 @@
  *   [radius]  config (radcli radiusclient.conf), nas_port_type,
  *             acct_interim_interval_s (used when the Accept has no
  *             Acct-Interim-Interval; 0 = no interim updates), acct_queue_max,
- *             accounting (yes|no)
+ *             accounting (yes|no), acct_spool_dir (on-disk spool; none by
+ *             default), acct_spool_max_mb (256), acct_spool_fsync
+ *             (startstop|always|interval|none), acct_spool_sync_interval_ms
  *   [dae]     RFC 5176 Disconnect/CoA server: listen (IPV4:PORT, none when
  *             absent), client (repeatable: "IPV4 SECRET"),
- *             require_message_authenticator (yes|no)
+ *             require_message_authenticator (yes|no), replay_window_s (300),
+ *             require_event_timestamp (yes|no, default no)
  *   [l2tp]    bind (repeatable address), port, host_name, hello_interval_s,
  *             rx_window, retransmit_initial_ms, retransmit_max_ms,
  *             max_retransmits, max_sessions_per_tunnel, dead_hold_down_s
@@ -99,12 +102,19 @@ struct lac_config {
 	uint32_t radius_acct_interim_interval_s;
 	uint32_t radius_acct_queue_max;
 	bool radius_accounting;
+	/* on-disk accounting spool (aaa/acct_spool.h); "" = memory queue only */
+	char radius_acct_spool_dir[CONF_PATH];
+	uint32_t radius_acct_spool_max_mb;
+	char radius_acct_spool_fsync[16];       /* startstop | always | interval | none */
+	uint32_t radius_acct_spool_sync_interval_ms;
 
 	/* [dae] */
 	char dae_listen[64];            /* "" = no DAE server */
 	struct lac_conf_dae_client dae_client[CONF_MAX_DAE_CLIENTS];
 	size_t n_dae_client;
 	bool dae_require_message_authenticator;
+	uint32_t dae_replay_window_s;           /* RFC 5176 3.3 Event-Timestamp window */
+	bool dae_require_event_timestamp;
 
 	/* [l2tp] */
 	char l2tp_bind[CONF_MAX_L2TP_BIND][64];

@@ -17,6 +17,7 @@
 
 #include "access/pppoe_server.h"
 #include "access/stream.h"
+#include "aaa/acct_spool.h"
 #include "aaa/dae_server.h"
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
@@ -103,6 +104,8 @@ static int lac_dae_start(struct lac *lac, char *err, size_t errlen)
 		dc.n_clients++;
 	}
 	dc.require_message_authenticator = cfg->dae_require_message_authenticator;
+	dc.replay_window_s = cfg->dae_replay_window_s;         /* aaa: RFC 5176 3.3 */
+	dc.require_event_timestamp = cfg->dae_require_event_timestamp;
 	snprintf(dc.nas_identifier, sizeof(dc.nas_identifier), "%s", cfg->nas_identifier);
 	dc.nas_ip = cfg->nas_ip_address;
 	lac->dae = dae_server_create(lac->loop, &dc, lac_dae_handler, lac);
@@ -132,7 +135,11 @@ static void lac_acct_on_off(struct lac *lac, uint32_t status)
 		.nas_identifier = cfg->nas_identifier,
 		.terminate_cause = status == RADIUS_ACCT_STATUS_ACCOUNTING_OFF ? RADIUS_TERM_NAS_REBOOT : 0,
 	};
-	if (radius_acct_send(lac->acct, &p) < 0)
+	/* aaa: Accounting-On waits for the records replayed from the spool (the
+	 * Stops of sessions lost in a crash go first, issue 9). */
+	int rc = status == RADIUS_ACCT_STATUS_ACCOUNTING_ON ? radius_acct_send_after_pending(lac->acct, &p)
+							    : radius_acct_send(lac->acct, &p);
+	if (rc < 0)
 		log_warn("event=accounting_%s_not_queued errno=%d",
 			 status == RADIUS_ACCT_STATUS_ACCOUNTING_ON ? "on" : "off", errno);
 }
@@ -153,6 +160,31 @@ static void lac_stream_limits(struct lac *lac)
 		};
 		stream_access_set_limits(lac->streams[i], &lim);
 	}
+}
+
+/* aaa: the on-disk accounting spool (issue 9). Replays what the previous
+ * run left: unanswered records, and a Stop (NAS-Reboot, counters of the last
+ * interim) for every session that was live when it died. */
+static int lac_acct_spool_open(struct lac *lac, char *err, size_t errlen)
+{
+	const struct lac_config *cfg = &lac->cfg;
+	struct acct_spool_config sc = {
+		.max_bytes = (uint64_t)cfg->radius_acct_spool_max_mb << 20,
+		.sync_interval_ms = cfg->radius_acct_spool_sync_interval_ms,
+	};
+	struct acct_spool_load_stats st;
+	char why[512];
+	snprintf(sc.dir, sizeof(sc.dir), "%s", cfg->radius_acct_spool_dir);
+	acct_spool_fsync_parse(cfg->radius_acct_spool_fsync, &sc.fsync);       /* checked by conf.c */
+	if (radius_acct_spool_open(lac->acct, &sc, RADIUS_TERM_NAS_REBOOT, &st, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "[radius] acct_spool_dir: %.400s", why);
+		return -1;
+	}
+	log_info("event=acct_spool_open dir=%s fsync=%s records=%llu corrupt=%llu truncated=%llu replayed=%llu "
+		 "lost_sessions=%llu", sc.dir, acct_spool_fsync_str(sc.fsync), (unsigned long long)st.records,
+		 (unsigned long long)st.corrupt, (unsigned long long)st.truncated, (unsigned long long)st.pending,
+		 (unsigned long long)st.lost_sessions);
+	return 0;
 }
 
 static int lac_start(struct lac *lac, char *err, size_t errlen)
@@ -177,6 +209,8 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 			snprintf(err, errlen, "RADIUS accounting: %s", strerror(errno));
 			return -1;
 		}
+		if (cfg->radius_acct_spool_dir[0] && lac_acct_spool_open(lac, err, errlen) < 0)
+			return -1;
 	}
 	lac_acct_on_off(lac, RADIUS_ACCT_STATUS_ACCOUNTING_ON);
 	if (cfg->dae_listen[0] && lac_dae_start(lac, err, errlen) < 0)
@@ -363,6 +397,12 @@ static void lac_reload(struct lac *lac)
 	KEEP_MEM(dae_client, "[dae]client");
 	KEEP_MEM(n_dae_client, "[dae]client");
 	KEEP_MEM(dae_require_message_authenticator, "[dae]require_message_authenticator");
+	KEEP_MEM(radius_acct_spool_dir, "[radius]acct_spool_dir");
+	KEEP_MEM(radius_acct_spool_fsync, "[radius]acct_spool_fsync");
+	KEEP_MEM(radius_acct_spool_max_mb, "[radius]acct_spool_max_mb");
+	KEEP_MEM(radius_acct_spool_sync_interval_ms, "[radius]acct_spool_sync_interval_ms");
+	KEEP_MEM(dae_replay_window_s, "[dae]replay_window_s");
+	KEEP_MEM(dae_require_event_timestamp, "[dae]require_event_timestamp");
 #undef KEEP_MEM
 	next.local_enabled = cur->local_enabled;
 	lac->cfg = next;
@@ -461,6 +501,17 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 			      (unsigned long long)ac.failovers, (unsigned long long)ac.dropped_interim,
 			      (unsigned long long)ac.dropped_other, (unsigned long long)ac.replies_invalid,
 			      (unsigned long long)ac.replies_unexpected, (unsigned long long)ac.pending);
+		/* aaa: the accounting spool (issue 9) */
+		strbuf_printf(out, "radius_acct_spool spooled=%llu replayed=%llu lost_stops=%llu not_written=%llu "
+			      "spilled=%llu spill_reloaded=%llu bytes=%llu syncs=%llu compactions=%llu errors=%llu sync_us_max=%llu "
+			      "rcvbuf=%llu\n",
+			      (unsigned long long)ac.spooled, (unsigned long long)ac.spool_replayed,
+			      (unsigned long long)ac.spool_lost_stops, (unsigned long long)ac.spool_not_written,
+			      (unsigned long long)ac.spilled, (unsigned long long)ac.spill_reloaded,
+			      (unsigned long long)ac.spool_bytes,
+			      (unsigned long long)ac.spool_syncs, (unsigned long long)ac.spool_compactions,
+			      (unsigned long long)ac.spool_errors, (unsigned long long)ac.spool_sync_us_max,
+			      (unsigned long long)ac.rcvbuf);
 	}
 	if (lac->dae) {
 		struct dae_server_counters dc;
@@ -468,14 +519,15 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 		strbuf_printf(out, "dae disconnect_requests=%llu disconnect_acks=%llu disconnect_naks=%llu "
 			      "coa_requests=%llu coa_acks=%llu coa_naks=%llu duplicates=%llu unknown_client=%llu "
 			      "malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
-			      "bad_message_authenticator=%llu\n",
+			      "bad_message_authenticator=%llu replays=%llu stale=%llu replay_cache_full=%llu\n",
 			      (unsigned long long)dc.disconnect_requests, (unsigned long long)dc.disconnect_acks,
 			      (unsigned long long)dc.disconnect_naks, (unsigned long long)dc.coa_requests,
 			      (unsigned long long)dc.coa_acks, (unsigned long long)dc.coa_naks,
 			      (unsigned long long)dc.duplicates, (unsigned long long)dc.unknown_client,
 			      (unsigned long long)dc.malformed, (unsigned long long)dc.bad_authenticator,
 			      (unsigned long long)dc.no_message_authenticator,
-			      (unsigned long long)dc.bad_message_authenticator);
+			      (unsigned long long)dc.bad_message_authenticator, (unsigned long long)dc.replays,
+			      (unsigned long long)dc.stale, (unsigned long long)dc.replay_cache_full);
 	}
 	struct l2tp_engine_stats ls;
 	l2tp_engine_get_stats(lac->l2tp, &ls);

@@ -1,0 +1,89 @@
+#!/bin/bash
+# make bench-faults (issue 9): what faults cost, from one run.
+#   1. accounting: records/s through radius_acct with the on-disk spool (each
+#      fsync policy) beside the memory queue alone (bench/acct_spool_bench,
+#      spool on the disk under BENCH_FAULTS_DIR, default /var/tmp);
+#   2. session setup time p50/p95 of BENCH_FAULTS_COUNT tunnelled subscribers
+#      (to l2tpns) with 0%, 5% and 20% random loss of L2TP control messages in
+#      both directions (nftables in the LNS's namespace), 0% as the baseline;
+#   3. LNS failover: lns1 is killed with -9 while its tunnel is up; the setup
+#      time of the first call after the kill (it fails over to lns2) and of the
+#      next one (lns1 is in the dead-cache), beside a call with lns1 alive.
+# Not a test: nothing is asserted about speed. Needs root (namespaces).
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+count=${BENCH_FAULTS_COUNT:-20}
+records=${BENCH_FAULTS_RECORDS:-20000}
+
+[ "$(id -u)" = 0 ] || { echo "bench-faults: needs root (network namespaces)" >&2; exit 2; }
+spooldir=$(mktemp -d "${BENCH_FAULTS_DIR:-/var/tmp}/rlt-benchfaults.XXXXXX")
+export RLNS_PREFIX=rlt-benchflt
+export RLNS_STATE
+RLNS_STATE=$(mktemp -d /tmp/rlt-benchflt.XXXXXX)
+export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1
+. "$top_srcdir/lab.d/lib.sh"
+. "$top_srcdir/tests/integration/loss_lib.sh"
+trap 'lab_down >/dev/null 2>&1; rm -rf "$RLNS_STATE" "$spooldir"' EXIT
+
+echo
+echo "1. accounting records/s (Start+Stop pairs of $records/2 sessions, answered by a responder on"
+echo "   127.0.0.1; spool in $spooldir; bench/acct_spool_bench)"
+"$top_builddir/bench/acct_spool_bench" "$spooldir" "$records" 2>/dev/null
+
+lab_down >/dev/null 2>&1
+mkdir -p "$RLNS_STATE"
+users=$RLNS_STATE/lns-users
+for n in $(seq 1 $((count * 4 + 10))); do echo "t$n@corp.example t-pw"; done > "$users"
+lab_topology_up >/dev/null || { echo "bench-faults: cannot create the namespaces" >&2; exit 1; }
+lab_part_up redis >/dev/null && lab_part_up broker >/dev/null || { echo "bench-faults: broker" >&2; exit 1; }
+for l in 1 2; do
+    eval "lns_start lns$l \"\$LAB_NS_LNS$l\" \"\$LAB_LNS${l}_ADDR\" \"\$LAB_LNS${l}_SECRET\" \"\$LAB_LNS${l}_POOL\" \
+        \"$users\" \"$RLNS_STATE\"" >/dev/null || { echo "bench-faults: lns$l" >&2; exit 1; }
+done
+lab_part_up lac >/dev/null || { echo "bench-faults: lac" >&2; exit 1; }
+lab_provision || exit 1
+
+first=1
+# dial N ARGS...: N tunnelled subscribers at once; prints "up p50 p95"
+dial() {
+    local n=$1 out
+    shift
+    out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" --count "$n" --timeout 120 \
+          --user 't{n}@corp.example' --password t-pw --first "$first" "$@" 2>/dev/null | grep '^summary')
+    first=$((first + n))
+    echo "$(lab_kv "$out" up) $(lab_kv "$out" setup_ms_p50) $(lab_kv "$out" setup_ms_p95)"
+}
+rtx() { lac_ctl lac "$RLNS_STATE" show counters | grep '^l2tp ' | tr ' ' '\n' | grep '^retransmits=' | cut -d= -f2; }
+
+dial 1 >/dev/null       # the tunnel to lns1 is up before the rounds
+echo
+echo "2. session setup under L2TP control-channel loss, $count tunnelled subscribers at once (lac-dial)"
+printf '%-14s %8s %10s %10s %12s %12s\n' loss up p50_ms p95_ms "p50 vs 0%" retransmits
+base=
+for pct in 0 5 20; do
+    loss_l2tp "$LAB_NS_LNS1" "$pct"
+    before=$(rtx)
+    set -- $(dial "$count")
+    after=$(rtx)
+    [ -z "$base" ] && base=${2:-0}
+    ratio=$(awk -v a="${2:-0}" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')
+    printf '%-14s %8s %10s %10s %12s %12s\n' "$pct%" "${1:-0}/$count" "${2:--}" "${3:--}" "$ratio" \
+        "$((${after:-0} - ${before:-0}))"
+done
+loss_l2tp "$LAB_NS_LNS1" 0
+
+echo
+echo "3. LNS failover (lns1 killed with -9 while its tunnel is up; corp.example prefers lns1, then lns2)"
+printf '%-44s %8s %10s\n' call up setup_ms
+set -- $(dial 1)
+printf '%-44s %8s %10s\n' "lns1 alive (baseline)" "$1/1" "$2"
+kill -9 "$(cat "$RLNS_STATE/lns1/l2tpns.pid")" 2>/dev/null
+set -- $(dial 1)
+printf '%-44s %8s %10s\n' "first call after the kill (fails over)" "$1/1" "$2"
+set -- $(dial 1)
+printf '%-44s %8s %10s\n' "next call (lns1 in the dead-cache)" "$1/1" "$2"
+echo
+echo "Loss: nftables 'numgen random mod 100 < PCT drop' on L2TP control messages (T bit) to and from lns1,"
+echo "both directions; data messages pass. Failover time depends on the L2TP retransmission and setup"
+echo "deadlines ([l2tp] retransmit_*, max_retransmits)."
