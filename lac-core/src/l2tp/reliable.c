@@ -213,12 +213,14 @@ void l2tp_rel_send_zlb(struct l2tp_rel *rel, uint16_t tid, l2tp_rel_tx_fn tx, vo
 {
 	uint8_t b[12];
 
-	/* 5.8: a ZLB carries the next Ns without consuming it. */
+	/* 5.8: a ZLB carries the Ns of the next message to be sent, without
+	 * consuming it: the first one still queued behind the window when there
+	 * is one (una + tx_sent), not ns_next, which skips the queued ones. */
 	l2tp_put16(b, 0xc802);
 	l2tp_put16(b + 2, 12);
 	l2tp_put16(b + 4, tid);
 	l2tp_put16(b + 6, 0);
-	l2tp_put16(b + 8, rel->ns_next);
+	l2tp_put16(b + 8, (uint16_t)(rel->una + rel->tx_sent));
 	l2tp_put16(b + 10, rel->nr);
 	rel->ack_pending = false;
 	rel->stats.zlb_sent++;
