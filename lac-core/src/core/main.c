@@ -67,6 +67,8 @@ static int lac_l2tp_config(const struct lac_config *cfg, struct l2tp_engine_conf
 	ec->max_retransmits = cfg->l2tp_max_retransmits;
 	ec->max_sessions_per_tunnel = cfg->l2tp_max_sessions_per_tunnel;
 	ec->dead_hold_down_s = cfg->l2tp_dead_hold_down_s;
+	ec->tunnel_setup_timeout_s = cfg->l2tp_tunnel_setup_timeout_s;
+	ec->session_setup_timeout_s = cfg->l2tp_session_setup_timeout_s;
 	return 0;
 }
 

@@ -13,14 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "ev/ev.h"
 #include "l2tp/l2tp_io.h"
 #include "l2tp/msg.h"
 #include "l2tp/session.h"
 #include "l2tp/tunnel.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/random.h"
 
 #define DEAD_CACHE_SIZE 64
 #define ID_SPACE 65536
@@ -39,9 +40,15 @@ struct l2tp_session {
 	struct l2tp_session_events ev;
 	void *owner;
 	struct ev_timer start_timer;
+	struct ev_timer setup_timer;            /* ICRQ acknowledged, no ICRP yet */
 	bool try_next;                          /* a setup failure now may fail over */
-	bool iccn_sent;
-	uint16_t iccn_ns;
+	/* The tunnel's queue of sessions waiting for the ack of their ICRQ or
+	 * ICCN, in Ns order (Ns grows with each message): an ack pops from the
+	 * front only, so it costs O(sessions acked), not O(sessions on tunnel). */
+	struct l2tp_session *anext, *aprev;
+	bool in_ackq;
+	uint16_t ack_ns;                        /* Ns of the ICRQ or ICCN awaited */
+	uint16_t ack_type;                      /* L2TP_MSG_ICRQ or L2TP_MSG_ICCN */
 	bool seq;                               /* data messages carry Ns/Nr */
 	uint16_t data_ns, data_nr;
 	unsigned busy;                          /* inside one of its callbacks */
@@ -60,8 +67,12 @@ struct eng_tunnel {
 	struct ev_timer timer;
 	struct l2tp_session *sessions;
 	unsigned n_sessions;
+	struct l2tp_session *ackq_head, *ackq_tail;     /* see l2tp_session.anext */
+	struct sockaddr_storage target;         /* the address we aimed at (the dead-cache key) */
+	socklen_t target_len;
 	uint64_t idle_since_ms;
 	bool going_down;
+	bool no_new;                            /* a call timed out on it: no new sessions join */
 	struct eng_tunnel *next, *prev;
 };
 
@@ -79,7 +90,6 @@ struct l2tp_engine {
 	struct eng_tunnel **tunnels;            /* by local tunnel ID */
 	struct l2tp_session **sessions;         /* by local session ID */
 	struct eng_tunnel *tunnel_list;
-	uint16_t next_tid, next_sid;
 	uint32_t next_serial;
 	struct dead_entry dead[DEAD_CACHE_SIZE];
 	struct ev_timer flush_timer;
@@ -89,6 +99,9 @@ struct l2tp_engine {
 	void *done_arg;
 	struct l2tp_engine_stats stats;
 	uint64_t closed_retransmits;
+	struct l2tp_rel_stats closed_rel;       /* reliable-delivery counters of freed tunnels */
+	unsigned stray_tokens;                  /* see stray_answer_allowed() */
+	uint64_t stray_refill_ms;
 };
 
 static const struct l2tp_tunnel_ops tunnel_ops;
@@ -128,18 +141,9 @@ static bool sa_same(const struct sockaddr *a, const struct sockaddr_storage *b)
 	       sa_port((const struct sockaddr_storage *)a) == sa_port(b);
 }
 
-static void eng_random(void *arg, void *buf, size_t len)
+static int eng_random(void *arg, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n <= 0)
-			continue;
-		p += n;
-		len -= (size_t)n;
-	}
+	return random_bytes(buf, len);
 }
 
 void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
@@ -167,6 +171,8 @@ void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
 	cfg->failover_cdn_errors[3] = 9;
 	cfg->n_failover_cdn_errors = 4;
 	cfg->failover_on_stopccn = true;
+	cfg->tunnel_setup_timeout_s = 10;
+	cfg->session_setup_timeout_s = 10;
 }
 
 /* ---- dead-cache ---- */
@@ -276,12 +282,24 @@ static void tun_arm(struct eng_tunnel *tun)
 		ev_timer_stop(e->loop, &tun->timer);
 }
 
-static uint16_t alloc_id(void **table, uint16_t *next)
+/* A free tunnel or session ID, drawn at random for each tunnel and session
+ * (issue 8: sequential IDs after a random start let an off-path attacker who
+ * saw one ID guess the next, and with it forge ICMP errors and data). A few
+ * random draws, then a scan from a random point when the table is nearly
+ * full. Returns 0 when every ID is taken or no randomness is available. */
+static uint16_t alloc_id(void **table)
 {
+	uint32_t r;
 	unsigned i;
 
+	for (i = 0; i < 16; i++) {
+		if (random_range(1, ID_SPACE - 1, &r) < 0)
+			return 0;
+		if (table[r] == NULL)
+			return (uint16_t)r;
+	}
 	for (i = 0; i < ID_SPACE; i++) {
-		uint16_t id = (*next)++;
+		uint16_t id = (uint16_t)(r + i);
 
 		if (id != 0 && table[id] == NULL)
 			return id;
@@ -305,7 +323,7 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 		}
 	if (!sock)
 		return NULL;
-	tid = alloc_id((void **)e->tunnels, &e->next_tid);
+	tid = alloc_id((void **)e->tunnels);
 	if (!tid)
 		return NULL;
 	tun = calloc(1, sizeof(*tun));
@@ -317,6 +335,8 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 	tun->peer_len = c->addr_len;
 	if (sa_port(&tun->peer) == 0)
 		sa_set_port(&tun->peer, L2TP_PORT);
+	tun->target = tun->peer;
+	tun->target_len = tun->peer_len;
 	snprintf(tun->assignment_id, sizeof(tun->assignment_id), "%s", c->assignment_id);
 	memset(&tc, 0, sizeof(tc));
 	snprintf(tc.host_name, sizeof(tc.host_name), "%s",
@@ -327,6 +347,7 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 	snprintf(tc.server_auth_id, sizeof(tc.server_auth_id), "%s", c->server_auth_id);
 	tc.hide_avps = e->cfg.hide_avps;
 	tc.hello_interval_ms = e->cfg.hello_interval_s * 1000;
+	tc.setup_timeout_ms = e->cfg.tunnel_setup_timeout_s * 1000;
 	tc.rel.rto_initial_ms = e->cfg.retransmit_initial_ms;
 	tc.rel.rto_max_ms = e->cfg.retransmit_max_ms;
 	tc.rel.max_retransmits = e->cfg.max_retransmits;
@@ -360,6 +381,9 @@ static void tun_free(struct eng_tunnel *tun)
 	if (tun->next)
 		tun->next->prev = tun->prev;
 	e->closed_retransmits += tun->t.rel.stats.retransmits;
+	e->closed_rel.duplicates += tun->t.rel.stats.duplicates;
+	e->closed_rel.out_of_window += tun->t.rel.stats.out_of_window;
+	e->closed_rel.bad_nr += tun->t.rel.stats.bad_nr;
 	log_info("tid=%u event=tunnel_freed", tun->t.local_tid);
 	l2tp_tunnel_release(&tun->t);
 	free(tun);
@@ -381,7 +405,7 @@ static struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_cand
 	if (sa_port(&want) == 0)
 		sa_set_port(&want, L2TP_PORT);
 	for (tun = e->tunnel_list; tun; tun = tun->next) {
-		if (tun->going_down || (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY &&
+		if (tun->going_down || tun->no_new || (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY &&
 					tun->t.state != L2TP_TUNNEL_ESTABLISHED))
 			continue;
 		if (!sa_same_ip((struct sockaddr *)&want, &tun->peer) ||
@@ -415,12 +439,51 @@ static void sess_attach(struct l2tp_session *s, struct eng_tunnel *tun)
 	s->fsm.local_tid = tun->t.local_tid;
 }
 
+static void ackq_remove(struct l2tp_session *s)
+{
+	struct eng_tunnel *tun = s->tun;
+
+	if (!s->in_ackq)
+		return;
+	if (s->aprev)
+		s->aprev->anext = s->anext;
+	else
+		tun->ackq_head = s->anext;
+	if (s->anext)
+		s->anext->aprev = s->aprev;
+	else
+		tun->ackq_tail = s->aprev;
+	s->anext = s->aprev = NULL;
+	s->in_ackq = false;
+}
+
+/* Appends s (waiting for the ack of Ns `ns`); Ns only grows on a tunnel, so
+ * the queue stays in Ns order. */
+static void ackq_push(struct l2tp_session *s, uint16_t ns, uint16_t type)
+{
+	struct eng_tunnel *tun = s->tun;
+
+	ackq_remove(s);
+	s->ack_ns = ns;
+	s->ack_type = type;
+	s->in_ackq = true;
+	s->anext = NULL;
+	s->aprev = tun->ackq_tail;
+	if (tun->ackq_tail)
+		tun->ackq_tail->anext = s;
+	else
+		tun->ackq_head = s;
+	tun->ackq_tail = s;
+}
+
 static void sess_detach(struct l2tp_session *s)
 {
 	struct eng_tunnel *tun = s->tun;
 
 	if (!tun)
 		return;
+	ackq_remove(s);
+	ev_timer_stop(tun->e->loop, &s->setup_timer);
 	if (s->tprev)
 		s->tprev->tnext = s->tnext;
 	else
@@ -441,6 +504,7 @@ static void sess_free(struct l2tp_session *s)
 
 	sess_detach(s);
 	ev_timer_stop(e->loop, &s->start_timer);
+	ev_timer_stop(e->loop, &s->setup_timer);
 	e->sessions[s->fsm.local_sid] = NULL;
 	free(s);
 }
@@ -511,7 +575,6 @@ static void sess_start(struct l2tp_session *s)
 	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, &s->call,
 			      sess_hide_mask(e), &session_fsm_ops, s);
 	s->fsm.sequencing_required = e->cfg.data_sequencing;
-	s->iccn_sent = false;
 	s->seq = e->cfg.data_sequencing;
 	s->data_ns = s->data_nr = 0;
 	tun = tun_find(e, c);
@@ -579,8 +642,10 @@ static void sess_after(struct l2tp_session *s)
 		unsigned from = s->order[s->pos], to = s->order[s->pos + 1];
 
 		e->stats.failovers++;
+		char esc[ESCAPE_FIELD_MAX];
+
 		log_info("sid=%u event=failover from=%u to=%u why=\"%s\"", s->fsm.local_sid, from, to,
-			 s->fsm.why.message);
+			 escape_str(esc, sizeof(esc), s->fsm.why.message));
 		s->pos++;
 		s->try_next = false;
 		s->busy++;
@@ -612,19 +677,42 @@ static void sess_start_cb(struct ev_loop *loop, struct ev_timer *timer, void *ar
 	sess_start(arg);
 }
 
+/* The LNS acknowledged the ICRQ and then said nothing for
+ * session_setup_timeout_s: the call fails over, the endpoint goes into the
+ * dead-cache and the tunnel takes no new calls (it closes once empty). */
+static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	struct l2tp_session *s = arg;
+	struct eng_tunnel *tun = s->tun;
+	uint64_t now = ev_now_ms(loop);
+
+	if (s->zombie || !tun || s->fsm.state != L2TP_SESSION_WAIT_REPLY)
+		return;
+	log_info("tid=%u sid=%u event=session_setup_timeout timeout_s=%u", tun->t.local_tid,
+		 s->fsm.local_sid, s->e->cfg.session_setup_timeout_s);
+	s->e->stats.setup_timeouts++;
+	tun->no_new = true;
+	dead_add(s->e, &tun->target, tun->target_len, now);
+	s->try_next = true;
+	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_SETUP_TIMEOUT, NULL, now);
+	sess_after(s);
+}
+
 static int sess_fsm_send(void *arg, struct l2tp_session_fsm *f, uint16_t peer_sid,
 			 struct l2tp_msg *m, uint64_t now)
 {
 	struct l2tp_session *s = arg;
+	uint16_t ns;
 	int r;
 
 	if (!s->tun)
 		return -1;
-	if (m->type == L2TP_MSG_ICCN) {
-		s->iccn_ns = s->tun->t.rel.ns_next;
-		s->iccn_sent = true;
-	}
+	ns = s->tun->t.rel.ns_next;
 	r = l2tp_tunnel_send(&s->tun->t, peer_sid, m, now);
+	if (r == 0 && (m->type == L2TP_MSG_ICRQ || m->type == L2TP_MSG_ICCN))
+		ackq_push(s, ns, m->type);
+	if (m->type == L2TP_MSG_ICCN || m->type == L2TP_MSG_CDN)
+		ev_timer_stop(s->e->loop, &s->setup_timer);     /* ICRP came, or we gave up */
 	tun_arm(s->tun);
 	return r;
 }
@@ -712,11 +800,13 @@ static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t r
 	tun->going_down = true;
 	if (setup)
 		e->stats.tunnels_failed++;
+	if (setup && result == 0 && t->setup_deadline_ms && now >= t->setup_deadline_ms)
+		e->stats.setup_timeouts++;
 	/* No answer at all (setup never answered, or an established tunnel whose
 	 * peer stopped acknowledging): hold the endpoint down so the next caller
 	 * does not wait out a retransmit cycle on it again. */
 	if (result == 0)
-		dead_add(e, &tun->peer, tun->peer_len, now);
+		dead_add(e, &tun->target, tun->target_len, now);
 	memset(&a, 0, sizeof(a));
 	a.result = result;
 	a.error = error;
@@ -789,20 +879,24 @@ static void tun_on_acked(void *arg, struct l2tp_tunnel *t, uint16_t una, uint64_
 {
 	struct eng_tunnel *tun = arg;
 	struct l2tp_engine *e = tun->e;
-	uint16_t *ids;
-	unsigned n, i;
+	struct l2tp_session *s;
 
-	ids = tun_session_ids(tun, &n);
-	for (i = 0; i < n; i++) {
-		struct l2tp_session *s = e->sessions[ids[i]];
-
-		if (!s || s->tun != tun || s->fsm.state != L2TP_SESSION_WAIT_ACK || !s->iccn_sent ||
-		    !l2tp_seq_lt(s->iccn_ns, una))
+	/* Callbacks run from sess_after may close or move any session, this one
+	 * included; each round takes the queue's head afresh. */
+	while ((s = tun->ackq_head) != NULL && l2tp_seq_lt(s->ack_ns, una)) {
+		ackq_remove(s);
+		if (s->ack_type == L2TP_MSG_ICRQ) {
+			/* The LNS has the ICRQ: from now on it owes us an answer. */
+			if (s->fsm.state == L2TP_SESSION_WAIT_REPLY)
+				ev_timer_start(e->loop, &s->setup_timer,
+					       (uint64_t)e->cfg.session_setup_timeout_s * 1000);
+			continue;
+		}
+		if (s->fsm.state != L2TP_SESSION_WAIT_ACK)
 			continue;
 		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_ICCN_ACKED, NULL, now);
 		sess_after(s);
 	}
-	free(ids);
 }
 
 static const struct l2tp_tunnel_ops tunnel_ops = {
@@ -859,45 +953,55 @@ static void send_stray_stopccn(struct l2tp_engine *e, struct l2tp_io_sock *sock,
 	eng_send(e, sock, buf, 12 + (size_t)n, to, to_len);
 }
 
+/* Whether one more StopCCN answer to a stray SCCRQ may go out now: a token
+ * bucket of STRAY_BURST, refilled at STRAY_PER_S per second, so spoofed
+ * SCCRQs cannot make us a reflector (issue 8 item 5). */
+#define STRAY_PER_S 10
+#define STRAY_BURST 20
+
+static bool stray_answer_allowed(struct l2tp_engine *e, uint64_t now)
+{
+	uint64_t add = (now - e->stray_refill_ms) * STRAY_PER_S / 1000;
+
+	if (add) {
+		e->stray_tokens = e->stray_tokens + add > STRAY_BURST ? STRAY_BURST
+								       : (unsigned)(e->stray_tokens + add);
+		e->stray_refill_ms = now;
+	}
+	if (!e->stray_tokens)
+		return false;
+	e->stray_tokens--;
+	return true;
+}
+
 /* A control message to tunnel ID 0 or an unknown one. An SCCRQ is someone
- * opening a control connection to us: the tie breaker (RFC 2661 4.4.3) decides
- * against our own pending SCCRQ to it, and since this LAC accepts no incoming
- * control connections, the request is refused with StopCCN. */
+ * opening a control connection to us. This LAC accepts none, so the request is
+ * refused with StopCCN 4 (rate-limited). Its Tie Breaker (RFC 2661 4.4.3) is
+ * ignored: it only matters to a peer that could take the other tunnel, and
+ * acting on it would let anyone who can spoof an LNS's address close our
+ * pending tunnel to that LNS with a zero tie breaker. */
 static void eng_rx_stray(struct l2tp_engine *e, struct l2tp_io_sock *sock, const struct l2tp_hdr *h,
 			 const uint8_t *buf, const struct sockaddr *from, socklen_t from_len)
 {
 	struct l2tp_msg m;
 	struct l2tp_dec_err err;
-	struct eng_tunnel *tun;
 	char a[80];
 
 	e->stats.rx_unknown_tunnel++;
+	l2tp_sockaddr_str(from, a, sizeof(a));
 	if (h->tid != 0 || l2tp_msg_decode(buf + h->payload_off, h->payload_len, NULL, 0, &m, &err) < 0 ||
 	    m.type != L2TP_MSG_SCCRQ) {
-		log_peer("peer=%s tid=%u event=rx_unknown_tunnel",
-			 l2tp_sockaddr_str(from, a, sizeof(a)), h->tid);
+		log_peer("peer=%s tid=%u event=rx_unknown_tunnel", a, h->tid);
 		return;
 	}
-	if (l2tp_msg_has(&m, L2TP_AVP_TIE_BREAKER)) {
-		for (tun = e->tunnel_list; tun; tun = tun->next) {
-			if (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY || !sa_same_ip(from, &tun->peer))
-				continue;
-			if (memcmp(tun->t.tie_breaker, m.tie_breaker, 8) < 0) {
-				log_peer("peer=%s event=tie_breaker outcome=we_win", a);
-				return; /* ours is lower: theirs is silently discarded */
-			}
-			log_info("tid=%u event=tie_breaker outcome=we_lose", tun->t.local_tid);
-			{
-				struct l2tp_tunnel_evarg ta = { .result = L2TP_STOPCCN_EXISTS,
-								.why = "lost tie breaker" };
-
-				l2tp_tunnel_event(&tun->t, L2TP_TEV_CLOSE, &ta, ev_now_ms(e->loop));
-				tun_arm(tun);
-			}
-			break;
-		}
+	if (l2tp_msg_has(&m, L2TP_AVP_TIE_BREAKER))
+		log_peer("peer=%s event=tie_breaker_ignored", a);
+	if (!stray_answer_allowed(e, ev_now_ms(e->loop))) {
+		e->stats.stray_rate_limited++;
+		log_debug("peer=%s event=sccrq_refused_silently why=rate_limit", a);
+		return;
 	}
-	log_peer("peer=%s event=sccrq_refused", l2tp_sockaddr_str(from, a, sizeof(a)));
+	log_peer("peer=%s event=sccrq_refused", a);
 	send_stray_stopccn(e, sock, m.assigned_tid, h->ns, L2TP_STOPCCN_NOT_AUTHORIZED,
 			   "this LAC accepts no incoming control connections", from, from_len);
 }
@@ -990,21 +1094,49 @@ static void eng_rx(void *arg, struct l2tp_io_sock *sock, uint8_t *buf, size_t le
 	tun_arm(tun);
 }
 
+/* Whether an ICMP error's quoted datagram is a control message of tun's:
+ * header tid the peer's (0 before SCCRP) and, before SCCRP, where every
+ * pending tunnel to this LNS sends tid 0, our SCCRQ carrying this tunnel's
+ * Assigned Tunnel ID. A forged ICMP error must guess the tunnel ID (random,
+ * see alloc_id) and quote enough of the datagram; a RFC 792 quote of 8 bytes
+ * proves nothing and is ignored. */
+static bool icmp_quotes_tunnel(const struct eng_tunnel *tun, const uint8_t *q, size_t len)
+{
+	uint16_t flags, ns, tid;
+
+	if (len < L2TP_CTRL_HDR_LEN)
+		return false;
+	flags = l2tp_get16(q);
+	if ((flags & (L2TP_HDR_T | L2TP_HDR_L | L2TP_HDR_S)) != (L2TP_HDR_T | L2TP_HDR_L | L2TP_HDR_S) ||
+	    (flags & L2TP_HDR_VER) != L2TP_VERSION || l2tp_get16(q + 4) != tun->t.peer_tid)
+		return false;
+	ns = l2tp_get16(q + 8);
+	if (l2tp_seq_lt(ns, tun->t.rel.una) || !l2tp_seq_lt(ns, tun->t.rel.ns_next))
+		return false;
+	if (tun->t.peer_tid != 0)
+		return true;
+	return l2tp_msg_peek_u16(q + L2TP_CTRL_HDR_LEN, len - L2TP_CTRL_HDR_LEN, L2TP_AVP_ASSIGNED_TID,
+				 &tid) && tid == tun->t.local_tid;
+}
+
 /* An ICMP unreachable for a datagram we sent. A tunnel still waiting for its
  * SCCRP gives up at once (its sessions fail over, the endpoint goes into the
- * dead-cache); an established tunnel ignores it: reliable delivery decides. */
+ * dead-cache), provided the quoted datagram is its own SCCRQ; an established
+ * tunnel ignores it: reliable delivery decides. */
 static void eng_icmp(void *arg, struct l2tp_io_sock *sock, const struct sockaddr *dst,
-		     socklen_t dst_len, int err)
+		     socklen_t dst_len, int err, const uint8_t *quoted, size_t quoted_len)
 {
 	struct l2tp_engine *e = arg;
 	struct eng_tunnel *tun, *next;
+	bool matched = false;
 	char a[80];
 
 	for (tun = e->tunnel_list; tun; tun = next) {
 		next = tun->next;
 		if (tun->sock != sock || tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY ||
-		    !sa_same(dst, &tun->peer))
+		    !sa_same(dst, &tun->peer) || !icmp_quotes_tunnel(tun, quoted, quoted_len))
 			continue;
+		matched = true;
 		log_info("tid=%u peer=%s event=icmp_unreachable err=\"%s\"", tun->t.local_tid,
 			 l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err));
 		{
@@ -1013,6 +1145,11 @@ static void eng_icmp(void *arg, struct l2tp_io_sock *sock, const struct sockaddr
 			l2tp_tunnel_event(&tun->t, L2TP_TEV_GIVE_UP, &ta, ev_now_ms(e->loop));
 		}
 		tun_arm(tun);
+	}
+	if (!matched) {
+		e->stats.icmp_ignored++;
+		log_debug("peer=%s event=icmp_ignored err=\"%s\" quoted_len=%zu",
+			  l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err), quoted_len);
 	}
 }
 
@@ -1072,15 +1209,22 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 		e->cfg.dead_hold_down_s = 60;
 	if (!e->cfg.tunnel_linger_s)
 		e->cfg.tunnel_linger_s = 10;
+	if (!e->cfg.tunnel_setup_timeout_s)
+		e->cfg.tunnel_setup_timeout_s = 10;
+	if (!e->cfg.session_setup_timeout_s)
+		e->cfg.session_setup_timeout_s = 10;
 	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
 	e->sessions = calloc(ID_SPACE, sizeof(*e->sessions));
 	if (!e->tunnels || !e->sessions)
 		goto fail;
-	eng_random(NULL, &e->next_tid, sizeof(e->next_tid));
-	eng_random(NULL, &e->next_sid, sizeof(e->next_sid));
-	eng_random(NULL, &e->next_serial, sizeof(e->next_serial));
+	if (random_bytes(&e->next_serial, sizeof(e->next_serial)) < 0) {
+		log_error("event=l2tp_no_randomness err=\"%s\"", strerror(errno));
+		goto fail;
+	}
 	ev_timer_init(&e->flush_timer, flush_timer_cb, e);
 	ev_timer_init(&e->done_timer, done_timer_cb, e);
+	e->stray_tokens = STRAY_BURST;
+	e->stray_refill_ms = ev_now_ms(loop);
 	for (i = 0; i < (e->cfg.n_bind ? e->cfg.n_bind : 1); i++) {
 		const char *addr = e->cfg.n_bind ? e->cfg.bind[i] : "0.0.0.0";
 		struct l2tp_io_sock *s = &e->socks[e->n_socks];
@@ -1112,6 +1256,7 @@ void l2tp_engine_destroy(struct l2tp_engine *e)
 		for (i = 0; i < ID_SPACE; i++)
 			if (e->sessions[i]) {
 				ev_timer_stop(e->loop, &e->sessions[i]->start_timer);
+				ev_timer_stop(e->loop, &e->sessions[i]->setup_timer);
 				free(e->sessions[i]);
 			}
 	while (e->tunnel_list) {
@@ -1188,7 +1333,7 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 		return NULL;
 	if (n_cands > L2TP_MAX_CANDIDATES)
 		n_cands = L2TP_MAX_CANDIDATES;
-	sid = alloc_id((void **)e->sessions, &e->next_sid);
+	sid = alloc_id((void **)e->sessions);
 	if (!sid)
 		return NULL;
 	s = calloc(1, sizeof(*s) + n_cands * sizeof(*cands));
@@ -1225,6 +1370,7 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 	e->sessions[sid] = s;
 	e->stats.sessions_opened++;
 	ev_timer_init(&s->start_timer, sess_start_cb, s);
+	ev_timer_init(&s->setup_timer, sess_setup_timeout_cb, s);
 	ev_timer_start(e->loop, &s->start_timer, 0);
 	return s;
 }
@@ -1314,8 +1460,15 @@ void l2tp_engine_get_stats(const struct l2tp_engine *e, struct l2tp_engine_stats
 
 	*out = e->stats;
 	out->retransmits = e->closed_retransmits;
-	for (tun = e->tunnel_list; tun; tun = tun->next)
+	out->rx_duplicate = e->closed_rel.duplicates;
+	out->rx_out_of_window = e->closed_rel.out_of_window;
+	out->rx_bad_nr = e->closed_rel.bad_nr;
+	for (tun = e->tunnel_list; tun; tun = tun->next) {
 		out->retransmits += tun->t.rel.stats.retransmits;
+		out->rx_duplicate += tun->t.rel.stats.duplicates;
+		out->rx_out_of_window += tun->t.rel.stats.out_of_window;
+		out->rx_bad_nr += tun->t.rel.stats.bad_nr;
+	}
 	for (i = 0; i < e->n_socks; i++) {
 		out->tx_dropped += e->socks[i].tx_dropped;
 		out->rx_malformed += e->socks[i].rx_truncated;

@@ -51,6 +51,12 @@ struct l2tp_engine_config {
 	uint16_t failover_cdn_errors[L2TP_MAX_FAILOVER_CODES];
 	size_t n_failover_cdn_errors;
 	bool failover_on_stopccn;       /* StopCCN during setup: try next (default true via l2tp_engine_config_default) */
+	/* Setup deadlines. A tunnel without SCCRP this long after its SCCRQ, or a
+	 * session without ICRP this long after the LNS acknowledged its ICRQ, is
+	 * given up: the session fails over to the next candidate, the endpoint
+	 * goes into the dead-cache and no later call joins that tunnel. */
+	unsigned tunnel_setup_timeout_s;  /* 0: 10 */
+	unsigned session_setup_timeout_s; /* 0: 10 */
 };
 
 /* Fills *cfg with the defaults above. */
@@ -170,6 +176,15 @@ struct l2tp_engine_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_malformed, rx_unknown_tunnel, rx_unknown_session,
 		 rx_bad_peer, rx_ctrl, rx_data, tx_data, tx_dropped, retransmits, tunnels_opened,
 		 tunnels_failed, sessions_opened, sessions_up, sessions_failed, failovers;
+	/* Appended (callers that print the fields above keep working):
+	 * setup_timeouts: tunnels and sessions given up at their setup deadline;
+	 * rx_duplicate / rx_out_of_window / rx_bad_nr: control messages with an
+	 * Ns already seen, an Ns beyond our receive window, an Nr acknowledging
+	 * what we never sent (RFC 2661 5.8), over every tunnel, closed ones too. */
+	uint64_t setup_timeouts, rx_duplicate, rx_out_of_window, rx_bad_nr;
+	/* icmp_ignored: ICMP errors whose quoted datagram is not one of ours;
+	 * stray_rate_limited: SCCRQs to us left unanswered by the rate limit. */
+	uint64_t icmp_ignored, stray_rate_limited;
 };
 struct l2tp_tunnel_info {
 	uint16_t local_tid, peer_tid;
