@@ -18,6 +18,32 @@ struct ev_loop;
 struct l2tp_engine;
 struct l2tp_session;
 
+/* Wire values callers pass in l2tp_call_info and l2tp_session_close() or
+ * read in l2tp_disconnect (RFC 2661 4.4.2-4.4.5). */
+/* CDN Result Codes, RFC 2661 4.4.2. */
+enum {
+	L2TP_CDN_LOST_CARRIER = 1, L2TP_CDN_GENERAL = 2, L2TP_CDN_ADMIN = 3, L2TP_CDN_TEMP_RESOURCES = 4,
+	L2TP_CDN_PERM_RESOURCES = 5, L2TP_CDN_INVALID_DEST = 6, L2TP_CDN_NO_CARRIER = 7,
+	L2TP_CDN_BUSY = 8, L2TP_CDN_NO_DIAL_TONE = 9, L2TP_CDN_TIMEOUT = 10, L2TP_CDN_NO_FRAMING = 11
+};
+/* General Error Codes, RFC 2661 4.4.2. */
+enum {
+	L2TP_ERR_NONE = 0, L2TP_ERR_NO_TUNNEL = 1, L2TP_ERR_LENGTH = 2, L2TP_ERR_RANGE = 3,
+	L2TP_ERR_RESOURCES = 4, L2TP_ERR_INVALID_SID = 5, L2TP_ERR_VENDOR = 6, L2TP_ERR_TRY_ANOTHER = 7,
+	L2TP_ERR_UNKNOWN_M_AVP = 8
+};
+/* Capabilities and types, RFC 2661 4.4.3/4.4.4. */
+#define L2TP_FRAMING_SYNC  0x1u
+#define L2TP_FRAMING_ASYNC 0x2u
+#define L2TP_BEARER_DIGITAL 0x1u
+#define L2TP_BEARER_ANALOG  0x2u
+
+/* Proxy Authen Type values, RFC 2661 4.4.5. */
+enum {
+	L2TP_PROXY_AUTH_RESERVED = 0, L2TP_PROXY_AUTH_TEXT = 1, L2TP_PROXY_AUTH_CHAP = 2,
+	L2TP_PROXY_AUTH_PAP = 3, L2TP_PROXY_AUTH_NONE = 4, L2TP_PROXY_AUTH_MSCHAPV1 = 5
+};
+
 #define L2TP_MAX_BINDS 8
 #define L2TP_MAX_CANDIDATES 32
 #define L2TP_MAX_FAILOVER_CODES 8
