@@ -69,6 +69,7 @@ static int lac_l2tp_config(const struct lac_config *cfg, struct l2tp_engine_conf
 	ec->dead_hold_down_s = cfg->l2tp_dead_hold_down_s;
 	ec->tunnel_setup_timeout_s = cfg->l2tp_tunnel_setup_timeout_s;
 	ec->session_setup_timeout_s = cfg->l2tp_session_setup_timeout_s;
+	ec->tunnels_per_lns = cfg->l2tp_tunnels_per_lns;
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct l2tp_session {
 	 * front only, so it costs O(sessions acked), not O(sessions on tunnel). */
 	struct l2tp_session *anext, *aprev;
 	bool in_ackq;
+	bool in_setup;                          /* counted in tun->n_setup */
 	uint16_t ack_ns;                        /* Ns of the ICRQ or ICCN awaited */
 	uint16_t ack_type;                      /* L2TP_MSG_ICRQ or L2TP_MSG_ICCN */
 	bool seq;                               /* data messages carry Ns/Nr */
@@ -73,6 +74,9 @@ struct eng_tunnel {
 	uint64_t idle_since_ms;
 	bool going_down;
 	bool no_new;                            /* a call timed out on it: no new sessions join */
+	bool open_deferred;                     /* IDLE: waits for another tunnel to this LNS to open */
+	bool open_done;                         /* SCCCN acknowledged: the LNS has the tunnel open */
+	unsigned n_setup;                       /* sessions on it not up yet (its control load) */
 	struct eng_tunnel *next, *prev;
 };
 
@@ -173,6 +177,7 @@ void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
 	cfg->failover_on_stopccn = true;
 	cfg->tunnel_setup_timeout_s = 10;
 	cfg->session_setup_timeout_s = 10;
+	cfg->tunnels_per_lns = 1;
 }
 
 /* ---- dead-cache ---- */
@@ -307,6 +312,85 @@ static uint16_t alloc_id(void **table)
 	return 0;
 }
 
+/* ---- tunnel setup pacing ----
+ *
+ * l2tpns 2.4.1 takes any SCCRQ (tunnel ID 0, Ns 0) that arrives from an
+ * address and port while another tunnel from there is still opening (no
+ * SCCCN yet) for a retransmission of that tunnel's SCCRQ ("Duplicate
+ * SCCRQ?"): it acknowledges it and never answers. Opening several tunnels to
+ * one LNS at once thus left all but one waiting forever (issue 12: 200 calls
+ * at 25 per tunnel took 8 s, at 10 per tunnel some failed). So tunnels to one
+ * endpoint from one socket open one at a time: a tunnel is created IDLE and
+ * deferred while another is opening, and sessions attach to it meanwhile;
+ * the next one opens when the one ahead has its SCCCN acknowledged. */
+
+/* Whether tun counts as opening: deferred, waiting for SCCRP, or established
+ * with its SCCCN not yet acknowledged. */
+static bool tun_is_opening(const struct eng_tunnel *tun)
+{
+	if (tun->going_down)
+		return false;
+	return (tun->t.state == L2TP_TUNNEL_IDLE && tun->open_deferred) ||
+	       tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY ||
+	       (tun->t.state == L2TP_TUNNEL_ESTABLISHED && !tun->open_done);
+}
+
+static bool tun_same_endpoint(const struct eng_tunnel *a, const struct eng_tunnel *b)
+{
+	return a->sock == b->sock && sa_same((const struct sockaddr *)&a->target, &b->target);
+}
+
+/* Whether a tunnel other than tun (or an earlier deferred one) to tun's
+ * endpoint is opening now. */
+static bool tun_endpoint_opening(const struct eng_tunnel *tun)
+{
+	const struct eng_tunnel *o;
+
+	for (o = tun->e->tunnel_list; o; o = o->next)
+		if (o != tun && tun_same_endpoint(o, tun) && tun_is_opening(o) && !o->open_deferred)
+			return true;
+	return false;
+}
+
+/* The tunnel ahead to ref's endpoint is done opening (or gone): opens the
+ * oldest deferred one. dead: the endpoint did not answer, so the deferred
+ * tunnels give up at once (their sessions fail over) instead. */
+static void tun_kick(struct l2tp_engine *e, const struct eng_tunnel *ref, bool dead)
+{
+	struct eng_tunnel *o, *oldest = NULL, *next;
+	uint64_t now = ev_now_ms(e->loop);
+
+	if (dead) {
+		for (o = e->tunnel_list; o; o = next) {
+			next = o->next;
+			if (o == ref || !o->open_deferred || o->going_down || !tun_same_endpoint(o, ref))
+				continue;
+			{
+				struct l2tp_tunnel_evarg a = { .why = "LNS did not answer another tunnel's SCCRQ" };
+
+				o->open_deferred = false;
+				l2tp_tunnel_event(&o->t, L2TP_TEV_CLOSE, &a, now);
+				tun_arm(o);
+			}
+		}
+		return;
+	}
+	for (o = e->tunnel_list; o; o = o->next) {
+		if (o == ref || !tun_same_endpoint(o, ref))
+			continue;
+		if (tun_is_opening(o) && !o->open_deferred)
+			return;                 /* someone is opening already */
+		if (o->open_deferred && !o->going_down)
+			oldest = o;             /* the list is newest first */
+	}
+	if (!oldest)
+		return;
+	oldest->open_deferred = false;
+	log_info("tid=%u event=tunnel_open_resumed", oldest->t.local_tid);
+	l2tp_tunnel_event(&oldest->t, L2TP_TEV_OPEN, NULL, now);
+	tun_arm(oldest);
+}
+
 static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate *c)
 {
 	struct l2tp_tunnel_cfg tc;
@@ -363,6 +447,12 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 	log_info("tid=%u peer=%s event=tunnel_open host_name=%s assignment_id=\"%s\"", tid,
 		 l2tp_sockaddr_str((struct sockaddr *)&tun->peer, buf, sizeof(buf)), tc.host_name,
 		 tun->assignment_id);
+	if (tun_endpoint_opening(tun)) {
+		tun->open_deferred = true;
+		log_info("tid=%u event=tunnel_open_deferred why=\"another tunnel to this LNS is opening\"",
+			 tid);
+		return tun;
+	}
 	l2tp_tunnel_event(&tun->t, L2TP_TEV_OPEN, NULL, ev_now_ms(e->loop));
 	tun_arm(tun);
 	return tun;
@@ -391,38 +481,49 @@ static void tun_free(struct eng_tunnel *tun)
 		ev_timer_start(e->loop, &e->done_timer, 0);
 }
 
-/* A tunnel a new session may join: same endpoint, Tunnel-Assignment-Id,
- * secret and host name (RFC 2868 3.7), not going away, with room left. */
+/* The tunnel a new session joins: one of the pool of tunnels with the same
+ * endpoint, Tunnel-Assignment-Id, secret and host name (RFC 2868 3.7), not
+ * going away, with room left (max_sessions_per_tunnel), the one with the
+ * fewest sessions still in setup (its control load). Returns NULL to have a
+ * new tunnel opened: none has room, or the least loaded one has a control
+ * window's worth of calls in setup (the peer's window is the bottleneck) and
+ * the pool has fewer than tunnels_per_lns tunnels. O(tunnels). */
 static struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *c)
 {
 	struct sockaddr_storage want;
 	const char *host = c->client_auth_id[0] ? c->client_auth_id : e->cfg.host_name;
 	unsigned max = e->cfg.max_sessions_per_tunnel ? e->cfg.max_sessions_per_tunnel : 65535;
-	struct eng_tunnel *tun;
+	unsigned n_pool = 0;
+	struct eng_tunnel *tun, *best = NULL;
 
 	memset(&want, 0, sizeof(want));
 	memcpy(&want, &c->addr, c->addr_len);
 	if (sa_port(&want) == 0)
 		sa_set_port(&want, L2TP_PORT);
 	for (tun = e->tunnel_list; tun; tun = tun->next) {
-		if (tun->going_down || tun->no_new || (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY &&
-					tun->t.state != L2TP_TUNNEL_ESTABLISHED))
+		if (tun->going_down || tun->no_new ||
+		    (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY && tun->t.state != L2TP_TUNNEL_ESTABLISHED &&
+		     !(tun->t.state == L2TP_TUNNEL_IDLE && tun->open_deferred)))
 			continue;
 		if (!sa_same_ip((struct sockaddr *)&want, &tun->peer) ||
 		    strcmp(tun->assignment_id, c->assignment_id) != 0 ||
 		    strcmp(tun->t.cfg.host_name, host) != 0 ||
 		    tun->t.cfg.secret_len != strnlen(c->secret, sizeof(c->secret)) ||
-		    memcmp(tun->t.cfg.secret, c->secret, tun->t.cfg.secret_len) != 0 ||
-		    tun->n_sessions >= max)
+		    memcmp(tun->t.cfg.secret, c->secret, tun->t.cfg.secret_len) != 0)
 			continue;
 		/* Before SCCRP the peer port is the one we aimed at; after, the LNS may
-		 * have moved it: match the IP only then. */
-		if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY &&
-		    sa_port(&tun->peer) != sa_port(&want))
+		 * have moved it: the target we aimed at still matches. */
+		if (sa_port(&tun->target) != sa_port(&want))
 			continue;
-		return tun;
+		n_pool++;
+		if (tun->n_sessions >= max)
+			continue;
+		if (!best || tun->n_setup < best->n_setup)
+			best = tun;
 	}
-	return NULL;
+	if (best && n_pool < e->cfg.tunnels_per_lns && best->n_setup >= best->t.rel.peer_rws)
+		return NULL;
+	return best;
 }
 
 /* ---- sessions ---- */
@@ -436,6 +537,8 @@ static void sess_attach(struct l2tp_session *s, struct eng_tunnel *tun)
 		tun->sessions->tprev = s;
 	tun->sessions = s;
 	tun->n_sessions++;
+	tun->n_setup++;
+	s->in_setup = true;
 	s->fsm.local_tid = tun->t.local_tid;
 }
 
@@ -484,6 +587,10 @@ static void sess_detach(struct l2tp_session *s)
 		return;
 	ackq_remove(s);
 	ev_timer_stop(tun->e->loop, &s->setup_timer);
+	if (s->in_setup) {
+		tun->n_setup--;
+		s->in_setup = false;
+	}
 	if (s->tprev)
 		s->tprev->tnext = s->tnext;
 	else
@@ -612,6 +719,10 @@ static void sess_after(struct l2tp_session *s)
 
 		s->fsm.up_pending = false;
 		e->stats.sessions_up++;
+		if (s->in_setup) {
+			s->tun->n_setup--;
+			s->in_setup = false;
+		}
 		memset(&st, 0, sizeof(st));
 		st.local_tid = s->tun->t.local_tid;
 		st.peer_tid = s->tun->t.peer_tid;
@@ -819,6 +930,10 @@ static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t r
 		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_DOWN, &a, now);
 		sess_after(s);
 	}
+	/* The next tunnel to this LNS may open now, unless the LNS is silent. */
+	tun->open_deferred = false;
+	if (!e->shutting_down)
+		tun_kick(e, tun, setup && result == 0);
 	ev_timer_start(e->loop, &tun->timer, 0);
 }
 
@@ -881,6 +996,12 @@ static void tun_on_acked(void *arg, struct l2tp_tunnel *t, uint16_t una, uint64_
 	struct l2tp_engine *e = tun->e;
 	struct l2tp_session *s;
 
+	if (!tun->open_done && tun->t.state == L2TP_TUNNEL_ESTABLISHED && una >= 2) {
+		/* SCCRQ (Ns 0) and SCCCN (Ns 1) acknowledged: the LNS has the tunnel
+		 * open, the next tunnel to it may start. */
+		tun->open_done = true;
+		tun_kick(e, tun, false);
+	}
 	/* Callbacks run from sess_after may close or move any session, this one
 	 * included; each round takes the queue's head afresh. */
 	while ((s = tun->ackq_head) != NULL && l2tp_seq_lt(s->ack_ns, una)) {
@@ -1213,6 +1334,8 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 		e->cfg.tunnel_setup_timeout_s = 10;
 	if (!e->cfg.session_setup_timeout_s)
 		e->cfg.session_setup_timeout_s = 10;
+	if (!e->cfg.tunnels_per_lns)
+		e->cfg.tunnels_per_lns = 1;
 	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
 	e->sessions = calloc(ID_SPACE, sizeof(*e->sessions));
 	if (!e->tunnels || !e->sessions)

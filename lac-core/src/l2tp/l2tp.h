@@ -83,6 +83,13 @@ struct l2tp_engine_config {
 	 * goes into the dead-cache and no later call joins that tunnel. */
 	unsigned tunnel_setup_timeout_s;  /* 0: 10 */
 	unsigned session_setup_timeout_s; /* 0: 10 */
+	/* Tunnel pool per (LNS, Assignment-Id, secret, Host Name): calls go to
+	 * the pool's tunnel with the fewest calls in setup; another tunnel opens
+	 * when every one is full (max_sessions_per_tunnel) or when the least
+	 * loaded one has the LNS's control window (its Receive Window Size) of
+	 * calls in setup and the pool has fewer than tunnels_per_lns tunnels.
+	 * Tunnels to one LNS open one after the other (see engine.c). */
+	unsigned tunnels_per_lns;       /* 0: 1 */
 };
 
 /* Fills *cfg with the defaults above. */
