@@ -1,6 +1,10 @@
-/* The L2TP engine: sockets and timers on the ev loop, tunnels shared by
- * sessions, failover across candidates, the dead-endpoint cache, the data
- * plane. The protocol itself lives in tunnel.c, session.c and reliable.c.
+/* The L2TP engine: its configuration, sockets and timers on the ev loop,
+ * tunnel lifetimes, sessions and their failover across candidates, the
+ * tunnel and session callbacks, shutdown and introspection. Split out:
+ * dead_cache.c (endpoints that did not answer), tunnel_pool.c (which tunnel a
+ * call joins, setup pacing), input.c (datagram and ICMP demux), data.c (the
+ * data plane). The protocol itself lives in tunnel.c, session.c and
+ * reliable.c; engine_int.h holds what these files share.
  *
  * Lifetimes: a tunnel is freed only from its own timer callback, once CLOSED,
  * held long enough and without sessions. A session is freed after its `down`
@@ -19,131 +23,16 @@
 #include "l2tp/msg.h"
 #include "l2tp/session.h"
 #include "l2tp/tunnel.h"
+#include "l2tp/engine_int.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/random.h"
 
-#define DEAD_CACHE_SIZE 64
-#define ID_SPACE 65536
-
-struct eng_tunnel;
-
-struct l2tp_session {
-	struct l2tp_session_fsm fsm;
-	struct l2tp_engine *e;
-	struct eng_tunnel *tun;
-	struct l2tp_session *tnext, *tprev;     /* the tunnel's session list */
-	size_t n_cands;
-	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
-	unsigned pos;                           /* index into order */
-	struct l2tp_call_info call;
-	struct l2tp_session_events ev;
-	void *owner;
-	struct ev_timer start_timer;
-	struct ev_timer setup_timer;            /* ICRQ acknowledged, no ICRP yet */
-	bool try_next;                          /* a setup failure now may fail over */
-	/* The tunnel's queue of sessions waiting for the ack of their ICRQ or
-	 * ICCN, in Ns order (Ns grows with each message): an ack pops from the
-	 * front only, so it costs O(sessions acked), not O(sessions on tunnel). */
-	struct l2tp_session *anext, *aprev;
-	bool in_ackq;
-	bool in_setup;                          /* counted in tun->n_setup */
-	uint16_t ack_ns;                        /* Ns of the ICRQ or ICCN awaited */
-	uint16_t ack_type;                      /* L2TP_MSG_ICRQ or L2TP_MSG_ICCN */
-	bool seq;                               /* data messages carry Ns/Nr */
-	uint16_t data_ns, data_nr;
-	unsigned busy;                          /* inside one of its callbacks */
-	bool zombie;                            /* closed from inside a callback */
-	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
-	struct l2tp_candidate cands[];          /* n_cands of them, sized at open */
-};
-
-struct eng_tunnel {
-	struct l2tp_tunnel t;
-	struct l2tp_engine *e;
-	struct l2tp_io_sock *sock;
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	char assignment_id[64];
-	struct ev_timer timer;
-	struct l2tp_session *sessions;
-	unsigned n_sessions;
-	struct l2tp_session *ackq_head, *ackq_tail;     /* see l2tp_session.anext */
-	struct sockaddr_storage target;         /* the address we aimed at (the dead-cache key) */
-	socklen_t target_len;
-	uint64_t idle_since_ms;
-	bool going_down;
-	bool no_new;                            /* a call timed out on it: no new sessions join */
-	bool open_deferred;                     /* IDLE: waits for another tunnel to this LNS to open */
-	bool open_done;                         /* SCCCN acknowledged: the LNS has the tunnel open */
-	unsigned n_setup;                       /* sessions on it not up yet (its control load) */
-	struct eng_tunnel *next, *prev;
-};
-
-struct dead_entry {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	uint64_t until_ms;
-};
-
-struct l2tp_engine {
-	struct ev_loop *loop;
-	struct l2tp_engine_config cfg;
-	struct l2tp_io_sock socks[L2TP_MAX_BINDS];
-	size_t n_socks;
-	struct eng_tunnel **tunnels;            /* by local tunnel ID */
-	struct l2tp_session **sessions;         /* by local session ID */
-	struct eng_tunnel *tunnel_list;
-	uint32_t next_serial;
-	struct dead_entry dead[DEAD_CACHE_SIZE];
-	struct ev_timer flush_timer;
-	struct ev_timer done_timer;
-	bool shutting_down;
-	void (*done_cb)(void *);
-	void *done_arg;
-	struct l2tp_engine_stats stats;
-	uint64_t closed_retransmits;
-	struct l2tp_rel_stats closed_rel;       /* reliable-delivery counters of freed tunnels */
-	unsigned stray_tokens;                  /* see stray_answer_allowed() */
-	uint64_t stray_refill_ms;
-};
 
 static const struct l2tp_tunnel_ops tunnel_ops;
 static const struct l2tp_session_fsm_ops session_fsm_ops;
 
 /* ---- helpers ---- */
-
-static uint16_t sa_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-static void sa_set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
-static bool sa_same_ip(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-	if (a->sa_family != b->ss_family)
-		return false;
-	if (a->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
-static bool sa_same(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-	return sa_same_ip(a, b) &&
-	       sa_port((const struct sockaddr_storage *)a) == sa_port(b);
-}
 
 static int eng_random(void *arg, void *buf, size_t len)
 {
@@ -180,54 +69,9 @@ void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
 	cfg->tunnels_per_lns = 1;
 }
 
-/* ---- dead-cache ---- */
-
-static bool dead_check(struct l2tp_engine *e, const struct sockaddr_storage *a, uint64_t now)
-{
-	size_t i;
-
-	for (i = 0; i < DEAD_CACHE_SIZE; i++)
-		if (e->dead[i].until_ms > now && sa_same((const struct sockaddr *)a, &e->dead[i].addr))
-			return true;
-	return false;
-}
-
-static void dead_add(struct l2tp_engine *e, const struct sockaddr_storage *a, socklen_t len,
-		     uint64_t now)
-{
-	size_t i, victim = 0;
-	char buf[80];
-
-	for (i = 0; i < DEAD_CACHE_SIZE; i++) {
-		if (sa_same((const struct sockaddr *)a, &e->dead[i].addr)) {
-			victim = i;
-			break;
-		}
-		if (e->dead[i].until_ms < e->dead[victim].until_ms)
-			victim = i;
-	}
-	memcpy(&e->dead[victim].addr, a, len);
-	e->dead[victim].len = len;
-	e->dead[victim].until_ms = now + (uint64_t)e->cfg.dead_hold_down_s * 1000;
-	log_warn("peer=%s event=endpoint_dead hold_down_s=%u",
-		 l2tp_sockaddr_str((const struct sockaddr *)a, buf, sizeof(buf)),
-		 e->cfg.dead_hold_down_s);
-}
-
-bool l2tp_engine_endpoint_dead(struct l2tp_engine *e, const struct sockaddr *addr, socklen_t len)
-{
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof(ss));
-	memcpy(&ss, addr, len < sizeof(ss) ? len : sizeof(ss));
-	if (sa_port(&ss) == 0)
-		sa_set_port(&ss, L2TP_PORT);
-	return dead_check(e, &ss, ev_now_ms(e->loop));
-}
-
 /* ---- output ---- */
 
-static void flush_all(struct l2tp_engine *e)
+void flush_all(struct l2tp_engine *e)
 {
 	size_t i;
 
@@ -240,7 +84,7 @@ static void flush_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *a
 	flush_all(arg);
 }
 
-static void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf,
+void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf,
 		    size_t len, const struct sockaddr *to, socklen_t to_len)
 {
 	if (l2tp_io_queue(sock, buf, len, to, to_len) < 0) {
@@ -255,8 +99,7 @@ static void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uin
 /* ---- tunnels ---- */
 
 static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg);
-
-static void tun_arm(struct eng_tunnel *tun)
+void tun_arm(struct eng_tunnel *tun)
 {
 	struct l2tp_engine *e = tun->e;
 	uint64_t d = l2tp_tunnel_deadline(&tun->t);
@@ -312,84 +155,6 @@ static uint16_t alloc_id(void **table)
 	return 0;
 }
 
-/* ---- tunnel setup pacing ----
- *
- * l2tpns 2.4.1 takes any SCCRQ (tunnel ID 0, Ns 0) that arrives from an
- * address and port while another tunnel from there is still opening (no
- * SCCCN yet) for a retransmission of that tunnel's SCCRQ ("Duplicate
- * SCCRQ?"): it acknowledges it and never answers. Opening several tunnels to
- * one LNS at once thus left all but one waiting forever (issue 12: 200 calls
- * at 25 per tunnel took 8 s, at 10 per tunnel some failed). So tunnels to one
- * endpoint from one socket open one at a time: a tunnel is created IDLE and
- * deferred while another is opening, and sessions attach to it meanwhile;
- * the next one opens when the one ahead has its SCCCN acknowledged. */
-
-/* Whether tun counts as opening: deferred, waiting for SCCRP, or established
- * with its SCCCN not yet acknowledged. */
-static bool tun_is_opening(const struct eng_tunnel *tun)
-{
-	if (tun->going_down)
-		return false;
-	return (tun->t.state == L2TP_TUNNEL_IDLE && tun->open_deferred) ||
-	       tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY ||
-	       (tun->t.state == L2TP_TUNNEL_ESTABLISHED && !tun->open_done);
-}
-
-static bool tun_same_endpoint(const struct eng_tunnel *a, const struct eng_tunnel *b)
-{
-	return a->sock == b->sock && sa_same((const struct sockaddr *)&a->target, &b->target);
-}
-
-/* Whether a tunnel other than tun (or an earlier deferred one) to tun's
- * endpoint is opening now. */
-static bool tun_endpoint_opening(const struct eng_tunnel *tun)
-{
-	const struct eng_tunnel *o;
-
-	for (o = tun->e->tunnel_list; o; o = o->next)
-		if (o != tun && tun_same_endpoint(o, tun) && tun_is_opening(o) && !o->open_deferred)
-			return true;
-	return false;
-}
-
-/* The tunnel ahead to ref's endpoint is done opening (or gone): opens the
- * oldest deferred one. dead: the endpoint did not answer, so the deferred
- * tunnels give up at once (their sessions fail over) instead. */
-static void tun_kick(struct l2tp_engine *e, const struct eng_tunnel *ref, bool dead)
-{
-	struct eng_tunnel *o, *oldest = NULL, *next;
-	uint64_t now = ev_now_ms(e->loop);
-
-	if (dead) {
-		for (o = e->tunnel_list; o; o = next) {
-			next = o->next;
-			if (o == ref || !o->open_deferred || o->going_down || !tun_same_endpoint(o, ref))
-				continue;
-			{
-				struct l2tp_tunnel_evarg a = { .why = "LNS did not answer another tunnel's SCCRQ" };
-
-				o->open_deferred = false;
-				l2tp_tunnel_event(&o->t, L2TP_TEV_CLOSE, &a, now);
-				tun_arm(o);
-			}
-		}
-		return;
-	}
-	for (o = e->tunnel_list; o; o = o->next) {
-		if (o == ref || !tun_same_endpoint(o, ref))
-			continue;
-		if (tun_is_opening(o) && !o->open_deferred)
-			return;                 /* someone is opening already */
-		if (o->open_deferred && !o->going_down)
-			oldest = o;             /* the list is newest first */
-	}
-	if (!oldest)
-		return;
-	oldest->open_deferred = false;
-	log_info("tid=%u event=tunnel_open_resumed", oldest->t.local_tid);
-	l2tp_tunnel_event(&oldest->t, L2TP_TEV_OPEN, NULL, now);
-	tun_arm(oldest);
-}
 
 static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate *c)
 {
@@ -481,51 +246,6 @@ static void tun_free(struct eng_tunnel *tun)
 		ev_timer_start(e->loop, &e->done_timer, 0);
 }
 
-/* The tunnel a new session joins: one of the pool of tunnels with the same
- * endpoint, Tunnel-Assignment-Id, secret and host name (RFC 2868 3.7), not
- * going away, with room left (max_sessions_per_tunnel), the one with the
- * fewest sessions still in setup (its control load). Returns NULL to have a
- * new tunnel opened: none has room, or the least loaded one has a control
- * window's worth of calls in setup (the peer's window is the bottleneck) and
- * the pool has fewer than tunnels_per_lns tunnels. O(tunnels). */
-static struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *c)
-{
-	struct sockaddr_storage want;
-	const char *host = c->client_auth_id[0] ? c->client_auth_id : e->cfg.host_name;
-	unsigned max = e->cfg.max_sessions_per_tunnel ? e->cfg.max_sessions_per_tunnel : 65535;
-	unsigned n_pool = 0;
-	struct eng_tunnel *tun, *best = NULL;
-
-	memset(&want, 0, sizeof(want));
-	memcpy(&want, &c->addr, c->addr_len);
-	if (sa_port(&want) == 0)
-		sa_set_port(&want, L2TP_PORT);
-	for (tun = e->tunnel_list; tun; tun = tun->next) {
-		if (tun->going_down || tun->no_new ||
-		    (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY && tun->t.state != L2TP_TUNNEL_ESTABLISHED &&
-		     !(tun->t.state == L2TP_TUNNEL_IDLE && tun->open_deferred)))
-			continue;
-		if (!sa_same_ip((struct sockaddr *)&want, &tun->peer) ||
-		    strcmp(tun->assignment_id, c->assignment_id) != 0 ||
-		    strcmp(tun->t.cfg.host_name, host) != 0 ||
-		    tun->t.cfg.secret_len != strnlen(c->secret, sizeof(c->secret)) ||
-		    memcmp(tun->t.cfg.secret, c->secret, tun->t.cfg.secret_len) != 0)
-			continue;
-		/* Before SCCRP the peer port is the one we aimed at; after, the LNS may
-		 * have moved it: the target we aimed at still matches. */
-		if (sa_port(&tun->target) != sa_port(&want))
-			continue;
-		n_pool++;
-		if (tun->n_sessions >= max)
-			continue;
-		if (!best || tun->n_setup < best->n_setup)
-			best = tun;
-	}
-	if (best && n_pool < e->cfg.tunnels_per_lns && best->n_setup >= best->t.rel.peer_rws)
-		return NULL;
-	return best;
-}
-
 /* ---- sessions ---- */
 
 static void sess_attach(struct l2tp_session *s, struct eng_tunnel *tun)
@@ -605,7 +325,7 @@ static void sess_detach(struct l2tp_session *s)
 	tun_arm(tun);
 }
 
-static void sess_free(struct l2tp_session *s)
+void sess_free(struct l2tp_session *s)
 {
 	struct l2tp_engine *e = s->e;
 
@@ -1048,247 +768,6 @@ static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg
 	tun_arm(tun);
 }
 
-/* ---- input ---- */
-
-/* StopCCN to a peer that has no control connection with us (RFC 2661 6.4). One
- * shot, not retransmitted: we keep no state for a peer we refuse. */
-static void send_stray_stopccn(struct l2tp_engine *e, struct l2tp_io_sock *sock, uint16_t peer_tid,
-			       uint16_t peer_ns, uint16_t result, const char *why,
-			       const struct sockaddr *to, socklen_t to_len)
-{
-	uint8_t buf[256];
-	struct l2tp_msg m;
-	int n;
-
-	memset(&m, 0, sizeof(m));
-	m.type = L2TP_MSG_STOPCCN;
-	m.present = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TID) | L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE);
-	m.assigned_tid = 0;
-	m.result = result;
-	m.has_error = true;
-	l2tp_msg_set_str(&m, L2TP_AVP_RESULT_CODE, &m.result_msg, why);
-	n = l2tp_msg_encode(&m, NULL, 0, NULL, buf + 12, sizeof(buf) - 12);
-	if (n < 0)
-		return;
-	l2tp_ctrl_hdr_put(buf, (uint16_t)(12 + n), peer_tid, 0, 0, (uint16_t)(peer_ns + 1));
-	eng_send(e, sock, buf, 12 + (size_t)n, to, to_len);
-}
-
-/* Whether one more StopCCN answer to a stray SCCRQ may go out now: a token
- * bucket of STRAY_BURST, refilled at STRAY_PER_S per second, so spoofed
- * SCCRQs cannot make us a reflector (issue 8 item 5). */
-#define STRAY_PER_S 10
-#define STRAY_BURST 20
-
-static bool stray_answer_allowed(struct l2tp_engine *e, uint64_t now)
-{
-	uint64_t add = (now - e->stray_refill_ms) * STRAY_PER_S / 1000;
-
-	if (add) {
-		e->stray_tokens = e->stray_tokens + add > STRAY_BURST ? STRAY_BURST
-								       : (unsigned)(e->stray_tokens + add);
-		e->stray_refill_ms = now;
-	}
-	if (!e->stray_tokens)
-		return false;
-	e->stray_tokens--;
-	return true;
-}
-
-/* A control message to tunnel ID 0 or an unknown one. An SCCRQ is someone
- * opening a control connection to us. This LAC accepts none, so the request is
- * refused with StopCCN 4 (rate-limited). Its Tie Breaker (RFC 2661 4.4.3) is
- * ignored: it only matters to a peer that could take the other tunnel, and
- * acting on it would let anyone who can spoof an LNS's address close our
- * pending tunnel to that LNS with a zero tie breaker. */
-static void eng_rx_stray(struct l2tp_engine *e, struct l2tp_io_sock *sock, const struct l2tp_hdr *h,
-			 const uint8_t *buf, const struct sockaddr *from, socklen_t from_len)
-{
-	struct l2tp_msg m;
-	struct l2tp_dec_err err;
-	char a[80];
-
-	e->stats.rx_unknown_tunnel++;
-	l2tp_sockaddr_str(from, a, sizeof(a));
-	if (h->tid != 0 || l2tp_msg_decode(buf + h->payload_off, h->payload_len, NULL, 0, &m, &err) < 0 ||
-	    m.type != L2TP_MSG_SCCRQ) {
-		log_peer("peer=%s tid=%u event=rx_unknown_tunnel", a, h->tid);
-		return;
-	}
-	if (l2tp_msg_has(&m, L2TP_AVP_TIE_BREAKER))
-		log_peer("peer=%s event=tie_breaker_ignored", a);
-	if (!stray_answer_allowed(e, ev_now_ms(e->loop))) {
-		e->stats.stray_rate_limited++;
-		log_debug("peer=%s event=sccrq_refused_silently why=rate_limit", a);
-		return;
-	}
-	log_peer("peer=%s event=sccrq_refused", a);
-	send_stray_stopccn(e, sock, m.assigned_tid, h->ns, L2TP_STOPCCN_NOT_AUTHORIZED,
-			   "this LAC accepts no incoming control connections", from, from_len);
-}
-
-static void eng_rx_data(struct l2tp_engine *e, struct eng_tunnel *tun, const struct l2tp_hdr *h,
-			const uint8_t *buf, const struct sockaddr *from)
-{
-	struct l2tp_session *s;
-
-	e->stats.rx_data++;
-	if (!tun || tun->t.state != L2TP_TUNNEL_ESTABLISHED || !sa_same_ip(from, &tun->peer)) {
-		e->stats.rx_unknown_tunnel++;
-		return;
-	}
-	s = e->sessions[h->sid];
-	if (!s || s->tun != tun || (s->fsm.state != L2TP_SESSION_WAIT_ACK &&
-				    s->fsm.state != L2TP_SESSION_ESTABLISHED)) {
-		e->stats.rx_unknown_session++;
-		log_peer("tid=%u sid=%u event=data_unknown_session", h->tid, h->sid);
-		return;
-	}
-	if (h->has_seq) {
-		/* 5.4: the LNS numbers its data, so we number ours from now on; drop
-		 * what arrives behind what we already passed up. */
-		s->seq = true;
-		if (l2tp_seq_lt(h->ns, s->data_nr)) {
-			e->stats.rx_malformed++;
-			return;
-		}
-		s->data_nr = (uint16_t)(h->ns + 1);
-	}
-	if (h->payload_len == 0)
-		return;
-	s->rx_packets++;
-	s->rx_bytes += h->payload_len;
-	s->busy++;
-	if (s->ev.ppp_rx)
-		s->ev.ppp_rx(s->owner, buf + h->payload_off, h->payload_len);
-	s->busy--;
-	if (s->zombie && !s->busy)
-		sess_free(s);
-}
-
-static void eng_rx(void *arg, struct l2tp_io_sock *sock, uint8_t *buf, size_t len,
-		   const struct sockaddr *from, socklen_t from_len)
-{
-	struct l2tp_engine *e = arg;
-	struct eng_tunnel *tun;
-	struct l2tp_hdr h;
-	int rc;
-	char a[80];
-
-	e->stats.rx_datagrams++;
-	rc = l2tp_hdr_decode(buf, len, &h);
-	if (rc != L2TP_HDR_OK) {
-		e->stats.rx_malformed++;
-		log_peer("peer=%s event=rx_malformed why=%s len=%zu",
-			 l2tp_sockaddr_str(from, a, sizeof(a)), l2tp_hdr_status_str(rc), len);
-		return;
-	}
-	tun = e->tunnels[h.tid];
-	if (!h.control) {
-		eng_rx_data(e, tun, &h, buf, from);
-		return;
-	}
-	e->stats.rx_ctrl++;
-	if (!tun) {
-		eng_rx_stray(e, sock, &h, buf, from, from_len);
-		return;
-	}
-	if (!sa_same_ip(from, &tun->peer) || tun->sock != sock) {
-		e->stats.rx_bad_peer++;
-		log_peer("tid=%u peer=%s event=rx_wrong_peer", h.tid,
-			 l2tp_sockaddr_str(from, a, sizeof(a)));
-		return;
-	}
-	/* 8.1: the LNS may answer from another port; follow it once. */
-	if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY)
-		sa_set_port(&tun->peer, sa_port((const struct sockaddr_storage *)from));
-	else if (!sa_same(from, &tun->peer)) {
-		e->stats.rx_bad_peer++;
-		return;
-	}
-	{
-		uint64_t before = tun->t.stats.rx_bad;
-
-		l2tp_tunnel_input(&tun->t, &h, buf, len, ev_now_ms(e->loop));
-		e->stats.rx_malformed += tun->t.stats.rx_bad - before;
-	}
-	tun_arm(tun);
-}
-
-/* Whether an ICMP error's quoted datagram is a control message of tun's:
- * header tid the peer's (0 before SCCRP) and, before SCCRP, where every
- * pending tunnel to this LNS sends tid 0, our SCCRQ carrying this tunnel's
- * Assigned Tunnel ID. A forged ICMP error must guess the tunnel ID (random,
- * see alloc_id) and quote enough of the datagram; a RFC 792 quote of 8 bytes
- * proves nothing and is ignored. */
-static bool icmp_quotes_tunnel(const struct eng_tunnel *tun, const uint8_t *q, size_t len)
-{
-	uint16_t flags, ns, tid;
-
-	if (len < L2TP_CTRL_HDR_LEN)
-		return false;
-	flags = l2tp_get16(q);
-	if ((flags & (L2TP_HDR_T | L2TP_HDR_L | L2TP_HDR_S)) != (L2TP_HDR_T | L2TP_HDR_L | L2TP_HDR_S) ||
-	    (flags & L2TP_HDR_VER) != L2TP_VERSION || l2tp_get16(q + 4) != tun->t.peer_tid)
-		return false;
-	ns = l2tp_get16(q + 8);
-	if (l2tp_seq_lt(ns, tun->t.rel.una) || !l2tp_seq_lt(ns, tun->t.rel.ns_next))
-		return false;
-	if (tun->t.peer_tid != 0)
-		return true;
-	return l2tp_msg_peek_u16(q + L2TP_CTRL_HDR_LEN, len - L2TP_CTRL_HDR_LEN, L2TP_AVP_ASSIGNED_TID,
-				 &tid) && tid == tun->t.local_tid;
-}
-
-/* An ICMP unreachable for a datagram we sent. A tunnel still waiting for its
- * SCCRP gives up at once (its sessions fail over, the endpoint goes into the
- * dead-cache), provided the quoted datagram is its own SCCRQ; an established
- * tunnel ignores it: reliable delivery decides. */
-static void eng_icmp(void *arg, struct l2tp_io_sock *sock, const struct sockaddr *dst,
-		     socklen_t dst_len, int err, const uint8_t *quoted, size_t quoted_len)
-{
-	struct l2tp_engine *e = arg;
-	struct eng_tunnel *tun, *next;
-	bool matched = false;
-	char a[80];
-
-	for (tun = e->tunnel_list; tun; tun = next) {
-		next = tun->next;
-		if (tun->sock != sock || tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY ||
-		    !sa_same(dst, &tun->peer) || !icmp_quotes_tunnel(tun, quoted, quoted_len))
-			continue;
-		matched = true;
-		log_info("tid=%u peer=%s event=icmp_unreachable err=\"%s\"", tun->t.local_tid,
-			 l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err));
-		{
-			struct l2tp_tunnel_evarg ta = { .why = "ICMP unreachable" };
-
-			l2tp_tunnel_event(&tun->t, L2TP_TEV_GIVE_UP, &ta, ev_now_ms(e->loop));
-		}
-		tun_arm(tun);
-	}
-	if (!matched) {
-		e->stats.icmp_ignored++;
-		log_debug("peer=%s event=icmp_ignored err=\"%s\" quoted_len=%zu",
-			  l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err), quoted_len);
-	}
-}
-
-static void sock_cb(struct ev_loop *loop, int fd, unsigned events, void *arg)
-{
-	struct l2tp_engine *e = arg;
-	size_t i;
-
-	for (i = 0; i < e->n_socks; i++) {
-		if (e->socks[i].fd != fd)
-			continue;
-		if (events & EV_ERROR)
-			l2tp_io_recv_errors(&e->socks[i], eng_icmp, e);
-		l2tp_io_recv(&e->socks[i], 256, eng_rx, e);
-	}
-	flush_all(e);
-}
-
 /* ---- public API ---- */
 
 static void done_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
@@ -1496,30 +975,6 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 	ev_timer_init(&s->setup_timer, sess_setup_timeout_cb, s);
 	ev_timer_start(e->loop, &s->start_timer, 0);
 	return s;
-}
-
-int l2tp_session_send_ppp(struct l2tp_session *s, const uint8_t *frame, size_t len)
-{
-	struct l2tp_engine *e = s->e;
-	uint8_t buf[L2TP_IO_MTU];
-	int hl;
-
-	if (s->zombie || !s->tun || (s->fsm.state != L2TP_SESSION_ESTABLISHED &&
-				     s->fsm.state != L2TP_SESSION_WAIT_ACK))
-		return -1;
-	hl = l2tp_data_hdr_put(buf, sizeof(buf), s->tun->t.peer_tid, s->fsm.peer_sid, s->seq,
-			       s->data_ns, 0, e->cfg.data_len_bit, len);
-	if (hl < 0 || len > sizeof(buf) - (size_t)hl)
-		return -1;
-	if (s->seq)
-		s->data_ns++;
-	memcpy(buf + hl, frame, len);
-	s->tx_packets++;
-	s->tx_bytes += len;
-	e->stats.tx_data++;
-	eng_send(e, s->tun->sock, buf, (size_t)hl + len, (struct sockaddr *)&s->tun->peer,
-		 s->tun->peer_len);
-	return 0;
 }
 
 void l2tp_session_close(struct l2tp_session *s, uint16_t result, uint16_t error, const char *msg,
