@@ -17,7 +17,12 @@ top_builddir=${top_builddir:-$top_srcdir}
 t_require_root
 . "$top_srcdir/lab.d/lib.sh"
 
-DRIVE=$top_builddir/tests/tools/l2tp_drive
+# The engine runs under AddressSanitizer and UBSan (make check builds
+# l2tp_drive_asan); any report fails the suite (checked at the end).
+DRIVE=$top_builddir/tests/tools/l2tp_drive_asan
+[ -x "$DRIVE" ] || DRIVE=$top_builddir/tests/tools/l2tp_drive
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FAKE=$top_srcdir/tests/tools/l2tp_fake_lns.py
 [ -x "$DRIVE" ] || { echo "not ok - $DRIVE not built (make check builds it)"; exit 1; }
 
@@ -157,6 +162,8 @@ else
     t_fail "unusable SCCRP: call failed over to l2tpns" "$(tail -n 3 "$STATE/bad-sccrp-drive.out")"
 fi
 t_check "StopCCN 2/8 sent to the LNS's tunnel id 4242" grep -q '^rx StopCCN result=2 error=8 tid=4242' "$STATE/bad-sccrp.log"
+case "$DRIVE" in *_asan) t_check "no AddressSanitizer/UBSan report in any run" \
+    sh -c "! grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' '$STATE'/*.log" ;; esac
 t_check "no errors logged in the deadline and SCCRP runs" \
     sh -c "! grep -q 'level=error' '$STATE/silent-sccrq-drive.log' '$STATE/silent-icrq-drive.log' '$STATE/bad-sccrp-drive.log'"
 t_done
