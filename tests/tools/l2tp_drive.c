@@ -8,6 +8,7 @@
  * optionally pings --ping through the session. One line per event on stdout:
  *   up session=N tid=.. sid=.. candidate=K | failover session=N from=A to=B
  *   ipcp session=N address=A | ping session=N ok | down session=N result=..
+ *   failover ... after_ms=T (since the session was opened)
  *   stats key=value... | result ok|fail reason=...
  * --probe ADDR opens one more session to ADDR once the first sessions are up
  * (used against a hostile fake LNS), waits --probe-wait-ms, then pings again
@@ -27,7 +28,7 @@
 #include "util/log.h"
 #include "util/md5.h"
 
-#define MAX_PEERS 64
+#define MAX_PEERS 4096
 
 struct peer {
 	int idx;
@@ -43,6 +44,7 @@ struct peer {
 	uint32_t ip;
 	uint16_t ping_seq;
 	uint64_t last_resend_ms;
+	uint64_t opened_ms;
 };
 
 static struct {
@@ -59,6 +61,8 @@ static struct {
 	unsigned n_sessions, hold_ms, stagger_ms;
 	uint64_t t0;
 	bool expect_fail;
+	bool alternate;         /* odd sessions get the candidates in reverse order */
+	struct l2tp_candidate rcands[L2TP_MAX_CANDIDATES];
 	struct peer peers[MAX_PEERS + 1];
 	struct ev_timer tick, deadline, hold;
 	int phase;              /* 0 setup, 1 holding/probing, 2 second ping, 3 closing */
@@ -440,7 +444,8 @@ static void peer_failover(void *owner, unsigned from, unsigned to, const char *r
 {
 	struct peer *p = owner;
 
-	printf("failover session=%d from=%u to=%u reason=\"%s\"\n", p->idx, from, to, reason);
+	printf("failover session=%d from=%u to=%u after_ms=%llu reason=\"%s\"\n", p->idx, from, to,
+	       (unsigned long long)(ev_now_ms(D.loop) - p->opened_ms), reason);
 	fflush(stdout);
 }
 
@@ -504,7 +509,11 @@ static void peer_open(struct peer *p, const struct l2tp_candidate *cands, size_t
 {
 	struct l2tp_call_info call;
 
+	if (D.alternate && cands == D.cands && (p->idx & 1))
+		cands = D.rcands;
+
 	p->opened = true;
+	p->opened_ms = ev_now_ms(D.loop);
 	p->magic = 0x5a000000u + (uint32_t)p->idx * 0x1010u + 0x77;
 	p->send_magic = true;
 	fill_call(&call, p);
@@ -522,6 +531,29 @@ static void shutdown_done(void *arg)
 	ev_loop_stop(D.loop);
 }
 
+static void tunnel_line(void *arg, const struct l2tp_tunnel_info *ti)
+{
+	char a[80];
+
+	printf("tunnel tid=%u peer=%s state=%s sessions=%u retransmits=%llu\n", ti->local_tid,
+	       l2tp_sockaddr_str(ti->peer, a, sizeof(a)), ti->state, ti->sessions,
+	       (unsigned long long)ti->retransmits);
+}
+
+/* One line per tunnel, then whether each candidate is in the dead-cache. */
+static void print_tunnels(void)
+{
+	size_t i;
+	char a[80];
+
+	l2tp_engine_foreach(D.eng, tunnel_line, NULL, NULL);
+	for (i = 0; i < D.n_cands; i++)
+		printf("endpoint lns=%s dead=%d\n",
+		       l2tp_sockaddr_str((struct sockaddr *)&D.cands[i].addr, a, sizeof(a)),
+		       l2tp_engine_endpoint_dead(D.eng, (struct sockaddr *)&D.cands[i].addr,
+						 D.cands[i].addr_len));
+}
+
 static void print_stats(void)
 {
 	struct l2tp_engine_stats s;
@@ -530,14 +562,18 @@ static void print_stats(void)
 	printf("stats rx_datagrams=%llu tx_datagrams=%llu rx_malformed=%llu rx_unknown_tunnel=%llu "
 	       "rx_unknown_session=%llu rx_bad_peer=%llu retransmits=%llu tunnels_opened=%llu "
 	       "tunnels_failed=%llu sessions_opened=%llu sessions_up=%llu sessions_failed=%llu "
-	       "failovers=%llu\n",
+	       "failovers=%llu setup_timeouts=%llu rx_duplicate=%llu rx_out_of_window=%llu "
+	       "rx_bad_nr=%llu icmp_ignored=%llu stray_rate_limited=%llu tx_dropped=%llu\n",
 	       (unsigned long long)s.rx_datagrams, (unsigned long long)s.tx_datagrams,
 	       (unsigned long long)s.rx_malformed, (unsigned long long)s.rx_unknown_tunnel,
 	       (unsigned long long)s.rx_unknown_session, (unsigned long long)s.rx_bad_peer,
 	       (unsigned long long)s.retransmits, (unsigned long long)s.tunnels_opened,
 	       (unsigned long long)s.tunnels_failed, (unsigned long long)s.sessions_opened,
 	       (unsigned long long)s.sessions_up, (unsigned long long)s.sessions_failed,
-	       (unsigned long long)s.failovers);
+	       (unsigned long long)s.failovers, (unsigned long long)s.setup_timeouts,
+	       (unsigned long long)s.rx_duplicate, (unsigned long long)s.rx_out_of_window,
+	       (unsigned long long)s.rx_bad_nr, (unsigned long long)s.icmp_ignored,
+	       (unsigned long long)s.stray_rate_limited, (unsigned long long)s.tx_dropped);
 }
 
 static void drive_finish(bool ok, const char *reason)
@@ -607,7 +643,8 @@ static void tick_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		drive_finish(false, "every session went down");
 		return;
 	} else if (D.phase == 0 && all(p_ready)) {
-		printf("ready sessions=%u\n", D.n_sessions);
+		printf("ready sessions=%u ms=%llu\n", D.n_sessions, (unsigned long long)(now - D.t0));
+		print_tunnels();
 		fflush(stdout);
 		D.phase = 1;
 		D.phase_start = now;
@@ -666,7 +703,9 @@ static void usage(void)
 		"       [--host-name H] [--user U --password P] [--ping ADDR] [--sessions N]\n"
 		"       [--hold-ms N] [--timeout-s N] [--rto-ms N] [--max-retransmits N] [--no-hide]\n"
 		"       [--max-per-tunnel N] [--probe ADDR[:PORT] --probe-wait-ms N] [--expect-fail]\n"
-		"       [--stagger-ms N] [--len-bit] [--seq] [--debug]\n");
+		"       [--stagger-ms N] [--len-bit] [--seq] [--tunnel-setup-timeout-s N]\n"
+		"       [--session-setup-timeout-s N] [--tunnels-per-lns N] [--alternate] [--quiet]\n"
+		"       [--debug]\n");
 	exit(2);
 }
 
@@ -679,7 +718,9 @@ int main(int argc, char **argv)
 		{ "hold-ms", 1, 0, 'h' }, { "timeout-s", 1, 0, 't' }, { "rto-ms", 1, 0, 'r' },
 		{ "max-retransmits", 1, 0, 'm' }, { "no-hide", 0, 0, 'N' }, { "probe", 1, 0, 'x' },
 		{ "probe-wait-ms", 1, 0, 'w' }, { "expect-fail", 0, 0, 'F' },
-		{ "max-per-tunnel", 1, 0, 'M' }, { "stagger-ms", 1, 0, 'S' }, { "seq", 0, 0, 'Q' }, { "len-bit", 0, 0, 'L' }, { "debug", 0, 0, 'd' },
+		{ "max-per-tunnel", 1, 0, 'M' }, { "tunnel-setup-timeout-s", 1, 0, 'T' },
+		{ "session-setup-timeout-s", 1, 0, 'C' }, { "tunnels-per-lns", 1, 0, 'K' },
+		{ "alternate", 0, 0, 'A' }, { "quiet", 0, 0, 'q' }, { "stagger-ms", 1, 0, 'S' }, { "seq", 0, 0, 'Q' }, { "len-bit", 0, 0, 'L' }, { "debug", 0, 0, 'd' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *lns[L2TP_MAX_CANDIDATES], *secret = "", *probe = NULL;
@@ -724,6 +765,11 @@ int main(int argc, char **argv)
 		case 'w': D.probe_wait_ms = (unsigned)atoi(optarg); break;
 		case 'F': D.expect_fail = true; break;
 		case 'M': cfg.max_sessions_per_tunnel = (unsigned)atoi(optarg); break;
+		case 'T': cfg.tunnel_setup_timeout_s = (unsigned)atoi(optarg); break;
+		case 'C': cfg.session_setup_timeout_s = (unsigned)atoi(optarg); break;
+		case 'K': cfg.tunnels_per_lns = (unsigned)atoi(optarg); break;
+		case 'A': D.alternate = true; break;
+		case 'q': log_set_level(LOG_LVL_WARN); break;
 		case 'L': cfg.data_len_bit = true; break;
 		case 'S': D.stagger_ms = (unsigned)atoi(optarg); break;
 		case 'Q': cfg.data_sequencing = true; break;
@@ -739,6 +785,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bad --lns %s\n", lns[i]);
 			return 2;
 		}
+	for (i = 0; i < D.n_cands; i++)
+		D.rcands[i] = D.cands[D.n_cands - 1 - i];
 	if (probe) {
 		if (parse_cand(probe, secret, &D.probe) < 0)
 			usage();

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Hostile fake LNS for tests/integration/l2tp_hostile.sh (a test tool).
 
-Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE [hostile|busy]
+Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE [hostile|busy|silent-sccrq|silent-icrq|bad-sccrp]
 
 Listens on BIND_ADDR:1701. When a LAC's SCCRQ arrives it first fires a burst of
 broken datagrams at it (short, wrong version, control bits wrong, Length past
@@ -11,14 +11,25 @@ then answers properly (SCCRP with the Challenge Response, RFC 2661 5.1.1), and
 misbehaves inside the tunnel: ICRP carrying an unknown mandatory AVP (4.2: the
 LAC must clear the session with CDN result 2 error 8), a duplicate SCCRP (to be
 re-acknowledged), then an SCCRP out of state (the LAC must send StopCCN result
-7). Writes one line per thing it receives to LOGFILE ("rx StopCCN result=7"...).
+7). Off-path attacks come with the burst (issue 8): an SCCRQ from the LNS's
+own address with tunnel id 0 and an all-zero Tie Breaker (which must not close
+the LAC's pending tunnel, RFC 2661 4.4.3), and forged ICMP port unreachables
+that quote an 8-byte UDP header only, an SCCRQ with the wrong Assigned Tunnel
+ID, and a bare header (none may cut the setup short). Writes one line per
+thing it receives to LOGFILE ("rx StopCCN result=7 tid=4242"...).
 Mode "busy": a well-behaved LNS that answers every ICRQ with CDN result 2,
 error 7 ("try another"), to exercise the LAC's failover on CDN.
+Mode "silent-sccrq": acknowledges the SCCRQ with a ZLB and never answers.
+Mode "silent-icrq": brings the tunnel up, acknowledges the ICRQ with a ZLB
+and never answers it.
+Mode "bad-sccrp": answers the SCCRQ with an SCCRP that carries an unknown
+mandatory AVP (the LAC must send StopCCN 2/8 to tunnel 4242, RFC 2661 4.1).
 """
 import hashlib
 import socket
 import struct
 import sys
+import time
 
 NAMES = {1: "SCCRQ", 2: "SCCRP", 3: "SCCCN", 4: "StopCCN", 6: "HELLO", 10: "ICRQ",
          11: "ICRP", 12: "ICCN", 14: "CDN", 15: "WEN", 16: "SLI"}
@@ -51,9 +62,33 @@ def parse(pkt):
     return dict(tid=tid, sid=sid, ns=ns, nr=nr, type=mtype, avps=avps)
 
 
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xFFFF) + (t >> 16)
+    return ~t & 0xFFFF
+
+
+def forged_icmp(lac_ip, lac_port, my_ip, quoted):
+    """ICMP port unreachable 'for' a datagram LAC:lac_port -> my_ip:1701 whose
+    UDP payload was `quoted` (sent from a raw socket: the kernel adds our IP)."""
+    udp_len = 8 + len(quoted)
+    iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0x1234, 0, 64, 17, 0,
+                      socket.inet_aton(lac_ip), socket.inet_aton(my_ip))
+    iph = iph[:10] + struct.pack("!H", csum(iph)) + iph[12:]
+    body = struct.pack("!BBHI", 3, 3, 0, 0) + iph + struct.pack("!HHHH", lac_port, 1701, udp_len, 0) + quoted
+    body = body[:2] + struct.pack("!H", csum(body)) + body[4:]
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    r.sendto(body, (lac_ip, 0))
+    r.close()
+
+
 def main():
     bind, secret, logfile = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
-    busy = len(sys.argv) > 4 and sys.argv[4] == "busy"
+    mode = sys.argv[4] if len(sys.argv) > 4 else "hostile"
+    busy = mode == "busy"
     log = open(logfile, "w", buffering=1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((bind, 1701))
@@ -64,9 +99,9 @@ def main():
         m = parse(pkt)
         if m is None:
             continue
-        if m["tid"] == 555:
+        if m["tid"] in (555, 556):
             res = struct.unpack("!H", m["avps"][1][1][:2])[0] if 1 in m["avps"] else -1
-            log.write("rx stray-%s result=%d\n" % (NAMES.get(m["type"], "ZLB"), res))
+            log.write("rx stray-%s result=%d tid=%d\n" % (NAMES.get(m["type"], "ZLB"), res, m["tid"]))
             continue
         if m["type"] == 0:
             continue
@@ -79,7 +114,7 @@ def main():
             extra = " result=%d" % struct.unpack("!H", v[:2])[0]
             if len(v) >= 4:
                 extra += " error=%d" % struct.unpack("!H", v[2:4])[0]
-        log.write("rx %s%s\n" % (name, extra))
+        log.write("rx %s%s tid=%d\n" % (name, extra, m["tid"]))
 
         def send(body, sid=0):
             nonlocal my_ns
@@ -89,7 +124,10 @@ def main():
         def zlb():
             s.sendto(ctrl(lac_tid, 0, my_ns, lac_nr, b""), addr)
 
-        if m["type"] == 1:
+        if m["type"] == 1 and mode == "silent-sccrq":
+            lac_tid = struct.unpack("!H", m["avps"][9][1])[0]
+            zlb()
+        elif m["type"] == 1:
             lac_tid = struct.unpack("!H", m["avps"][9][1])[0]
             chal = m["avps"][11][1] if 11 in m["avps"] else b""
             t = lac_tid
@@ -109,13 +147,30 @@ def main():
                 ctrl(0, 0, 0, 0, avp(0, b"\x00\x01") + avp(2, b"\x01\x00") + avp(3, b"\x00\x00\x00\x03")
                      + avp(7, b"fake") + avp(9, struct.pack("!H", 555))),  # SCCRQ to us
             ]
-            for b in burst if not busy else []:
+            for b in burst if mode == "hostile" else []:
                 s.sendto(b, addr)
+            if mode == "hostile":
+                # Off-path: a zero tie breaker from the LNS's address, then ICMP
+                # errors that do not quote the LAC's SCCRQ.
+                s.sendto(ctrl(0, 0, 0, 0, avp(0, b"\x00\x01") + avp(2, b"\x01\x00")
+                              + avp(3, b"\x00\x00\x00\x03") + avp(5, b"\x00" * 8) + avp(7, b"spoof")
+                              + avp(9, struct.pack("!H", 556))), addr)
+                wrong = ctrl(0, 0, 0, 0, avp(0, b"\x00\x01") + avp(2, b"\x01\x00")
+                             + avp(9, struct.pack("!H", t ^ 0x5A5A)))
+                for q in (b"", wrong, ctrl(0, 0, 0, 0, b"")):
+                    forged_icmp(addr[0], addr[1], bind, q)
+                zlb()
+                time.sleep(0.5)
             resp = hashlib.md5(bytes([2]) + secret + chal).digest()
             sccrp = (avp(0, b"\x00\x02") + avp(2, b"\x01\x00") + avp(3, b"\x00\x00\x00\x03")
                      + avp(7, b"fake-lns") + avp(9, struct.pack("!H", 4242)) + avp(10, b"\x00\x04")
                      + avp(13, resp))
-            send(sccrp)
+            if mode == "bad-sccrp":
+                send(sccrp + avp(99, b"boom"))
+            else:
+                send(sccrp)
+        elif m["type"] == 10 and mode == "silent-icrq":
+            zlb()
         elif m["type"] == 10 and busy:
             sid = struct.unpack("!H", m["avps"][14][1])[0]
             send(avp(0, b"\x00\x0e") + avp(1, b"\x00\x02\x00\x07busy") + avp(14, b"\x00\x22"), sid=sid)
@@ -123,7 +178,7 @@ def main():
             lac_sid = struct.unpack("!H", m["avps"][14][1])[0]
             # ICRP with an unknown mandatory AVP (type 99).
             send(avp(0, b"\x00\x0b") + avp(14, b"\x00\x21") + avp(99, b"boom"), sid=lac_sid)
-        elif m["type"] == 14:
+        elif m["type"] == 14 and mode == "hostile":
             # A duplicate of SCCRP (Ns 0): must only be acknowledged.
             s.sendto(ctrl(lac_tid, 0, 0, lac_nr, sccrp), addr)
             # SCCRP again with a fresh Ns: out of state.

@@ -37,9 +37,10 @@ static void t_tx(void *arg, struct l2tp_tunnel *t, const uint8_t *buf, size_t le
 		memset(&c->last, 0, sizeof(c->last));
 }
 
-static void t_random(void *arg, void *buf, size_t len)
+static int t_random(void *arg, void *buf, size_t len)
 {
 	memset(buf, 0x5a, len);
+	return 0;
 }
 
 static void t_up(void *arg, struct l2tp_tunnel *t)
@@ -231,6 +232,65 @@ Test(l2tp_tunnel, silent_peer_is_given_up_after_the_retransmit_cycle)
 	cr_assert_eq(c.n_tx, 6, "SCCRQ and five retransmissions");
 	cr_assert(c.down_setup);
 	cr_assert_eq(c.down_result, 0, "result 0: no answer (the engine's dead-cache cue)");
+	l2tp_tunnel_release(&t);
+}
+
+/* Issue 8: an LNS that acknowledges the SCCRQ with a ZLB and then says
+ * nothing used to leave the tunnel in wait_ctl_reply with no timer at all. */
+Test(l2tp_tunnel, sccrq_acked_but_never_answered_gives_up_at_the_setup_deadline)
+{
+	struct l2tp_tunnel t;
+	struct tcap c;
+	struct l2tp_msg zlb;
+
+	log_set_level(LOG_LVL_ERROR);
+	memset(&c, 0, sizeof(c));
+	{
+		struct l2tp_tunnel_cfg cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		strcpy(cfg.host_name, "lac-test");
+		cfg.hello_interval_ms = 60000;
+		cfg.setup_timeout_ms = 10000;
+		cfg.rel = (struct l2tp_rel_cfg){ 1000, 8000, 5, 8 };
+		l2tp_tunnel_init(&t, 100, &cfg, &tops, &c);
+	}
+	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
+	memset(&zlb, 0, sizeof(zlb));
+	tunnel_feed(&t, &zlb, 0, 1, 20);        /* ZLB: SCCRQ acknowledged */
+	cr_assert_eq(t.rel.tx_count, 0);
+	cr_assert_eq(t.state, L2TP_TUNNEL_WAIT_CTL_REPLY);
+	cr_assert_eq(l2tp_tunnel_deadline(&t), 10000, "the setup deadline is armed");
+	l2tp_tunnel_timer(&t, 9999);
+	cr_assert_eq(t.state, L2TP_TUNNEL_WAIT_CTL_REPLY);
+	l2tp_tunnel_timer(&t, 10000);
+	cr_assert_eq(t.state, L2TP_TUNNEL_CLOSED);
+	cr_assert_eq(c.downs, 1);
+	cr_assert(c.down_setup);
+	cr_assert_eq(c.down_result, 0, "result 0: no answer (the engine's dead-cache cue)");
+	cr_assert(l2tp_tunnel_done(&t, 10000));
+	l2tp_tunnel_release(&t);
+}
+
+/* A silent peer (not even a ZLB) is given up at the setup deadline too, when
+ * that comes before the end of the retransmission cycle. */
+Test(l2tp_tunnel, silent_peer_is_given_up_at_the_setup_deadline_when_shorter)
+{
+	struct l2tp_tunnel t;
+	struct tcap c;
+	uint64_t now = 0;
+
+	log_set_level(LOG_LVL_ERROR);
+	tunnel_new(&t, &c, "");
+	t.cfg.setup_timeout_ms = 5000;
+	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
+	while (t.state == L2TP_TUNNEL_WAIT_CTL_REPLY && now < 100000) {
+		now = l2tp_tunnel_deadline(&t);
+		l2tp_tunnel_timer(&t, now);
+	}
+	cr_assert_eq(now, 5000);
+	cr_assert_eq(t.state, L2TP_TUNNEL_CLOSED);
+	cr_assert_eq(c.down_result, 0);
 	l2tp_tunnel_release(&t);
 }
 
@@ -445,6 +505,48 @@ Test(l2tp_session, cdn_during_setup_reports_setup_failure)
 	cr_assert(f.why.setup_failed);
 	cr_assert(!f.why.local);
 	cr_assert_eq(f.why.error, 7);
+}
+
+/* Issue 8: the LNS took the ICRQ (or ICCN) and never answered: at the
+ * engine's setup deadline the session clears with CDN result 10 and reports
+ * a setup failure (not local), which the engine fails over on. */
+Test(l2tp_session, setup_timeout_sends_cdn_10_and_reports_setup_failure)
+{
+	struct l2tp_session_fsm f;
+	struct l2tp_call_info ci;
+	struct scap c = { 0 };
+	struct l2tp_msg m;
+	struct l2tp_session_evarg a = { .m = &m };
+
+	session_asked(&f, &ci, &c, 1);
+	l2tp_session_fsm_event(&f, L2TP_SEV_SETUP_TIMEOUT, NULL, 10000);
+	cr_assert_eq(f.state, L2TP_SESSION_CLOSED);
+	cr_assert_eq(c.last.type, L2TP_MSG_CDN);
+	cr_assert_eq(c.last.result, L2TP_CDN_TIMEOUT);
+	cr_assert_eq(c.last.assigned_sid, 42);
+	cr_assert(f.why.setup_failed);
+	cr_assert(!f.why.local);
+	cr_assert_eq(f.why.result, L2TP_CDN_TIMEOUT);
+
+	session_asked(&f, &ci, &c, 2);
+	memset(&m, 0, sizeof(m));
+	m.type = L2TP_MSG_ICRP;
+	m.assigned_sid = 7;
+	l2tp_session_fsm_event(&f, L2TP_SEV_RX_ICRP, &a, 1);
+	cr_assert_eq(f.state, L2TP_SESSION_WAIT_ACK);
+	l2tp_session_fsm_event(&f, L2TP_SEV_SETUP_TIMEOUT, NULL, 10000);
+	cr_assert_eq(f.state, L2TP_SESSION_CLOSED);
+	cr_assert_eq(c.last_peer_sid, 7);
+	cr_assert_eq(c.last.result, L2TP_CDN_TIMEOUT);
+
+	/* Once up, a late timer is ignored. */
+	session_asked(&f, &ci, &c, 3);
+	l2tp_session_fsm_event(&f, L2TP_SEV_RX_ICRP, &a, 1);
+	l2tp_session_fsm_event(&f, L2TP_SEV_ICCN_ACKED, NULL, 2);
+	c.n = 0;
+	l2tp_session_fsm_event(&f, L2TP_SEV_SETUP_TIMEOUT, NULL, 10000);
+	cr_assert_eq(f.state, L2TP_SESSION_ESTABLISHED);
+	cr_assert_eq(c.n, 0);
 }
 
 Test(l2tp_session, every_state_event_pair_has_a_defined_outcome)

@@ -210,3 +210,79 @@ Test(l2tp_reliable, acks_for_unsent_messages_are_ignored)
 	cr_assert(!l2tp_rel_idle(&r));
 	l2tp_rel_free(&r);
 }
+
+/* Issue 12: a ZLB sent while messages wait behind the peer's window carried
+ * the Ns of the next *new* message, skipping the queued ones; the peer (l2tpns
+ * counts each) saw every such ZLB as out of order. RFC 2661 5.8: a ZLB
+ * carries the Ns of the next message to be sent. */
+Test(l2tp_reliable, zlb_carries_the_ns_of_the_next_message_to_send)
+{
+	struct l2tp_rel r;
+	struct sent s = { 0 };
+	unsigned i;
+
+	l2tp_rel_init(&r, &cfg);
+	l2tp_rel_set_peer_window(&r, 4);
+	for (i = 0; i < 10; i++)
+		queue(&r, &s, 0);
+	cr_assert_eq(s.n, 1, "slow start: one message in flight");
+	cr_assert_eq(r.ns_next, 10);
+	/* The peer sends something (Ns 0, acking nothing yet): we owe a ZLB. */
+	cr_assert_eq(l2tp_rel_input(&r, 0, 0, false, (const uint8_t *)"x", 1, 10, tx, &s),
+		     L2TP_REL_DELIVER);
+	l2tp_rel_send_zlb(&r, 7, tx, &s);
+	cr_assert_eq(s.ns[s.n - 1], 1, "Ns of the next message to go out, not %u", s.ns[s.n - 1]);
+	cr_assert_eq(s.nr[s.n - 1], 1);
+	/* Everything acknowledged and sent: the ZLB's Ns is the next new one. */
+	l2tp_rel_free(&r);
+	l2tp_rel_init(&r, &cfg);
+	queue(&r, &s, 0);
+	l2tp_rel_input(&r, 0, 1, true, NULL, 0, 10, tx, &s);
+	l2tp_rel_send_zlb(&r, 7, tx, &s);
+	cr_assert_eq(s.ns[s.n - 1], 1);
+	l2tp_rel_free(&r);
+}
+
+/* The window we advertise is what we buffer: the configured value is capped
+ * at L2TP_REL_RXQ. */
+Test(l2tp_reliable, rx_window_is_capped_at_what_is_buffered)
+{
+	struct l2tp_rel r;
+	struct l2tp_rel_cfg big = { 1000, 8000, 5, 1000 };
+
+	l2tp_rel_init(&r, &big);
+	cr_assert_eq(r.cfg.rx_window, L2TP_REL_RXQ);
+	l2tp_rel_free(&r);
+}
+
+/* Issue 12: l2tpns drops every control message that arrives out of order, so
+ * after a loss the messages sent behind the lost one are lost too. Resending
+ * only the oldest per timeout recovered one message per RTO (a burst of calls
+ * on several tunnels stalled for minutes); after a timeout the whole window
+ * goes out again from the oldest as acks reopen it (go-back-N). */
+Test(l2tp_reliable, after_a_timeout_the_messages_behind_the_lost_one_go_out_again)
+{
+	struct l2tp_rel r;
+	struct sent s = { 0 };
+	unsigned i;
+
+	l2tp_rel_init(&r, &cfg);
+	l2tp_rel_set_peer_window(&r, 4);
+	r.cwnd = 4;
+	for (i = 0; i < 4; i++)
+		queue(&r, &s, 0);
+	cr_assert_eq(s.n, 4, "Ns 0-3 in flight, all lost");
+	cr_assert_eq(l2tp_rel_timer(&r, 1000, tx, &s), 0);
+	cr_assert_eq(s.n, 5);
+	cr_assert_eq(s.ns[4], 0, "the oldest first, window back to 1");
+	/* The peer takes Ns 0 and acks it: Ns 1 and 2 go out again (cwnd 2). */
+	l2tp_rel_input(&r, 0, 1, true, NULL, 0, 1010, tx, &s);
+	cr_assert_eq(s.n, 7);
+	cr_assert_eq(s.ns[5], 1);
+	cr_assert_eq(s.ns[6], 2);
+	l2tp_rel_input(&r, 0, 3, true, NULL, 0, 1020, tx, &s);
+	cr_assert_eq(s.ns[s.n - 1], 3, "and Ns 3 after them");
+	cr_assert_eq(r.stats.bad_nr, 0, "acks of messages sent before the timeout are fine");
+	cr_assert_eq(r.tx_count, 1);
+	l2tp_rel_free(&r);
+}

@@ -100,6 +100,9 @@ static const struct conf_key conf_keys[] = {
 	UINT("l2tp", "max_retransmits", l2tp_max_retransmits, 1, 100),
 	UINT("l2tp", "max_sessions_per_tunnel", l2tp_max_sessions_per_tunnel, 1, 65535),
 	UINT("l2tp", "dead_hold_down_s", l2tp_dead_hold_down_s, 0, 3600),
+	UINT("l2tp", "tunnel_setup_timeout_s", l2tp_tunnel_setup_timeout_s, 1, 600),
+	UINT("l2tp", "session_setup_timeout_s", l2tp_session_setup_timeout_s, 1, 600),
+	UINT("l2tp", "tunnels_per_lns", l2tp_tunnels_per_lns, 1, 256),
 
 	{ "local", "pool", CONF_T_CIDR4, OFF(local_pool_base), 0, 0, 0, 0, 0 },
 	IPV4("local", "gateway", local_gateway),
@@ -145,6 +148,9 @@ void lac_config_defaults(struct lac_config *cfg)
 	cfg->l2tp_max_retransmits = 5;
 	cfg->l2tp_max_sessions_per_tunnel = 4096;
 	cfg->l2tp_dead_hold_down_s = 60;
+	cfg->l2tp_tunnel_setup_timeout_s = 10;
+	cfg->l2tp_session_setup_timeout_s = 10;
+	cfg->l2tp_tunnels_per_lns = 1;
 	snprintf(cfg->local_tun, sizeof(cfg->local_tun), "rlns-local");
 }
 

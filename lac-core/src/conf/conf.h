@@ -32,7 +32,8 @@
  *             require_event_timestamp (yes|no, default no)
  *   [l2tp]    bind (repeatable address), port, host_name, hello_interval_s,
  *             rx_window, retransmit_initial_ms, retransmit_max_ms,
- *             max_retransmits, max_sessions_per_tunnel, dead_hold_down_s
+ *             max_retransmits, max_sessions_per_tunnel, dead_hold_down_s,
+ *             tunnel_setup_timeout_s, session_setup_timeout_s, tunnels_per_lns
  *   [local]   pool (CIDR), gateway (address), dns1, dns2, tun (device name)
  */
 #ifndef CONF_CONF_H
@@ -128,6 +129,9 @@ struct lac_config {
 	uint32_t l2tp_max_retransmits;
 	uint32_t l2tp_max_sessions_per_tunnel;
 	uint32_t l2tp_dead_hold_down_s;
+	uint32_t l2tp_tunnel_setup_timeout_s;   /* no SCCRP this long: give the tunnel up (10) */
+	uint32_t l2tp_session_setup_timeout_s;  /* ICRQ acked, no ICRP this long: fail over (10) */
+	uint32_t l2tp_tunnels_per_lns;          /* spread calls over up to this many tunnels (1) */
 
 	/* [local] */
 	struct in_addr local_pool_base;

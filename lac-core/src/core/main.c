@@ -72,6 +72,9 @@ static int lac_l2tp_config(const struct lac_config *cfg, struct l2tp_engine_conf
 	ec->max_retransmits = cfg->l2tp_max_retransmits;
 	ec->max_sessions_per_tunnel = cfg->l2tp_max_sessions_per_tunnel;
 	ec->dead_hold_down_s = cfg->l2tp_dead_hold_down_s;
+	ec->tunnel_setup_timeout_s = cfg->l2tp_tunnel_setup_timeout_s;
+	ec->session_setup_timeout_s = cfg->l2tp_session_setup_timeout_s;
+	ec->tunnels_per_lns = cfg->l2tp_tunnels_per_lns;
 	return 0;
 }
 
@@ -534,14 +537,19 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 	strbuf_printf(out, "l2tp rx_datagrams=%llu tx_datagrams=%llu rx_malformed=%llu rx_unknown_tunnel=%llu "
 		      "rx_unknown_session=%llu rx_bad_peer=%llu retransmits=%llu tunnels_opened=%llu "
 		      "tunnels_failed=%llu sessions_opened=%llu sessions_up=%llu sessions_failed=%llu "
-		      "failovers=%llu tx_dropped=%llu\n",
+		      "failovers=%llu tx_dropped=%llu setup_timeouts=%llu rx_duplicate=%llu "
+		      "rx_out_of_window=%llu rx_bad_nr=%llu icmp_ignored=%llu stray_rate_limited=%llu\n",
 		      (unsigned long long)ls.rx_datagrams, (unsigned long long)ls.tx_datagrams,
 		      (unsigned long long)ls.rx_malformed, (unsigned long long)ls.rx_unknown_tunnel,
 		      (unsigned long long)ls.rx_unknown_session, (unsigned long long)ls.rx_bad_peer,
 		      (unsigned long long)ls.retransmits, (unsigned long long)ls.tunnels_opened,
 		      (unsigned long long)ls.tunnels_failed, (unsigned long long)ls.sessions_opened,
 		      (unsigned long long)ls.sessions_up, (unsigned long long)ls.sessions_failed,
-		      (unsigned long long)ls.failovers, (unsigned long long)ls.tx_dropped);
+		      (unsigned long long)ls.failovers, (unsigned long long)ls.tx_dropped,
+		      /* l2tp helper, issue 8 item 10: */
+		      (unsigned long long)ls.setup_timeouts, (unsigned long long)ls.rx_duplicate,
+		      (unsigned long long)ls.rx_out_of_window, (unsigned long long)ls.rx_bad_nr,
+		      (unsigned long long)ls.icmp_ignored, (unsigned long long)ls.stray_rate_limited);
 }
 
 static void lac_format_addr(const struct sockaddr *sa, char *buf, size_t len)

@@ -1,6 +1,10 @@
-/* The L2TP engine: sockets and timers on the ev loop, tunnels shared by
- * sessions, failover across candidates, the dead-endpoint cache, the data
- * plane. The protocol itself lives in tunnel.c, session.c and reliable.c.
+/* The L2TP engine: its configuration, sockets and timers on the ev loop,
+ * tunnel lifetimes, sessions and their failover across candidates, the
+ * tunnel and session callbacks, shutdown and introspection. Split out:
+ * dead_cache.c (endpoints that did not answer), tunnel_pool.c (which tunnel a
+ * call joins, setup pacing), input.c (datagram and ICMP demux), data.c (the
+ * data plane). The protocol itself lives in tunnel.c, session.c and
+ * reliable.c; engine_int.h holds what these files share.
  *
  * Lifetimes: a tunnel is freed only from its own timer callback, once CLOSED,
  * held long enough and without sessions. A session is freed after its `down`
@@ -13,133 +17,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "ev/ev.h"
 #include "l2tp/l2tp_io.h"
 #include "l2tp/msg.h"
 #include "l2tp/session.h"
 #include "l2tp/tunnel.h"
+#include "l2tp/engine_int.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/random.h"
 
-#define DEAD_CACHE_SIZE 64
-#define ID_SPACE 65536
-
-struct eng_tunnel;
-
-struct l2tp_session {
-	struct l2tp_session_fsm fsm;
-	struct l2tp_engine *e;
-	struct eng_tunnel *tun;
-	struct l2tp_session *tnext, *tprev;     /* the tunnel's session list */
-	size_t n_cands;
-	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
-	unsigned pos;                           /* index into order */
-	struct l2tp_call_info call;
-	struct l2tp_session_events ev;
-	void *owner;
-	struct ev_timer start_timer;
-	bool try_next;                          /* a setup failure now may fail over */
-	bool iccn_sent;
-	uint16_t iccn_ns;
-	bool seq;                               /* data messages carry Ns/Nr */
-	uint16_t data_ns, data_nr;
-	unsigned busy;                          /* inside one of its callbacks */
-	bool zombie;                            /* closed from inside a callback */
-	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
-	struct l2tp_candidate cands[];          /* n_cands of them, sized at open */
-};
-
-struct eng_tunnel {
-	struct l2tp_tunnel t;
-	struct l2tp_engine *e;
-	struct l2tp_io_sock *sock;
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	char assignment_id[64];
-	struct ev_timer timer;
-	struct l2tp_session *sessions;
-	unsigned n_sessions;
-	uint64_t idle_since_ms;
-	bool going_down;
-	struct eng_tunnel *next, *prev;
-};
-
-struct dead_entry {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	uint64_t until_ms;
-};
-
-struct l2tp_engine {
-	struct ev_loop *loop;
-	struct l2tp_engine_config cfg;
-	struct l2tp_io_sock socks[L2TP_MAX_BINDS];
-	size_t n_socks;
-	struct eng_tunnel **tunnels;            /* by local tunnel ID */
-	struct l2tp_session **sessions;         /* by local session ID */
-	struct eng_tunnel *tunnel_list;
-	uint16_t next_tid, next_sid;
-	uint32_t next_serial;
-	struct dead_entry dead[DEAD_CACHE_SIZE];
-	struct ev_timer flush_timer;
-	struct ev_timer done_timer;
-	bool shutting_down;
-	void (*done_cb)(void *);
-	void *done_arg;
-	struct l2tp_engine_stats stats;
-	uint64_t closed_retransmits;
-};
 
 static const struct l2tp_tunnel_ops tunnel_ops;
 static const struct l2tp_session_fsm_ops session_fsm_ops;
 
 /* ---- helpers ---- */
 
-static uint16_t sa_port(const struct sockaddr_storage *ss)
+static int eng_random(void *arg, void *buf, size_t len)
 {
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-static void sa_set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
-static bool sa_same_ip(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-	if (a->sa_family != b->ss_family)
-		return false;
-	if (a->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
-static bool sa_same(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-	return sa_same_ip(a, b) &&
-	       sa_port((const struct sockaddr_storage *)a) == sa_port(b);
-}
-
-static void eng_random(void *arg, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n <= 0)
-			continue;
-		p += n;
-		len -= (size_t)n;
-	}
+	return random_bytes(buf, len);
 }
 
 void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
@@ -167,56 +64,14 @@ void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
 	cfg->failover_cdn_errors[3] = 9;
 	cfg->n_failover_cdn_errors = 4;
 	cfg->failover_on_stopccn = true;
-}
-
-/* ---- dead-cache ---- */
-
-static bool dead_check(struct l2tp_engine *e, const struct sockaddr_storage *a, uint64_t now)
-{
-	size_t i;
-
-	for (i = 0; i < DEAD_CACHE_SIZE; i++)
-		if (e->dead[i].until_ms > now && sa_same((const struct sockaddr *)a, &e->dead[i].addr))
-			return true;
-	return false;
-}
-
-static void dead_add(struct l2tp_engine *e, const struct sockaddr_storage *a, socklen_t len,
-		     uint64_t now)
-{
-	size_t i, victim = 0;
-	char buf[80];
-
-	for (i = 0; i < DEAD_CACHE_SIZE; i++) {
-		if (sa_same((const struct sockaddr *)a, &e->dead[i].addr)) {
-			victim = i;
-			break;
-		}
-		if (e->dead[i].until_ms < e->dead[victim].until_ms)
-			victim = i;
-	}
-	memcpy(&e->dead[victim].addr, a, len);
-	e->dead[victim].len = len;
-	e->dead[victim].until_ms = now + (uint64_t)e->cfg.dead_hold_down_s * 1000;
-	log_warn("peer=%s event=endpoint_dead hold_down_s=%u",
-		 l2tp_sockaddr_str((const struct sockaddr *)a, buf, sizeof(buf)),
-		 e->cfg.dead_hold_down_s);
-}
-
-bool l2tp_engine_endpoint_dead(struct l2tp_engine *e, const struct sockaddr *addr, socklen_t len)
-{
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof(ss));
-	memcpy(&ss, addr, len < sizeof(ss) ? len : sizeof(ss));
-	if (sa_port(&ss) == 0)
-		sa_set_port(&ss, L2TP_PORT);
-	return dead_check(e, &ss, ev_now_ms(e->loop));
+	cfg->tunnel_setup_timeout_s = 10;
+	cfg->session_setup_timeout_s = 10;
+	cfg->tunnels_per_lns = 1;
 }
 
 /* ---- output ---- */
 
-static void flush_all(struct l2tp_engine *e)
+void flush_all(struct l2tp_engine *e)
 {
 	size_t i;
 
@@ -229,7 +84,7 @@ static void flush_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *a
 	flush_all(arg);
 }
 
-static void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf,
+void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf,
 		    size_t len, const struct sockaddr *to, socklen_t to_len)
 {
 	if (l2tp_io_queue(sock, buf, len, to, to_len) < 0) {
@@ -244,8 +99,7 @@ static void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uin
 /* ---- tunnels ---- */
 
 static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg);
-
-static void tun_arm(struct eng_tunnel *tun)
+void tun_arm(struct eng_tunnel *tun)
 {
 	struct l2tp_engine *e = tun->e;
 	uint64_t d = l2tp_tunnel_deadline(&tun->t);
@@ -276,18 +130,31 @@ static void tun_arm(struct eng_tunnel *tun)
 		ev_timer_stop(e->loop, &tun->timer);
 }
 
-static uint16_t alloc_id(void **table, uint16_t *next)
+/* A free tunnel or session ID, drawn at random for each tunnel and session
+ * (issue 8: sequential IDs after a random start let an off-path attacker who
+ * saw one ID guess the next, and with it forge ICMP errors and data). A few
+ * random draws, then a scan from a random point when the table is nearly
+ * full. Returns 0 when every ID is taken or no randomness is available. */
+static uint16_t alloc_id(void **table)
 {
+	uint32_t r;
 	unsigned i;
 
+	for (i = 0; i < 16; i++) {
+		if (random_range(1, ID_SPACE - 1, &r) < 0)
+			return 0;
+		if (table[r] == NULL)
+			return (uint16_t)r;
+	}
 	for (i = 0; i < ID_SPACE; i++) {
-		uint16_t id = (*next)++;
+		uint16_t id = (uint16_t)(r + i);
 
 		if (id != 0 && table[id] == NULL)
 			return id;
 	}
 	return 0;
 }
+
 
 static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate *c)
 {
@@ -305,7 +172,7 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 		}
 	if (!sock)
 		return NULL;
-	tid = alloc_id((void **)e->tunnels, &e->next_tid);
+	tid = alloc_id((void **)e->tunnels);
 	if (!tid)
 		return NULL;
 	tun = calloc(1, sizeof(*tun));
@@ -317,6 +184,8 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 	tun->peer_len = c->addr_len;
 	if (sa_port(&tun->peer) == 0)
 		sa_set_port(&tun->peer, L2TP_PORT);
+	tun->target = tun->peer;
+	tun->target_len = tun->peer_len;
 	snprintf(tun->assignment_id, sizeof(tun->assignment_id), "%s", c->assignment_id);
 	memset(&tc, 0, sizeof(tc));
 	snprintf(tc.host_name, sizeof(tc.host_name), "%s",
@@ -327,6 +196,7 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 	snprintf(tc.server_auth_id, sizeof(tc.server_auth_id), "%s", c->server_auth_id);
 	tc.hide_avps = e->cfg.hide_avps;
 	tc.hello_interval_ms = e->cfg.hello_interval_s * 1000;
+	tc.setup_timeout_ms = e->cfg.tunnel_setup_timeout_s * 1000;
 	tc.rel.rto_initial_ms = e->cfg.retransmit_initial_ms;
 	tc.rel.rto_max_ms = e->cfg.retransmit_max_ms;
 	tc.rel.max_retransmits = e->cfg.max_retransmits;
@@ -342,6 +212,12 @@ static struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_ca
 	log_info("tid=%u peer=%s event=tunnel_open host_name=%s assignment_id=\"%s\"", tid,
 		 l2tp_sockaddr_str((struct sockaddr *)&tun->peer, buf, sizeof(buf)), tc.host_name,
 		 tun->assignment_id);
+	if (tun_endpoint_opening(tun)) {
+		tun->open_deferred = true;
+		log_info("tid=%u event=tunnel_open_deferred why=\"another tunnel to this LNS is opening\"",
+			 tid);
+		return tun;
+	}
 	l2tp_tunnel_event(&tun->t, L2TP_TEV_OPEN, NULL, ev_now_ms(e->loop));
 	tun_arm(tun);
 	return tun;
@@ -360,45 +236,14 @@ static void tun_free(struct eng_tunnel *tun)
 	if (tun->next)
 		tun->next->prev = tun->prev;
 	e->closed_retransmits += tun->t.rel.stats.retransmits;
+	e->closed_rel.duplicates += tun->t.rel.stats.duplicates;
+	e->closed_rel.out_of_window += tun->t.rel.stats.out_of_window;
+	e->closed_rel.bad_nr += tun->t.rel.stats.bad_nr;
 	log_info("tid=%u event=tunnel_freed", tun->t.local_tid);
 	l2tp_tunnel_release(&tun->t);
 	free(tun);
 	if (e->shutting_down && !e->tunnel_list && e->done_cb)
 		ev_timer_start(e->loop, &e->done_timer, 0);
-}
-
-/* A tunnel a new session may join: same endpoint, Tunnel-Assignment-Id,
- * secret and host name (RFC 2868 3.7), not going away, with room left. */
-static struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *c)
-{
-	struct sockaddr_storage want;
-	const char *host = c->client_auth_id[0] ? c->client_auth_id : e->cfg.host_name;
-	unsigned max = e->cfg.max_sessions_per_tunnel ? e->cfg.max_sessions_per_tunnel : 65535;
-	struct eng_tunnel *tun;
-
-	memset(&want, 0, sizeof(want));
-	memcpy(&want, &c->addr, c->addr_len);
-	if (sa_port(&want) == 0)
-		sa_set_port(&want, L2TP_PORT);
-	for (tun = e->tunnel_list; tun; tun = tun->next) {
-		if (tun->going_down || (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY &&
-					tun->t.state != L2TP_TUNNEL_ESTABLISHED))
-			continue;
-		if (!sa_same_ip((struct sockaddr *)&want, &tun->peer) ||
-		    strcmp(tun->assignment_id, c->assignment_id) != 0 ||
-		    strcmp(tun->t.cfg.host_name, host) != 0 ||
-		    tun->t.cfg.secret_len != strnlen(c->secret, sizeof(c->secret)) ||
-		    memcmp(tun->t.cfg.secret, c->secret, tun->t.cfg.secret_len) != 0 ||
-		    tun->n_sessions >= max)
-			continue;
-		/* Before SCCRP the peer port is the one we aimed at; after, the LNS may
-		 * have moved it: match the IP only then. */
-		if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY &&
-		    sa_port(&tun->peer) != sa_port(&want))
-			continue;
-		return tun;
-	}
-	return NULL;
 }
 
 /* ---- sessions ---- */
@@ -412,7 +257,46 @@ static void sess_attach(struct l2tp_session *s, struct eng_tunnel *tun)
 		tun->sessions->tprev = s;
 	tun->sessions = s;
 	tun->n_sessions++;
+	tun->n_setup++;
+	s->in_setup = true;
 	s->fsm.local_tid = tun->t.local_tid;
+}
+
+static void ackq_remove(struct l2tp_session *s)
+{
+	struct eng_tunnel *tun = s->tun;
+
+	if (!s->in_ackq)
+		return;
+	if (s->aprev)
+		s->aprev->anext = s->anext;
+	else
+		tun->ackq_head = s->anext;
+	if (s->anext)
+		s->anext->aprev = s->aprev;
+	else
+		tun->ackq_tail = s->aprev;
+	s->anext = s->aprev = NULL;
+	s->in_ackq = false;
+}
+
+/* Appends s (waiting for the ack of Ns `ns`); Ns only grows on a tunnel, so
+ * the queue stays in Ns order. */
+static void ackq_push(struct l2tp_session *s, uint16_t ns, uint16_t type)
+{
+	struct eng_tunnel *tun = s->tun;
+
+	ackq_remove(s);
+	s->ack_ns = ns;
+	s->ack_type = type;
+	s->in_ackq = true;
+	s->anext = NULL;
+	s->aprev = tun->ackq_tail;
+	if (tun->ackq_tail)
+		tun->ackq_tail->anext = s;
+	else
+		tun->ackq_head = s;
+	tun->ackq_tail = s;
 }
 
 static void sess_detach(struct l2tp_session *s)
@@ -421,6 +305,12 @@ static void sess_detach(struct l2tp_session *s)
 
 	if (!tun)
 		return;
+	ackq_remove(s);
+	ev_timer_stop(tun->e->loop, &s->setup_timer);
+	if (s->in_setup) {
+		tun->n_setup--;
+		s->in_setup = false;
+	}
 	if (s->tprev)
 		s->tprev->tnext = s->tnext;
 	else
@@ -435,12 +325,13 @@ static void sess_detach(struct l2tp_session *s)
 	tun_arm(tun);
 }
 
-static void sess_free(struct l2tp_session *s)
+void sess_free(struct l2tp_session *s)
 {
 	struct l2tp_engine *e = s->e;
 
 	sess_detach(s);
 	ev_timer_stop(e->loop, &s->start_timer);
+	ev_timer_stop(e->loop, &s->setup_timer);
 	e->sessions[s->fsm.local_sid] = NULL;
 	free(s);
 }
@@ -511,7 +402,6 @@ static void sess_start(struct l2tp_session *s)
 	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, &s->call,
 			      sess_hide_mask(e), &session_fsm_ops, s);
 	s->fsm.sequencing_required = e->cfg.data_sequencing;
-	s->iccn_sent = false;
 	s->seq = e->cfg.data_sequencing;
 	s->data_ns = s->data_nr = 0;
 	tun = tun_find(e, c);
@@ -569,6 +459,10 @@ static void sess_after(struct l2tp_session *s)
 
 		s->fsm.up_pending = false;
 		e->stats.sessions_up++;
+		if (s->in_setup) {
+			s->tun->n_setup--;
+			s->in_setup = false;
+		}
 		memset(&st, 0, sizeof(st));
 		st.local_tid = s->tun->t.local_tid;
 		st.peer_tid = s->tun->t.peer_tid;
@@ -599,8 +493,10 @@ static void sess_after(struct l2tp_session *s)
 		unsigned from = s->order[s->pos], to = s->order[s->pos + 1];
 
 		e->stats.failovers++;
+		char esc[ESCAPE_FIELD_MAX];
+
 		log_info("sid=%u event=failover from=%u to=%u why=\"%s\"", s->fsm.local_sid, from, to,
-			 s->fsm.why.message);
+			 escape_str(esc, sizeof(esc), s->fsm.why.message));
 		s->pos++;
 		s->try_next = false;
 		s->busy++;
@@ -632,19 +528,42 @@ static void sess_start_cb(struct ev_loop *loop, struct ev_timer *timer, void *ar
 	sess_start(arg);
 }
 
+/* The LNS acknowledged the ICRQ and then said nothing for
+ * session_setup_timeout_s: the call fails over, the endpoint goes into the
+ * dead-cache and the tunnel takes no new calls (it closes once empty). */
+static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+{
+	struct l2tp_session *s = arg;
+	struct eng_tunnel *tun = s->tun;
+	uint64_t now = ev_now_ms(loop);
+
+	if (s->zombie || !tun || s->fsm.state != L2TP_SESSION_WAIT_REPLY)
+		return;
+	log_info("tid=%u sid=%u event=session_setup_timeout timeout_s=%u", tun->t.local_tid,
+		 s->fsm.local_sid, s->e->cfg.session_setup_timeout_s);
+	s->e->stats.setup_timeouts++;
+	tun->no_new = true;
+	dead_add(s->e, &tun->target, tun->target_len, now);
+	s->try_next = true;
+	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_SETUP_TIMEOUT, NULL, now);
+	sess_after(s);
+}
+
 static int sess_fsm_send(void *arg, struct l2tp_session_fsm *f, uint16_t peer_sid,
 			 struct l2tp_msg *m, uint64_t now)
 {
 	struct l2tp_session *s = arg;
+	uint16_t ns;
 	int r;
 
 	if (!s->tun)
 		return -1;
-	if (m->type == L2TP_MSG_ICCN) {
-		s->iccn_ns = s->tun->t.rel.ns_next;
-		s->iccn_sent = true;
-	}
+	ns = s->tun->t.rel.ns_next;
 	r = l2tp_tunnel_send(&s->tun->t, peer_sid, m, now);
+	if (r == 0 && (m->type == L2TP_MSG_ICRQ || m->type == L2TP_MSG_ICCN))
+		ackq_push(s, ns, m->type);
+	if (m->type == L2TP_MSG_ICCN || m->type == L2TP_MSG_CDN)
+		ev_timer_stop(s->e->loop, &s->setup_timer);     /* ICRP came, or we gave up */
 	tun_arm(s->tun);
 	return r;
 }
@@ -732,11 +651,13 @@ static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t r
 	tun->going_down = true;
 	if (setup)
 		e->stats.tunnels_failed++;
+	if (setup && result == 0 && t->setup_deadline_ms && now >= t->setup_deadline_ms)
+		e->stats.setup_timeouts++;
 	/* No answer at all (setup never answered, or an established tunnel whose
 	 * peer stopped acknowledging): hold the endpoint down so the next caller
 	 * does not wait out a retransmit cycle on it again. */
 	if (result == 0)
-		dead_add(e, &tun->peer, tun->peer_len, now);
+		dead_add(e, &tun->target, tun->target_len, now);
 	memset(&a, 0, sizeof(a));
 	a.result = result;
 	a.error = error;
@@ -749,6 +670,10 @@ static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t r
 		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_TUNNEL_DOWN, &a, now);
 		sess_after(s);
 	}
+	/* The next tunnel to this LNS may open now, unless the LNS is silent. */
+	tun->open_deferred = false;
+	if (!e->shutting_down)
+		tun_kick(e, tun, setup && result == 0);
 	ev_timer_start(e->loop, &tun->timer, 0);
 }
 
@@ -809,20 +734,30 @@ static void tun_on_acked(void *arg, struct l2tp_tunnel *t, uint16_t una, uint64_
 {
 	struct eng_tunnel *tun = arg;
 	struct l2tp_engine *e = tun->e;
-	uint16_t *ids;
-	unsigned n, i;
+	struct l2tp_session *s;
 
-	ids = tun_session_ids(tun, &n);
-	for (i = 0; i < n; i++) {
-		struct l2tp_session *s = e->sessions[ids[i]];
-
-		if (!s || s->tun != tun || s->fsm.state != L2TP_SESSION_WAIT_ACK || !s->iccn_sent ||
-		    !l2tp_seq_lt(s->iccn_ns, una))
+	if (!tun->open_done && tun->t.state == L2TP_TUNNEL_ESTABLISHED && una >= 2) {
+		/* SCCRQ (Ns 0) and SCCCN (Ns 1) acknowledged: the LNS has the tunnel
+		 * open, the next tunnel to it may start. */
+		tun->open_done = true;
+		tun_kick(e, tun, false);
+	}
+	/* Callbacks run from sess_after may close or move any session, this one
+	 * included; each round takes the queue's head afresh. */
+	while ((s = tun->ackq_head) != NULL && l2tp_seq_lt(s->ack_ns, una)) {
+		ackq_remove(s);
+		if (s->ack_type == L2TP_MSG_ICRQ) {
+			/* The LNS has the ICRQ: from now on it owes us an answer. */
+			if (s->fsm.state == L2TP_SESSION_WAIT_REPLY)
+				ev_timer_start(e->loop, &s->setup_timer,
+					       (uint64_t)e->cfg.session_setup_timeout_s * 1000);
+			continue;
+		}
+		if (s->fsm.state != L2TP_SESSION_WAIT_ACK)
 			continue;
 		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_ICCN_ACKED, NULL, now);
 		sess_after(s);
 	}
-	free(ids);
 }
 
 static const struct l2tp_tunnel_ops tunnel_ops = {
@@ -851,204 +786,6 @@ static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg
 		l2tp_tunnel_event(&tun->t, L2TP_TEV_CLOSE, &a, now);
 	}
 	tun_arm(tun);
-}
-
-/* ---- input ---- */
-
-/* StopCCN to a peer that has no control connection with us (RFC 2661 6.4). One
- * shot, not retransmitted: we keep no state for a peer we refuse. */
-static void send_stray_stopccn(struct l2tp_engine *e, struct l2tp_io_sock *sock, uint16_t peer_tid,
-			       uint16_t peer_ns, uint16_t result, const char *why,
-			       const struct sockaddr *to, socklen_t to_len)
-{
-	uint8_t buf[256];
-	struct l2tp_msg m;
-	int n;
-
-	memset(&m, 0, sizeof(m));
-	m.type = L2TP_MSG_STOPCCN;
-	m.present = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TID) | L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE);
-	m.assigned_tid = 0;
-	m.result = result;
-	m.has_error = true;
-	l2tp_msg_set_str(&m, L2TP_AVP_RESULT_CODE, &m.result_msg, why);
-	n = l2tp_msg_encode(&m, NULL, 0, NULL, buf + 12, sizeof(buf) - 12);
-	if (n < 0)
-		return;
-	l2tp_ctrl_hdr_put(buf, (uint16_t)(12 + n), peer_tid, 0, 0, (uint16_t)(peer_ns + 1));
-	eng_send(e, sock, buf, 12 + (size_t)n, to, to_len);
-}
-
-/* A control message to tunnel ID 0 or an unknown one. An SCCRQ is someone
- * opening a control connection to us: the tie breaker (RFC 2661 4.4.3) decides
- * against our own pending SCCRQ to it, and since this LAC accepts no incoming
- * control connections, the request is refused with StopCCN. */
-static void eng_rx_stray(struct l2tp_engine *e, struct l2tp_io_sock *sock, const struct l2tp_hdr *h,
-			 const uint8_t *buf, const struct sockaddr *from, socklen_t from_len)
-{
-	struct l2tp_msg m;
-	struct l2tp_dec_err err;
-	struct eng_tunnel *tun;
-	char a[80];
-
-	e->stats.rx_unknown_tunnel++;
-	if (h->tid != 0 || l2tp_msg_decode(buf + h->payload_off, h->payload_len, NULL, 0, &m, &err) < 0 ||
-	    m.type != L2TP_MSG_SCCRQ) {
-		log_peer("peer=%s tid=%u event=rx_unknown_tunnel",
-			 l2tp_sockaddr_str(from, a, sizeof(a)), h->tid);
-		return;
-	}
-	if (l2tp_msg_has(&m, L2TP_AVP_TIE_BREAKER)) {
-		for (tun = e->tunnel_list; tun; tun = tun->next) {
-			if (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY || !sa_same_ip(from, &tun->peer))
-				continue;
-			if (memcmp(tun->t.tie_breaker, m.tie_breaker, 8) < 0) {
-				log_peer("peer=%s event=tie_breaker outcome=we_win", a);
-				return; /* ours is lower: theirs is silently discarded */
-			}
-			log_info("tid=%u event=tie_breaker outcome=we_lose", tun->t.local_tid);
-			{
-				struct l2tp_tunnel_evarg ta = { .result = L2TP_STOPCCN_EXISTS,
-								.why = "lost tie breaker" };
-
-				l2tp_tunnel_event(&tun->t, L2TP_TEV_CLOSE, &ta, ev_now_ms(e->loop));
-				tun_arm(tun);
-			}
-			break;
-		}
-	}
-	log_peer("peer=%s event=sccrq_refused", l2tp_sockaddr_str(from, a, sizeof(a)));
-	send_stray_stopccn(e, sock, m.assigned_tid, h->ns, L2TP_STOPCCN_NOT_AUTHORIZED,
-			   "this LAC accepts no incoming control connections", from, from_len);
-}
-
-static void eng_rx_data(struct l2tp_engine *e, struct eng_tunnel *tun, const struct l2tp_hdr *h,
-			const uint8_t *buf, const struct sockaddr *from)
-{
-	struct l2tp_session *s;
-
-	e->stats.rx_data++;
-	if (!tun || tun->t.state != L2TP_TUNNEL_ESTABLISHED || !sa_same_ip(from, &tun->peer)) {
-		e->stats.rx_unknown_tunnel++;
-		return;
-	}
-	s = e->sessions[h->sid];
-	if (!s || s->tun != tun || (s->fsm.state != L2TP_SESSION_WAIT_ACK &&
-				    s->fsm.state != L2TP_SESSION_ESTABLISHED)) {
-		e->stats.rx_unknown_session++;
-		log_peer("tid=%u sid=%u event=data_unknown_session", h->tid, h->sid);
-		return;
-	}
-	if (h->has_seq) {
-		/* 5.4: the LNS numbers its data, so we number ours from now on; drop
-		 * what arrives behind what we already passed up. */
-		s->seq = true;
-		if (l2tp_seq_lt(h->ns, s->data_nr)) {
-			e->stats.rx_malformed++;
-			return;
-		}
-		s->data_nr = (uint16_t)(h->ns + 1);
-	}
-	if (h->payload_len == 0)
-		return;
-	s->rx_packets++;
-	s->rx_bytes += h->payload_len;
-	s->busy++;
-	if (s->ev.ppp_rx)
-		s->ev.ppp_rx(s->owner, buf + h->payload_off, h->payload_len);
-	s->busy--;
-	if (s->zombie && !s->busy)
-		sess_free(s);
-}
-
-static void eng_rx(void *arg, struct l2tp_io_sock *sock, uint8_t *buf, size_t len,
-		   const struct sockaddr *from, socklen_t from_len)
-{
-	struct l2tp_engine *e = arg;
-	struct eng_tunnel *tun;
-	struct l2tp_hdr h;
-	int rc;
-	char a[80];
-
-	e->stats.rx_datagrams++;
-	rc = l2tp_hdr_decode(buf, len, &h);
-	if (rc != L2TP_HDR_OK) {
-		e->stats.rx_malformed++;
-		log_peer("peer=%s event=rx_malformed why=%s len=%zu",
-			 l2tp_sockaddr_str(from, a, sizeof(a)), l2tp_hdr_status_str(rc), len);
-		return;
-	}
-	tun = e->tunnels[h.tid];
-	if (!h.control) {
-		eng_rx_data(e, tun, &h, buf, from);
-		return;
-	}
-	e->stats.rx_ctrl++;
-	if (!tun) {
-		eng_rx_stray(e, sock, &h, buf, from, from_len);
-		return;
-	}
-	if (!sa_same_ip(from, &tun->peer) || tun->sock != sock) {
-		e->stats.rx_bad_peer++;
-		log_peer("tid=%u peer=%s event=rx_wrong_peer", h.tid,
-			 l2tp_sockaddr_str(from, a, sizeof(a)));
-		return;
-	}
-	/* 8.1: the LNS may answer from another port; follow it once. */
-	if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY)
-		sa_set_port(&tun->peer, sa_port((const struct sockaddr_storage *)from));
-	else if (!sa_same(from, &tun->peer)) {
-		e->stats.rx_bad_peer++;
-		return;
-	}
-	{
-		uint64_t before = tun->t.stats.rx_bad;
-
-		l2tp_tunnel_input(&tun->t, &h, buf, len, ev_now_ms(e->loop));
-		e->stats.rx_malformed += tun->t.stats.rx_bad - before;
-	}
-	tun_arm(tun);
-}
-
-/* An ICMP unreachable for a datagram we sent. A tunnel still waiting for its
- * SCCRP gives up at once (its sessions fail over, the endpoint goes into the
- * dead-cache); an established tunnel ignores it: reliable delivery decides. */
-static void eng_icmp(void *arg, struct l2tp_io_sock *sock, const struct sockaddr *dst,
-		     socklen_t dst_len, int err)
-{
-	struct l2tp_engine *e = arg;
-	struct eng_tunnel *tun, *next;
-	char a[80];
-
-	for (tun = e->tunnel_list; tun; tun = next) {
-		next = tun->next;
-		if (tun->sock != sock || tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY ||
-		    !sa_same(dst, &tun->peer))
-			continue;
-		log_info("tid=%u peer=%s event=icmp_unreachable err=\"%s\"", tun->t.local_tid,
-			 l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err));
-		{
-			struct l2tp_tunnel_evarg ta = { .why = "ICMP unreachable" };
-
-			l2tp_tunnel_event(&tun->t, L2TP_TEV_GIVE_UP, &ta, ev_now_ms(e->loop));
-		}
-		tun_arm(tun);
-	}
-}
-
-static void sock_cb(struct ev_loop *loop, int fd, unsigned events, void *arg)
-{
-	struct l2tp_engine *e = arg;
-	size_t i;
-
-	for (i = 0; i < e->n_socks; i++) {
-		if (e->socks[i].fd != fd)
-			continue;
-		if (events & EV_ERROR)
-			l2tp_io_recv_errors(&e->socks[i], eng_icmp, e);
-		l2tp_io_recv(&e->socks[i], 256, eng_rx, e);
-	}
-	flush_all(e);
 }
 
 /* ---- public API ---- */
@@ -1092,15 +829,24 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 		e->cfg.dead_hold_down_s = 60;
 	if (!e->cfg.tunnel_linger_s)
 		e->cfg.tunnel_linger_s = 10;
+	if (!e->cfg.tunnel_setup_timeout_s)
+		e->cfg.tunnel_setup_timeout_s = 10;
+	if (!e->cfg.session_setup_timeout_s)
+		e->cfg.session_setup_timeout_s = 10;
+	if (!e->cfg.tunnels_per_lns)
+		e->cfg.tunnels_per_lns = 1;
 	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
 	e->sessions = calloc(ID_SPACE, sizeof(*e->sessions));
 	if (!e->tunnels || !e->sessions)
 		goto fail;
-	eng_random(NULL, &e->next_tid, sizeof(e->next_tid));
-	eng_random(NULL, &e->next_sid, sizeof(e->next_sid));
-	eng_random(NULL, &e->next_serial, sizeof(e->next_serial));
+	if (random_bytes(&e->next_serial, sizeof(e->next_serial)) < 0) {
+		log_error("event=l2tp_no_randomness err=\"%s\"", strerror(errno));
+		goto fail;
+	}
 	ev_timer_init(&e->flush_timer, flush_timer_cb, e);
 	ev_timer_init(&e->done_timer, done_timer_cb, e);
+	e->stray_tokens = STRAY_BURST;
+	e->stray_refill_ms = ev_now_ms(loop);
 	for (i = 0; i < (e->cfg.n_bind ? e->cfg.n_bind : 1); i++) {
 		const char *addr = e->cfg.n_bind ? e->cfg.bind[i] : "0.0.0.0";
 		struct l2tp_io_sock *s = &e->socks[e->n_socks];
@@ -1132,6 +878,7 @@ void l2tp_engine_destroy(struct l2tp_engine *e)
 		for (i = 0; i < ID_SPACE; i++)
 			if (e->sessions[i]) {
 				ev_timer_stop(e->loop, &e->sessions[i]->start_timer);
+				ev_timer_stop(e->loop, &e->sessions[i]->setup_timer);
 				free(e->sessions[i]);
 			}
 	while (e->tunnel_list) {
@@ -1208,7 +955,7 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 		return NULL;
 	if (n_cands > L2TP_MAX_CANDIDATES)
 		n_cands = L2TP_MAX_CANDIDATES;
-	sid = alloc_id((void **)e->sessions, &e->next_sid);
+	sid = alloc_id((void **)e->sessions);
 	if (!sid)
 		return NULL;
 	s = calloc(1, sizeof(*s) + n_cands * sizeof(*cands));
@@ -1245,32 +992,9 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 	e->sessions[sid] = s;
 	e->stats.sessions_opened++;
 	ev_timer_init(&s->start_timer, sess_start_cb, s);
+	ev_timer_init(&s->setup_timer, sess_setup_timeout_cb, s);
 	ev_timer_start(e->loop, &s->start_timer, 0);
 	return s;
-}
-
-int l2tp_session_send_ppp(struct l2tp_session *s, const uint8_t *frame, size_t len)
-{
-	struct l2tp_engine *e = s->e;
-	uint8_t buf[L2TP_IO_MTU];
-	int hl;
-
-	if (s->zombie || !s->tun || (s->fsm.state != L2TP_SESSION_ESTABLISHED &&
-				     s->fsm.state != L2TP_SESSION_WAIT_ACK))
-		return -1;
-	hl = l2tp_data_hdr_put(buf, sizeof(buf), s->tun->t.peer_tid, s->fsm.peer_sid, s->seq,
-			       s->data_ns, 0, e->cfg.data_len_bit, len);
-	if (hl < 0 || len > sizeof(buf) - (size_t)hl)
-		return -1;
-	if (s->seq)
-		s->data_ns++;
-	memcpy(buf + hl, frame, len);
-	s->tx_packets++;
-	s->tx_bytes += len;
-	e->stats.tx_data++;
-	eng_send(e, s->tun->sock, buf, (size_t)hl + len, (struct sockaddr *)&s->tun->peer,
-		 s->tun->peer_len);
-	return 0;
 }
 
 void l2tp_session_close(struct l2tp_session *s, uint16_t result, uint16_t error, const char *msg,
@@ -1334,8 +1058,15 @@ void l2tp_engine_get_stats(const struct l2tp_engine *e, struct l2tp_engine_stats
 
 	*out = e->stats;
 	out->retransmits = e->closed_retransmits;
-	for (tun = e->tunnel_list; tun; tun = tun->next)
+	out->rx_duplicate = e->closed_rel.duplicates;
+	out->rx_out_of_window = e->closed_rel.out_of_window;
+	out->rx_bad_nr = e->closed_rel.bad_nr;
+	for (tun = e->tunnel_list; tun; tun = tun->next) {
 		out->retransmits += tun->t.rel.stats.retransmits;
+		out->rx_duplicate += tun->t.rel.stats.duplicates;
+		out->rx_out_of_window += tun->t.rel.stats.out_of_window;
+		out->rx_bad_nr += tun->t.rel.stats.bad_nr;
+	}
 	for (i = 0; i < e->n_socks; i++) {
 		out->tx_dropped += e->socks[i].tx_dropped;
 		out->rx_malformed += e->socks[i].rx_truncated;

@@ -18,6 +18,32 @@ struct ev_loop;
 struct l2tp_engine;
 struct l2tp_session;
 
+/* Wire values callers pass in l2tp_call_info and l2tp_session_close() or
+ * read in l2tp_disconnect (RFC 2661 4.4.2-4.4.5). */
+/* CDN Result Codes, RFC 2661 4.4.2. */
+enum {
+	L2TP_CDN_LOST_CARRIER = 1, L2TP_CDN_GENERAL = 2, L2TP_CDN_ADMIN = 3, L2TP_CDN_TEMP_RESOURCES = 4,
+	L2TP_CDN_PERM_RESOURCES = 5, L2TP_CDN_INVALID_DEST = 6, L2TP_CDN_NO_CARRIER = 7,
+	L2TP_CDN_BUSY = 8, L2TP_CDN_NO_DIAL_TONE = 9, L2TP_CDN_TIMEOUT = 10, L2TP_CDN_NO_FRAMING = 11
+};
+/* General Error Codes, RFC 2661 4.4.2. */
+enum {
+	L2TP_ERR_NONE = 0, L2TP_ERR_NO_TUNNEL = 1, L2TP_ERR_LENGTH = 2, L2TP_ERR_RANGE = 3,
+	L2TP_ERR_RESOURCES = 4, L2TP_ERR_INVALID_SID = 5, L2TP_ERR_VENDOR = 6, L2TP_ERR_TRY_ANOTHER = 7,
+	L2TP_ERR_UNKNOWN_M_AVP = 8
+};
+/* Capabilities and types, RFC 2661 4.4.3/4.4.4. */
+#define L2TP_FRAMING_SYNC  0x1u
+#define L2TP_FRAMING_ASYNC 0x2u
+#define L2TP_BEARER_DIGITAL 0x1u
+#define L2TP_BEARER_ANALOG  0x2u
+
+/* Proxy Authen Type values, RFC 2661 4.4.5. */
+enum {
+	L2TP_PROXY_AUTH_RESERVED = 0, L2TP_PROXY_AUTH_TEXT = 1, L2TP_PROXY_AUTH_CHAP = 2,
+	L2TP_PROXY_AUTH_PAP = 3, L2TP_PROXY_AUTH_NONE = 4, L2TP_PROXY_AUTH_MSCHAPV1 = 5
+};
+
 #define L2TP_MAX_BINDS 8
 #define L2TP_MAX_CANDIDATES 32
 #define L2TP_MAX_FAILOVER_CODES 8
@@ -51,6 +77,19 @@ struct l2tp_engine_config {
 	uint16_t failover_cdn_errors[L2TP_MAX_FAILOVER_CODES];
 	size_t n_failover_cdn_errors;
 	bool failover_on_stopccn;       /* StopCCN during setup: try next (default true via l2tp_engine_config_default) */
+	/* Setup deadlines. A tunnel without SCCRP this long after its SCCRQ, or a
+	 * session without ICRP this long after the LNS acknowledged its ICRQ, is
+	 * given up: the session fails over to the next candidate, the endpoint
+	 * goes into the dead-cache and no later call joins that tunnel. */
+	unsigned tunnel_setup_timeout_s;  /* 0: 10 */
+	unsigned session_setup_timeout_s; /* 0: 10 */
+	/* Tunnel pool per (LNS, Assignment-Id, secret, Host Name): calls go to
+	 * the pool's tunnel with the fewest calls in setup; another tunnel opens
+	 * when every one is full (max_sessions_per_tunnel) or when the least
+	 * loaded one has the LNS's control window (its Receive Window Size) of
+	 * calls in setup and the pool has fewer than tunnels_per_lns tunnels.
+	 * Tunnels to one LNS open one after the other (see engine.c). */
+	unsigned tunnels_per_lns;       /* 0: 1 */
 };
 
 /* Fills *cfg with the defaults above. */
@@ -175,6 +214,15 @@ struct l2tp_engine_stats {
 	uint64_t rx_datagrams, tx_datagrams, rx_malformed, rx_unknown_tunnel, rx_unknown_session,
 		 rx_bad_peer, rx_ctrl, rx_data, tx_data, tx_dropped, retransmits, tunnels_opened,
 		 tunnels_failed, sessions_opened, sessions_up, sessions_failed, failovers;
+	/* Appended (callers that print the fields above keep working):
+	 * setup_timeouts: tunnels and sessions given up at their setup deadline;
+	 * rx_duplicate / rx_out_of_window / rx_bad_nr: control messages with an
+	 * Ns already seen, an Ns beyond our receive window, an Nr acknowledging
+	 * what we never sent (RFC 2661 5.8), over every tunnel, closed ones too. */
+	uint64_t setup_timeouts, rx_duplicate, rx_out_of_window, rx_bad_nr;
+	/* icmp_ignored: ICMP errors whose quoted datagram is not one of ours;
+	 * stray_rate_limited: SCCRQs to us left unanswered by the rate limit. */
+	uint64_t icmp_ignored, stray_rate_limited;
 };
 struct l2tp_tunnel_info {
 	uint16_t local_tid, peer_tid;

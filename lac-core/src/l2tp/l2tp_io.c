@@ -257,14 +257,16 @@ unsigned l2tp_io_recv_errors(struct l2tp_io_sock *s, l2tp_io_err_fn fn, void *ar
 	unsigned count = 0;
 
 	for (;;) {
-		uint8_t data[256], ctl[512];
+		uint8_t data[512], ctl[512];
 		struct sockaddr_storage dst;
 		struct iovec iov = { data, sizeof(data) };
 		struct msghdr mh = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov,
 				     .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
 		struct cmsghdr *c;
 
-		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		ssize_t got = recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+		if (got < 0)
 			break;
 		count++;
 		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -276,7 +278,8 @@ unsigned l2tp_io_recv_errors(struct l2tp_io_sock *s, l2tp_io_err_fn fn, void *ar
 			ee = (const struct sock_extended_err *)CMSG_DATA(c);
 			if (ee->ee_errno == ECONNREFUSED || ee->ee_errno == EHOSTUNREACH ||
 			    ee->ee_errno == ENETUNREACH || ee->ee_errno == EHOSTDOWN)
-				fn(arg, s, (const struct sockaddr *)&dst, mh.msg_namelen, (int)ee->ee_errno);
+				fn(arg, s, (const struct sockaddr *)&dst, mh.msg_namelen, (int)ee->ee_errno,
+				   data, (size_t)got);
 		}
 	}
 	return count;

@@ -41,9 +41,13 @@ void l2tp_io_close(struct l2tp_io_sock *s);
 unsigned l2tp_io_recv(struct l2tp_io_sock *s, unsigned budget, l2tp_io_rx_fn rx, void *arg);
 /* ICMP errors (port/host/net unreachable) for datagrams we sent, read from
  * the socket's error queue (IP_RECVERR): fn gets the destination the failed
- * datagram was for and the errno it maps to. Returns how many were read. */
+ * datagram was for (address and port, from the quoted headers), the errno it
+ * maps to, and the part of our UDP payload the ICMP message quoted (Linux
+ * quotes up to 576 bytes in all, RFC 792 only 8 bytes of UDP header: then
+ * quoted_len is 0). The kernel matched the quoted source port to this
+ * socket; the caller checks the rest is ours. Returns how many were read. */
 typedef void (*l2tp_io_err_fn)(void *arg, struct l2tp_io_sock *s, const struct sockaddr *dst,
-			       socklen_t dst_len, int err);
+			       socklen_t dst_len, int err, const uint8_t *quoted, size_t quoted_len);
 unsigned l2tp_io_recv_errors(struct l2tp_io_sock *s, l2tp_io_err_fn fn, void *arg);
 /* Queues one datagram; flushes first when the queue is full. Returns 0, or -1
  * when len exceeds L2TP_IO_MTU. */

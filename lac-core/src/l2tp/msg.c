@@ -614,3 +614,19 @@ int l2tp_msg_encode(const struct l2tp_msg *m, const uint8_t *secret, size_t secr
 	}
 	return w.overflow ? -1 : (int)w.len;
 }
+
+bool l2tp_msg_peek_u16(const uint8_t *body, size_t len, uint16_t type, uint16_t *out)
+{
+	struct l2tp_avp_iter it;
+	struct l2tp_avp a;
+	int st;
+
+	l2tp_avp_iter_init(&it, body, len);
+	while ((st = l2tp_avp_next(&it, &a)) == L2TP_AVP_OK || st == L2TP_AVP_BAD_RSVD) {
+		if (a.vendor == 0 && a.type == type && !a.hidden && a.len == 2) {
+			*out = l2tp_get16(a.value);
+			return true;
+		}
+	}
+	return false;
+}

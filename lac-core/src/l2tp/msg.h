@@ -130,6 +130,12 @@ int l2tp_msg_decode(const uint8_t *body, size_t len, const uint8_t *secret, size
 int l2tp_msg_encode(const struct l2tp_msg *m, const uint8_t *secret, size_t secret_len,
 		    const uint8_t rv[16], uint8_t *buf, size_t cap);
 
+/* Finds the first plain (not hidden), IETF, two-octet AVP of `type` in a
+ * message body that may be cut short (an ICMP quote) or not decodable as a
+ * whole (an SCCRP with an unknown mandatory AVP), walking only AVPs that fit.
+ * Returns true with *out set. */
+bool l2tp_msg_peek_u16(const uint8_t *body, size_t len, uint16_t type, uint16_t *out);
+
 /* Mask of the AVPs RFC 2661 section 6 makes mandatory for a message type. */
 uint64_t l2tp_msg_mandatory(uint16_t type);
 /* True for message types RFC 2661 defines (including OCRQ/OCRP/OCCN). */

@@ -48,7 +48,7 @@ void l2tp_rel_free(struct l2tp_rel *rel)
 		free(rel->rxq[i]);
 		rel->rxq[i] = NULL;
 	}
-	rel->tx_count = rel->tx_sent = 0;
+	rel->tx_count = rel->tx_sent = rel->tx_next = 0;
 	rel->rto_at = 0;
 }
 
@@ -80,10 +80,15 @@ static void rel_pump(struct l2tp_rel *rel, uint64_t now, l2tp_rel_tx_fn tx, void
 {
 	unsigned win = rel->cwnd < rel->peer_rws ? rel->cwnd : rel->peer_rws;
 
-	while (rel->tx_sent < rel->tx_count && rel->tx_sent < win) {
-		rel_transmit(rel, *txq_slot(rel, rel->tx_sent), tx, arg);
-		rel->tx_sent++;
-		rel->stats.sent++;
+	while (rel->tx_next < rel->tx_count && rel->tx_next < win) {
+		rel_transmit(rel, *txq_slot(rel, rel->tx_next), tx, arg);
+		if (rel->tx_next >= rel->tx_sent) {
+			rel->tx_sent = rel->tx_next + 1;
+			rel->stats.sent++;
+		} else {
+			rel->stats.retransmits++;
+		}
+		rel->tx_next++;
 		if (rel->rto_at == 0)
 			rel->rto_at = now + rel->rto_ms;
 	}
@@ -144,6 +149,8 @@ static void rel_ack(struct l2tp_rel *rel, uint16_t nr, uint64_t now)
 		rel->una++;
 		rel->tx_count--;
 		rel->tx_sent--;
+		if (rel->tx_next)
+			rel->tx_next--;
 		rel->stats.acked++;
 		rel_open_window(rel);
 	}
@@ -213,12 +220,14 @@ void l2tp_rel_send_zlb(struct l2tp_rel *rel, uint16_t tid, l2tp_rel_tx_fn tx, vo
 {
 	uint8_t b[12];
 
-	/* 5.8: a ZLB carries the next Ns without consuming it. */
+	/* 5.8: a ZLB carries the Ns of the next message to be sent, without
+	 * consuming it: the first one still queued behind the window when there
+	 * is one (una + tx_sent), not ns_next, which skips the queued ones. */
 	l2tp_put16(b, 0xc802);
 	l2tp_put16(b + 2, 12);
 	l2tp_put16(b + 4, tid);
 	l2tp_put16(b + 6, 0);
-	l2tp_put16(b + 8, rel->ns_next);
+	l2tp_put16(b + 8, (uint16_t)(rel->una + rel->tx_sent));
 	l2tp_put16(b + 10, rel->nr);
 	rel->ack_pending = false;
 	rel->stats.zlb_sent++;
@@ -241,9 +250,12 @@ int l2tp_rel_timer(struct l2tp_rel *rel, uint64_t now, l2tp_rel_tx_fn tx, void *
 	rel->cwnd = 1;
 	rel->ca_acks = 0;
 	rel->retries++;
-	rel->stats.retransmits++;
-	rel_transmit(rel, *txq_slot(rel, 0), tx, arg);
 	rel->rto_ms = rel->rto_ms * 2 > rel->cfg.rto_max_ms ? rel->cfg.rto_max_ms : rel->rto_ms * 2;
+	/* Go back to the oldest unacknowledged message; the ones after it go out
+	 * again as acks reopen the window. */
+	rel->tx_next = 0;
+	rel->rto_at = 0;
+	rel_pump(rel, now, tx, arg);
 	rel->rto_at = now + rel->rto_ms;
 	return 0;
 }

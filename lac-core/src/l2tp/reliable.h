@@ -44,6 +44,10 @@ struct l2tp_rel {
 	struct l2tp_rel_msg *txq[L2TP_REL_TXQ];  /* txq[(una + i) % TXQ], i < tx_count */
 	unsigned tx_count;      /* queued, unacknowledged messages */
 	unsigned tx_sent;       /* how many of them went out at least once */
+	unsigned tx_next;       /* how many went out in this round: after a timeout the
+	                         * round restarts at una (go-back-N: l2tpns drops what
+	                         * arrives out of order, so everything after a loss is
+	                         * sent again as the window reopens) */
 	unsigned peer_rws;      /* peer's Receive Window Size (default 4) */
 	unsigned cwnd, ssthresh, ca_acks;
 	uint64_t rto_at;        /* 0: no retransmission timer */

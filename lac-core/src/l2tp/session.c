@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "util/escape.h"
 #include "util/log.h"
 
 #define slog(f, fmt, ...) \
@@ -14,7 +15,7 @@ static const char *const state_names[L2TP_SESSION_N_STATES] = {
 };
 static const char *const event_names[L2TP_SEV_N_EVENTS] = {
 	"open", "tunnel_up", "tunnel_down", "rx_icrp", "rx_cdn", "rx_sli", "rx_other", "rx_bad",
-	"iccn_acked", "close",
+	"iccn_acked", "close", "setup_timeout",
 };
 
 const char *l2tp_session_state_str(enum l2tp_session_state s)
@@ -226,8 +227,13 @@ static int a_rx_cdn(struct l2tp_session_fsm *f, const struct l2tp_session_evarg 
 	}
 	if (f->peer_sid == 0)
 		f->peer_sid = m->assigned_sid;
-	log_peer("tid=%u sid=%u event=cdn_rx result=%u error=%u msg=\"%s\"", f->local_tid,
-		 f->local_sid, m->result, m->error, msg);
+	{
+		char esc[ESCAPE_FIELD_MAX * 2];
+
+		log_peer("tid=%u sid=%u event=cdn_rx result=%u error=%u msg=\"%s\"", f->local_tid,
+			 f->local_sid, m->result, m->error,
+			 escape_bytes(esc, sizeof(esc), m->result_msg.b, m->result_msg.len));
+	}
 	return 0;
 }
 
@@ -274,6 +280,17 @@ static int a_unexpected_cdn(struct l2tp_session_fsm *f, const struct l2tp_sessio
 	return 0;
 }
 
+/* The LNS acknowledged our ICRQ (or ICCN) but never answered: CDN result 10
+ * (RFC 2661 4.4.2: not established within the time allotted by the LAC); a
+ * setup failure the engine fails over on. */
+static int a_setup_timeout(struct l2tp_session_fsm *f, const struct l2tp_session_evarg *a,
+			   uint64_t now)
+{
+	send_cdn(f, L2TP_CDN_TIMEOUT, 0, "no answer within the LAC's setup timeout", 0, now);
+	set_why(f, false, L2TP_CDN_TIMEOUT, 0, "no answer from the LNS within the setup timeout");
+	return 0;
+}
+
 static int a_sli(struct l2tp_session_fsm *f, const struct l2tp_session_evarg *a, uint64_t now)
 {
 	f->send_accm = a->m->send_accm;
@@ -307,6 +324,7 @@ static const struct session_row session_table[] = {
 	ROW(WAIT_REPLY, TUNNEL_DOWN, a_tunnel_down, S(CLOSED)),
 	ROW(WAIT_REPLY, CLOSE, a_close_cdn, S(CLOSED)),
 	ROW(WAIT_REPLY, TUNNEL_UP, a_ignore, S(WAIT_REPLY)),
+	ROW(WAIT_REPLY, SETUP_TIMEOUT, a_setup_timeout, S(CLOSED)),
 
 	ROW(WAIT_ACK, ICCN_ACKED, a_up, S(ESTABLISHED)),
 	ROW(WAIT_ACK, RX_CDN, a_rx_cdn, S(CLOSED)),
@@ -315,6 +333,7 @@ static const struct session_row session_table[] = {
 	ROW(WAIT_ACK, TUNNEL_DOWN, a_tunnel_down, S(CLOSED)),
 	ROW(WAIT_ACK, CLOSE, a_close_cdn, S(CLOSED)),
 	ROW(WAIT_ACK, TUNNEL_UP, a_ignore, S(WAIT_ACK)),
+	ROW(WAIT_ACK, SETUP_TIMEOUT, a_setup_timeout, S(CLOSED)),
 
 	ROW(ESTABLISHED, RX_CDN, a_rx_cdn, S(CLOSED)),
 	ROW(ESTABLISHED, RX_SLI, a_sli, S(ESTABLISHED)),

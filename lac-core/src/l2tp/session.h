@@ -35,6 +35,7 @@ enum l2tp_session_event {
 	L2TP_SEV_RX_BAD,                /* session message with an unknown M AVP, missing AVP, ... */
 	L2TP_SEV_ICCN_ACKED,
 	L2TP_SEV_CLOSE,                 /* local: CDN, no report */
+	L2TP_SEV_SETUP_TIMEOUT,         /* local: the LNS took the ICRQ/ICCN but did not answer in time */
 	L2TP_SEV_N_EVENTS
 };
 

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/escape.h"
 #include "util/md5.h"
+#include "util/random.h"
 
 #define tlog(t, fmt, ...) \
 	log_info("tid=%u ptid=%u " fmt, (t)->local_tid, (t)->peer_tid, ##__VA_ARGS__)
@@ -59,8 +61,10 @@ static int tunnel_send_msg(struct l2tp_tunnel *t, uint16_t sid, struct l2tp_msg 
 
 	if (!t->cfg.hide_avps || !t->cfg.secret_len)
 		m->hide = 0;
-	if (m->hide)
-		t->ops->random(t->arg, rv, sizeof(rv));
+	if (m->hide && t->ops->random(t->arg, rv, sizeof(rv)) < 0) {
+		tlog(t, "event=no_randomness msg=%s", l2tp_msg_type_str(m->type));
+		return -1;
+	}
 	n = l2tp_msg_encode(m, t->cfg.secret, t->cfg.secret_len, rv, buf + L2TP_CTRL_HDR_LEN,
 			    sizeof(buf) - L2TP_CTRL_HDR_LEN);
 	if (n < 0) {
@@ -116,20 +120,28 @@ static int a_send_sccrq(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a
 	m.proto_rev = 0;
 	m.framing_cap = L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC;
 	m.bearer_cap = L2TP_BEARER_DIGITAL | L2TP_BEARER_ANALOG;
-	t->ops->random(t->arg, t->tie_breaker, sizeof(t->tie_breaker));
+	if (t->ops->random(t->arg, t->tie_breaker, sizeof(t->tie_breaker)) < 0 ||
+	    (t->cfg.secret_len && t->ops->random(t->arg, t->challenge, sizeof(t->challenge)) < 0)) {
+		t->state = L2TP_TUNNEL_CLOSED;
+		t->hold_until_ms = now;
+		tunnel_notify_down(t, true, 0, 0, "no randomness for SCCRQ");
+		return -1;
+	}
 	memcpy(m.tie_breaker, t->tie_breaker, 8);
 	m.firmware_rev = 0x0100;
 	m.assigned_tid = t->local_tid;
-	m.rx_window = t->cfg.rel.rx_window;
+	/* What reliable delivery really buffers (it caps the configured value at
+	 * L2TP_REL_RXQ), not what the configuration asked for. */
+	m.rx_window = t->rel.cfg.rx_window;
 	l2tp_msg_set_str(&m, L2TP_AVP_HOST_NAME, &m.host_name, t->cfg.host_name);
 	if (t->cfg.vendor_name[0])
 		l2tp_msg_set_str(&m, L2TP_AVP_VENDOR_NAME, &m.vendor_name, t->cfg.vendor_name);
 	if (t->cfg.secret_len) {
-		t->ops->random(t->arg, t->challenge, sizeof(t->challenge));
 		l2tp_msg_set_bytes(&m, L2TP_AVP_CHALLENGE, &m.challenge, t->challenge,
 				   sizeof(t->challenge));
 	}
 	t->last_activity_ms = now;
+	t->setup_deadline_ms = t->cfg.setup_timeout_ms ? now + t->cfg.setup_timeout_ms : 0;
 	if (tunnel_send_msg(t, 0, &m, now) < 0) {
 		t->state = L2TP_TUNNEL_CLOSED;
 		t->hold_until_ms = now;
@@ -233,16 +245,23 @@ static int a_rx_sccrp(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, 
 		l2tp_challenge_response(L2TP_MSG_SCCRP, t->cfg.secret, t->cfg.secret_len,
 					t->challenge, sizeof(t->challenge), expect);
 		if (!l2tp_msg_has(r, L2TP_AVP_CHALLENGE_RESPONSE) ||
-		    memcmp(expect, r->challenge_response.b, 16) != 0) {
-			tlog_peer(t, "event=tunnel_auth_failed peer_host=\"%s\"", t->peer_host_name);
+		    r->challenge_response.len != 16 ||
+		    !bytes_equal_ct(expect, r->challenge_response.b, 16)) {
+			char eh[ESCAPE_FIELD_MAX];
+
+			tlog_peer(t, "event=tunnel_auth_failed peer_host=\"%s\"",
+				  escape_str(eh, sizeof(eh), t->peer_host_name));
 			tunnel_stop(t, L2TP_STOPCCN_NOT_AUTHORIZED, 0,
 				    "challenge response missing or wrong", now);
 			return -1;
 		}
 	}
 	if (t->cfg.server_auth_id[0] && strcmp(t->cfg.server_auth_id, t->peer_host_name) != 0) {
+		char eh[ESCAPE_FIELD_MAX], ex[ESCAPE_FIELD_MAX];
+
 		tlog_peer(t, "event=tunnel_auth_failed peer_host=\"%s\" expected=\"%s\"",
-			  t->peer_host_name, t->cfg.server_auth_id);
+			  escape_str(eh, sizeof(eh), t->peer_host_name),
+			  escape_str(ex, sizeof(ex), t->cfg.server_auth_id));
 		tunnel_stop(t, L2TP_STOPCCN_NOT_AUTHORIZED, 0, "unexpected LNS host name", now);
 		return -1;
 	}
@@ -264,7 +283,12 @@ static int a_rx_sccrp(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, 
 		return -1;
 	}
 	t->state = L2TP_TUNNEL_ESTABLISHED;
-	tlog(t, "event=tunnel_up peer_host=\"%s\" peer_rws=%u", t->peer_host_name, t->rel.peer_rws);
+	{
+		char eh[ESCAPE_FIELD_MAX];
+
+		tlog(t, "event=tunnel_up peer_host=\"%s\" peer_rws=%u",
+		     escape_str(eh, sizeof(eh), t->peer_host_name), t->rel.peer_rws);
+	}
 	t->ops->up(t->arg, t);
 	return -1;
 }
@@ -273,10 +297,9 @@ static int a_rx_stopccn(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a
 {
 	const struct l2tp_msg *r = a->m;
 	bool setup = t->state != L2TP_TUNNEL_ESTABLISHED;
-	char why[L2TP_VAL_MAX + 1];
+	char why[ESCAPE_FIELD_MAX * 2];
 
-	memcpy(why, r->result_msg.b, r->result_msg.len);
-	why[r->result_msg.len] = 0;
+	escape_bytes(why, sizeof(why), r->result_msg.b, r->result_msg.len);
 	if (t->peer_tid == 0)
 		t->peer_tid = r->assigned_tid;
 	tlog_peer(t, "event=stopccn_rx result=%u error=%u msg=\"%s\"", r->result, r->error, why);
@@ -506,6 +529,13 @@ static void tunnel_take(struct l2tp_tunnel *t, const uint8_t *pkt, size_t len, u
 			tlog_peer(t, "event=rx_ignored status=%s", l2tp_dec_status_str(err.status));
 			return;
 		}
+		/* An SCCRP we cannot take (unknown M AVP, bad value) still names the
+		 * LNS's tunnel: address the StopCCN to it (RFC 2661 4.1, 4.2), so
+		 * the LNS is not left with a half-open control connection. */
+		if (t->peer_tid == 0 && m.type == L2TP_MSG_SCCRP &&
+		    l2tp_msg_peek_u16(pkt + h.payload_off, h.payload_len, L2TP_AVP_ASSIGNED_TID,
+				      &t->peer_tid))
+			tlog_peer(t, "event=sccrp_rejected status=%s", l2tp_dec_status_str(err.status));
 		tunnel_process(t, h.sid, &m, &err, now);
 		return;
 	}
@@ -558,6 +588,15 @@ void l2tp_tunnel_timer(struct l2tp_tunnel *t, uint64_t now)
 {
 	if (t->state == L2TP_TUNNEL_CLOSED || t->state == L2TP_TUNNEL_IDLE)
 		return;
+	if (t->state == L2TP_TUNNEL_WAIT_CTL_REPLY && t->setup_deadline_ms &&
+	    now >= t->setup_deadline_ms) {
+		/* Acknowledged (or not) but never answered: the peer is as good as
+		 * silent, whatever reliable delivery thinks. */
+		struct l2tp_tunnel_evarg a = { .why = "no SCCRP within the setup timeout" };
+
+		l2tp_tunnel_event(t, L2TP_TEV_GIVE_UP, &a, now);
+		return;
+	}
 	if (l2tp_rel_timer(&t->rel, now, tunnel_tx, t) < 0) {
 		l2tp_tunnel_event(t, L2TP_TEV_GIVE_UP, NULL, now);
 		return;
@@ -577,6 +616,10 @@ uint64_t l2tp_tunnel_deadline(const struct l2tp_tunnel *t)
 	case L2TP_TUNNEL_CLOSING:
 		if (!d || t->hold_until_ms < d)
 			d = t->hold_until_ms;
+		return d;
+	case L2TP_TUNNEL_WAIT_CTL_REPLY:
+		if (t->setup_deadline_ms && (!d || t->setup_deadline_ms < d))
+			d = t->setup_deadline_ms;
 		return d;
 	case L2TP_TUNNEL_ESTABLISHED:
 		if (t->cfg.hello_interval_ms && l2tp_rel_idle(&t->rel)) {

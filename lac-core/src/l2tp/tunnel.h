@@ -50,7 +50,9 @@ struct l2tp_tunnel;
 struct l2tp_tunnel_ops {
 	/* One datagram to the peer. */
 	void (*tx)(void *arg, struct l2tp_tunnel *t, const uint8_t *buf, size_t len);
-	void (*random)(void *arg, void *buf, size_t len);
+	/* Fills buf with random bytes: 0, or -1 (then the operation fails; the
+	 * buffer is never used). */
+	int (*random)(void *arg, void *buf, size_t len);
 	/* SCCCN sent: sessions may start. */
 	void (*up)(void *arg, struct l2tp_tunnel *t);
 	/* The tunnel is going (StopCCN either way, authentication failure, peer
@@ -74,6 +76,10 @@ struct l2tp_tunnel_cfg {
 	char server_auth_id[64];        /* expected peer Host Name, if non-empty */
 	bool hide_avps;                 /* hide session AVPs (RFC 2661 4.3) when a secret is set */
 	unsigned hello_interval_ms;
+	/* Setup deadline: no SCCRP this long after the SCCRQ (acknowledged or
+	 * not) and the tunnel gives up as if the peer never answered (down with
+	 * setup, result 0). 0: only the retransmission cycle bounds it. */
+	unsigned setup_timeout_ms;
 	struct l2tp_rel_cfg rel;
 };
 
@@ -91,6 +97,7 @@ struct l2tp_tunnel {
 	char peer_vendor[64];
 	uint64_t last_activity_ms;      /* for HELLO */
 	uint64_t hold_until_ms;         /* CLOSED: free after this */
+	uint64_t setup_deadline_ms;     /* WAIT_CTL_REPLY: give up at this time; 0: none */
 	uint16_t close_result, close_error;
 	struct l2tp_rel rel;
 	struct l2tp_tunnel_stats stats;

@@ -1,0 +1,165 @@
+/* What the engine's files share (engine.c, dead_cache.c, tunnel_pool.c,
+ * input.c, data.c): the engine, tunnel and session records and the few
+ * functions one file calls in another. Internal: callers use l2tp.h. */
+#ifndef L2TP_ENGINE_INT_H
+#define L2TP_ENGINE_INT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ev/ev.h"
+#include "l2tp/l2tp.h"
+#include "l2tp/l2tp_io.h"
+#include "l2tp/msg.h"
+#include "l2tp/session.h"
+#include "l2tp/tunnel.h"
+
+#define DEAD_CACHE_SIZE 64
+#define ID_SPACE 65536
+/* Stray SCCRQ answers: a token bucket (input.c). */
+#define STRAY_PER_S 10
+#define STRAY_BURST 20
+
+struct eng_tunnel;
+
+struct l2tp_session {
+	struct l2tp_session_fsm fsm;
+	struct l2tp_engine *e;
+	struct eng_tunnel *tun;
+	struct l2tp_session *tnext, *tprev;     /* the tunnel's session list */
+	size_t n_cands;
+	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
+	unsigned pos;                           /* index into order */
+	struct l2tp_call_info call;
+	struct l2tp_session_events ev;
+	void *owner;
+	struct ev_timer start_timer;
+	struct ev_timer setup_timer;            /* ICRQ acknowledged, no ICRP yet */
+	bool try_next;                          /* a setup failure now may fail over */
+	/* The tunnel's queue of sessions waiting for the ack of their ICRQ or
+	 * ICCN, in Ns order (Ns grows with each message): an ack pops from the
+	 * front only, so it costs O(sessions acked), not O(sessions on tunnel). */
+	struct l2tp_session *anext, *aprev;
+	bool in_ackq;
+	bool in_setup;                          /* counted in tun->n_setup */
+	uint16_t ack_ns;                        /* Ns of the ICRQ or ICCN awaited */
+	uint16_t ack_type;                      /* L2TP_MSG_ICRQ or L2TP_MSG_ICCN */
+	bool seq;                               /* data messages carry Ns/Nr */
+	uint16_t data_ns, data_nr;
+	unsigned busy;                          /* inside one of its callbacks */
+	bool zombie;                            /* closed from inside a callback */
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+	struct l2tp_candidate cands[];          /* n_cands of them, sized at open */
+};
+
+struct eng_tunnel {
+	struct l2tp_tunnel t;
+	struct l2tp_engine *e;
+	struct l2tp_io_sock *sock;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char assignment_id[64];
+	struct ev_timer timer;
+	struct l2tp_session *sessions;
+	unsigned n_sessions;
+	struct l2tp_session *ackq_head, *ackq_tail;     /* see l2tp_session.anext */
+	struct sockaddr_storage target;         /* the address we aimed at (the dead-cache key) */
+	socklen_t target_len;
+	uint64_t idle_since_ms;
+	bool going_down;
+	bool no_new;                            /* a call timed out on it: no new sessions join */
+	bool open_deferred;                     /* IDLE: waits for another tunnel to this LNS to open */
+	bool open_done;                         /* SCCCN acknowledged: the LNS has the tunnel open */
+	unsigned n_setup;                       /* sessions on it not up yet (its control load) */
+	struct eng_tunnel *next, *prev;
+};
+
+struct dead_entry {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	uint64_t until_ms;
+};
+
+struct l2tp_engine {
+	struct ev_loop *loop;
+	struct l2tp_engine_config cfg;
+	struct l2tp_io_sock socks[L2TP_MAX_BINDS];
+	size_t n_socks;
+	struct eng_tunnel **tunnels;            /* by local tunnel ID */
+	struct l2tp_session **sessions;         /* by local session ID */
+	struct eng_tunnel *tunnel_list;
+	uint32_t next_serial;
+	struct dead_entry dead[DEAD_CACHE_SIZE];
+	struct ev_timer flush_timer;
+	struct ev_timer done_timer;
+	bool shutting_down;
+	void (*done_cb)(void *);
+	void *done_arg;
+	struct l2tp_engine_stats stats;
+	uint64_t closed_retransmits;
+	struct l2tp_rel_stats closed_rel;       /* reliable-delivery counters of freed tunnels */
+	unsigned stray_tokens;                  /* see stray_answer_allowed() */
+	uint64_t stray_refill_ms;
+};
+
+static inline uint16_t sa_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static inline void sa_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static inline bool sa_same_ip(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static inline bool sa_same(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	return sa_same_ip(a, b) &&
+	       sa_port((const struct sockaddr_storage *)a) == sa_port(b);
+}
+
+/* engine.c */
+void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf, size_t len,
+	      const struct sockaddr *to, socklen_t to_len);
+void flush_all(struct l2tp_engine *e);
+/* Re-arms the tunnel's timer at its next duty (and notices shutdown done). */
+void tun_arm(struct eng_tunnel *tun);
+/* Frees a session (detached first); no callbacks. */
+void sess_free(struct l2tp_session *s);
+
+/* dead_cache.c: endpoints (address and port) that did not answer, held down
+ * for dead_hold_down_s. */
+bool dead_check(struct l2tp_engine *e, const struct sockaddr_storage *a, uint64_t now);
+void dead_add(struct l2tp_engine *e, const struct sockaddr_storage *a, socklen_t len, uint64_t now);
+
+/* tunnel_pool.c */
+struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *c);
+bool tun_endpoint_opening(const struct eng_tunnel *tun);
+void tun_kick(struct l2tp_engine *e, const struct eng_tunnel *ref, bool dead);
+
+/* data.c */
+void eng_rx_data(struct l2tp_engine *e, struct eng_tunnel *tun, const struct l2tp_hdr *h,
+		 const uint8_t *buf, const struct sockaddr *from);
+
+/* input.c: the sockets' ev callback (datagrams, then ICMP errors). */
+void sock_cb(struct ev_loop *loop, int fd, unsigned events, void *arg);
+
+#endif

@@ -1,0 +1,91 @@
+#!/bin/bash
+# l2tp_pool: the tunnel pool under a burst (issue 12 item 2). 2,000 calls at
+# once through lac-core's L2TP engine (tests/tools/l2tp_drive: the engine with
+# a scripted PPP peer per call, LCP, CHAP and IPCP with the LNS) to a real
+# l2tpns, spread over 10 tunnels (200 calls per tunnel), then to two l2tpns
+# instances (half the calls prefer each, 5 tunnels each). Every call must come
+# up, no LNS may land in the dead-cache, no tunnel may fail, and the tunnel
+# counts must be exactly what the pool settings give. The setup time is
+# printed as a figure (never asserted).
+#
+# Namespaces rlt-l2tpp-PID-{lac,lns1,lns2}; 10.90.31.0/24, 10.90.32.0/24;
+# LNS pools 10.93.0.0/20 and 10.93.16.0/20 (4,096 addresses each).
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/integration/testlib.sh"
+t_require_root
+. "$top_srcdir/lab.d/lib.sh"
+
+DRIVE=$top_builddir/tests/tools/l2tp_drive
+[ -x "$DRIVE" ] || { echo "not ok - $DRIVE not built (make check builds it)"; exit 1; }
+N=${L2TP_POOL_CALLS:-2000}
+
+P=rlt-l2tpp-$$
+LAC=$P-lac; LNS1=$P-lns1; LNS2=$P-lns2
+SECRET=pool-secret
+STATE=$(mktemp -d /tmp/rlt-l2tpp.XXXXXX)
+
+cleanup() {
+    lns_stop lns1 "$STATE" 2>/dev/null
+    lns_stop lns2 "$STATE" 2>/dev/null
+    for ns in $LAC $LNS1 $LNS2; do netns_destroy "$ns" 2>/dev/null; done
+    if [ -n "$KEEP_STATE" ]; then echo "# state kept in $STATE"; else rm -rf "$STATE"; fi
+}
+trap cleanup EXIT
+
+for ns in $LAC $LNS1 $LNS2; do netns_destroy "$ns" 2>/dev/null
+    netns_create "$ns" || { sleep 1; netns_create "$ns"; } || exit 1
+done
+netns_veth $LAC p-lns1 10.90.31.1/24 $LNS1 p-lac 10.90.31.2/24 || exit 1
+netns_veth $LAC p-lns2 10.90.32.1/24 $LNS2 p-lac 10.90.32.2/24 || exit 1
+printf 'alice alice-pw\n' > "$STATE/users"
+if lns_start lns1 $LNS1 10.90.31.2 "$SECRET" 10.93.0.0/20 "$STATE/users" "$STATE" &&
+   lns_start lns2 $LNS2 10.90.32.2 "$SECRET" 10.93.16.0/20 "$STATE/users" "$STATE"; then
+    t_ok "two l2tpns started"
+else
+    t_fail "two l2tpns started"; t_done; exit 1
+fi
+
+drive() { # drive NAME ARGS...: output in $STATE/NAME.out
+    local name=$1; shift
+    netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw --quiet \
+        --sessions "$N" --timeout-s 90 "$@" >"$STATE/$name.out" 2>"$STATE/$name.log"
+}
+field() { # field FILE PREFIX KEY
+    awk -v p="$2" -v k="$3" '$1 == p { for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' "$1"
+}
+tunnels_to() { # tunnels_to FILE ADDR: established tunnels to ADDR when all calls were up
+    grep -c "^tunnel .* peer=$2:1701 state=established sessions=200 " "$1"
+}
+check_run() { # check_run NAME TUNNELS: the common checks of one burst
+    local out=$STATE/$1.out
+    t_eq "$1: all $N calls up" "$(field "$out" stats sessions_up)" "$N"
+    t_eq "$1: tunnels opened" "$(field "$out" stats tunnels_opened)" "$2"
+    t_eq "$1: no tunnel failed" "$(field "$out" stats tunnels_failed)" 0
+    t_eq "$1: no failover" "$(field "$out" stats failovers)" 0
+    t_eq "$1: no setup timeout" "$(field "$out" stats setup_timeouts)" 0
+    t_check "$1: no LNS in the dead-cache" sh -c "! grep -q '^endpoint .* dead=1' '$out'"
+    t_check "$1: no errors logged" sh -c "! grep -q 'level=error' '$STATE/$1.log'"
+    echo "# $1: $N calls up in $(field "$out" ready ms) ms over $2 tunnels (l2tp_drive, this run)"
+}
+
+# 1. One l2tpns, 200 calls per tunnel, the pool may hold 10 tunnels.
+if drive one --lns 10.90.31.2 --max-per-tunnel 200 --tunnels-per-lns 10; then
+    t_ok "one LNS: burst of $N calls came up"
+else
+    t_fail "one LNS: burst of $N calls came up" "$(tail -n 2 "$STATE/one.out")"
+fi
+check_run one 10
+t_eq "one LNS: 10 tunnels of 200 calls" "$(tunnels_to "$STATE/one.out" 10.90.31.2)" 10
+t_check "one LNS: l2tpns took no SCCRQ for a duplicate" sh -c "! grep -q 'Duplicate SCCRQ' '$STATE/lns1/l2tpns.log'"
+
+# 2. Two l2tpns: odd calls list lns2 first; 5 tunnels of 200 calls each.
+if drive two --lns 10.90.31.2 --lns 10.90.32.2 --alternate --max-per-tunnel 200 --tunnels-per-lns 5; then
+    t_ok "two LNSs: burst of $N calls came up"
+else
+    t_fail "two LNSs: burst of $N calls came up" "$(tail -n 2 "$STATE/two.out")"
+fi
+check_run two 10
+t_eq "two LNSs: 5 tunnels of 200 calls to lns1" "$(tunnels_to "$STATE/two.out" 10.90.31.2)" 5
+t_eq "two LNSs: 5 tunnels of 200 calls to lns2" "$(tunnels_to "$STATE/two.out" 10.90.32.2)" 5
+t_done
