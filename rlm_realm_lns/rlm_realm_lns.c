@@ -21,7 +21,9 @@
 RCSID("$Id$")
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
 #include <hiredis/hiredis.h>
@@ -32,6 +34,8 @@ RCSID("$Id$")
 #include "realm_schema.h"
 #include "realm_select.h"
 #include "realm_store.h"
+#include "realm_sync.h"
+#include "realm_table.h"
 
 typedef struct rlm_realm_lns_t {
 	char const              *name;                 /* instance name, for logs */
@@ -54,8 +58,19 @@ typedef struct rlm_realm_lns_t {
 	struct timeval           cache_ttl;
 	struct timeval           cache_negative_ttl;
 	uint32_t                 cache_max_entries;
+	bool                     use_table;
+	bool                     serve_stale;
+	uint32_t                 serve_stale_max_age;
+	uint32_t                 sync_poll_ms;
+	uint32_t                 sync_batch;
 
 	struct realm_cache      *cache;                /* NULL: cache_ttl = 0 */
+	struct realm_table      *table;                /* NULL: table = no */
+	struct realm_sync       *sync;
+	pid_t                    sync_pid;             /* the process the sync thread runs in */
+	pthread_mutex_t          sync_mu;              /* restart after a fork */
+	uint64_t                 acct_unrecorded;      /* __atomic: accounting not written */
+	int                      stale;                /* __atomic: 1 while answering from a stale table */
 	rlm_rcode_t              fail_rcode;
 	rlm_rcode_t              acct_fail_rcode;
 	uint32_t                 acct_ttl;              /* seconds a session counts without accounting */
@@ -85,6 +100,11 @@ static const CONF_PARSER module_config[] = {
 	{ "cache_ttl", FR_CONF_OFFSET(PW_TYPE_TIMEVAL, rlm_realm_lns_t, cache_ttl), "1.0" },
 	{ "cache_negative_ttl", FR_CONF_OFFSET(PW_TYPE_TIMEVAL, rlm_realm_lns_t, cache_negative_ttl), "0.5" },
 	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, cache_max_entries), "10000" },
+	{ "table", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, use_table), "yes" },
+	{ "serve_stale", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, serve_stale), "yes" },
+	{ "serve_stale_max_age", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, serve_stale_max_age), "600" },
+	{ "sync_poll_ms", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, sync_poll_ms), "200" },
+	{ "sync_batch", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, sync_batch), "256" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -92,17 +112,20 @@ static const CONF_PARSER module_config[] = {
 enum realm_script {
 	REALM_SCRIPT_LOOKUP = 0,    /* realm_store_script */
 	REALM_SCRIPT_ACCT,          /* realm_acct_script */
+	REALM_SCRIPT_CAPS,          /* realm_store_caps_script */
 	REALM_SCRIPT_COUNT
 };
 
 static char const *const realm_script_text[REALM_SCRIPT_COUNT] = {
 	[REALM_SCRIPT_LOOKUP] = realm_store_script,
 	[REALM_SCRIPT_ACCT]   = realm_acct_script,
+	[REALM_SCRIPT_CAPS]   = realm_store_caps_script,
 };
 
 static char const *const realm_script_name[REALM_SCRIPT_COUNT] = {
 	[REALM_SCRIPT_LOOKUP] = "lookup",
 	[REALM_SCRIPT_ACCT]   = "acct",
+	[REALM_SCRIPT_CAPS]   = "caps",
 };
 
 /* One pooled Redis connection; the scripts' SHA1s are learnt per connection. */
@@ -139,8 +162,9 @@ static void realm_outage_begin(rlm_realm_lns_t *inst, char const *reason)
 static void realm_outage_end(rlm_realm_lns_t *inst)
 {
 	if (__atomic_exchange_n(&inst->outage, 0, __ATOMIC_ACQ_REL) == 1)
-		INFO("rlm_realm_lns (%s): event=redis_up server=%s:%u", inst->name, inst->server,
-		     inst->port);
+		INFO("rlm_realm_lns (%s): event=redis_up server=%s:%u acct_unrecorded=%llu",
+		     inst->name, inst->server, inst->port,
+		     (unsigned long long)__atomic_load_n(&inst->acct_unrecorded, __ATOMIC_RELAXED));
 }
 
 /* hiredis reports a socket timeout as an I/O error with strerror(EAGAIN). */
@@ -237,7 +261,8 @@ static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
 			goto fail;
 	}
 	if (realm_conn_load_script(inst, conn, REALM_SCRIPT_LOOKUP) < 0 ||
-	    realm_conn_load_script(inst, conn, REALM_SCRIPT_ACCT) < 0)
+	    realm_conn_load_script(inst, conn, REALM_SCRIPT_ACCT) < 0 ||
+	    realm_conn_load_script(inst, conn, REALM_SCRIPT_CAPS) < 0)
 		goto fail;
 	return conn;
 
@@ -313,6 +338,72 @@ static int realm_cache_setup(CONF_SECTION *conf, rlm_realm_lns_t *inst)
 	return 0;
 }
 
+/* The sync thread's Redis: the configured one (Sentinel: realm_sentinel). */
+static int realm_sync_resolve(void *ctx, char *host, size_t hostlen, int *port)
+{
+	rlm_realm_lns_t *inst = ctx;
+
+	if ((size_t)snprintf(host, hostlen, "%s", inst->server) >= hostlen)
+		return -1;
+	*port = (int)inst->port;
+	return 0;
+}
+
+static void realm_sync_log(void *ctx, enum realm_sync_level level, char const *line)
+{
+	rlm_realm_lns_t *inst = ctx;
+
+	switch (level) {
+	case REALM_SYNC_ERROR:
+		ERROR("rlm_realm_lns (%s): %s", inst->name, line);
+		break;
+	case REALM_SYNC_WARN:
+		WARN("rlm_realm_lns (%s): %s", inst->name, line);
+		break;
+	default:
+		INFO("rlm_realm_lns (%s): %s", inst->name, line);
+		break;
+	}
+}
+
+static int realm_sync_begin(rlm_realm_lns_t *inst)
+{
+	struct realm_sync_opts o = {
+		.resolve = realm_sync_resolve, .resolve_ctx = inst,
+		.password = inst->password, .database = inst->database,
+		.connect_timeout_ms = inst->connect_timeout_ms,
+		/* a full load's pipeline of sync_batch scripts takes longer than one command */
+		.command_timeout_ms = inst->command_timeout_ms * 10,
+		.poll_ms = inst->sync_poll_ms, .retry_ms = 500, .batch = inst->sync_batch,
+		.log = realm_sync_log, .log_ctx = inst,
+	};
+
+	inst->sync = realm_sync_start(&o, inst->table);
+	inst->sync_pid = getpid();
+	return inst->sync ? 0 : -1;
+}
+
+/*
+ * The sync thread belongs to the process that started it: if the server
+ * forked after instantiate (daemon mode), the child has the table but no
+ * thread. The first request of such a child starts a new one.
+ */
+static void realm_sync_check_pid(rlm_realm_lns_t *inst)
+{
+	pid_t me = getpid();
+
+	if (__atomic_load_n(&inst->sync_pid, __ATOMIC_ACQUIRE) == me)
+		return;
+	pthread_mutex_lock(&inst->sync_mu);
+	if (inst->sync_pid != me) {
+		/* the old handle's thread does not exist here: forget it, start ours */
+		inst->sync = NULL;
+		if (realm_sync_begin(inst) < 0)
+			ERROR("rlm_realm_lns (%s): event=sync_start_failed", inst->name);
+	}
+	pthread_mutex_unlock(&inst->sync_mu);
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_realm_lns_t *inst = instance;
@@ -384,8 +475,28 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 
-	if (realm_cache_setup(conf, inst) < 0)
+	if (inst->use_table) {
+		if (inst->sync_poll_ms < 10 || inst->sync_poll_ms > 10000 || inst->sync_batch == 0 ||
+		    inst->sync_batch > 10000) {
+			cf_log_err_cs(conf, "sync_poll_ms must be 10..10000 and sync_batch 1..10000");
+			return -1;
+		}
+		if (inst->serve_stale && inst->serve_stale_max_age == 0) {
+			cf_log_err_cs(conf, "serve_stale_max_age must be > 0 (or serve_stale = no)");
+			return -1;
+		}
+		inst->table = realm_table_new();
+		pthread_mutex_init(&inst->sync_mu, NULL);
+		if (!inst->table || realm_sync_begin(inst) < 0) {
+			cf_log_err_cs(conf, "cannot create the realm table or its sync thread");
+			return -1;
+		}
+		INFO("rlm_realm_lns (%s): event=table_on serve_stale=%s max_age_s=%u poll_ms=%u "
+		     "(cache_ttl unused)", inst->name, inst->serve_stale ? "yes" : "no",
+		     inst->serve_stale_max_age, inst->sync_poll_ms);
+	} else if (realm_cache_setup(conf, inst) < 0) {
 		return -1;
+	}
 
 	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, NULL, NULL);
 	if (!inst->pool)
@@ -397,6 +508,20 @@ static int mod_detach(void *instance)
 {
 	rlm_realm_lns_t *inst = instance;
 
+	if (inst->table) {
+		struct realm_table_stats st;
+
+		if (inst->sync_pid == getpid())
+			realm_sync_stop(inst->sync);
+		inst->sync = NULL;
+		realm_table_get_stats(inst->table, &st);
+		INFO("rlm_realm_lns (%s): event=table_stats realms=%u dnis=%u lookups=%llu hits=%llu",
+		     inst->name, st.realms, st.dnis, (unsigned long long)st.lookups,
+		     (unsigned long long)st.hits);
+		realm_table_free(inst->table);
+		inst->table = NULL;
+		pthread_mutex_destroy(&inst->sync_mu);
+	}
 	fr_connection_pool_free(inst->pool);
 	if (inst->cache) {
 		struct realm_cache_stats st;
@@ -673,6 +798,153 @@ static int realm_lookup_cached(rlm_realm_lns_t *inst, REQUEST *request,
 	return 0;
 }
 
+struct realm_caps_args {
+	unsigned n;
+	char     keys[REALM_STORE_LNS_MAX][REALM_ACCT_LNS_KEY_MAX + 1];
+	char     numkeys[8];
+};
+
+static int realm_caps_argv(void *ctx, char const *sha, char const **argv, size_t *argvlen,
+			   int argv_cap)
+{
+	struct realm_caps_args *a = ctx;
+	unsigned i;
+	int argc = 0;
+
+	if (argv_cap < (int)a->n + 3)
+		return -1;
+	argv[argc] = "EVALSHA";
+	argvlen[argc++] = 7;
+	argv[argc] = sha;
+	argvlen[argc++] = strlen(sha);
+	argvlen[argc] = (size_t)snprintf(a->numkeys, sizeof(a->numkeys), "%u", a->n);
+	argv[argc++] = a->numkeys;
+	for (i = 0; i < a->n; i++) {
+		argv[argc] = a->keys[i];
+		argvlen[argc++] = strlen(a->keys[i]);
+	}
+	return argc;
+}
+
+/*
+ * The exact check of capped LNS: the table's `sessions` is only a snapshot,
+ * so an LNS with max_sessions (and not down) gets its live count from its
+ * session set in one round trip (realm_store_caps_script; uncapped realms
+ * never pay for it). The cap can then only be passed by calls accepted but
+ * not yet started (their Accounting-Start not yet counted): the calls in
+ * flight. Returns 0, or -1 with *why (Redis unusable and no serve_stale: the
+ * caller applies fail_mode); with serve_stale the snapshot's counts are used.
+ */
+static int realm_caps_live(rlm_realm_lns_t *inst, REQUEST *request, struct realm_lookup *lk,
+			   char const **why)
+{
+	struct realm_caps_args *a;
+	unsigned idx[REALM_STORE_LNS_MAX], i;
+	redisReply *r;
+
+	a = talloc(request, struct realm_caps_args);
+	if (!a) {
+		*why = "out of memory";
+		return -1;
+	}
+	a->n = 0;
+	for (i = 0; i < lk->n_lns; i++) {
+		if (!lk->lns[i].max_sessions || lk->lns[i].down)
+			continue;
+		snprintf(a->keys[a->n], sizeof(a->keys[a->n]), "lns:%s:%s", lk->realm, lk->lns[i].id);
+		idx[a->n++] = i;
+	}
+	if (a->n == 0) {
+		talloc_free(a);
+		return 0;
+	}
+	r = realm_script_run(inst, REALM_SCRIPT_CAPS, realm_caps_argv, a, why);
+	if (!r) {
+		talloc_free(a);
+		if (inst->serve_stale) {
+			RWDEBUG("live session counts unavailable (%s): using the table's", *why);
+			return 0;
+		}
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == a->n) {
+		for (i = 0; i < a->n; i++) {
+			if (r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer >= 0)
+				lk->lns[idx[i]].sessions = r->element[i]->integer > UINT32_MAX ?
+					UINT32_MAX : (uint32_t)r->element[i]->integer;
+			RDEBUG2("lns=%s sessions=%u max_sessions=%u (live)", lk->lns[idx[i]].id,
+				lk->lns[idx[i]].sessions, lk->lns[idx[i]].max_sessions);
+		}
+	}
+	freeReplyObject(r);
+	talloc_free(a);
+	return 0;
+}
+
+/*
+ * The lookup from the realm table (table = yes): no round trip unless the
+ * realm has capped LNS. While the sync thread cannot reach Redis the table
+ * is answered from if serve_stale allows (and for at most
+ * serve_stale_max_age since it was last known current), logged once when
+ * that starts and once when the table is current again. Returns 0, or -1
+ * with *why (the caller applies fail_mode).
+ */
+static int realm_lookup_table(rlm_realm_lns_t *inst, REQUEST *request,
+			      struct realm_name const *rn, struct realm_lookup *lk, char const **why)
+{
+	struct realm_sync_status st;
+
+	realm_sync_check_pid(inst);
+	if (!inst->sync) {
+		*why = "realm table has no sync thread";
+		return -1;
+	}
+	realm_sync_status(inst->sync, &st);
+	if (!st.loaded) {
+		*why = "realm table not loaded yet (redis unreachable since start)";
+		return -1;
+	}
+	if (!st.connected) {
+		if (!inst->serve_stale) {
+			*why = "redis unreachable (serve_stale = no)";
+			return -1;
+		}
+		if (st.age_ms > (uint64_t)inst->serve_stale_max_age * 1000) {
+			*why = "redis unreachable for longer than serve_stale_max_age";
+			return -1;
+		}
+		if (__atomic_exchange_n(&inst->stale, 1, __ATOMIC_ACQ_REL) == 0)
+			WARN("rlm_realm_lns (%s): event=serving_stale version=%llu age_ms=%llu "
+			     "max_age_s=%u", inst->name, (unsigned long long)st.version,
+			     (unsigned long long)st.age_ms, inst->serve_stale_max_age);
+		RDEBUG2("answering from the realm table, %llu ms stale", (unsigned long long)st.age_ms);
+	} else if (__atomic_exchange_n(&inst->stale, 0, __ATOMIC_ACQ_REL) == 1) {
+		INFO("rlm_realm_lns (%s): event=table_current version=%llu", inst->name,
+		     (unsigned long long)st.version);
+	}
+	realm_table_lookup(inst->table, rn, lk);
+	if (lk->found && realm_caps_live(inst, request, lk, why) < 0)
+		return -1;
+	*why = NULL;
+	return 0;
+}
+
+/* LNS in their health hold-down (policy/REDIS-SCHEMA.md, "LNS health") are
+ * left out of this reply as if down. */
+static void realm_apply_health(REQUEST *request, struct realm_lookup *lk)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	unsigned i;
+
+	for (i = 0; i < lk->n_lns; i++) {
+		if (lk->lns[i].unhealthy_until > now && !lk->lns[i].down) {
+			RDEBUG2("lns=%s unhealthy for %u s more: left out", lk->lns[i].id,
+				lk->lns[i].unhealthy_until - now);
+			lk->lns[i].down = 1;
+		}
+	}
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_realm_lns_t *inst = instance;
@@ -693,7 +965,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	lk = talloc(request, struct realm_lookup);
 	if (!lk)
 		return RLM_MODULE_FAIL;
-	if (realm_lookup_cached(inst, request, &rn, lk, &why) < 0) {
+	if ((inst->table ? realm_lookup_table(inst, request, &rn, lk, &why)
+			 : realm_lookup_cached(inst, request, &rn, lk, &why)) < 0) {
 		talloc_free(lk);
 		if (why)
 			return realm_fail(inst, request, why);
@@ -708,6 +981,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_NOOP;
 	}
 
+	realm_apply_health(request, lk);
 	RDEBUG("realm=%s match=%s mode=%s policy=%s lns=%u bad=%u", lk->realm,
 	       realm_candidate_kind_str(rn.cand[lk->matched].kind), realm_mode_str(lk->conf.mode),
 	       realm_policy_str(lk->conf.policy), lk->n_lns, lk->n_bad);
@@ -931,6 +1205,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	talloc_free(a);
 	talloc_free(rn);
 	if (!r) {
+		__atomic_add_fetch(&inst->acct_unrecorded, 1, __ATOMIC_RELAXED);
 		realm_outage_begin(inst, why);
 		RWDEBUG("session accounting unavailable (%s): acct_fail_mode=%s", why,
 			inst->acct_fail_mode);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "realm_notify.h"
 #include "store.h"
 
 /* A command under construction: owned copies of its arguments. */
@@ -634,13 +635,25 @@ out:
 
 /* ---- writing ---- */
 
-/* Queued commands of one MULTI/EXEC block. */
+/*
+ * Queued commands of one MULTI/EXEC block, and the objects it changes: each
+ * gets its change notification (realm_notify.h) at the end of the same
+ * block, or one "all" when there are more than NOTIFY_ONE_BY_ONE of them.
+ */
+#define NOTIFY_ONE_BY_ONE 64
 struct batch {
 	struct cmd *cmds;
 	size_t      n;
 	size_t      cap;
 	int         oom;
+	struct cmd  notes;      /* argv: kind, name, kind, name, ... */
 };
+
+static void batch_notify(struct batch *b, const char *kind, const char *name)
+{
+	cmd_add(&b->notes, kind);
+	cmd_add(&b->notes, name);
+}
 
 static struct cmd *batch_new(struct batch *b)
 {
@@ -665,6 +678,7 @@ static void batch_free(struct batch *b)
 	for (i = 0; i < b->n; i++)
 		cmd_free(&b->cmds[i]);
 	free(b->cmds);
+	cmd_free(&b->notes);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -673,13 +687,36 @@ static void batch_free(struct batch *b)
  * STORE_REDIS, or -1 when EXEC answered nil because a WATCHed key changed
  * (the caller retries).
  */
+static void batch_queue_notify(struct batch *b, const char *kind, const char *name)
+{
+	struct cmd *c = batch_new(b);
+
+	if (!c)
+		return;
+	cmd_add(c, "EVAL");
+	cmd_add(c, realm_notify_script);
+	cmd_add(c, "1");
+	cmd_add(c, REALM_VERSION_KEY);
+	cmd_add(c, REALM_NOTIFY_CHANNEL);
+	cmd_add(c, kind);
+	cmd_add(c, name);
+}
+
 static int batch_exec(redisContext *ctx, struct batch *b, struct realmctl_errs *errs)
 {
 	static const char *const multi[] = { "MULTI" }, *const exec[] = { "EXEC" };
 	redisReply *r = NULL;
-	size_t i;
+	size_t i, notes = (size_t)b->notes.argc / 2, plain = b->n;
 	int rc = STORE_OK, failed = 0;
 
+	if (b->notes.oom)
+		b->oom = 1;
+	if (notes > NOTIFY_ONE_BY_ONE) {
+		batch_queue_notify(b, "all", "");
+	} else {
+		for (i = 0; i < notes; i++)
+			batch_queue_notify(b, b->notes.argv[2 * i], b->notes.argv[2 * i + 1]);
+	}
 	if (b->oom) {
 		realmctl_errs_add(errs, "out of memory");
 		return STORE_REDIS;
@@ -728,6 +765,8 @@ static int batch_exec(redisContext *ctx, struct batch *b, struct realmctl_errs *
 	if (failed && rc == STORE_OK)
 		rc = STORE_REDIS;
 	freeReplyObject(r);
+	while (b->n > plain)
+		cmd_free(&b->cmds[--b->n]);
 	return rc;
 }
 
@@ -816,6 +855,7 @@ static void queue_realm_delete(struct batch *b, const char *name, char **ids, si
 		cmd_add(c, "realms");
 		cmd_add(c, name);
 	}
+	batch_notify(b, "realm", name);
 }
 
 static int watch(redisContext *ctx, const char *key, struct realmctl_errs *errs)
@@ -897,6 +937,7 @@ static int apply_once(redisContext *ctx, const struct realmctl_doc *doc, int rep
 		}
 		for (j = 0; j < realm->n_lns; j++)
 			queue_lns_hash(&b, realm->name, &realm->lns[j].s);
+		batch_notify(&b, "realm", realm->name);
 	}
 	for (i = 0; i < doc->n_dnis; i++) {
 		struct cmd *c = batch_new(&b);
@@ -905,6 +946,7 @@ static int apply_once(redisContext *ctx, const struct realmctl_doc *doc, int rep
 			cmd_addf(c, "dnis:%s", doc->dnis[i].number);
 			cmd_add(c, doc->dnis[i].realm);
 		}
+		batch_notify(&b, "dnis", doc->dnis[i].number);
 	}
 	if (replace_all) {
 		for (i = 0; i < n_names; i++) {
@@ -933,6 +975,7 @@ static int apply_once(redisContext *ctx, const struct realmctl_doc *doc, int rep
 					cmd_add(c, "DEL");
 					cmd_add(c, dnis_keys[i]);
 				}
+				batch_notify(&b, "dnis", dnis_keys[i] + 5);
 			}
 		}
 	}
@@ -1009,6 +1052,7 @@ int store_realm_put(redisContext *ctx, const struct realmctl_realm *realm, struc
 
 	queue_realm_hash(&b, realm);
 	queue_schema(&b);
+	batch_notify(&b, "realm", realm->name);
 	rc = batch_exec(ctx, &b, errs);
 	batch_free(&b);
 	return rc == -1 ? STORE_REDIS : rc;
@@ -1104,6 +1148,7 @@ int store_lns_put(redisContext *ctx, const char *realm, const struct realm_lns *
 		return STORE_DATA;
 	}
 	queue_lns_hash(&b, realm, lns);
+	batch_notify(&b, "realm", realm);
 	rc = batch_exec(ctx, &b, errs);
 	batch_free(&b);
 	return rc == -1 ? STORE_REDIS : rc;
@@ -1134,6 +1179,7 @@ int store_lns_del(redisContext *ctx, const char *realm, const char *id, long lon
 		cmd_add(c, "DEL");
 		cmd_addf(c, "lns:%s:%s", realm, id);
 	}
+	batch_notify(&b, "realm", realm);
 	rc = batch_exec(ctx, &b, errs);
 	batch_free(&b);
 	if (rc != STORE_OK)
@@ -1151,8 +1197,8 @@ int store_lns_del(redisContext *ctx, const char *realm, const char *id, long lon
 int store_lns_set_down(redisContext *ctx, const char *realm, const char *id, int down,
 		       struct realmctl_errs *errs)
 {
-	redisReply *r;
-	char key[REALM_NAME_MAX + REALM_LNS_ID_MAX + 16];
+	struct batch b = { 0 };
+	struct cmd *c;
 	int rc, ex;
 
 	ex = lns_exists(ctx, realm, id, errs);
@@ -1162,18 +1208,23 @@ int store_lns_set_down(redisContext *ctx, const char *realm, const char *id, int
 		realmctl_errs_add(errs, "realm=%s lns=%s: no such LNS", realm, id);
 		return STORE_DATA;
 	}
-	snprintf(key, sizeof(key), "lns:%s:%s", realm, id);
-	rc = run(ctx, &r, errs, "HSET", key, "down", down ? "1" : "0", NULL);
-	if (rc == STORE_OK)
-		freeReplyObject(r);
-	return rc;
+	if ((c = batch_new(&b))) {
+		cmd_add(c, "HSET");
+		cmd_addf(c, "lns:%s:%s", realm, id);
+		cmd_add(c, "down");
+		cmd_add(c, down ? "1" : "0");
+	}
+	batch_notify(&b, "realm", realm);
+	rc = batch_exec(ctx, &b, errs);
+	batch_free(&b);
+	return rc == -1 ? STORE_REDIS : rc;
 }
 
 int store_dnis_map(redisContext *ctx, const char *number, const char *realm,
 		   struct realmctl_errs *errs)
 {
-	redisReply *r;
-	char key[REALMCTL_DNIS_MAX + 8];
+	struct batch b = { 0 };
+	struct cmd *c;
 	int rc, ex;
 
 	ex = realm_exists(ctx, realm, errs);
@@ -1183,21 +1234,27 @@ int store_dnis_map(redisContext *ctx, const char *number, const char *realm,
 		realmctl_errs_add(errs, "dnis=%s field=realm value=\"%s\": no such realm", number, realm);
 		return STORE_DATA;
 	}
-	snprintf(key, sizeof(key), "dnis:%s", number);
-	rc = run(ctx, &r, errs, "SET", key, realm, NULL);
-	if (rc == STORE_OK)
-		freeReplyObject(r);
-	return rc;
+	if ((c = batch_new(&b))) {
+		cmd_add(c, "SET");
+		cmd_addf(c, "dnis:%s", number);
+		cmd_add(c, realm);
+	}
+	batch_notify(&b, "dnis", number);
+	rc = batch_exec(ctx, &b, errs);
+	batch_free(&b);
+	return rc == -1 ? STORE_REDIS : rc;
 }
 
 int store_dnis_unmap(redisContext *ctx, const char *number, struct realmctl_errs *errs)
 {
+	struct batch b = { 0 };
+	struct cmd *c;
 	redisReply *r;
 	char key[REALMCTL_DNIS_MAX + 8];
 	int rc, gone;
 
 	snprintf(key, sizeof(key), "dnis:%s", number);
-	rc = run(ctx, &r, errs, "DEL", key, NULL);
+	rc = run(ctx, &r, errs, "EXISTS", key, NULL);
 	if (rc != STORE_OK)
 		return rc;
 	gone = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
@@ -1206,5 +1263,12 @@ int store_dnis_unmap(redisContext *ctx, const char *number, struct realmctl_errs
 		realmctl_errs_add(errs, "dnis=%s: not mapped", number);
 		return STORE_DATA;
 	}
-	return STORE_OK;
+	if ((c = batch_new(&b))) {
+		cmd_add(c, "DEL");
+		cmd_add(c, key);
+	}
+	batch_notify(&b, "dnis", number);
+	rc = batch_exec(ctx, &b, errs);
+	batch_free(&b);
+	return rc == -1 ? STORE_REDIS : rc;
 }

@@ -16,6 +16,9 @@ t_require_root
 # The max_sessions checks expect a cap reached by accounting to show in the
 # very next Access-Accept: no lookup cache here (broker.sh tests the cache).
 export BROKER_CACHE_TTL=0
+# the live lookup path (table = no): these checks write Redis by hand, without
+# change notifications; broker_sync.sh tests the realm table
+export BROKER_TABLE=no
 
 NS=rlt-bacct-$$
 ADDR=10.99.2.1
