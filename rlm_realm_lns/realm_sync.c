@@ -24,7 +24,8 @@ struct realm_sync {
 	int                    stop;         /* __atomic */
 	int                    want_resync;  /* __atomic */
 
-	/* status, under mu */
+	/* status: written by the sync thread, read lock-free by every request
+	 * (__atomic; each field on its own, which is all a request needs) */
 	pthread_mutex_t        mu;
 	int                    loaded, connected;
 	uint64_t               current_ms;   /* monotonic ms the table was last known current */
@@ -75,9 +76,7 @@ static void disconnect(struct realm_sync *s)
 		redisFree(s->cmd);
 	s->sub = s->cmd = NULL;
 	realm_version_reset(&s->ver);
-	pthread_mutex_lock(&s->mu);
-	s->connected = 0;
-	pthread_mutex_unlock(&s->mu);
+	__atomic_store_n(&s->connected, 0, __ATOMIC_RELEASE);
 }
 
 /* The outage starts: logged once until the next successful load. */
@@ -383,11 +382,9 @@ out:
 
 static void mark_current(struct realm_sync *s)
 {
-	pthread_mutex_lock(&s->mu);
-	s->connected = 1;
-	s->current_ms = now_ms();
-	s->version = s->ver.version;
-	pthread_mutex_unlock(&s->mu);
+	__atomic_store_n(&s->current_ms, now_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->version, s->ver.version, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->connected, 1, __ATOMIC_RELEASE);
 }
 
 /* Everything into a fresh table, then one swap. 0 or -1. */
@@ -410,10 +407,8 @@ static int full_load(struct realm_sync *s, struct realm_lookup *lk)
 	realm_version_loaded(&s->ver, v);
 	realm_table_get_stats(s->table, &st);
 	__atomic_store_n(&s->want_resync, 0, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&s->mu);
-	s->loaded = 1;
-	s->resyncs++;
-	pthread_mutex_unlock(&s->mu);
+	__atomic_add_fetch(&s->resyncs, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->loaded, 1, __ATOMIC_RELEASE);
 	mark_current(s);
 	logf_(s, REALM_SYNC_INFO, "event=sync_loaded redis=%s version=%llu realms=%u dnis=%u ms=%llu%s",
 	      s->where, (unsigned long long)v, st.realms, st.dnis,
@@ -446,9 +441,7 @@ static int on_message(struct realm_sync *s, const char *msg, size_t len, struct 
 	if ((n.kind == REALM_NOTIFY_DNIS ? load_dnis(s, s->table, &one, 1)
 					 : load_realms(s, s->table, &one, 1, lk)) < 0)
 		return -1;
-	pthread_mutex_lock(&s->mu);
-	s->applied++;
-	pthread_mutex_unlock(&s->mu);
+	__atomic_add_fetch(&s->applied, 1, __ATOMIC_RELAXED);
 	mark_current(s);
 	return 0;
 }
@@ -593,15 +586,17 @@ void realm_sync_request_resync(struct realm_sync *s)
 
 void realm_sync_status(struct realm_sync *s, struct realm_sync_status *out)
 {
-	uint64_t now = now_ms();
-
-	pthread_mutex_lock(&s->mu);
-	out->loaded = s->loaded;
-	out->connected = s->connected;
-	out->age_ms = s->connected ? 0 : (s->loaded ? now - s->current_ms : UINT64_MAX);
-	out->version = s->version;
-	out->resyncs = s->resyncs;
-	out->applied = s->applied;
+	out->loaded = __atomic_load_n(&s->loaded, __ATOMIC_ACQUIRE);
+	out->connected = __atomic_load_n(&s->connected, __ATOMIC_ACQUIRE);
+	out->version = __atomic_load_n(&s->version, __ATOMIC_RELAXED);
+	out->resyncs = __atomic_load_n(&s->resyncs, __ATOMIC_RELAXED);
+	out->applied = __atomic_load_n(&s->applied, __ATOMIC_RELAXED);
 	out->errors = __atomic_load_n(&s->errors, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&s->mu);
+	/* the clock only when it matters: while cut off */
+	if (out->connected)
+		out->age_ms = 0;
+	else if (out->loaded)
+		out->age_ms = now_ms() - __atomic_load_n(&s->current_ms, __ATOMIC_RELAXED);
+	else
+		out->age_ms = UINT64_MAX;
 }

@@ -388,10 +388,27 @@ static int realm_sync_begin(rlm_realm_lns_t *inst)
  * forked after instantiate (daemon mode), the child has the table but no
  * thread. The first request of such a child starts a new one.
  */
+static int realm_forked;      /* __atomic: set in a child after fork (pthread_atfork) */
+
+static void realm_atfork_child(void);
+static void realm_atfork_once(void)
+{
+	pthread_atfork(NULL, NULL, realm_atfork_child);
+}
+
+static void realm_atfork_child(void)
+{
+	__atomic_store_n(&realm_forked, 1, __ATOMIC_RELAXED);
+}
+
 static void realm_sync_check_pid(rlm_realm_lns_t *inst)
 {
-	pid_t me = getpid();
+	pid_t me;
 
+	/* no syscall per request: only a process that has forked looks further */
+	if (!__atomic_load_n(&realm_forked, __ATOMIC_RELAXED))
+		return;
+	me = getpid();
 	if (__atomic_load_n(&inst->sync_pid, __ATOMIC_ACQUIRE) == me)
 		return;
 	pthread_mutex_lock(&inst->sync_mu);
@@ -485,8 +502,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			cf_log_err_cs(conf, "serve_stale_max_age must be > 0 (or serve_stale = no)");
 			return -1;
 		}
+		static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
 		inst->table = realm_table_new();
 		pthread_mutex_init(&inst->sync_mu, NULL);
+		pthread_once(&atfork_once, realm_atfork_once);
 		if (!inst->table || realm_sync_begin(inst) < 0) {
 			cf_log_err_cs(conf, "cannot create the realm table or its sync thread");
 			return -1;
@@ -1041,36 +1061,48 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 }
 
 /*
- * The NAS identity that names the per-NAS session set (realm_acct.h):
- * NAS-IP-Address, NAS-IPv6-Address or NAS-Identifier as the NAS sent them
- * (RFC 2865 5.4/5.32, RFC 3162 2.1: at least one is required), else the
- * packet's source address. The same NAS must name itself the same way in its
- * Starts and in its Accounting-On, which every LAC we know of does.
- * Returns 0, or -1 if nothing usable (then nothing can be counted).
+ * The NAS identity that names the per-NAS session set (realm_acct.h), bound
+ * to the RADIUS client the request came from: the packet's source address,
+ * so a client can only ever name, count and clear (Accounting-On/Off) its
+ * own sessions, whatever NAS-IP-Address or NAS-Identifier it claims. A
+ * client that speaks for several NAS (a proxy, a LAC with several
+ * identities) gets one set per claimed identity under its address:
+ * "<source>_<claim>", the claim being NAS-IP-Address, NAS-IPv6-Address or
+ * NAS-Identifier (RFC 2865 5.4/5.32, RFC 3162 2.1) when it differs from the
+ * source (a claim that does not fit is dropped: the source alone). A LAC
+ * that names itself by its own address, as lac-core does, is keyed by that
+ * address. Returns 0, or -1 if nothing usable.
  */
 static int realm_acct_nas(REQUEST *request, char *buf, size_t len)
 {
 	VALUE_PAIR *vp;
 	fr_ipaddr_t const *src = &request->packet->src_ipaddr;
+	char claim[REALM_ACCT_NAS_MAX + 1];
+	size_t sl;
 
+	if (!(src->af == AF_INET && inet_ntop(AF_INET, &src->ipaddr.ip4addr, buf, (socklen_t)len)) &&
+	    !(src->af == AF_INET6 && inet_ntop(AF_INET6, &src->ipaddr.ip6addr, buf, (socklen_t)len)))
+		return -1;
+	claim[0] = '\0';
 	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IP_ADDRESS, 0, TAG_ANY);
-	if (vp && inet_ntop(AF_INET, &vp->vp_ipaddr, buf, (socklen_t)len))
-		return 0;
-	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0, TAG_ANY);
-	if (vp && inet_ntop(AF_INET6, &vp->vp_ipv6addr, buf, (socklen_t)len))
-		return 0;
-	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY);
-	if (vp && vp->vp_length < len) {
-		memcpy(buf, vp->vp_strvalue, vp->vp_length);
-		buf[vp->vp_length] = '\0';
-		if (realm_acct_check_nas(buf) == 0)
-			return 0;
+	if (vp)
+		inet_ntop(AF_INET, &vp->vp_ipaddr, claim, sizeof(claim));
+	if (!claim[0] && (vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0, TAG_ANY)))
+		inet_ntop(AF_INET6, &vp->vp_ipv6addr, claim, sizeof(claim));
+	if (!claim[0] && (vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY)) &&
+	    vp->vp_length < sizeof(claim)) {
+		memcpy(claim, vp->vp_strvalue, vp->vp_length);
+		claim[vp->vp_length] = '\0';
+		if (realm_acct_check_nas(claim) < 0)
+			claim[0] = '\0';
 	}
-	if (src->af == AF_INET && inet_ntop(AF_INET, &src->ipaddr.ip4addr, buf, (socklen_t)len))
-		return 0;
-	if (src->af == AF_INET6 && inet_ntop(AF_INET6, &src->ipaddr.ip6addr, buf, (socklen_t)len))
-		return 0;
-	return -1;
+	sl = strlen(buf);
+	if (claim[0] && strcmp(claim, buf) != 0 && sl + 1 + strlen(claim) < len &&
+	    sl + 1 + strlen(claim) <= REALM_ACCT_NAS_MAX) {
+		buf[sl] = '_';
+		memcpy(buf + sl + 1, claim, strlen(claim) + 1);
+	}
+	return 0;
 }
 
 struct realm_acct_args {

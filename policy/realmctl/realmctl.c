@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -627,7 +628,10 @@ static int read_url(const char *url, struct buf *b, struct realmctl_errs *errs)
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* a document fetched over https must not be downgraded by a redirect to
+	 * plain http (it carries tunnel secrets): https stays https */
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
+			 strncasecmp(url, "https:", 6) == 0 ? "https" : "http,https");
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "realmctl/" PACKAGE_VERSION);
 	res = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);

@@ -92,7 +92,10 @@ provision() {
 
 redis_start redis "$NS" "$ADDR" 6379 "$STATE" || exit 1
 provision
-broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" "redis://$ADDR:6379" "$STATE" || exit 1
+# clients: the namespace's /24, so a second source address (10.99.2.9, the
+# "other client" of the NAS-binding checks) is a client too
+ip -n "$NS" addr add 10.99.2.9/32 dev lo
+broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "10.99.2.0/24" "redis://$ADDR:6379" "$STATE" || exit 1
 # a second broker on the same Redis, with a short session life (interim 1 s x 3
 # periods) and acct_fail_mode = fail
 BROKER_ACCT_INTERIM=1 BROKER_ACCT_FAIL_MODE=fail broker_start broker-ttl "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
@@ -193,8 +196,32 @@ t_eq "Accounting-On clears every session of that NAS" \
     "1 0 0 0"
 t_eq "... and its session keys and set" \
     "$(rcli EXISTS realm_lns:acct:10.99.2.1/sess-b realm_lns:acct:10.99.2.1/sess-v6 realm_lns:nas:10.99.2.1)" 0
-t_eq "the other NAS's session is kept" "$(rcli EXISTS realm_lns:acct:10.99.2.7/other-nas)" 1
+t_eq "the other NAS's session is kept, under the client it came from" \
+    "$(rcli EXISTS realm_lns:acct:10.99.2.1_10.99.2.7/other-nas)" 1
 t_check "NAS reset logged" grep -q 'event=acct_nas_reset nas=10.99.2.1 cleared=' "$STATE/broker/radius.out"
+# --- the NAS identity is bound to the RADIUS client: another client (source
+# 10.99.2.9) claiming NAS-IP-Address 10.99.2.1 cannot clear 10.99.2.1's sessions
+spoof_on() {
+    ip netns exec "$NS" /usr/bin/python3 -c '
+import hashlib, socket, struct, sys
+secret, src, dst, nas = sys.argv[1].encode(), sys.argv[2], sys.argv[3], sys.argv[4]
+attrs = struct.pack("!BBI", 40, 6, 7) + struct.pack("!BB", 4, 6) + socket.inet_aton(nas)
+hdr = struct.pack("!BBH", 4, 77, 20 + len(attrs))
+auth = hashlib.md5(hdr + b"\0" * 16 + attrs + secret).digest()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0)); s.settimeout(3)
+s.sendto(hdr + auth + attrs, (dst, 1813))
+try:
+    r = s.recv(4096); print("Accounting-Response" if r[0] == 5 else "code %d" % r[0])
+except socket.timeout:
+    print("none")
+' "$SECRET" 10.99.2.9 "$ADDR" "$1"
+}
+t_eq "a spoofed Accounting-On from another client is answered" "$(spoof_on 10.99.2.1)" Accounting-Response
+t_eq "... and clears nothing of the NAS it names" "$(sessions corp.example:lns1)" 1
+t_check "... it cleared its own (empty) set only" \
+    grep -q 'event=acct_nas_reset nas=10.99.2.9_10.99.2.1 cleared=0' "$STATE/broker/radius.out"
+
 t_eq "Accounting-Off clears too" \
     "$(NAS=10.99.2.7 acct Accounting-Off '' >/dev/null; sessions corp.example:lns1)" 0
 
