@@ -56,6 +56,7 @@ static int cmd_dnis_unmap(struct ctx *ctx, int argc, char **argv);
 static int cmd_import(struct ctx *ctx, int argc, char **argv);
 static int cmd_export(struct ctx *ctx, int argc, char **argv);
 static int cmd_check(struct ctx *ctx, int argc, char **argv);
+static int cmd_reconcile(struct ctx *ctx, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "realm", "add",
@@ -85,6 +86,10 @@ static const struct command commands[] = {
 	{ "check", NULL, "",
 	  "validate everything in Redis (fields, dangling and orphan keys); exit 1 listing each problem",
 	  cmd_check },
+	{ "reconcile", NULL, "[--fix]",
+	  "recount each LNS's sessions from the accounting's session keys; print the drift (exit 1\n"
+	  "      if any), with --fix repair the session sets and `sessions` (e.g. after a failover)",
+	  cmd_reconcile },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -883,4 +888,56 @@ int main(int argc, char **argv)
 	if (ctx.redis)
 		redisFree(ctx.redis);
 	return rc;
+}
+
+struct reconcile_tally {
+	size_t lns, drift;
+	long long added, removed;
+	int fix;
+};
+
+static void reconcile_row(void *arg, const struct store_reconcile_row *row)
+{
+	struct reconcile_tally *t = arg;
+	int drift = row->added || row->removed || row->field != row->live;
+
+	t->lns++;
+	t->added += row->added;
+	t->removed += row->removed;
+	if (!drift)
+		return;
+	t->drift++;
+	printf("lns=%s sessions=%lld live=%lld missing=%lld stale=%lld %s\n", row->lns,
+	       row->field < 0 ? 0 : row->field, row->live, row->added, row->removed,
+	       t->fix ? "fixed" : "drift");
+}
+
+/* realmctl reconcile [--fix]: see store_reconcile (store.h). */
+static int cmd_reconcile(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fix", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct command *self = find_command("reconcile", NULL);
+	struct realmctl_errs errs = { 0 };
+	struct reconcile_tally t = { 0 };
+	int o, rc;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'f')
+			return usage_error(self, "unknown option");
+		t.fix = 1;
+	}
+	if (optind != argc)
+		return usage_error(self, "no operands");
+	if ((rc = connect_redis(ctx)) != 0)
+		return rc;
+	rc = store_reconcile(ctx->redis, t.fix, reconcile_row, &t, &errs);
+	if (rc != STORE_OK)
+		return finish("reconcile", rc, &errs);
+	printf("reconcile: %zu LNS, %zu with drift (%lld missing, %lld stale session(s))%s\n", t.lns,
+	       t.drift, t.added, t.removed, t.fix && t.drift ? ": fixed" : "");
+	return t.drift && !t.fix ? EXIT_DATA : 0;
 }

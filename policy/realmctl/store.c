@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "realm_acct.h"
 #include "realm_notify.h"
 #include "store.h"
 
@@ -1271,4 +1272,215 @@ int store_dnis_unmap(redisContext *ctx, const char *number, struct realmctl_errs
 	rc = batch_exec(ctx, &b, errs);
 	batch_free(&b);
 	return rc == -1 ? STORE_REDIS : rc;
+}
+
+/* ---- reconciliation of the session counts ---- */
+
+/*
+ * One LNS, atomically. KEYS[1] = lns:<realm>:<id>; ARGV[1] = fix|dry;
+ * ARGV[2..] = the session keys (realm_lns:acct:<nas>/<sid>) that named this
+ * LNS when realmctl scanned them. The session keys are the truth (each is
+ * written by the accounting script at Start/Interim and deleted at Stop, and
+ * expires with the session); the LNS's session set and its `sessions` field
+ * are derived from them and are what async replication or a bug can leave
+ * wrong. A set member whose session key is gone or names another LNS is
+ * stale; a session key naming this LNS but missing from the set is missing.
+ * Everything is re-checked here, inside the script, so accounting that ran
+ * between the scan and the fix is never undone.
+ * Reply: { sessions field (-1: none), live count after the fix, added, removed }.
+ */
+static const char reconcile_script[] =
+	"local lk, fix = KEYS[1], ARGV[1] == 'fix'\n"
+	"local now = tonumber(redis.call('TIME')[1])\n"
+	"local z = 'realm_lns:sessions:' .. string.sub(lk, 5)\n"
+	"local removed, added, top = 0, 0, 0\n"
+	"local members = redis.call('ZRANGE', z, 0, -1)\n"
+	"local inz = {}\n"
+	"for _, m in ipairs(members) do\n"
+	"  inz[m] = true\n"
+	"  if redis.call('GET', m) ~= lk then\n"
+	"    removed = removed + 1\n"
+	"    if fix then redis.call('ZREM', z, m) end\n"
+	"  end\n"
+	"end\n"
+	"for i = 2, #ARGV do\n"
+	"  local ak = ARGV[i]\n"
+	"  if not inz[ak] and redis.call('GET', ak) == lk then\n"
+	"    local ttl = redis.call('TTL', ak)\n"
+	"    if ttl > 0 then\n"
+	"      added = added + 1\n"
+	"      inz[ak] = true\n"
+	"      if now + ttl > top then top = now + ttl end\n"
+	"      if fix then\n"
+	"        redis.call('ZADD', z, now + ttl, ak)\n"
+	"        local nas, sid = string.match(ak, '^realm_lns:acct:([^/]+)/(.+)$')\n"
+	"        if nas then redis.call('ZADD', 'realm_lns:nas:' .. nas, now + ttl, sid) end\n"
+	"      end\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"local live = #members - removed + added\n"
+	"local field = redis.call('HGET', lk, 'sessions')\n"
+	"if fix then\n"
+	"  if top > 0 then\n"
+	"    local t = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')\n"
+	"    if t[2] then redis.call('EXPIREAT', z, tonumber(t[2]) + 1) end\n"
+	"  end\n"
+	"  if redis.call('EXISTS', lk) == 1 then redis.call('HSET', lk, 'sessions', live) end\n"
+	"end\n"
+	"return {field and tonumber(field) or -1, live, added, removed}\n";
+
+/* The LNS keys to look at and, per key, the session keys that name it. */
+struct rec_lns {
+	char   *key;
+	char  **acct;
+	size_t  n, cap;
+};
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rec_lns *)a)->key, ((const struct rec_lns *)b)->key);
+}
+
+static struct rec_lns *rec_find(struct rec_lns *v, size_t n, const char *key)
+{
+	struct rec_lns k = { .key = (char *)key };
+
+	return n ? bsearch(&k, v, n, sizeof(*v), rec_cmp) : NULL;
+}
+
+static void rec_free(struct rec_lns *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		for (j = 0; j < v[i].n; j++)
+			free(v[i].acct[j]);
+		free(v[i].acct);
+	}
+	free(v);
+}
+
+int store_reconcile(redisContext *ctx, int fix, store_reconcile_fn report, void *report_ctx,
+		    struct realmctl_errs *errs)
+{
+	char **lns_keys = NULL, **acct_keys = NULL;
+	size_t n_lns = 0, n_acct = 0, i, j, n = 0;
+	struct rec_lns *v = NULL;
+	int rc;
+
+	/* every LNS hash, and every LNS named by a live session key */
+	if ((rc = scan_keys(ctx, "lns:*", &lns_keys, &n_lns, errs)) != STORE_OK ||
+	    (rc = scan_keys(ctx, REALM_ACCT_KEY_PREFIX "*", &acct_keys, &n_acct, errs)) != STORE_OK)
+		goto out;
+	v = calloc(n_lns + n_acct + 1, sizeof(*v));
+	if (!v) {
+		realmctl_errs_add(errs, "out of memory");
+		rc = STORE_REDIS;
+		goto out;
+	}
+	for (i = 0; i < n_lns; i++) {
+		v[n].key = lns_keys[i];
+		lns_keys[i] = NULL;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), rec_cmp);
+	for (i = 0; i < n_acct; i += 256) {
+		size_t batch = n_acct - i < 256 ? n_acct - i : 256;
+		for (j = 0; j < batch; j++) {
+			const char *argv[2] = { "GET", acct_keys[i + j] };
+			size_t len[2] = { 3, strlen(acct_keys[i + j]) };
+			redisAppendCommandArgv(ctx, 2, argv, len);
+		}
+		for (j = 0; j < batch; j++) {
+			redisReply *r = NULL;
+			struct rec_lns *l;
+			if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) {
+				realmctl_errs_add(errs, "redis: %s", ctx->errstr);
+				rc = STORE_REDIS;
+				goto out;
+			}
+			if (r->type == REDIS_REPLY_STRING && strncmp(r->str, "lns:", 4) == 0) {
+				l = rec_find(v, n, r->str);
+				if (!l) {
+					/* a session on an LNS whose hash is gone: still counted in its set */
+					v[n].key = strdup(r->str);
+					if (!v[n].key) {
+						freeReplyObject(r);
+						rc = STORE_REDIS;
+						goto out;
+					}
+					n++;
+					qsort(v, n, sizeof(*v), rec_cmp);
+					l = rec_find(v, n, r->str);
+				}
+				if (l->n == l->cap) {
+					size_t cap = l->cap ? l->cap * 2 : 8;
+					char **a = realloc(l->acct, cap * sizeof(*a));
+					if (!a) {
+						freeReplyObject(r);
+						rc = STORE_REDIS;
+						goto out;
+					}
+					l->acct = a;
+					l->cap = cap;
+				}
+				l->acct[l->n++] = acct_keys[i + j];
+				acct_keys[i + j] = NULL;
+			}
+			freeReplyObject(r);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct store_reconcile_row row;
+		const char **argv = malloc((v[i].n + 5) * sizeof(*argv));
+		size_t *len = malloc((v[i].n + 5) * sizeof(*len));
+		redisReply *r;
+		int k = 0;
+
+		if (!argv || !len) {
+			free(argv);
+			free(len);
+			realmctl_errs_add(errs, "out of memory");
+		rc = STORE_REDIS;
+			goto out;
+		}
+		argv[k++] = "EVAL";
+		argv[k++] = reconcile_script;
+		argv[k++] = "1";
+		argv[k++] = v[i].key;
+		argv[k++] = fix ? "fix" : "dry";
+		for (j = 0; j < v[i].n; j++)
+			argv[k++] = v[i].acct[j];
+		for (j = 0; j < (size_t)k; j++)
+			len[j] = strlen(argv[j]);
+		r = redisCommandArgv(ctx, k, argv, len);
+		free(argv);
+		free(len);
+		if ((rc = reply_rc(ctx, r, v[i].key, errs)) != STORE_OK) {
+			if (r)
+				freeReplyObject(r);
+			goto out;
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+			freeReplyObject(r);
+			realmctl_errs_add(errs, "redis: unexpected reconcile reply");
+		rc = STORE_REDIS;
+			goto out;
+		}
+		snprintf(row.lns, sizeof(row.lns), "%s", v[i].key + 4);
+		row.field = r->element[0]->integer;
+		row.live = r->element[1]->integer;
+		row.added = r->element[2]->integer;
+		row.removed = r->element[3]->integer;
+		freeReplyObject(r);
+		report(report_ctx, &row);
+	}
+	rc = STORE_OK;
+out:
+	store_names_free(lns_keys, n_lns);
+	store_names_free(acct_keys, n_acct);
+	rec_free(v, n);
+	return rc;
 }
