@@ -63,6 +63,7 @@ typedef struct rlm_realm_lns_t {
 	uint32_t                 serve_stale_max_age;
 	uint32_t                 sync_poll_ms;
 	uint32_t                 sync_batch;
+	uint32_t                 health_hold_down;
 
 	struct realm_cache      *cache;                /* NULL: cache_ttl = 0 */
 	struct realm_table      *table;                /* NULL: table = no */
@@ -105,6 +106,7 @@ static const CONF_PARSER module_config[] = {
 	{ "serve_stale_max_age", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, serve_stale_max_age), "600" },
 	{ "sync_poll_ms", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, sync_poll_ms), "200" },
 	{ "sync_batch", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, sync_batch), "256" },
+	{ "health_hold_down", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, health_hold_down), "60" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -1190,6 +1192,11 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	}
 	req.nas = nas;
 	req.ttl_s = inst->acct_ttl;
+	req.hold_s = inst->health_hold_down;
+	if (req.op == REALM_ACCT_OP_REJECT && !inst->health_hold_down) {
+		RDEBUG2("tunnel reject: health_hold_down = 0, LNS health off");
+		return RLM_MODULE_NOOP;
+	}
 	req.session_id = "";
 	req.endpoint = "";
 	req.assignment_id = "";
@@ -1207,14 +1214,22 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 			return RLM_MODULE_NOOP;
 		}
 		sid = fr_pair_find_by_num(request->packet->vps, PW_ACCT_SESSION_ID, 0, TAG_ANY);
-		if (!sid || realm_acct_check_session_id(sid->vp_strvalue, sid->vp_length) < 0) {
+		if (req.op == REALM_ACCT_OP_REJECT &&
+		    (!sid || realm_acct_check_session_id(sid->vp_strvalue, sid->vp_length) < 0)) {
+			/* a tunnel that never came up may have no session: the id is not used */
+			sid = NULL;
+			req.session_id = "-";
+			req.session_id_len = 1;
+		} else if (!sid || realm_acct_check_session_id(sid->vp_strvalue, sid->vp_length) < 0) {
 			RATE_LIMIT(INFO("rlm_realm_lns (%s): event=acct_ignored nas=%s "
 					"reason=\"no printable Acct-Session-Id of 1..%u bytes\"",
 					inst->name, nas, REALM_ACCT_SESSION_ID_MAX));
 			return RLM_MODULE_NOOP;
 		}
-		req.session_id = sid->vp_strvalue;
-		req.session_id_len = sid->vp_length;
+		if (sid) {
+			req.session_id = sid->vp_strvalue;
+			req.session_id_len = sid->vp_length;
+		}
 		/* only needed when the session's own key is gone, but it costs nothing here */
 		user = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
 		dnis = fr_pair_find_by_num(request->packet->vps, PW_CALLED_STATION_ID, 0, TAG_ANY);
@@ -1277,7 +1292,16 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 		break;
 
 	case REALM_ACCT_UNKNOWN:
+	case REALM_ACCT_IGNORED:
 		rcode = RLM_MODULE_NOOP;
+		break;
+
+	case REALM_ACCT_UNHEALTHY:
+		/* count holds the end of the hold-down (unix s) */
+		INFO("rlm_realm_lns (%s): event=lns_unhealthy lns=%s nas=%s status=%u hold_s=%u "
+		     "until=%lld", inst->name, res.lns_key, nas, status->vp_integer,
+		     inst->health_hold_down, res.count);
+		rcode = RLM_MODULE_OK;
 		break;
 
 	default:

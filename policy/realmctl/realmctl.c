@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <curl/curl.h>
@@ -323,9 +324,11 @@ static int cmd_realm_del(struct ctx *ctx, int argc, char **argv)
 	return finish("realm del", rc, &errs);
 }
 
-static void show_lns(const struct realm_lns *l)
+/* health: the LNS health key (REDIS-SCHEMA.md "LNS health"): 0 healthy, else until (unix s). */
+static void show_lns(const struct realm_lns *l, long long until, const char *reason)
 {
 	char buf[REALM_STRING_MAX + 1];
+	long long now = (long long)time(NULL);
 	size_t i;
 
 	printf("lns=%s", l->id);
@@ -338,8 +341,12 @@ static void show_lns(const struct realm_lns *l)
 		if (realmctl_lns_field_str(l, f, buf, sizeof(buf)))
 			put_value(f, buf);
 	}
-	printf(" sessions=%u available=%s\n", (unsigned)l->sessions,
-	       realm_lns_available(l) ? "yes" : "no");
+	printf(" sessions=%u available=%s", (unsigned)l->sessions,
+	       realm_lns_available(l) && until <= now ? "yes" : "no");
+	if (until > now)
+		printf(" health=unhealthy reason=%s hold_down_left=%llds\n", reason, until - now);
+	else
+		printf(" health=ok\n");
 }
 
 static int cmd_realm_show(struct ctx *ctx, int argc, char **argv)
@@ -373,8 +380,12 @@ static int cmd_realm_show(struct ctx *ctx, int argc, char **argv)
 		if (realmctl_realm_field_str(&realm->conf, "client_auth_id", buf, sizeof(buf)))
 			put_value("client_auth_id", buf);
 		printf(" lns_count=%zu\n", realm->n_lns);
-		for (i = 0; i < realm->n_lns; i++)
-			show_lns(&realm->lns[i].s);
+		for (i = 0; i < realm->n_lns; i++) {
+			char reason[32];
+			long long until = store_lns_health(ctx->redis, realm->name, realm->lns[i].s.id,
+							   reason, sizeof(reason));
+			show_lns(&realm->lns[i].s, until, reason);
+		}
 	}
 	realmctl_doc_free(&doc);
 	return finish("realm show", rc, &errs);

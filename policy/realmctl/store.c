@@ -1484,3 +1484,32 @@ out:
 	rec_free(v, n);
 	return rc;
 }
+
+long long store_lns_health(redisContext *ctx, const char *realm, const char *id, char *reason,
+			   size_t reason_len)
+{
+	struct realmctl_errs errs = { 0 };
+	char key[REALM_NAME_MAX + REALM_LNS_ID_MAX + 32];
+	redisReply *r;
+	long long until = 0;
+
+	snprintf(reason, reason_len, "-");
+	snprintf(key, sizeof(key), "realm_lns:health:%s:%s", realm, id);
+	if (run(ctx, &r, &errs, "HMGET", key, "until", "reason", NULL) != STORE_OK) {
+		realmctl_errs_free(&errs);
+		return 0;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		if (r->element[0]->type == REDIS_REPLY_STRING)
+			until = strtoll(r->element[0]->str, NULL, 10);
+		if (r->element[1]->type == REDIS_REPLY_STRING) {
+			size_t i;
+			snprintf(reason, reason_len, "%s", r->element[1]->str);
+			for (i = 0; reason[i]; i++)     /* it came from Redis: keep the line ours */
+				if ((unsigned char)reason[i] <= ' ' || (unsigned char)reason[i] > '~')
+					reason[i] = '?';
+		}
+	}
+	freeReplyObject(r);
+	return until;
+}

@@ -85,6 +85,11 @@ int store_dnis_unmap(redisContext *c, const char *number, struct realmctl_errs *
  * key, so concurrent accounting is never undone). report is called once per
  * LNS.
  */
+/* The health hold-down of an LNS: its end (unix s) and reason ("-" if none
+ * given), or 0 when healthy (or unreadable: show prints what it can). */
+long long store_lns_health(redisContext *c, const char *realm, const char *id, char *reason,
+			   size_t reason_len);
+
 struct store_reconcile_row {
 	char      lns[REALM_NAME_MAX + REALM_LNS_ID_MAX + 2];   /* <realm>:<id> */
 	long long field;     /* `sessions` as stored; -1: none */

@@ -46,6 +46,9 @@ n = int(sys.argv[1])
 realms = [{"name": "r%d.example" % i, "mode": "tunnel",
            "lns": [{"id": "a", "endpoint": "10.77.%d.%d" % (i // 250, i % 250 + 1),
                     "secret": "s%d" % i, "preference": 1}]} for i in range(n)]
+realms.append({"name": "hc.example", "mode": "tunnel",
+               "lns": [{"id": "h1", "endpoint": "10.33.0.1", "secret": "h1", "preference": 1},
+                       {"id": "h2", "endpoint": "10.33.0.2", "secret": "h2", "preference": 2}]})
 realms.append({"name": "two.example", "mode": "tunnel",
                "lns": [{"id": "a", "endpoint": "10.66.0.1", "secret": "sa", "preference": 1},
                        {"id": "b", "endpoint": "10.66.0.2", "secret": "sb", "preference": 2}]})
@@ -56,9 +59,9 @@ rc import "$STATE/realms.json" >/dev/null
 t_eq "realmctl imports $N_REALMS realms" "$?" 0
 echo "# import of $((N_REALMS + 1)) realms: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
-BROKER_ACCT_PORT=none broker_start broker-a "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" \
+BROKER_HEALTH_HOLD=3 broker_start broker-a "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
-BROKER_ACCT_PORT=none broker_start broker-b "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
+BROKER_HEALTH_HOLD=3 broker_start broker-b "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
 BROKER_ACCT_PORT=none BROKER_SERVE_STALE=no broker_start broker-c "$NS" "$ADDR" 1832 "$SECRET" \
     "$ADDR/32" "redis://$ADDR:6379" "$STATE" || exit 1
@@ -75,7 +78,7 @@ for b in broker-a broker-b broker-c; do
 done
 sed -n 's/.*\(event=sync_loaded.*\)/# broker-a: \1/p' "$STATE/broker-a/radius.out" | head -n 1
 t_check "broker-a: every realm in the table" \
-    grep -q "event=sync_loaded .*realms=$((N_REALMS + 1)) " "$STATE/broker-a/radius.out"
+    grep -q "event=sync_loaded .*realms=$((N_REALMS + 2)) " "$STATE/broker-a/radius.out"
 
 last=$((N_REALMS - 1))
 t_eq "first realm answered from the table" "$(eps 1812 u@r0.example)" 10.77.0.1
@@ -112,6 +115,39 @@ chmod +x "$toggle"
 out=$(prop u@two.example accept:10.66.0.1/without:10.66.0.1 $BR --rounds 20 -- "$toggle")
 t_eq "20 down/up toggles: each seen by both brokers" "$?" 0
 printf '%s\n' "$out" | grep p50_ms | sed 's/^/# toggles: /'
+
+# --- shared LNS health: a Tunnel-Reject sent to broker-a by one LAC takes the
+# LNS out of broker-b's replies to every LAC, for the hold-down (3 s here)
+tunnel_acct() {   # STATUS SESSION-ID: accounting for hc.example's h1, sent to broker-a
+    printf '%s\n' "Acct-Status-Type = $1" "Acct-Session-Id = \"$2\"" "NAS-IP-Address = $ADDR" \
+        'User-Name = "u@hc.example"' 'Tunnel-Type:1 = L2TP' 'Tunnel-Medium-Type:1 = IPv4' \
+        'Tunnel-Server-Endpoint:1 = "10.33.0.1"' |
+        ip netns exec "$NS" radclient -r 2 -t 2 "$ADDR:1813" acct "$SECRET" >/dev/null 2>&1
+}
+t_eq "hc.example: both LNS offered" "$(eps 1822 u@hc.example)" "10.33.0.1 10.33.0.2"
+cat > "$STATE/reject.sh" <<EOF
+#!/bin/bash
+$(declare -f tunnel_acct)
+NS=$NS ADDR=$ADDR SECRET=$SECRET
+tunnel_acct Tunnel-Reject rej-1
+EOF
+chmod +x "$STATE/reject.sh"
+out=$(prop u@hc.example without:10.33.0.1 $BR -- "$STATE/reject.sh")
+t_eq "Tunnel-Reject via broker-a: the LNS is left out by both brokers" "$?" 0
+printf '%s\n' "$out" | sed -n 's/ round=1 / /p' | sed 's/^/# tunnel-reject: /'
+t_eq "... the other LNS still offered" "$(eps 1822 u@hc.example)" 10.33.0.2
+t_check "... logged" grep -q 'event=lns_unhealthy lns=lns:hc.example:h1 ' "$STATE/broker-a/radius.out"
+t_check "realmctl realm show displays the health" \
+    sh -c "ip netns exec $NS $REALMCTL --redis redis://127.0.0.1:6379 realm show hc.example |
+           grep -q '^lns=h1 .* available=no health=unhealthy reason=tunnel-reject hold_down_left='"
+out=$(prop u@hc.example accept:10.33.0.1 --broker "$ADDR:1812" --broker "$ADDR:1822" --timeout 8 -- true)
+t_eq "after the hold-down the LNS is offered again by both" "$?" 0
+printf '%s\n' "$out" | sed -n 's/ round=1 / /p' | sed 's/^/# back after hold-down (3 s): /'
+tunnel_acct Tunnel-Link-Reject rej-2
+t_eq "Tunnel-Link-Reject: left out too" "$(eps 1822 u@hc.example)" 10.33.0.2
+tunnel_acct Start sess-ok
+t_eq "a session Start on it brings it back at once" "$(eps 1822 u@hc.example)" "10.33.0.1 10.33.0.2"
+tunnel_acct Stop sess-ok
 
 # --- cut off from Redis (the brokers' address only; realmctl goes on)
 ip netns exec "$NS" nft -f - <<EOF
