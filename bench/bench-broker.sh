@@ -203,7 +203,7 @@ echo
 # load: the ratio within a round is steadier than the ratio of medians
 rrps() { sed -n 's/.* rps=\([0-9]*\).*/\1/p' "$STATE/bench-$1.rounds"; }
 per_round=$(paste -d' ' <(rrps a20k) <(rrps c) <(rrps b) |
-    awk '{ printf "%s%.2fx/%.1fx", NR > 1 ? " " : "", ($2 > 0 ? $1 / $2 : 0), ($3 > 0 ? $1 / $3 : 0) }')
+    awk '{ printf "%s%.2fx/%.1fx", (NR > 1 ? " " : ""), ($2 > 0 ? $1 / $2 : 0), ($3 > 0 ? $1 / $3 : 0) }')
 echo "per round, (a) at $REALMS realms vs (c)/(b): $per_round"
 echo "(a) at $REALMS realms vs (b): $(awk -v a="$arps" -v b="$brps" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }')"
 echo "propagation of a provisioning change (realmctl lns set --down/--up, notification to the first reply showing it): ${PROP:-failed}"
