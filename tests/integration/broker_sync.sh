@@ -6,7 +6,9 @@
 # propagation times printed (not asserted); the brokers cut off from Redis
 # (nftables drop in the namespace): the stale table answered, fail_mode
 # without serve_stale, a change made meanwhile seen after the cut heals
-# (full resync); Redis stopped: still answered from the table.
+# (full resync); Redis stopped: still answered from the table, by fail_mode
+# once serve_stale_max_age has passed; shared LNS health (a Tunnel-Reject
+# through one broker takes the LNS out of the other's replies for the hold-down).
 #
 # Namespace rlt-bsync-PID, address 10.99.3.1 on its lo; removed on exit.
 set -u
@@ -61,7 +63,8 @@ echo "# import of $((N_REALMS + 1)) realms: $(( ($(date +%s%N) - t0) / 1000000 )
 
 BROKER_HEALTH_HOLD=3 broker_start broker-a "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
-BROKER_HEALTH_HOLD=3 broker_start broker-b "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
+# broker-b: serve_stale_max_age = 4 s (the Redis-stop checks below pass it)
+BROKER_HEALTH_HOLD=3 BROKER_STALE_MAX_AGE=4 broker_start broker-b "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
 BROKER_ACCT_PORT=none BROKER_SERVE_STALE=no broker_start broker-c "$NS" "$ADDR" 1832 "$SECRET" \
     "$ADDR/32" "redis://$ADDR:6379" "$STATE" || exit 1
@@ -185,6 +188,10 @@ t_eq "redis stopped, serve_stale: broker-a answers" "$(eps 1812 u@r1.example)" 1
 t_eq "redis stopped, serve_stale: broker-b answers (lns a down after 20 toggles)" \
     "$(eps 1822 u@two.example)" 10.66.0.2
 t_eq "redis stopped, serve_stale = no: fail_mode" "$(code 1832 u@r1.example)" Access-Reject
+sleep 4
+t_eq "redis stopped past serve_stale_max_age (4 s): broker-b answers by fail_mode" \
+    "$(code 1822 u@r1.example)" Access-Reject
+t_eq "... while broker-a (600 s) still answers from its table" "$(eps 1812 u@r1.example)" 10.77.0.2
 for b in broker-a broker-b broker-c; do
     t_check "$b still running" broker_running "$b" "$STATE"
 done
