@@ -52,6 +52,7 @@ struct opts {
 	const char *server;
 	const char *secret;
 	const char *user_fmt;
+	unsigned    realms;     /* --realms: second %u of user_fmt cycles 0..realms-1 */
 	const char *password;
 	const char *called_station;
 	unsigned    count;
@@ -114,7 +115,8 @@ static void usage(FILE *f)
 		"               [--sockets N] [--timeout-ms N] [--max-seconds S] [--user FMT]\n"
 		"               [--password P] [--called-station-id S] [--expect-tunnels N] [--show-reply]\n"
 		"  FMT: the user name, its first %%u replaced by the request number\n"
-		"  (default \"user%%u@corp.example\")\n");
+		"  (default \"user%%u@corp.example\"); with --realms R a second %%u is the\n"
+		"  request number modulo R (e.g. \"user%%u@r%%u.example\": R realms, uniformly)\n");
 }
 
 static int open_socket(const char *server)
@@ -152,14 +154,19 @@ static int open_socket(const char *server)
 
 /* The user name: the template with its first "%u" replaced by n (done by
  * hand: the template is not used as a format string). */
-static void user_name(char *buf, size_t cap, const char *tmpl, unsigned n)
+/* The first %u is n; a second %u (with --realms R) is n mod R, so the
+ * requests walk R realms uniformly. */
+static void user_name(char *buf, size_t cap, const char *tmpl, unsigned n, unsigned realms)
 {
-	const char *pc = strstr(tmpl, "%u");
+	const char *pc = strstr(tmpl, "%u"), *pc2 = pc ? strstr(pc + 2, "%u") : NULL;
 
 	if (!pc)
 		snprintf(buf, cap, "%s", tmpl);
-	else
+	else if (!pc2 || !realms)
 		snprintf(buf, cap, "%.*s%u%s", (int)(pc - tmpl), tmpl, n, pc + 2);
+	else
+		snprintf(buf, cap, "%.*s%u%.*s%u%s", (int)(pc - tmpl), tmpl, n,
+			 (int)(pc2 - pc - 2), pc + 2, n % realms, pc2 + 2);
 }
 
 /* Send one request on s with a free id. Returns 0, 1 if the socket buffer is
@@ -186,7 +193,7 @@ static int send_one(struct sock *s, const struct opts *o, struct stats *st)
 	r1 = rng_next();
 	memcpy(slot->auth, &r0, 8);
 	memcpy(slot->auth + 8, &r1, 8);
-	user_name(user, sizeof(user), o->user_fmt, (unsigned)st->sent);
+	user_name(user, sizeof(user), o->user_fmt, (unsigned)st->sent, o->realms);
 	p.user_name = user;
 	p.user_password = (const uint8_t *)o->password;
 	p.user_password_len = strlen(o->password);
@@ -312,6 +319,7 @@ int main(int argc, char **argv)
 		{ "timeout-ms",        required_argument, NULL, 't' },
 		{ "max-seconds",       required_argument, NULL, 'T' },
 		{ "user",              required_argument, NULL, 'u' },
+		{ "realms",            required_argument, NULL, 'R' },
 		{ "password",          required_argument, NULL, 'p' },
 		{ "called-station-id", required_argument, NULL, 'c' },
 		{ "expect-tunnels",    required_argument, NULL, 'e' },
@@ -342,6 +350,7 @@ int main(int argc, char **argv)
 		case 't': o.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'T': o.max_seconds = strtod(optarg, NULL); break;
 		case 'u': o.user_fmt = optarg; break;
+		case 'R': o.realms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'p': o.password = optarg; break;
 		case 'c': o.called_station = optarg; break;
 		case 'e': o.expect_tunnels = atoi(optarg); break;

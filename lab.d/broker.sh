@@ -29,6 +29,9 @@
 #                         the same `server =` / `port =` substitution (REDIS_URL)
 #     BROKER_CACHE_TTL    realm_lns cache_ttl in seconds (default: the module
 #                         file's); BROKER_CACHE_NEG_TTL likewise cache_negative_ttl
+#     BROKER_TABLE        realm_lns table = yes|no (default: the module file's, yes)
+#     BROKER_SERVE_STALE  realm_lns serve_stale = yes|no; BROKER_STALE_MAX_AGE its max age (s)
+#     BROKER_HEALTH_HOLD  realm_lns health_hold_down (s)
 #     BROKER_THREADS      thread pool: start_servers = max_servers = this
 #                         (default: Debian's radiusd.conf)
 # broker_stop NAME STATE_DIR
@@ -133,6 +136,16 @@ EOF
     if [ -n "$rpass" ]; then
         sed -i "s|^\([[:space:]]*\)#  password = .*|\1password = \"$rpass\"|" "$raddb/mods-available/realm_lns"
     fi
+    # realm table options (rlm_realm_lns, issue 10): BROKER_TABLE yes|no,
+    # BROKER_SERVE_STALE yes|no, BROKER_STALE_MAX_AGE seconds
+    [ -z "${BROKER_TABLE:-}" ] ||
+        sed -i "s|^\([[:space:]]*\)table = .*|\1table = $BROKER_TABLE|" "$raddb/mods-available/realm_lns"
+    [ -z "${BROKER_SERVE_STALE:-}" ] ||
+        sed -i "s|^\([[:space:]]*\)serve_stale = .*|\1serve_stale = $BROKER_SERVE_STALE|" "$raddb/mods-available/realm_lns"
+    [ -z "${BROKER_HEALTH_HOLD:-}" ] ||
+        sed -i "s|^\([[:space:]]*\)health_hold_down = .*|\1health_hold_down = $BROKER_HEALTH_HOLD|" "$raddb/mods-available/realm_lns"
+    [ -z "${BROKER_STALE_MAX_AGE:-}" ] ||
+        sed -i "s|^\([[:space:]]*\)serve_stale_max_age = .*|\1serve_stale_max_age = $BROKER_STALE_MAX_AGE|" "$raddb/mods-available/realm_lns"
     if [ -n "${BROKER_CACHE_TTL:-}" ]; then
         sed -i "s|^\([[:space:]]*\)cache_ttl = .*|\1cache_ttl = $BROKER_CACHE_TTL|" "$raddb/mods-available/realm_lns"
     fi

@@ -31,6 +31,7 @@
 const char realm_acct_script[] =
 	"local op, nas, sid, ep, aid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
 	"local ttl = tonumber(ARGV[6])\n"
+	"local hold = tonumber(ARGV[7]) or 0\n"
 	"local now = tonumber(redis.call('TIME')[1])\n"
 	"local naskey = 'realm_lns:nas:' .. nas\n"
 	"local function zkey(lk) return 'realm_lns:sessions:' .. string.sub(lk, 5) end\n"
@@ -113,6 +114,22 @@ const char realm_acct_script[] =
 	"  end\n"
 	"  return nil, 'no_realm'\n"
 	"end\n"
+	"local function hkey(lk) return 'realm_lns:health:' .. string.sub(lk, 5) end\n"
+	"local function notify(lk)\n"
+	"  local realm = string.match(string.sub(lk, 5), '^(.*):[^:]*$')\n"
+	"  local v = redis.call('INCR', 'realm_lns:version')\n"
+	"  redis.call('PUBLISH', 'realm_lns:changes', v .. ' realm ' .. realm)\n"
+	"end\n"
+	"if op == 'reject' then\n"
+	"  if hold <= 0 then return {'ignored', '', 0} end\n"
+	"  local lk, why = resolve()\n"
+	"  if not lk then return {why, '', -1} end\n"
+	"  local hk = hkey(lk)\n"
+	"  redis.call('HSET', hk, 'until', now + hold, 'nas', nas, 'reason', 'tunnel-reject')\n"
+	"  redis.call('EXPIREAT', hk, now + hold)\n"
+	"  notify(lk)\n"
+	"  return {'unhealthy', lk, now + hold}\n"
+	"end\n"
 	"redis.call('ZREMRANGEBYSCORE', naskey, '-inf', now)\n"
 	"if op == 'nas_reset' then\n"
 	"  local sids = redis.call('ZRANGE', naskey, 0, -1)\n"
@@ -154,6 +171,7 @@ const char realm_acct_script[] =
 	"local outcome\n"
 	"if op == 'start' then\n"
 	"  outcome = added == 1 and 'started' or 'duplicate'\n"
+	"  if redis.call('DEL', hkey(lk)) == 1 then notify(lk) end\n"
 	"else\n"
 	"  outcome = added == 1 and 'recreated' or 'refreshed'\n"
 	"end\n"
@@ -165,6 +183,7 @@ static const char *const op_names[] = {
 	[REALM_ACCT_OP_INTERIM]   = "interim",
 	[REALM_ACCT_OP_STOP]      = "stop",
 	[REALM_ACCT_OP_NAS_RESET] = "nas_reset",
+	[REALM_ACCT_OP_REJECT]    = "reject",
 };
 
 /* Also the script's reply words: realm_acct_parse maps them back. */
@@ -178,6 +197,8 @@ static const char *const outcome_names[REALM_ACCT_OUTCOME_COUNT] = {
 	[REALM_ACCT_CLEARED]   = "cleared",
 	[REALM_ACCT_NO_REALM]  = "no_realm",
 	[REALM_ACCT_NO_LNS]    = "no_lns",
+	[REALM_ACCT_UNHEALTHY] = "unhealthy",
+	[REALM_ACCT_IGNORED]   = "ignored",
 };
 
 const char *realm_acct_op_str(enum realm_acct_op op)
@@ -207,6 +228,9 @@ enum realm_acct_op realm_acct_op_from_status(uint32_t status_type)
 	case 7:  /* Accounting-On */
 	case 8:  /* Accounting-Off */
 		return REALM_ACCT_OP_NAS_RESET;
+	case 11: /* Tunnel-Reject */
+	case 14: /* Tunnel-Link-Reject */
+		return REALM_ACCT_OP_REJECT;
 	default:
 		return REALM_ACCT_OP_NONE;
 	}
@@ -250,19 +274,20 @@ int realm_acct_argv(const struct realm_acct_req *req, const struct realm_name *r
 		[REALM_ACCT_OP_INTERIM]   = "interim",
 		[REALM_ACCT_OP_STOP]      = "stop",
 		[REALM_ACCT_OP_NAS_RESET] = "nas_reset",
+		[REALM_ACCT_OP_REJECT]    = "reject",
 	};
 	unsigned nkeys = rn ? rn->n : 0, i;
 	size_t used;
 	int argc = 0, n;
 
-	if (req->op <= REALM_ACCT_OP_NONE || req->op > REALM_ACCT_OP_NAS_RESET ||
+	if (req->op <= REALM_ACCT_OP_NONE || req->op > REALM_ACCT_OP_REJECT ||
 	    realm_acct_check_nas(req->nas) < 0 || req->ttl_s == 0 || req->ttl_s > REALM_ACCT_TTL_MAX)
 		return -1;
 	if (req->op != REALM_ACCT_OP_NAS_RESET &&
 	    (realm_acct_check_session_id(req->session_id, req->session_id_len) < 0 ||
 	     !req->endpoint || !req->assignment_id))
 		return -1;
-	if (argv_cap < (int)nkeys + 9)
+	if (argv_cap < (int)nkeys + 10)
 		return -1;
 	argv[argc] = "EVALSHA";
 	argvlen[argc++] = 7;
@@ -307,6 +332,14 @@ int realm_acct_argv(const struct realm_acct_req *req, const struct realm_name *r
 	if (used >= buflen)
 		return -1;
 	n = snprintf(buf + used, buflen - used, "%u", (unsigned)req->ttl_s);
+	if (n < 0 || (size_t)n >= buflen - used)
+		return -1;
+	argv[argc] = buf + used;
+	argvlen[argc++] = (size_t)n;
+	used += (size_t)n + 1;
+	if (used >= buflen)
+		return -1;
+	n = snprintf(buf + used, buflen - used, "%u", (unsigned)req->hold_s);
 	if (n < 0 || (size_t)n >= buflen - used)
 		return -1;
 	argv[argc] = buf + used;

@@ -51,16 +51,19 @@ enum realm_acct_op {
 	REALM_ACCT_OP_INTERIM,
 	REALM_ACCT_OP_STOP,
 	REALM_ACCT_OP_NAS_RESET,    /* Accounting-On / Accounting-Off */
+	REALM_ACCT_OP_REJECT,       /* RFC 2867 Tunnel-Reject / Tunnel-Link-Reject: LNS health */
 };
 
 const char *realm_acct_op_str(enum realm_acct_op op);
 
 /*
  * RFC 2866 5.1: 1 Start, 2 Stop, 3 Interim-Update, 7 Accounting-On and
- * 8 Accounting-Off (both: every session of that NAS is gone). Anything else,
- * including RFC 2867's Tunnel-* and Tunnel-Link-* types and 15 Failed, is
- * OP_NONE: counting those too would count a session twice whenever their
- * Acct-Session-Id differs from the session's Start.
+ * 8 Accounting-Off (both: every session of that NAS is gone); RFC 2867 4.1
+ * 11 Tunnel-Reject and 14 Tunnel-Link-Reject are OP_REJECT (they count
+ * nothing: they mark the LNS unhealthy, policy/REDIS-SCHEMA.md "LNS
+ * health"). Anything else, including the other Tunnel-* and Tunnel-Link-*
+ * types and 15 Failed, is OP_NONE: counting those too would count a session
+ * twice whenever their Acct-Session-Id differs from the session's Start.
  */
 enum realm_acct_op realm_acct_op_from_status(uint32_t status_type);
 
@@ -74,6 +77,8 @@ enum realm_acct_outcome {
 	REALM_ACCT_CLEARED,         /* Accounting-On/Off: count = sessions removed */
 	REALM_ACCT_NO_REALM,        /* no realm for this User-Name / DNIS */
 	REALM_ACCT_NO_LNS,          /* realm found, no LNS with that endpoint */
+	REALM_ACCT_UNHEALTHY,       /* Reject: LNS in hold-down; count = its end (unix s) */
+	REALM_ACCT_IGNORED,         /* Reject with health off (hold-down 0) */
 	REALM_ACCT_OUTCOME_COUNT
 };
 
@@ -88,6 +93,7 @@ struct realm_acct_req {
 	const char        *assignment_id;   /* "" if absent */
 	size_t             assignment_id_len;
 	uint32_t           ttl_s;           /* 1..REALM_ACCT_TTL_MAX */
+	uint32_t           hold_s;          /* LNS health hold-down; 0: health off */
 };
 
 /*

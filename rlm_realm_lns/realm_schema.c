@@ -325,12 +325,16 @@ void realm_schema_lns_init(struct realm_lns *lns)
 static int copy_string(const char *field, const char *value, size_t len, char *dst,
 		       size_t cap, int empty_ok, char *err, size_t errlen)
 {
+	/* a secret never appears in a message, not even a malformed one: the
+	 * message ends up in the broker's log and in realmctl's output */
+	const char *shown = strcmp(field, "secret") == 0 ? NULL : value;
+
 	if (memchr(value, '\0', len))
-		return fail_field(err, errlen, field, value, len, "contains a NUL byte");
+		return fail_field(err, errlen, field, shown, len, "contains a NUL byte");
 	if (len > cap)
-		return fail_field(err, errlen, field, value, len, "longer than %zu bytes", cap);
+		return fail_field(err, errlen, field, shown, len, "longer than %zu bytes", cap);
 	if (len == 0 && !empty_ok)
-		return fail_field(err, errlen, field, value, len, "empty");
+		return fail_field(err, errlen, field, shown, len, "empty");
 	memcpy(dst, value, len);
 	dst[len] = '\0';
 	return 0;
@@ -420,7 +424,8 @@ int realm_schema_lns_set(struct realm_lns *lns, const char *field,
 		return 0;
 	}
 	if (strcmp(field, "endpoint") && strcmp(field, "preference") && strcmp(field, "weight") &&
-	    strcmp(field, "max_sessions") && strcmp(field, "sessions") && strcmp(field, "down")) {
+	    strcmp(field, "max_sessions") && strcmp(field, "sessions") && strcmp(field, "down") &&
+	    strcmp(field, "unhealthy_until")) {
 		if (unknown)
 			*unknown = 1;
 		return 0;
@@ -452,6 +457,11 @@ int realm_schema_lns_set(struct realm_lns *lns, const char *field,
 			return -1;
 		lns->sessions = u;
 		lns->seen |= REALM_SEEN_SESSIONS;
+	} else if (strcmp(field, "unhealthy_until") == 0) {
+		if (realm_schema_parse_uint(field, buf, 0, UINT32_MAX, &u, err, errlen) < 0)
+			return -1;
+		lns->unhealthy_until = u;
+		lns->seen |= REALM_SEEN_UNHEALTHY;
 	} else {
 		if (realm_schema_parse_bool(field, buf, &lns->down, err, errlen) < 0)
 			return -1;

@@ -81,6 +81,7 @@ struct realm_lns {
 	uint32_t              max_sessions;                   /* 0: unlimited */
 	uint32_t              sessions;
 	int                   down;                           /* 0|1 */
+	uint32_t              unhealthy_until;                /* unix s, 0: healthy (the health key, not the hash) */
 	unsigned              seen;                           /* REALM_SEEN_* bits */
 };
 
@@ -101,6 +102,7 @@ struct realm_lns {
 #define REALM_SEEN_MAX_SESSIONS    (1u << 6)
 #define REALM_SEEN_SESSIONS        (1u << 7)
 #define REALM_SEEN_DOWN            (1u << 8)
+#define REALM_SEEN_UNHEALTHY       (1u << 9)
 
 /*
  * Scalar parsers. Each takes a NUL-terminated value, returns 0 and stores the

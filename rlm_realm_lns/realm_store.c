@@ -60,7 +60,10 @@ const char realm_store_script[] =
 	"        if j > max then break end\n"
 	"        lns[#lns + 1] = id\n"
 	"        local lk = 'lns:' .. name .. ':' .. id\n"
-	"        lns[#lns + 1] = live(lk, redis.call('HGETALL', lk))\n"
+	"        local h = live(lk, redis.call('HGETALL', lk))\n"
+	"        local u = redis.call('HGET', 'realm_lns:health:' .. name .. ':' .. id, 'until')\n"
+	"        if u and #h > 0 then h[#h + 1] = 'unhealthy_until'; h[#h + 1] = u end\n"
+	"        lns[#lns + 1] = h\n"
 	"      end\n"
 	"      local rr = 0\n"
 	"      for k = 1, #realm, 2 do\n"
@@ -73,6 +76,46 @@ const char realm_store_script[] =
 	"  end\n"
 	"end\n"
 	"return {}\n";
+
+const char realm_store_load_script[] =
+	"local max = tonumber(ARGV[1])\n"
+	"local rk = KEYS[1]\n"
+	"local name = string.sub(rk, 7)\n"
+	"local realm = redis.call('HGETALL', rk)\n"
+	"if #realm == 0 then return {} end\n"
+	"local ids = redis.call('SMEMBERS', rk .. ':lns')\n"
+	"table.sort(ids)\n"
+	"local lns = {}\n"
+	"for j, id in ipairs(ids) do\n"
+	"  if j > max then break end\n"
+	"  local h = redis.call('HGETALL', 'lns:' .. name .. ':' .. id)\n"
+	"  local u = redis.call('HGET', 'realm_lns:health:' .. name .. ':' .. id, 'until')\n"
+	"  if u and #h > 0 then h[#h + 1] = 'unhealthy_until'; h[#h + 1] = u end\n"
+	"  lns[#lns + 1] = id\n"
+	"  lns[#lns + 1] = h\n"
+	"end\n"
+	"return {name, realm, lns, 0, 1}\n";
+
+const char realm_store_caps_script[] =
+	"local now = redis.call('TIME')[1]\n"
+	"local out = {}\n"
+	"for i, lk in ipairs(KEYS) do\n"
+	"  out[i] = redis.call('ZCOUNT', 'realm_lns:sessions:' .. string.sub(lk, 5), '(' .. now, '+inf')\n"
+	"end\n"
+	"return out\n";
+
+int realm_store_one_name(const char *name, struct realm_name *out)
+{
+	size_t len = strlen(name);
+
+	if (realm_schema_check_realm_name(name, NULL, 0) < 0 || len > REALM_NAME_MAX)
+		return -1;
+	memset(out, 0, offsetof(struct realm_name, cand) + sizeof(out->cand[0]));
+	memcpy(out->realm, name, len + 1);
+	out->n = 1;
+	out->cand[0].kind = REALM_CANDIDATE_EXACT;
+	return 0;
+}
 
 int realm_store_argv(const struct realm_name *rn, const char *sha, char *keybuf,
 		     size_t keybuf_len, const char **argv, size_t *argvlen, int argv_cap)

@@ -28,6 +28,27 @@
 
 extern const char realm_store_script[];
 
+/*
+ * The realm table's read of one realm (realm_sync.h): KEYS[1] = realm:<name>,
+ * ARGV[1] = how many LNS ids to read. Read-only (a replica can answer it).
+ * The reply has the lookup script's shape with rr-counter 0 and matched
+ * index 1, so realm_store_parse reads it with a one-candidate realm_name
+ * (realm_store_one_name). Each LNS hash gets the field unhealthy_until
+ * appended when realm_lns:health:<name>:<id> holds one.
+ */
+extern const char realm_store_load_script[];
+
+/* A realm_name with the single exact candidate `name` (for parsing the load
+ * script's reply). Returns 0, or -1 if name is not a valid realm name. */
+int realm_store_one_name(const char *name, struct realm_name *out);
+
+/*
+ * The live session counts of capped LNS: KEYS = lns:<realm>:<id> keys.
+ * Reply: one integer per key, the members of realm_lns:sessions:<realm>:<id>
+ * that have not expired (score > now). Read-only.
+ */
+extern const char realm_store_caps_script[];
+
 struct realm_lookup {
 	int                 found;
 	char                realm[REALM_NAME_MAX + 1];

@@ -21,7 +21,9 @@
 RCSID("$Id$")
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
 #include <hiredis/hiredis.h>
@@ -32,6 +34,8 @@ RCSID("$Id$")
 #include "realm_schema.h"
 #include "realm_select.h"
 #include "realm_store.h"
+#include "realm_sync.h"
+#include "realm_table.h"
 
 typedef struct rlm_realm_lns_t {
 	char const              *name;                 /* instance name, for logs */
@@ -54,8 +58,20 @@ typedef struct rlm_realm_lns_t {
 	struct timeval           cache_ttl;
 	struct timeval           cache_negative_ttl;
 	uint32_t                 cache_max_entries;
+	bool                     use_table;
+	bool                     serve_stale;
+	uint32_t                 serve_stale_max_age;
+	uint32_t                 sync_poll_ms;
+	uint32_t                 sync_batch;
+	uint32_t                 health_hold_down;
 
 	struct realm_cache      *cache;                /* NULL: cache_ttl = 0 */
+	struct realm_table      *table;                /* NULL: table = no */
+	struct realm_sync       *sync;
+	pid_t                    sync_pid;             /* the process the sync thread runs in */
+	pthread_mutex_t          sync_mu;              /* restart after a fork */
+	uint64_t                 acct_unrecorded;      /* __atomic: accounting not written */
+	int                      stale;                /* __atomic: 1 while answering from a stale table */
 	rlm_rcode_t              fail_rcode;
 	rlm_rcode_t              acct_fail_rcode;
 	uint32_t                 acct_ttl;              /* seconds a session counts without accounting */
@@ -85,6 +101,12 @@ static const CONF_PARSER module_config[] = {
 	{ "cache_ttl", FR_CONF_OFFSET(PW_TYPE_TIMEVAL, rlm_realm_lns_t, cache_ttl), "1.0" },
 	{ "cache_negative_ttl", FR_CONF_OFFSET(PW_TYPE_TIMEVAL, rlm_realm_lns_t, cache_negative_ttl), "0.5" },
 	{ "cache_max_entries", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, cache_max_entries), "10000" },
+	{ "table", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, use_table), "yes" },
+	{ "serve_stale", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_realm_lns_t, serve_stale), "yes" },
+	{ "serve_stale_max_age", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, serve_stale_max_age), "600" },
+	{ "sync_poll_ms", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, sync_poll_ms), "200" },
+	{ "sync_batch", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, sync_batch), "256" },
+	{ "health_hold_down", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, health_hold_down), "60" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -92,17 +114,20 @@ static const CONF_PARSER module_config[] = {
 enum realm_script {
 	REALM_SCRIPT_LOOKUP = 0,    /* realm_store_script */
 	REALM_SCRIPT_ACCT,          /* realm_acct_script */
+	REALM_SCRIPT_CAPS,          /* realm_store_caps_script */
 	REALM_SCRIPT_COUNT
 };
 
 static char const *const realm_script_text[REALM_SCRIPT_COUNT] = {
 	[REALM_SCRIPT_LOOKUP] = realm_store_script,
 	[REALM_SCRIPT_ACCT]   = realm_acct_script,
+	[REALM_SCRIPT_CAPS]   = realm_store_caps_script,
 };
 
 static char const *const realm_script_name[REALM_SCRIPT_COUNT] = {
 	[REALM_SCRIPT_LOOKUP] = "lookup",
 	[REALM_SCRIPT_ACCT]   = "acct",
+	[REALM_SCRIPT_CAPS]   = "caps",
 };
 
 /* One pooled Redis connection; the scripts' SHA1s are learnt per connection. */
@@ -139,8 +164,9 @@ static void realm_outage_begin(rlm_realm_lns_t *inst, char const *reason)
 static void realm_outage_end(rlm_realm_lns_t *inst)
 {
 	if (__atomic_exchange_n(&inst->outage, 0, __ATOMIC_ACQ_REL) == 1)
-		INFO("rlm_realm_lns (%s): event=redis_up server=%s:%u", inst->name, inst->server,
-		     inst->port);
+		INFO("rlm_realm_lns (%s): event=redis_up server=%s:%u acct_unrecorded=%llu",
+		     inst->name, inst->server, inst->port,
+		     (unsigned long long)__atomic_load_n(&inst->acct_unrecorded, __ATOMIC_RELAXED));
 }
 
 /* hiredis reports a socket timeout as an I/O error with strerror(EAGAIN). */
@@ -237,7 +263,8 @@ static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
 			goto fail;
 	}
 	if (realm_conn_load_script(inst, conn, REALM_SCRIPT_LOOKUP) < 0 ||
-	    realm_conn_load_script(inst, conn, REALM_SCRIPT_ACCT) < 0)
+	    realm_conn_load_script(inst, conn, REALM_SCRIPT_ACCT) < 0 ||
+	    realm_conn_load_script(inst, conn, REALM_SCRIPT_CAPS) < 0)
 		goto fail;
 	return conn;
 
@@ -313,6 +340,89 @@ static int realm_cache_setup(CONF_SECTION *conf, rlm_realm_lns_t *inst)
 	return 0;
 }
 
+/* The sync thread's Redis: the configured one (Sentinel: realm_sentinel). */
+static int realm_sync_resolve(void *ctx, char *host, size_t hostlen, int *port)
+{
+	rlm_realm_lns_t *inst = ctx;
+
+	if ((size_t)snprintf(host, hostlen, "%s", inst->server) >= hostlen)
+		return -1;
+	*port = (int)inst->port;
+	return 0;
+}
+
+static void realm_sync_log(void *ctx, enum realm_sync_level level, char const *line)
+{
+	rlm_realm_lns_t *inst = ctx;
+
+	switch (level) {
+	case REALM_SYNC_ERROR:
+		ERROR("rlm_realm_lns (%s): %s", inst->name, line);
+		break;
+	case REALM_SYNC_WARN:
+		WARN("rlm_realm_lns (%s): %s", inst->name, line);
+		break;
+	default:
+		INFO("rlm_realm_lns (%s): %s", inst->name, line);
+		break;
+	}
+}
+
+static int realm_sync_begin(rlm_realm_lns_t *inst)
+{
+	struct realm_sync_opts o = {
+		.resolve = realm_sync_resolve, .resolve_ctx = inst,
+		.password = inst->password, .database = inst->database,
+		.connect_timeout_ms = inst->connect_timeout_ms,
+		/* a full load's pipeline of sync_batch scripts takes longer than one command */
+		.command_timeout_ms = inst->command_timeout_ms * 10,
+		.poll_ms = inst->sync_poll_ms, .retry_ms = 500, .batch = inst->sync_batch,
+		.log = realm_sync_log, .log_ctx = inst,
+	};
+
+	inst->sync = realm_sync_start(&o, inst->table);
+	inst->sync_pid = getpid();
+	return inst->sync ? 0 : -1;
+}
+
+/*
+ * The sync thread belongs to the process that started it: if the server
+ * forked after instantiate (daemon mode), the child has the table but no
+ * thread. The first request of such a child starts a new one.
+ */
+static int realm_forked;      /* __atomic: set in a child after fork (pthread_atfork) */
+
+static void realm_atfork_child(void);
+static void realm_atfork_once(void)
+{
+	pthread_atfork(NULL, NULL, realm_atfork_child);
+}
+
+static void realm_atfork_child(void)
+{
+	__atomic_store_n(&realm_forked, 1, __ATOMIC_RELAXED);
+}
+
+static void realm_sync_check_pid(rlm_realm_lns_t *inst)
+{
+	pid_t me;
+
+	/* no syscall per request: only a process that has forked looks further */
+	if (!__atomic_load_n(&realm_forked, __ATOMIC_RELAXED))
+		return;
+	me = getpid();
+	if (__atomic_load_n(&inst->sync_pid, __ATOMIC_ACQUIRE) == me)
+		return;
+	pthread_mutex_lock(&inst->sync_mu);
+	if (inst->sync_pid != me) {
+		/* the old handle's thread does not exist here: forget it, start ours */
+		inst->sync = NULL;
+		if (realm_sync_begin(inst) < 0)
+			ERROR("rlm_realm_lns (%s): event=sync_start_failed", inst->name);
+	}
+	pthread_mutex_unlock(&inst->sync_mu);
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_realm_lns_t *inst = instance;
@@ -384,8 +494,31 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 
-	if (realm_cache_setup(conf, inst) < 0)
+	if (inst->use_table) {
+		if (inst->sync_poll_ms < 10 || inst->sync_poll_ms > 10000 || inst->sync_batch == 0 ||
+		    inst->sync_batch > 10000) {
+			cf_log_err_cs(conf, "sync_poll_ms must be 10..10000 and sync_batch 1..10000");
+			return -1;
+		}
+		if (inst->serve_stale && inst->serve_stale_max_age == 0) {
+			cf_log_err_cs(conf, "serve_stale_max_age must be > 0 (or serve_stale = no)");
+			return -1;
+		}
+		static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+		inst->table = realm_table_new();
+		pthread_mutex_init(&inst->sync_mu, NULL);
+		pthread_once(&atfork_once, realm_atfork_once);
+		if (!inst->table || realm_sync_begin(inst) < 0) {
+			cf_log_err_cs(conf, "cannot create the realm table or its sync thread");
+			return -1;
+		}
+		INFO("rlm_realm_lns (%s): event=table_on serve_stale=%s max_age_s=%u poll_ms=%u "
+		     "(cache_ttl unused)", inst->name, inst->serve_stale ? "yes" : "no",
+		     inst->serve_stale_max_age, inst->sync_poll_ms);
+	} else if (realm_cache_setup(conf, inst) < 0) {
 		return -1;
+	}
 
 	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, NULL, NULL);
 	if (!inst->pool)
@@ -397,6 +530,20 @@ static int mod_detach(void *instance)
 {
 	rlm_realm_lns_t *inst = instance;
 
+	if (inst->table) {
+		struct realm_table_stats st;
+
+		if (inst->sync_pid == getpid())
+			realm_sync_stop(inst->sync);
+		inst->sync = NULL;
+		realm_table_get_stats(inst->table, &st);
+		INFO("rlm_realm_lns (%s): event=table_stats realms=%u dnis=%u lookups=%llu hits=%llu",
+		     inst->name, st.realms, st.dnis, (unsigned long long)st.lookups,
+		     (unsigned long long)st.hits);
+		realm_table_free(inst->table);
+		inst->table = NULL;
+		pthread_mutex_destroy(&inst->sync_mu);
+	}
 	fr_connection_pool_free(inst->pool);
 	if (inst->cache) {
 		struct realm_cache_stats st;
@@ -673,6 +820,153 @@ static int realm_lookup_cached(rlm_realm_lns_t *inst, REQUEST *request,
 	return 0;
 }
 
+struct realm_caps_args {
+	unsigned n;
+	char     keys[REALM_STORE_LNS_MAX][REALM_ACCT_LNS_KEY_MAX + 1];
+	char     numkeys[8];
+};
+
+static int realm_caps_argv(void *ctx, char const *sha, char const **argv, size_t *argvlen,
+			   int argv_cap)
+{
+	struct realm_caps_args *a = ctx;
+	unsigned i;
+	int argc = 0;
+
+	if (argv_cap < (int)a->n + 3)
+		return -1;
+	argv[argc] = "EVALSHA";
+	argvlen[argc++] = 7;
+	argv[argc] = sha;
+	argvlen[argc++] = strlen(sha);
+	argvlen[argc] = (size_t)snprintf(a->numkeys, sizeof(a->numkeys), "%u", a->n);
+	argv[argc++] = a->numkeys;
+	for (i = 0; i < a->n; i++) {
+		argv[argc] = a->keys[i];
+		argvlen[argc++] = strlen(a->keys[i]);
+	}
+	return argc;
+}
+
+/*
+ * The exact check of capped LNS: the table's `sessions` is only a snapshot,
+ * so an LNS with max_sessions (and not down) gets its live count from its
+ * session set in one round trip (realm_store_caps_script; uncapped realms
+ * never pay for it). The cap can then only be passed by calls accepted but
+ * not yet started (their Accounting-Start not yet counted): the calls in
+ * flight. Returns 0, or -1 with *why (Redis unusable and no serve_stale: the
+ * caller applies fail_mode); with serve_stale the snapshot's counts are used.
+ */
+static int realm_caps_live(rlm_realm_lns_t *inst, REQUEST *request, struct realm_lookup *lk,
+			   char const **why)
+{
+	struct realm_caps_args *a;
+	unsigned idx[REALM_STORE_LNS_MAX], i;
+	redisReply *r;
+
+	a = talloc(request, struct realm_caps_args);
+	if (!a) {
+		*why = "out of memory";
+		return -1;
+	}
+	a->n = 0;
+	for (i = 0; i < lk->n_lns; i++) {
+		if (!lk->lns[i].max_sessions || lk->lns[i].down)
+			continue;
+		snprintf(a->keys[a->n], sizeof(a->keys[a->n]), "lns:%s:%s", lk->realm, lk->lns[i].id);
+		idx[a->n++] = i;
+	}
+	if (a->n == 0) {
+		talloc_free(a);
+		return 0;
+	}
+	r = realm_script_run(inst, REALM_SCRIPT_CAPS, realm_caps_argv, a, why);
+	if (!r) {
+		talloc_free(a);
+		if (inst->serve_stale) {
+			RWDEBUG("live session counts unavailable (%s): using the table's", *why);
+			return 0;
+		}
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == a->n) {
+		for (i = 0; i < a->n; i++) {
+			if (r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer >= 0)
+				lk->lns[idx[i]].sessions = r->element[i]->integer > UINT32_MAX ?
+					UINT32_MAX : (uint32_t)r->element[i]->integer;
+			RDEBUG2("lns=%s sessions=%u max_sessions=%u (live)", lk->lns[idx[i]].id,
+				lk->lns[idx[i]].sessions, lk->lns[idx[i]].max_sessions);
+		}
+	}
+	freeReplyObject(r);
+	talloc_free(a);
+	return 0;
+}
+
+/*
+ * The lookup from the realm table (table = yes): no round trip unless the
+ * realm has capped LNS. While the sync thread cannot reach Redis the table
+ * is answered from if serve_stale allows (and for at most
+ * serve_stale_max_age since it was last known current), logged once when
+ * that starts and once when the table is current again. Returns 0, or -1
+ * with *why (the caller applies fail_mode).
+ */
+static int realm_lookup_table(rlm_realm_lns_t *inst, REQUEST *request,
+			      struct realm_name const *rn, struct realm_lookup *lk, char const **why)
+{
+	struct realm_sync_status st;
+
+	realm_sync_check_pid(inst);
+	if (!inst->sync) {
+		*why = "realm table has no sync thread";
+		return -1;
+	}
+	realm_sync_status(inst->sync, &st);
+	if (!st.loaded) {
+		*why = "realm table not loaded yet (redis unreachable since start)";
+		return -1;
+	}
+	if (!st.connected) {
+		if (!inst->serve_stale) {
+			*why = "redis unreachable (serve_stale = no)";
+			return -1;
+		}
+		if (st.age_ms > (uint64_t)inst->serve_stale_max_age * 1000) {
+			*why = "redis unreachable for longer than serve_stale_max_age";
+			return -1;
+		}
+		if (__atomic_exchange_n(&inst->stale, 1, __ATOMIC_ACQ_REL) == 0)
+			WARN("rlm_realm_lns (%s): event=serving_stale version=%llu age_ms=%llu "
+			     "max_age_s=%u", inst->name, (unsigned long long)st.version,
+			     (unsigned long long)st.age_ms, inst->serve_stale_max_age);
+		RDEBUG2("answering from the realm table, %llu ms stale", (unsigned long long)st.age_ms);
+	} else if (__atomic_exchange_n(&inst->stale, 0, __ATOMIC_ACQ_REL) == 1) {
+		INFO("rlm_realm_lns (%s): event=table_current version=%llu", inst->name,
+		     (unsigned long long)st.version);
+	}
+	realm_table_lookup(inst->table, rn, lk);
+	if (lk->found && realm_caps_live(inst, request, lk, why) < 0)
+		return -1;
+	*why = NULL;
+	return 0;
+}
+
+/* LNS in their health hold-down (policy/REDIS-SCHEMA.md, "LNS health") are
+ * left out of this reply as if down. */
+static void realm_apply_health(REQUEST *request, struct realm_lookup *lk)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	unsigned i;
+
+	for (i = 0; i < lk->n_lns; i++) {
+		if (lk->lns[i].unhealthy_until > now && !lk->lns[i].down) {
+			RDEBUG2("lns=%s unhealthy for %u s more: left out", lk->lns[i].id,
+				lk->lns[i].unhealthy_until - now);
+			lk->lns[i].down = 1;
+		}
+	}
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_realm_lns_t *inst = instance;
@@ -693,7 +987,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	lk = talloc(request, struct realm_lookup);
 	if (!lk)
 		return RLM_MODULE_FAIL;
-	if (realm_lookup_cached(inst, request, &rn, lk, &why) < 0) {
+	if ((inst->table ? realm_lookup_table(inst, request, &rn, lk, &why)
+			 : realm_lookup_cached(inst, request, &rn, lk, &why)) < 0) {
 		talloc_free(lk);
 		if (why)
 			return realm_fail(inst, request, why);
@@ -708,6 +1003,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_NOOP;
 	}
 
+	realm_apply_health(request, lk);
 	RDEBUG("realm=%s match=%s mode=%s policy=%s lns=%u bad=%u", lk->realm,
 	       realm_candidate_kind_str(rn.cand[lk->matched].kind), realm_mode_str(lk->conf.mode),
 	       realm_policy_str(lk->conf.policy), lk->n_lns, lk->n_bad);
@@ -767,36 +1063,48 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 }
 
 /*
- * The NAS identity that names the per-NAS session set (realm_acct.h):
- * NAS-IP-Address, NAS-IPv6-Address or NAS-Identifier as the NAS sent them
- * (RFC 2865 5.4/5.32, RFC 3162 2.1: at least one is required), else the
- * packet's source address. The same NAS must name itself the same way in its
- * Starts and in its Accounting-On, which every LAC we know of does.
- * Returns 0, or -1 if nothing usable (then nothing can be counted).
+ * The NAS identity that names the per-NAS session set (realm_acct.h), bound
+ * to the RADIUS client the request came from: the packet's source address,
+ * so a client can only ever name, count and clear (Accounting-On/Off) its
+ * own sessions, whatever NAS-IP-Address or NAS-Identifier it claims. A
+ * client that speaks for several NAS (a proxy, a LAC with several
+ * identities) gets one set per claimed identity under its address:
+ * "<source>_<claim>", the claim being NAS-IP-Address, NAS-IPv6-Address or
+ * NAS-Identifier (RFC 2865 5.4/5.32, RFC 3162 2.1) when it differs from the
+ * source (a claim that does not fit is dropped: the source alone). A LAC
+ * that names itself by its own address, as lac-core does, is keyed by that
+ * address. Returns 0, or -1 if nothing usable.
  */
 static int realm_acct_nas(REQUEST *request, char *buf, size_t len)
 {
 	VALUE_PAIR *vp;
 	fr_ipaddr_t const *src = &request->packet->src_ipaddr;
+	char claim[REALM_ACCT_NAS_MAX + 1];
+	size_t sl;
 
+	if (!(src->af == AF_INET && inet_ntop(AF_INET, &src->ipaddr.ip4addr, buf, (socklen_t)len)) &&
+	    !(src->af == AF_INET6 && inet_ntop(AF_INET6, &src->ipaddr.ip6addr, buf, (socklen_t)len)))
+		return -1;
+	claim[0] = '\0';
 	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IP_ADDRESS, 0, TAG_ANY);
-	if (vp && inet_ntop(AF_INET, &vp->vp_ipaddr, buf, (socklen_t)len))
-		return 0;
-	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0, TAG_ANY);
-	if (vp && inet_ntop(AF_INET6, &vp->vp_ipv6addr, buf, (socklen_t)len))
-		return 0;
-	vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY);
-	if (vp && vp->vp_length < len) {
-		memcpy(buf, vp->vp_strvalue, vp->vp_length);
-		buf[vp->vp_length] = '\0';
-		if (realm_acct_check_nas(buf) == 0)
-			return 0;
+	if (vp)
+		inet_ntop(AF_INET, &vp->vp_ipaddr, claim, sizeof(claim));
+	if (!claim[0] && (vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IPV6_ADDRESS, 0, TAG_ANY)))
+		inet_ntop(AF_INET6, &vp->vp_ipv6addr, claim, sizeof(claim));
+	if (!claim[0] && (vp = fr_pair_find_by_num(request->packet->vps, PW_NAS_IDENTIFIER, 0, TAG_ANY)) &&
+	    vp->vp_length < sizeof(claim)) {
+		memcpy(claim, vp->vp_strvalue, vp->vp_length);
+		claim[vp->vp_length] = '\0';
+		if (realm_acct_check_nas(claim) < 0)
+			claim[0] = '\0';
 	}
-	if (src->af == AF_INET && inet_ntop(AF_INET, &src->ipaddr.ip4addr, buf, (socklen_t)len))
-		return 0;
-	if (src->af == AF_INET6 && inet_ntop(AF_INET6, &src->ipaddr.ip6addr, buf, (socklen_t)len))
-		return 0;
-	return -1;
+	sl = strlen(buf);
+	if (claim[0] && strcmp(claim, buf) != 0 && sl + 1 + strlen(claim) < len &&
+	    sl + 1 + strlen(claim) <= REALM_ACCT_NAS_MAX) {
+		buf[sl] = '_';
+		memcpy(buf + sl + 1, claim, strlen(claim) + 1);
+	}
+	return 0;
 }
 
 struct realm_acct_args {
@@ -884,6 +1192,11 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	}
 	req.nas = nas;
 	req.ttl_s = inst->acct_ttl;
+	req.hold_s = inst->health_hold_down;
+	if (req.op == REALM_ACCT_OP_REJECT && !inst->health_hold_down) {
+		RDEBUG2("tunnel reject: health_hold_down = 0, LNS health off");
+		return RLM_MODULE_NOOP;
+	}
 	req.session_id = "";
 	req.endpoint = "";
 	req.assignment_id = "";
@@ -901,14 +1214,22 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 			return RLM_MODULE_NOOP;
 		}
 		sid = fr_pair_find_by_num(request->packet->vps, PW_ACCT_SESSION_ID, 0, TAG_ANY);
-		if (!sid || realm_acct_check_session_id(sid->vp_strvalue, sid->vp_length) < 0) {
+		if (req.op == REALM_ACCT_OP_REJECT &&
+		    (!sid || realm_acct_check_session_id(sid->vp_strvalue, sid->vp_length) < 0)) {
+			/* a tunnel that never came up may have no session: the id is not used */
+			sid = NULL;
+			req.session_id = "-";
+			req.session_id_len = 1;
+		} else if (!sid || realm_acct_check_session_id(sid->vp_strvalue, sid->vp_length) < 0) {
 			RATE_LIMIT(INFO("rlm_realm_lns (%s): event=acct_ignored nas=%s "
 					"reason=\"no printable Acct-Session-Id of 1..%u bytes\"",
 					inst->name, nas, REALM_ACCT_SESSION_ID_MAX));
 			return RLM_MODULE_NOOP;
 		}
-		req.session_id = sid->vp_strvalue;
-		req.session_id_len = sid->vp_length;
+		if (sid) {
+			req.session_id = sid->vp_strvalue;
+			req.session_id_len = sid->vp_length;
+		}
 		/* only needed when the session's own key is gone, but it costs nothing here */
 		user = fr_pair_find_by_num(request->packet->vps, PW_USER_NAME, 0, TAG_ANY);
 		dnis = fr_pair_find_by_num(request->packet->vps, PW_CALLED_STATION_ID, 0, TAG_ANY);
@@ -931,6 +1252,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	talloc_free(a);
 	talloc_free(rn);
 	if (!r) {
+		__atomic_add_fetch(&inst->acct_unrecorded, 1, __ATOMIC_RELAXED);
 		realm_outage_begin(inst, why);
 		RWDEBUG("session accounting unavailable (%s): acct_fail_mode=%s", why,
 			inst->acct_fail_mode);
@@ -970,7 +1292,16 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 		break;
 
 	case REALM_ACCT_UNKNOWN:
+	case REALM_ACCT_IGNORED:
 		rcode = RLM_MODULE_NOOP;
+		break;
+
+	case REALM_ACCT_UNHEALTHY:
+		/* count holds the end of the hold-down (unix s) */
+		INFO("rlm_realm_lns (%s): event=lns_unhealthy lns=%s nas=%s status=%u hold_s=%u "
+		     "until=%lld", inst->name, res.lns_key, nas, status->vp_integer,
+		     inst->health_hold_down, res.count);
+		rcode = RLM_MODULE_OK;
 		break;
 
 	default:

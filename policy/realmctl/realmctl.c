@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -55,6 +57,7 @@ static int cmd_dnis_unmap(struct ctx *ctx, int argc, char **argv);
 static int cmd_import(struct ctx *ctx, int argc, char **argv);
 static int cmd_export(struct ctx *ctx, int argc, char **argv);
 static int cmd_check(struct ctx *ctx, int argc, char **argv);
+static int cmd_reconcile(struct ctx *ctx, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "realm", "add",
@@ -84,6 +87,10 @@ static const struct command commands[] = {
 	{ "check", NULL, "",
 	  "validate everything in Redis (fields, dangling and orphan keys); exit 1 listing each problem",
 	  cmd_check },
+	{ "reconcile", NULL, "[--fix]",
+	  "recount each LNS's sessions from the accounting's session keys; print the drift (exit 1\n"
+	  "      if any), with --fix repair the session sets and `sessions` (e.g. after a failover)",
+	  cmd_reconcile },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -317,9 +324,11 @@ static int cmd_realm_del(struct ctx *ctx, int argc, char **argv)
 	return finish("realm del", rc, &errs);
 }
 
-static void show_lns(const struct realm_lns *l)
+/* health: the LNS health key (REDIS-SCHEMA.md "LNS health"): 0 healthy, else until (unix s). */
+static void show_lns(const struct realm_lns *l, long long until, const char *reason)
 {
 	char buf[REALM_STRING_MAX + 1];
+	long long now = (long long)time(NULL);
 	size_t i;
 
 	printf("lns=%s", l->id);
@@ -332,8 +341,12 @@ static void show_lns(const struct realm_lns *l)
 		if (realmctl_lns_field_str(l, f, buf, sizeof(buf)))
 			put_value(f, buf);
 	}
-	printf(" sessions=%u available=%s\n", (unsigned)l->sessions,
-	       realm_lns_available(l) ? "yes" : "no");
+	printf(" sessions=%u available=%s", (unsigned)l->sessions,
+	       realm_lns_available(l) && until <= now ? "yes" : "no");
+	if (until > now)
+		printf(" health=unhealthy reason=%s hold_down_left=%llds\n", reason, until - now);
+	else
+		printf(" health=ok\n");
 }
 
 static int cmd_realm_show(struct ctx *ctx, int argc, char **argv)
@@ -367,8 +380,12 @@ static int cmd_realm_show(struct ctx *ctx, int argc, char **argv)
 		if (realmctl_realm_field_str(&realm->conf, "client_auth_id", buf, sizeof(buf)))
 			put_value("client_auth_id", buf);
 		printf(" lns_count=%zu\n", realm->n_lns);
-		for (i = 0; i < realm->n_lns; i++)
-			show_lns(&realm->lns[i].s);
+		for (i = 0; i < realm->n_lns; i++) {
+			char reason[32];
+			long long until = store_lns_health(ctx->redis, realm->name, realm->lns[i].s.id,
+							   reason, sizeof(reason));
+			show_lns(&realm->lns[i].s, until, reason);
+		}
 	}
 	realmctl_doc_free(&doc);
 	return finish("realm show", rc, &errs);
@@ -627,7 +644,10 @@ static int read_url(const char *url, struct buf *b, struct realmctl_errs *errs)
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* a document fetched over https must not be downgraded by a redirect to
+	 * plain http (it carries tunnel secrets): https stays https */
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
+			 strncasecmp(url, "https:", 6) == 0 ? "https" : "http,https");
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "realmctl/" PACKAGE_VERSION);
 	res = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
@@ -879,4 +899,56 @@ int main(int argc, char **argv)
 	if (ctx.redis)
 		redisFree(ctx.redis);
 	return rc;
+}
+
+struct reconcile_tally {
+	size_t lns, drift;
+	long long added, removed;
+	int fix;
+};
+
+static void reconcile_row(void *arg, const struct store_reconcile_row *row)
+{
+	struct reconcile_tally *t = arg;
+	int drift = row->added || row->removed || row->field != row->live;
+
+	t->lns++;
+	t->added += row->added;
+	t->removed += row->removed;
+	if (!drift)
+		return;
+	t->drift++;
+	printf("lns=%s sessions=%lld live=%lld missing=%lld stale=%lld %s\n", row->lns,
+	       row->field < 0 ? 0 : row->field, row->live, row->added, row->removed,
+	       t->fix ? "fixed" : "drift");
+}
+
+/* realmctl reconcile [--fix]: see store_reconcile (store.h). */
+static int cmd_reconcile(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fix", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct command *self = find_command("reconcile", NULL);
+	struct realmctl_errs errs = { 0 };
+	struct reconcile_tally t = { 0 };
+	int o, rc;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'f')
+			return usage_error(self, "unknown option");
+		t.fix = 1;
+	}
+	if (optind != argc)
+		return usage_error(self, "no operands");
+	if ((rc = connect_redis(ctx)) != 0)
+		return rc;
+	rc = store_reconcile(ctx->redis, t.fix, reconcile_row, &t, &errs);
+	if (rc != STORE_OK)
+		return finish("reconcile", rc, &errs);
+	printf("reconcile: %zu LNS, %zu with drift (%lld missing, %lld stale session(s))%s\n", t.lns,
+	       t.drift, t.added, t.removed, t.fix && t.drift ? ": fixed" : "");
+	return t.drift && !t.fix ? EXIT_DATA : 0;
 }

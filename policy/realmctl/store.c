@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "realm_acct.h"
+#include "realm_notify.h"
 #include "store.h"
 
 /* A command under construction: owned copies of its arguments. */
@@ -634,13 +636,25 @@ out:
 
 /* ---- writing ---- */
 
-/* Queued commands of one MULTI/EXEC block. */
+/*
+ * Queued commands of one MULTI/EXEC block, and the objects it changes: each
+ * gets its change notification (realm_notify.h) at the end of the same
+ * block, or one "all" when there are more than NOTIFY_ONE_BY_ONE of them.
+ */
+#define NOTIFY_ONE_BY_ONE 64
 struct batch {
 	struct cmd *cmds;
 	size_t      n;
 	size_t      cap;
 	int         oom;
+	struct cmd  notes;      /* argv: kind, name, kind, name, ... */
 };
+
+static void batch_notify(struct batch *b, const char *kind, const char *name)
+{
+	cmd_add(&b->notes, kind);
+	cmd_add(&b->notes, name);
+}
 
 static struct cmd *batch_new(struct batch *b)
 {
@@ -665,6 +679,7 @@ static void batch_free(struct batch *b)
 	for (i = 0; i < b->n; i++)
 		cmd_free(&b->cmds[i]);
 	free(b->cmds);
+	cmd_free(&b->notes);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -673,13 +688,36 @@ static void batch_free(struct batch *b)
  * STORE_REDIS, or -1 when EXEC answered nil because a WATCHed key changed
  * (the caller retries).
  */
+static void batch_queue_notify(struct batch *b, const char *kind, const char *name)
+{
+	struct cmd *c = batch_new(b);
+
+	if (!c)
+		return;
+	cmd_add(c, "EVAL");
+	cmd_add(c, realm_notify_script);
+	cmd_add(c, "1");
+	cmd_add(c, REALM_VERSION_KEY);
+	cmd_add(c, REALM_NOTIFY_CHANNEL);
+	cmd_add(c, kind);
+	cmd_add(c, name);
+}
+
 static int batch_exec(redisContext *ctx, struct batch *b, struct realmctl_errs *errs)
 {
 	static const char *const multi[] = { "MULTI" }, *const exec[] = { "EXEC" };
 	redisReply *r = NULL;
-	size_t i;
+	size_t i, notes = (size_t)b->notes.argc / 2, plain = b->n;
 	int rc = STORE_OK, failed = 0;
 
+	if (b->notes.oom)
+		b->oom = 1;
+	if (notes > NOTIFY_ONE_BY_ONE) {
+		batch_queue_notify(b, "all", "");
+	} else {
+		for (i = 0; i < notes; i++)
+			batch_queue_notify(b, b->notes.argv[2 * i], b->notes.argv[2 * i + 1]);
+	}
 	if (b->oom) {
 		realmctl_errs_add(errs, "out of memory");
 		return STORE_REDIS;
@@ -728,6 +766,8 @@ static int batch_exec(redisContext *ctx, struct batch *b, struct realmctl_errs *
 	if (failed && rc == STORE_OK)
 		rc = STORE_REDIS;
 	freeReplyObject(r);
+	while (b->n > plain)
+		cmd_free(&b->cmds[--b->n]);
 	return rc;
 }
 
@@ -816,6 +856,7 @@ static void queue_realm_delete(struct batch *b, const char *name, char **ids, si
 		cmd_add(c, "realms");
 		cmd_add(c, name);
 	}
+	batch_notify(b, "realm", name);
 }
 
 static int watch(redisContext *ctx, const char *key, struct realmctl_errs *errs)
@@ -897,6 +938,7 @@ static int apply_once(redisContext *ctx, const struct realmctl_doc *doc, int rep
 		}
 		for (j = 0; j < realm->n_lns; j++)
 			queue_lns_hash(&b, realm->name, &realm->lns[j].s);
+		batch_notify(&b, "realm", realm->name);
 	}
 	for (i = 0; i < doc->n_dnis; i++) {
 		struct cmd *c = batch_new(&b);
@@ -905,6 +947,7 @@ static int apply_once(redisContext *ctx, const struct realmctl_doc *doc, int rep
 			cmd_addf(c, "dnis:%s", doc->dnis[i].number);
 			cmd_add(c, doc->dnis[i].realm);
 		}
+		batch_notify(&b, "dnis", doc->dnis[i].number);
 	}
 	if (replace_all) {
 		for (i = 0; i < n_names; i++) {
@@ -933,6 +976,7 @@ static int apply_once(redisContext *ctx, const struct realmctl_doc *doc, int rep
 					cmd_add(c, "DEL");
 					cmd_add(c, dnis_keys[i]);
 				}
+				batch_notify(&b, "dnis", dnis_keys[i] + 5);
 			}
 		}
 	}
@@ -1009,6 +1053,7 @@ int store_realm_put(redisContext *ctx, const struct realmctl_realm *realm, struc
 
 	queue_realm_hash(&b, realm);
 	queue_schema(&b);
+	batch_notify(&b, "realm", realm->name);
 	rc = batch_exec(ctx, &b, errs);
 	batch_free(&b);
 	return rc == -1 ? STORE_REDIS : rc;
@@ -1104,6 +1149,7 @@ int store_lns_put(redisContext *ctx, const char *realm, const struct realm_lns *
 		return STORE_DATA;
 	}
 	queue_lns_hash(&b, realm, lns);
+	batch_notify(&b, "realm", realm);
 	rc = batch_exec(ctx, &b, errs);
 	batch_free(&b);
 	return rc == -1 ? STORE_REDIS : rc;
@@ -1134,6 +1180,7 @@ int store_lns_del(redisContext *ctx, const char *realm, const char *id, long lon
 		cmd_add(c, "DEL");
 		cmd_addf(c, "lns:%s:%s", realm, id);
 	}
+	batch_notify(&b, "realm", realm);
 	rc = batch_exec(ctx, &b, errs);
 	batch_free(&b);
 	if (rc != STORE_OK)
@@ -1151,8 +1198,8 @@ int store_lns_del(redisContext *ctx, const char *realm, const char *id, long lon
 int store_lns_set_down(redisContext *ctx, const char *realm, const char *id, int down,
 		       struct realmctl_errs *errs)
 {
-	redisReply *r;
-	char key[REALM_NAME_MAX + REALM_LNS_ID_MAX + 16];
+	struct batch b = { 0 };
+	struct cmd *c;
 	int rc, ex;
 
 	ex = lns_exists(ctx, realm, id, errs);
@@ -1162,18 +1209,23 @@ int store_lns_set_down(redisContext *ctx, const char *realm, const char *id, int
 		realmctl_errs_add(errs, "realm=%s lns=%s: no such LNS", realm, id);
 		return STORE_DATA;
 	}
-	snprintf(key, sizeof(key), "lns:%s:%s", realm, id);
-	rc = run(ctx, &r, errs, "HSET", key, "down", down ? "1" : "0", NULL);
-	if (rc == STORE_OK)
-		freeReplyObject(r);
-	return rc;
+	if ((c = batch_new(&b))) {
+		cmd_add(c, "HSET");
+		cmd_addf(c, "lns:%s:%s", realm, id);
+		cmd_add(c, "down");
+		cmd_add(c, down ? "1" : "0");
+	}
+	batch_notify(&b, "realm", realm);
+	rc = batch_exec(ctx, &b, errs);
+	batch_free(&b);
+	return rc == -1 ? STORE_REDIS : rc;
 }
 
 int store_dnis_map(redisContext *ctx, const char *number, const char *realm,
 		   struct realmctl_errs *errs)
 {
-	redisReply *r;
-	char key[REALMCTL_DNIS_MAX + 8];
+	struct batch b = { 0 };
+	struct cmd *c;
 	int rc, ex;
 
 	ex = realm_exists(ctx, realm, errs);
@@ -1183,21 +1235,27 @@ int store_dnis_map(redisContext *ctx, const char *number, const char *realm,
 		realmctl_errs_add(errs, "dnis=%s field=realm value=\"%s\": no such realm", number, realm);
 		return STORE_DATA;
 	}
-	snprintf(key, sizeof(key), "dnis:%s", number);
-	rc = run(ctx, &r, errs, "SET", key, realm, NULL);
-	if (rc == STORE_OK)
-		freeReplyObject(r);
-	return rc;
+	if ((c = batch_new(&b))) {
+		cmd_add(c, "SET");
+		cmd_addf(c, "dnis:%s", number);
+		cmd_add(c, realm);
+	}
+	batch_notify(&b, "dnis", number);
+	rc = batch_exec(ctx, &b, errs);
+	batch_free(&b);
+	return rc == -1 ? STORE_REDIS : rc;
 }
 
 int store_dnis_unmap(redisContext *ctx, const char *number, struct realmctl_errs *errs)
 {
+	struct batch b = { 0 };
+	struct cmd *c;
 	redisReply *r;
 	char key[REALMCTL_DNIS_MAX + 8];
 	int rc, gone;
 
 	snprintf(key, sizeof(key), "dnis:%s", number);
-	rc = run(ctx, &r, errs, "DEL", key, NULL);
+	rc = run(ctx, &r, errs, "EXISTS", key, NULL);
 	if (rc != STORE_OK)
 		return rc;
 	gone = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
@@ -1206,5 +1264,252 @@ int store_dnis_unmap(redisContext *ctx, const char *number, struct realmctl_errs
 		realmctl_errs_add(errs, "dnis=%s: not mapped", number);
 		return STORE_DATA;
 	}
-	return STORE_OK;
+	if ((c = batch_new(&b))) {
+		cmd_add(c, "DEL");
+		cmd_add(c, key);
+	}
+	batch_notify(&b, "dnis", number);
+	rc = batch_exec(ctx, &b, errs);
+	batch_free(&b);
+	return rc == -1 ? STORE_REDIS : rc;
+}
+
+/* ---- reconciliation of the session counts ---- */
+
+/*
+ * One LNS, atomically. KEYS[1] = lns:<realm>:<id>; ARGV[1] = fix|dry;
+ * ARGV[2..] = the session keys (realm_lns:acct:<nas>/<sid>) that named this
+ * LNS when realmctl scanned them. The session keys are the truth (each is
+ * written by the accounting script at Start/Interim and deleted at Stop, and
+ * expires with the session); the LNS's session set and its `sessions` field
+ * are derived from them and are what async replication or a bug can leave
+ * wrong. A set member whose session key is gone or names another LNS is
+ * stale; a session key naming this LNS but missing from the set is missing.
+ * Everything is re-checked here, inside the script, so accounting that ran
+ * between the scan and the fix is never undone.
+ * Reply: { sessions field (-1: none), live count after the fix, added, removed }.
+ */
+static const char reconcile_script[] =
+	"local lk, fix = KEYS[1], ARGV[1] == 'fix'\n"
+	"local now = tonumber(redis.call('TIME')[1])\n"
+	"local z = 'realm_lns:sessions:' .. string.sub(lk, 5)\n"
+	"local removed, added, top = 0, 0, 0\n"
+	"local members = redis.call('ZRANGE', z, 0, -1)\n"
+	"local inz = {}\n"
+	"for _, m in ipairs(members) do\n"
+	"  inz[m] = true\n"
+	"  if redis.call('GET', m) ~= lk then\n"
+	"    removed = removed + 1\n"
+	"    if fix then redis.call('ZREM', z, m) end\n"
+	"  end\n"
+	"end\n"
+	"for i = 2, #ARGV do\n"
+	"  local ak = ARGV[i]\n"
+	"  if not inz[ak] and redis.call('GET', ak) == lk then\n"
+	"    local ttl = redis.call('TTL', ak)\n"
+	"    if ttl > 0 then\n"
+	"      added = added + 1\n"
+	"      inz[ak] = true\n"
+	"      if now + ttl > top then top = now + ttl end\n"
+	"      if fix then\n"
+	"        redis.call('ZADD', z, now + ttl, ak)\n"
+	"        local nas, sid = string.match(ak, '^realm_lns:acct:([^/]+)/(.+)$')\n"
+	"        if nas then redis.call('ZADD', 'realm_lns:nas:' .. nas, now + ttl, sid) end\n"
+	"      end\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"local live = #members - removed + added\n"
+	"local field = redis.call('HGET', lk, 'sessions')\n"
+	"if fix then\n"
+	"  if top > 0 then\n"
+	"    local t = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')\n"
+	"    if t[2] then redis.call('EXPIREAT', z, tonumber(t[2]) + 1) end\n"
+	"  end\n"
+	"  if redis.call('EXISTS', lk) == 1 then redis.call('HSET', lk, 'sessions', live) end\n"
+	"end\n"
+	"return {field and tonumber(field) or -1, live, added, removed}\n";
+
+/* The LNS keys to look at and, per key, the session keys that name it. */
+struct rec_lns {
+	char   *key;
+	char  **acct;
+	size_t  n, cap;
+};
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rec_lns *)a)->key, ((const struct rec_lns *)b)->key);
+}
+
+static struct rec_lns *rec_find(struct rec_lns *v, size_t n, const char *key)
+{
+	struct rec_lns k = { .key = (char *)key };
+
+	return n ? bsearch(&k, v, n, sizeof(*v), rec_cmp) : NULL;
+}
+
+static void rec_free(struct rec_lns *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		for (j = 0; j < v[i].n; j++)
+			free(v[i].acct[j]);
+		free(v[i].acct);
+	}
+	free(v);
+}
+
+int store_reconcile(redisContext *ctx, int fix, store_reconcile_fn report, void *report_ctx,
+		    struct realmctl_errs *errs)
+{
+	char **lns_keys = NULL, **acct_keys = NULL;
+	size_t n_lns = 0, n_acct = 0, i, j, n = 0;
+	struct rec_lns *v = NULL;
+	int rc;
+
+	/* every LNS hash, and every LNS named by a live session key */
+	if ((rc = scan_keys(ctx, "lns:*", &lns_keys, &n_lns, errs)) != STORE_OK ||
+	    (rc = scan_keys(ctx, REALM_ACCT_KEY_PREFIX "*", &acct_keys, &n_acct, errs)) != STORE_OK)
+		goto out;
+	v = calloc(n_lns + n_acct + 1, sizeof(*v));
+	if (!v) {
+		realmctl_errs_add(errs, "out of memory");
+		rc = STORE_REDIS;
+		goto out;
+	}
+	for (i = 0; i < n_lns; i++) {
+		v[n].key = lns_keys[i];
+		lns_keys[i] = NULL;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), rec_cmp);
+	for (i = 0; i < n_acct; i += 256) {
+		size_t batch = n_acct - i < 256 ? n_acct - i : 256;
+		for (j = 0; j < batch; j++) {
+			const char *argv[2] = { "GET", acct_keys[i + j] };
+			size_t len[2] = { 3, strlen(acct_keys[i + j]) };
+			redisAppendCommandArgv(ctx, 2, argv, len);
+		}
+		for (j = 0; j < batch; j++) {
+			redisReply *r = NULL;
+			struct rec_lns *l;
+			if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) {
+				realmctl_errs_add(errs, "redis: %s", ctx->errstr);
+				rc = STORE_REDIS;
+				goto out;
+			}
+			if (r->type == REDIS_REPLY_STRING && strncmp(r->str, "lns:", 4) == 0) {
+				l = rec_find(v, n, r->str);
+				if (!l) {
+					/* a session on an LNS whose hash is gone: still counted in its set */
+					v[n].key = strdup(r->str);
+					if (!v[n].key) {
+						freeReplyObject(r);
+						rc = STORE_REDIS;
+						goto out;
+					}
+					n++;
+					qsort(v, n, sizeof(*v), rec_cmp);
+					l = rec_find(v, n, r->str);
+				}
+				if (l->n == l->cap) {
+					size_t cap = l->cap ? l->cap * 2 : 8;
+					char **a = realloc(l->acct, cap * sizeof(*a));
+					if (!a) {
+						freeReplyObject(r);
+						rc = STORE_REDIS;
+						goto out;
+					}
+					l->acct = a;
+					l->cap = cap;
+				}
+				l->acct[l->n++] = acct_keys[i + j];
+				acct_keys[i + j] = NULL;
+			}
+			freeReplyObject(r);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct store_reconcile_row row;
+		const char **argv = malloc((v[i].n + 5) * sizeof(*argv));
+		size_t *len = malloc((v[i].n + 5) * sizeof(*len));
+		redisReply *r;
+		int k = 0;
+
+		if (!argv || !len) {
+			free(argv);
+			free(len);
+			realmctl_errs_add(errs, "out of memory");
+		rc = STORE_REDIS;
+			goto out;
+		}
+		argv[k++] = "EVAL";
+		argv[k++] = reconcile_script;
+		argv[k++] = "1";
+		argv[k++] = v[i].key;
+		argv[k++] = fix ? "fix" : "dry";
+		for (j = 0; j < v[i].n; j++)
+			argv[k++] = v[i].acct[j];
+		for (j = 0; j < (size_t)k; j++)
+			len[j] = strlen(argv[j]);
+		r = redisCommandArgv(ctx, k, argv, len);
+		free(argv);
+		free(len);
+		if ((rc = reply_rc(ctx, r, v[i].key, errs)) != STORE_OK) {
+			if (r)
+				freeReplyObject(r);
+			goto out;
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+			freeReplyObject(r);
+			realmctl_errs_add(errs, "redis: unexpected reconcile reply");
+		rc = STORE_REDIS;
+			goto out;
+		}
+		snprintf(row.lns, sizeof(row.lns), "%s", v[i].key + 4);
+		row.field = r->element[0]->integer;
+		row.live = r->element[1]->integer;
+		row.added = r->element[2]->integer;
+		row.removed = r->element[3]->integer;
+		freeReplyObject(r);
+		report(report_ctx, &row);
+	}
+	rc = STORE_OK;
+out:
+	store_names_free(lns_keys, n_lns);
+	store_names_free(acct_keys, n_acct);
+	rec_free(v, n);
+	return rc;
+}
+
+long long store_lns_health(redisContext *ctx, const char *realm, const char *id, char *reason,
+			   size_t reason_len)
+{
+	struct realmctl_errs errs = { 0 };
+	char key[REALM_NAME_MAX + REALM_LNS_ID_MAX + 32];
+	redisReply *r;
+	long long until = 0;
+
+	snprintf(reason, reason_len, "-");
+	snprintf(key, sizeof(key), "realm_lns:health:%s:%s", realm, id);
+	if (run(ctx, &r, &errs, "HMGET", key, "until", "reason", NULL) != STORE_OK) {
+		realmctl_errs_free(&errs);
+		return 0;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		if (r->element[0]->type == REDIS_REPLY_STRING)
+			until = strtoll(r->element[0]->str, NULL, 10);
+		if (r->element[1]->type == REDIS_REPLY_STRING) {
+			size_t i;
+			snprintf(reason, reason_len, "%s", r->element[1]->str);
+			for (i = 0; reason[i]; i++)     /* it came from Redis: keep the line ours */
+				if ((unsigned char)reason[i] <= ' ' || (unsigned char)reason[i] > '~')
+					reason[i] = '?';
+		}
+	}
+	freeReplyObject(r);
+	return until;
 }

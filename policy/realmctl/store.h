@@ -74,4 +74,30 @@ int store_dnis_map(redisContext *c, const char *number, const char *realm,
 		   struct realmctl_errs *errs);
 int store_dnis_unmap(redisContext *c, const char *number, struct realmctl_errs *errs);
 
+/*
+ * Recount every LNS's sessions from the session keys the accounting wrote
+ * (realm_lns:acct:<nas>/<sid>, policy/REDIS-SCHEMA.md "Session accounting"):
+ * per LNS (every lns:* hash and every LNS a session key names), stale set
+ * members (session gone or on another LNS) and missing ones (a live session
+ * key not in the set: e.g. a write lost by async replication before a
+ * Sentinel failover) are counted, and with fix removed / added and
+ * `sessions` rewritten, atomically per LNS (one script that re-checks each
+ * key, so concurrent accounting is never undone). report is called once per
+ * LNS.
+ */
+/* The health hold-down of an LNS: its end (unix s) and reason ("-" if none
+ * given), or 0 when healthy (or unreadable: show prints what it can). */
+long long store_lns_health(redisContext *c, const char *realm, const char *id, char *reason,
+			   size_t reason_len);
+
+struct store_reconcile_row {
+	char      lns[REALM_NAME_MAX + REALM_LNS_ID_MAX + 2];   /* <realm>:<id> */
+	long long field;     /* `sessions` as stored; -1: none */
+	long long live;      /* the recount */
+	long long added, removed;
+};
+typedef void (*store_reconcile_fn)(void *ctx, const struct store_reconcile_row *row);
+int store_reconcile(redisContext *c, int fix, store_reconcile_fn report, void *report_ctx,
+		    struct realmctl_errs *errs);
+
 #endif

@@ -90,6 +90,9 @@ provision
 # checks below change Redis and expect the next answer to follow. The lookup
 # cache has its own broker (broker-cache) and section.
 export BROKER_CACHE_TTL=0
+# the live lookup path (table = no): these checks write Redis by hand, without
+# change notifications; broker_sync.sh tests the realm table
+export BROKER_TABLE=no
 BROKER_USERS_FILE=$STATE/users broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" \
     "redis://$ADDR:6379" "$STATE" || exit 1
 BROKER_USERS_FILE=$STATE/users BROKER_FAIL_MODE=noop broker_start broker-noop "$NS" "$ADDR" 1822 \

@@ -16,6 +16,9 @@ t_require_root
 # The max_sessions checks expect a cap reached by accounting to show in the
 # very next Access-Accept: no lookup cache here (broker.sh tests the cache).
 export BROKER_CACHE_TTL=0
+# the live lookup path (table = no): these checks write Redis by hand, without
+# change notifications; broker_sync.sh tests the realm table
+export BROKER_TABLE=no
 
 NS=rlt-bacct-$$
 ADDR=10.99.2.1
@@ -89,7 +92,10 @@ provision() {
 
 redis_start redis "$NS" "$ADDR" 6379 "$STATE" || exit 1
 provision
-broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "$ADDR/32" "redis://$ADDR:6379" "$STATE" || exit 1
+# clients: the namespace's /24, so a second source address (10.99.2.9, the
+# "other client" of the NAS-binding checks) is a client too
+ip -n "$NS" addr add 10.99.2.9/32 dev lo
+broker_start broker "$NS" "$ADDR" 1812 "$SECRET" "10.99.2.0/24" "redis://$ADDR:6379" "$STATE" || exit 1
 # a second broker on the same Redis, with a short session life (interim 1 s x 3
 # periods) and acct_fail_mode = fail
 BROKER_ACCT_INTERIM=1 BROKER_ACCT_FAIL_MODE=fail broker_start broker-ttl "$NS" "$ADDR" 1822 "$SECRET" "$ADDR/32" \
@@ -190,8 +196,32 @@ t_eq "Accounting-On clears every session of that NAS" \
     "1 0 0 0"
 t_eq "... and its session keys and set" \
     "$(rcli EXISTS realm_lns:acct:10.99.2.1/sess-b realm_lns:acct:10.99.2.1/sess-v6 realm_lns:nas:10.99.2.1)" 0
-t_eq "the other NAS's session is kept" "$(rcli EXISTS realm_lns:acct:10.99.2.7/other-nas)" 1
+t_eq "the other NAS's session is kept, under the client it came from" \
+    "$(rcli EXISTS realm_lns:acct:10.99.2.1_10.99.2.7/other-nas)" 1
 t_check "NAS reset logged" grep -q 'event=acct_nas_reset nas=10.99.2.1 cleared=' "$STATE/broker/radius.out"
+# --- the NAS identity is bound to the RADIUS client: another client (source
+# 10.99.2.9) claiming NAS-IP-Address 10.99.2.1 cannot clear 10.99.2.1's sessions
+spoof_on() {
+    ip netns exec "$NS" /usr/bin/python3 -c '
+import hashlib, socket, struct, sys
+secret, src, dst, nas = sys.argv[1].encode(), sys.argv[2], sys.argv[3], sys.argv[4]
+attrs = struct.pack("!BBI", 40, 6, 7) + struct.pack("!BB", 4, 6) + socket.inet_aton(nas)
+hdr = struct.pack("!BBH", 4, 77, 20 + len(attrs))
+auth = hashlib.md5(hdr + b"\0" * 16 + attrs + secret).digest()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0)); s.settimeout(3)
+s.sendto(hdr + auth + attrs, (dst, 1813))
+try:
+    r = s.recv(4096); print("Accounting-Response" if r[0] == 5 else "code %d" % r[0])
+except socket.timeout:
+    print("none")
+' "$SECRET" 10.99.2.9 "$ADDR" "$1"
+}
+t_eq "a spoofed Accounting-On from another client is answered" "$(spoof_on 10.99.2.1)" Accounting-Response
+t_eq "... and clears nothing of the NAS it names" "$(sessions corp.example:lns1)" 1
+t_check "... it cleared its own (empty) set only" \
+    grep -q 'event=acct_nas_reset nas=10.99.2.9_10.99.2.1 cleared=0' "$STATE/broker/radius.out"
+
 t_eq "Accounting-Off clears too" \
     "$(NAS=10.99.2.7 acct Accounting-Off '' >/dev/null; sessions corp.example:lns1)" 0
 
@@ -211,6 +241,38 @@ t_eq "after its TTL the session no longer counts: lns1 offered again" \
 t_eq "... and its sessions field is corrected" "$(sessions corp.example:lns1)" 0
 t_eq "expired sets are gone from Redis" \
     "$(rcli EXISTS realm_lns:sessions:corp.example:lns1 realm_lns:nas:10.99.2.1)" 0
+
+# --- realmctl reconcile: counts recomputed from the session keys (issue 9 item 4)
+REALMCTL=$top_builddir/policy/realmctl/realmctl
+recon() { ip netns exec "$NS" "$REALMCTL" --redis "redis://$ADDR:6379" reconcile "$@"; }
+acct Start rec-1 >/dev/null
+acct Start rec-2 >/dev/null
+acct Start rec-3 >/dev/null
+t_eq "three sessions on lns1" "$(sessions corp.example:lns1)" 3
+recon --fix >/dev/null     # the checks above left hand-made counters behind
+out=$(recon); code=$?
+t_eq "reconcile of a consistent store: no drift, exit 0" "$code/$(printf '%s\n' "$out" | grep -c drift$)" 0/0
+# what a failover with async replication can leave: a lost set member, a
+# member whose session key is gone, a wrong counter
+rcli ZREM realm_lns:sessions:corp.example:lns1 realm_lns:acct:10.99.2.1/rec-1 >/dev/null
+rcli ZADD realm_lns:sessions:corp.example:lns1 "$(( $(date +%s) + 600 ))" realm_lns:acct:10.99.2.1/ghost >/dev/null
+rcli HSET lns:corp.example:lns1 sessions 17 >/dev/null
+out=$(recon); code=$?
+t_eq "reconcile finds the drift (exit 1)" "$code" 1
+t_eq "... and names it" "$(printf '%s\n' "$out" | grep '^lns=corp.example:lns1 ')" \
+    "lns=corp.example:lns1 sessions=17 live=3 missing=1 stale=1 drift"
+t_eq "... without --fix nothing changed" "$(sessions corp.example:lns1)" 17
+out=$(recon --fix); code=$?
+t_eq "reconcile --fix: exit 0" "$code" 0
+printf '%s\n' "$out" | tail -n 1 | sed 's/^/# /'
+t_eq "... sessions rewritten" "$(sessions corp.example:lns1)" 3
+t_eq "... the set holds the live sessions only" \
+    "$(rcli ZRANGE realm_lns:sessions:corp.example:lns1 0 -1 | sort | tr '\n' ' ')" \
+    "realm_lns:acct:10.99.2.1/rec-1 realm_lns:acct:10.99.2.1/rec-2 realm_lns:acct:10.99.2.1/rec-3 "
+out=$(recon); code=$?
+t_eq "reconcile after the fix: no drift" "$code" 0
+for s in rec-1 rec-2 rec-3; do acct Stop $s >/dev/null; done
+t_eq "Stops after the fix count down to 0" "$(sessions corp.example:lns1)" 0
 
 # --- Redis down: accounting is still answered (acct_fail_mode = noop), logged once
 redis_stop redis "$STATE"

@@ -35,9 +35,13 @@ Test(realm_acct, status_types_map_to_operations_rfc2866_5_1)
 	cr_expect_eq(realm_acct_op_from_status(3), REALM_ACCT_OP_INTERIM);
 	cr_expect_eq(realm_acct_op_from_status(7), REALM_ACCT_OP_NAS_RESET);
 	cr_expect_eq(realm_acct_op_from_status(8), REALM_ACCT_OP_NAS_RESET);
-	/* RFC 2867 tunnel and link types, Failed, junk: no effect on counts */
+	/* RFC 2867 4.1: the two reject types mark the LNS unhealthy */
+	cr_expect_eq(realm_acct_op_from_status(11), REALM_ACCT_OP_REJECT);
+	cr_expect_eq(realm_acct_op_from_status(14), REALM_ACCT_OP_REJECT);
+	/* the other tunnel and link types, Failed, junk: no effect on counts */
 	for (uint32_t t = 9; t <= 15; t++)
-		cr_expect_eq(realm_acct_op_from_status(t), REALM_ACCT_OP_NONE, "type %u", t);
+		if (t != 11 && t != 14)
+			cr_expect_eq(realm_acct_op_from_status(t), REALM_ACCT_OP_NONE, "type %u", t);
 	cr_expect_eq(realm_acct_op_from_status(0), REALM_ACCT_OP_NONE);
 	cr_expect_eq(realm_acct_op_from_status(4), REALM_ACCT_OP_NONE);
 	cr_expect_eq(realm_acct_op_from_status(0xffffffffu), REALM_ACCT_OP_NONE);
@@ -100,7 +104,7 @@ Test(realm_acct, start_argv_carries_candidates_then_session)
 
 	realm_name_parse(&opts, "joe@a.corp.example", 18, "555", 3, &rn);
 	argc = realm_acct_argv(&req, &rn, sha, buf, sizeof(buf), argv, argvlen, 32);
-	cr_assert_eq(argc, 3 + 4 + 6);
+	cr_assert_eq(argc, 3 + 4 + 7);
 	cr_expect_str_eq(arg(argv, argvlen, 0), "EVALSHA");
 	cr_expect_str_eq(arg(argv, argvlen, 1), sha);
 	cr_expect_str_eq(arg(argv, argvlen, 2), "4");
@@ -128,7 +132,7 @@ Test(realm_acct, session_id_passed_by_length_not_terminator)
 	int argc;
 
 	argc = realm_acct_argv(&req, NULL, sha, buf, sizeof(buf), argv, argvlen, 16);
-	cr_assert_eq(argc, 9, "no candidate keys: numkeys 0");
+	cr_assert_eq(argc, 10, "no candidate keys: numkeys 0");
 	cr_expect_str_eq(arg(argv, argvlen, 2), "0");
 	cr_expect_str_eq(arg(argv, argvlen, 3), "stop");
 	cr_expect_str_eq(arg(argv, argvlen, 5), "abc");
@@ -146,7 +150,7 @@ Test(realm_acct, nas_reset_needs_no_session)
 	int argc;
 
 	argc = realm_acct_argv(&req, NULL, sha, buf, sizeof(buf), argv, argvlen, 16);
-	cr_assert_eq(argc, 9);
+	cr_assert_eq(argc, 10);
 	cr_expect_str_eq(arg(argv, argvlen, 3), "nas_reset");
 	cr_expect_str_eq(arg(argv, argvlen, 4), "10.88.1.2");
 	cr_expect_eq(argvlen[5] + argvlen[6] + argvlen[7], 0);
@@ -165,7 +169,7 @@ Test(realm_acct, invalid_requests_and_small_buffers_refused)
 	size_t argvlen[32];
 
 	realm_name_parse(&opts, "joe@a.example", 13, NULL, 0, &rn);
-	cr_expect_eq(realm_acct_argv(&ok, &rn, sha, buf, sizeof(buf), argv, argvlen, 32), 11);
+	cr_expect_eq(realm_acct_argv(&ok, &rn, sha, buf, sizeof(buf), argv, argvlen, 32), 12);
 	bad = ok;
 	bad.op = REALM_ACCT_OP_NONE;
 	cr_expect_eq(realm_acct_argv(&bad, &rn, sha, buf, sizeof(buf), argv, argvlen, 32), -1);
@@ -184,12 +188,12 @@ Test(realm_acct, invalid_requests_and_small_buffers_refused)
 	bad.endpoint = NULL;
 	cr_expect_eq(realm_acct_argv(&bad, &rn, sha, buf, sizeof(buf), argv, argvlen, 32), -1);
 	/* capacities: argv slots, then every buffer size below what is needed */
-	cr_expect_eq(realm_acct_argv(&ok, &rn, sha, buf, sizeof(buf), argv, argvlen, 10), -1);
-	/* "2\0" "realm:a.example\0" "realm:*.example\0" "10\0": 37 bytes */
-	for (size_t len = 0; len < 37; len++)
+	cr_expect_eq(realm_acct_argv(&ok, &rn, sha, buf, sizeof(buf), argv, argvlen, 11), -1);
+	/* "2\0" "realm:a.example\0" "realm:*.example\0" "10\0" "0\0": 39 bytes */
+	for (size_t len = 0; len < 39; len++)
 		cr_expect_eq(realm_acct_argv(&ok, &rn, sha, buf, len, argv, argvlen, 32), -1,
 			     "buflen %zu", len);
-	cr_expect_eq(realm_acct_argv(&ok, &rn, sha, buf, 37, argv, argvlen, 32), 11);
+	cr_expect_eq(realm_acct_argv(&ok, &rn, sha, buf, 39, argv, argvlen, 32), 12);
 }
 
 Test(realm_acct, script_uses_the_documented_keys)

@@ -202,7 +202,7 @@ Test(realmctl_doc, missing_secret_is_refused)
 
 Test(realmctl_doc, empty_secret_is_refused)
 {
-	expect_bad("\"secret\": \"other\"", "\"secret\": \"\"", "lns=lns2 field=secret value=\"\"", "empty",
+	expect_bad("\"secret\": \"other\"", "\"secret\": \"\"", "lns=lns2 field=secret: empty", "empty",
 		   NULL);
 }
 
