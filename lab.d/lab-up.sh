@@ -312,7 +312,7 @@ lab_up() {
     [ "$(id -u)" = 0 ] || { echo "lab up: needs root (network namespaces)" >&2; return 1; }
     mkdir -p "$LAB_STATE"
     if [ "${RLNS_NO_DEPS:-0}" != 1 ]; then
-        sh "$LAB_TOP/lab.d/deps.sh" || { lab_log "installing packages failed (lab.d/deps.sh); the lab is NOT up"; return 1; }
+        sh "$LAB_TOP/lab.d/deps.sh" --lab || { lab_log "installing packages failed (lab.d/deps.sh); the lab is NOT up"; return 1; }
     fi
     lab_build || problems="$problems build"
     lab_topology_up || { lab_log "cannot create the namespaces; the lab is NOT up"; return 1; }
