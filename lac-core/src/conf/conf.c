@@ -50,6 +50,7 @@ static const struct conf_key conf_keys[] = {
 	STR("lac", "control_socket", control_socket),
 	{ "lac", "log_level", CONF_T_LOGLEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
 	UINT("lac", "max_sessions", max_sessions, 1, 1000000),
+	{ "lac", "metrics_listen", CONF_T_ADDRPORT, OFF(metrics_listen), sizeof(((struct lac_config *)0)->metrics_listen), 0, 0, 0, 0 },
 
 	REPEAT("stream", "listen", CONF_T_LISTEN, stream_listen, n_stream_listen),
 

@@ -22,6 +22,8 @@
 #include "aaa/radius_client.h"
 #include "core/ctl.h"
 #include "core/lac.h"
+#include "core/metrics.h"
+#include "core/sdnotify.h"
 #include "core/subscriber.h"
 #include "core/tun.h"
 #include "l2tp/l2tp.h"
@@ -215,6 +217,15 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		snprintf(err, errlen, "[lac] control_socket %s: %s", cfg->control_socket, strerror(errno));
 		return -1;
 	}
+	if (cfg->metrics_listen[0]) {
+		char merr[256];
+		lac->metrics = metrics_http_create(lac->loop, cfg->metrics_listen, lac_metrics_render, lac, merr,
+						   sizeof(merr));
+		if (!lac->metrics) {
+			snprintf(err, errlen, "[lac] %s", merr);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -297,6 +308,7 @@ static void lac_reload(struct lac *lac)
 	next.l2tp_port = cur->l2tp_port;
 	memcpy(next.radius_config, cur->radius_config, sizeof(next.radius_config));
 	memcpy(next.control_socket, cur->control_socket, sizeof(next.control_socket));
+	memcpy(next.metrics_listen, cur->metrics_listen, sizeof(next.metrics_listen)); /* on restart */
 	next.local_pool_base = cur->local_pool_base;
 	next.local_pool_prefix = cur->local_pool_prefix;
 	next.local_enabled = cur->local_enabled;
@@ -317,10 +329,15 @@ static void lac_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	struct lac *lac = arg;
 	struct signalfd_siginfo si;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			/* systemd (Type=notify): reloading, then ready again */
+			sdnotify("RELOADING=1");
 			lac_reload(lac);
-		else
+			sdnotify("READY=1");
+		} else {
+			sdnotify("STOPPING=1");
 			lac_shutdown(lac);
+		}
 	}
 }
 
@@ -328,98 +345,7 @@ static void lac_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
 
 static void lac_show_counters(struct lac *lac, struct strbuf *out)
 {
-	const struct lac_counters *c = &lac->counters;
-	strbuf_printf(out, "sessions=%u sessions_created=%llu sessions_destroyed=%llu\n", lac->n_subscribers,
-		      (unsigned long long)c->sessions_created, (unsigned long long)c->sessions_destroyed);
-	strbuf_printf(out, "auth_requests=%llu aaa_tunnel=%llu aaa_local=%llu aaa_reject=%llu aaa_fail=%llu\n",
-		      (unsigned long long)c->auth_requests, (unsigned long long)c->aaa_tunnel,
-		      (unsigned long long)c->aaa_local, (unsigned long long)c->aaa_reject,
-		      (unsigned long long)c->aaa_fail);
-	strbuf_printf(out, "tunnel_up=%llu tunnel_failed=%llu tunnel_failover=%llu local_up=%llu\n",
-		      (unsigned long long)c->tunnel_up, (unsigned long long)c->tunnel_failed,
-		      (unsigned long long)c->tunnel_failover, (unsigned long long)c->local_up);
-	strbuf_printf(out, "relay_frames_up=%llu relay_frames_down=%llu tun_rx=%llu tun_tx=%llu tun_no_session=%llu\n",
-		      (unsigned long long)c->relay_frames_up, (unsigned long long)c->relay_frames_down,
-		      (unsigned long long)c->tun_rx, (unsigned long long)c->tun_tx,
-		      (unsigned long long)c->tun_no_session);
-	strbuf_printf(out, "admin_disconnects=%llu session_timeouts=%llu idle_timeouts=%llu dae_disconnects=%llu "
-		      "coa_applied=%llu unexpected_events=%llu\n",
-		      (unsigned long long)c->admin_disconnects, (unsigned long long)c->session_timeouts,
-		      (unsigned long long)c->idle_timeouts,
-		      (unsigned long long)c->dae_disconnects, (unsigned long long)c->coa_applied,
-		      (unsigned long long)c->unexpected_events);
-	for (size_t i = 0; i < lac->n_streams; i++) {
-		struct stream_access_counters sc;
-		stream_access_counters(lac->streams[i], &sc);
-		strbuf_printf(out, "access=stream accepted=%llu closed=%llu frames_rx=%llu frames_tx=%llu "
-			      "bad_fcs=%llu too_long=%llu too_short=%llu aborted=%llu tx_dropped=%llu\n",
-			      (unsigned long long)sc.accepted, (unsigned long long)sc.closed,
-			      (unsigned long long)sc.frames_rx, (unsigned long long)sc.frames_tx,
-			      (unsigned long long)sc.bad_fcs, (unsigned long long)sc.too_long,
-			      (unsigned long long)sc.too_short, (unsigned long long)sc.aborted,
-			      (unsigned long long)sc.tx_dropped);
-	}
-	for (size_t i = 0; i < lac->n_pppoe; i++) {
-		struct pppoe_server_counters pc;
-		char line[1024];
-		pppoe_server_get_counters(lac->pppoe[i], &pc);
-		pppoe_server_counters_format(&pc, line, sizeof(line));
-		strbuf_printf(out, "access=pppoe if=%s %s\n", lac->cfg.pppoe_interface[i], line);
-	}
-	struct radius_client_counters rc;
-	radius_client_counters_get(lac->radius, &rc);
-	strbuf_printf(out, "radius requests=%llu accepts=%llu rejects=%llu timeouts=%llu errors=%llu retransmits=%llu "
-		      "failovers=%llu malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
-		      "bad_message_authenticator=%llu unexpected=%llu tunnel_groups_dropped=%llu in_flight=%llu\n",
-		      (unsigned long long)rc.requests, (unsigned long long)rc.accepts, (unsigned long long)rc.rejects,
-		      (unsigned long long)rc.timeouts, (unsigned long long)rc.errors,
-		      (unsigned long long)rc.retransmits, (unsigned long long)rc.failovers,
-		      (unsigned long long)rc.replies_malformed, (unsigned long long)rc.replies_bad_authenticator,
-		      (unsigned long long)rc.replies_no_message_authenticator,
-		      (unsigned long long)rc.replies_bad_message_authenticator,
-		      (unsigned long long)rc.replies_unexpected, (unsigned long long)rc.tunnel_groups_dropped,
-		      (unsigned long long)rc.in_flight);
-	if (lac->acct) {
-		struct radius_acct_counters ac;
-		radius_acct_counters_get(lac->acct, &ac);
-		strbuf_printf(out, "radius_acct queued=%llu starts=%llu interims=%llu stops=%llu responses=%llu "
-			      "retransmits=%llu failovers=%llu dropped_interim=%llu dropped_other=%llu "
-			      "replies_invalid=%llu replies_unexpected=%llu pending=%llu\n",
-			      (unsigned long long)ac.queued, (unsigned long long)ac.starts,
-			      (unsigned long long)ac.interims, (unsigned long long)ac.stops,
-			      (unsigned long long)ac.responses, (unsigned long long)ac.retransmits,
-			      (unsigned long long)ac.failovers, (unsigned long long)ac.dropped_interim,
-			      (unsigned long long)ac.dropped_other, (unsigned long long)ac.replies_invalid,
-			      (unsigned long long)ac.replies_unexpected, (unsigned long long)ac.pending);
-	}
-	if (lac->dae) {
-		struct dae_server_counters dc;
-		dae_server_counters_get(lac->dae, &dc);
-		strbuf_printf(out, "dae disconnect_requests=%llu disconnect_acks=%llu disconnect_naks=%llu "
-			      "coa_requests=%llu coa_acks=%llu coa_naks=%llu duplicates=%llu unknown_client=%llu "
-			      "malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
-			      "bad_message_authenticator=%llu\n",
-			      (unsigned long long)dc.disconnect_requests, (unsigned long long)dc.disconnect_acks,
-			      (unsigned long long)dc.disconnect_naks, (unsigned long long)dc.coa_requests,
-			      (unsigned long long)dc.coa_acks, (unsigned long long)dc.coa_naks,
-			      (unsigned long long)dc.duplicates, (unsigned long long)dc.unknown_client,
-			      (unsigned long long)dc.malformed, (unsigned long long)dc.bad_authenticator,
-			      (unsigned long long)dc.no_message_authenticator,
-			      (unsigned long long)dc.bad_message_authenticator);
-	}
-	struct l2tp_engine_stats ls;
-	l2tp_engine_get_stats(lac->l2tp, &ls);
-	strbuf_printf(out, "l2tp rx_datagrams=%llu tx_datagrams=%llu rx_malformed=%llu rx_unknown_tunnel=%llu "
-		      "rx_unknown_session=%llu rx_bad_peer=%llu retransmits=%llu tunnels_opened=%llu "
-		      "tunnels_failed=%llu sessions_opened=%llu sessions_up=%llu sessions_failed=%llu "
-		      "failovers=%llu tx_dropped=%llu\n",
-		      (unsigned long long)ls.rx_datagrams, (unsigned long long)ls.tx_datagrams,
-		      (unsigned long long)ls.rx_malformed, (unsigned long long)ls.rx_unknown_tunnel,
-		      (unsigned long long)ls.rx_unknown_session, (unsigned long long)ls.rx_bad_peer,
-		      (unsigned long long)ls.retransmits, (unsigned long long)ls.tunnels_opened,
-		      (unsigned long long)ls.tunnels_failed, (unsigned long long)ls.sessions_opened,
-		      (unsigned long long)ls.sessions_up, (unsigned long long)ls.sessions_failed,
-		      (unsigned long long)ls.failovers, (unsigned long long)ls.tx_dropped);
+	lac_counters_text(lac, out); /* core/lac_metrics.c: the tables shared with GET /metrics */
 }
 
 static void lac_format_addr(const struct sockaddr *sa, char *buf, size_t len)
@@ -543,6 +469,9 @@ int main(int argc, char **argv)
 	}
 	log_info("event=started config=%s streams=%zu pppoe=%zu local=%s", config_path, lac.n_streams,
 		 lac.n_pppoe, lac.cfg.local_enabled ? "on" : "off");
+	/* systemd (Type=notify): every listener is open */
+	if (sdnotify("READY=1") < 0)
+		log_warn("event=sd_notify_failed error=\"%s\"", strerror(errno));
 	int rc = ev_loop_run(lac.loop);
 
 	for (size_t i = 0; i < lac.n_streams; i++)
@@ -550,6 +479,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < lac.n_pppoe; i++)
 		pppoe_server_destroy(lac.pppoe[i]);
 	ctl_server_destroy(lac.ctl);
+	metrics_http_destroy(lac.metrics);
 	dae_server_destroy(lac.dae);
 	l2tp_engine_destroy(lac.l2tp);
 	if (lac.acct && radius_acct_pending(lac.acct))

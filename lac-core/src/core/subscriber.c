@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "aaa/dae_codec.h"
+#include "core/metrics.h" /* install: setup-time histogram */
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
 #include "l2tp/l2tp.h"
@@ -686,6 +687,7 @@ static enum sub_state act_relay_start(struct subscriber *sub, const struct sub_e
 	sub->l2tp_status.peer_host_name = NULL;
 	sub->up_ms = ev_now_ms(lac->loop);
 	lac->counters.tunnel_up++;
+	metrics_observe_setup(sub->up_ms - sub->created_ms); /* install: setup-time histogram */
 	sub_log(LOG_LVL_INFO, sub, "event=relay_up lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u setup_ms=%llu",
 		sub->lns, sub->l2tp_status.local_tid, sub->l2tp_status.local_sid, sub->l2tp_status.peer_tid,
 		sub->l2tp_status.peer_sid, (unsigned long long)(sub->up_ms - sub->created_ms));
@@ -721,6 +723,7 @@ static enum sub_state act_local_up(struct subscriber *sub, const struct sub_evar
 		sub_ip_register(sub);
 		sub->up_ms = ev_now_ms(lac->loop);
 		lac->counters.local_up++;
+		metrics_observe_setup(sub->up_ms - sub->created_ms); /* install: setup-time histogram */
 	}
 	sub_log(LOG_LVL_INFO, sub, "event=local_up addr=%s setup_ms=%llu", inet_ntoa(sub->ip),
 		(unsigned long long)(sub->up_ms - sub->created_ms));
