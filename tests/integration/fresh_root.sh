@@ -148,7 +148,9 @@ echo '$INCLUDE /usr/share/freeradius/dictionary.realm_lns' >> dictionary
 ln -s ../mods-available/realm_lns mods-enabled/realm_lns
 ln -s ../sites-available/vpdn-broker sites-enabled/vpdn-broker
 rm -f sites-enabled/default sites-enabled/inner-tunnel mods-enabled/eap
-printf '"dave@local.example" Cleartext-Password := "dave-pw"\n' >> mods-config/files/authorize
+# a carrier user, before Debian's "DEFAULT Framed-Protocol == PPP" (first match wins)
+a=mods-config/files/authorize
+{ printf '"dave@local.example" Cleartext-Password := "dave-pw"\n\n'; cat "$a"; } > "$a.new" && cat "$a.new" > "$a"
 r broker-check freeradius -C
 r broker freeradius
 # lac-core from its examples, run as lac-core.service runs it.
