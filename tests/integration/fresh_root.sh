@@ -34,8 +34,13 @@ debpid=
 t0=$(date +%s)
 phase() { echo "# $(( $(date +%s) - t0 )) s: $*"; }
 
+kill_tree() { # kill_tree PID: PID and its descendants (by parent pid, not by name)
+    local c
+    for c in $(cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$1" '$4 == p { print $1 }'); do kill_tree "$c"; done
+    kill -KILL "$1" 2>/dev/null
+}
 cleanup() {
-    [ -n "$debpid" ] && kill "$debpid" 2>/dev/null
+    [ -n "$debpid" ] && kill_tree "$debpid"
     # The lab of step 1 (host namespaces).
     (cd "$top_srcdir" && RLNS_PREFIX=$P RLNS_STATE=$tmp/empty-state ./lab down) >/dev/null 2>&1
     # Whatever still runs chrooted in our roots (rootfs_run's PID namespace
@@ -68,68 +73,15 @@ t_check "it never says the lab is up" sh -c '! grep -q "The lab is up" "$1"' - <
 (cd "$top_srcdir" && RLNS_PREFIX=$P RLNS_STATE=$tmp/empty-state ./lab down) >/dev/null 2>&1
 phase "lab up failure reporting checked"
 
-# 3a. The packages, built here in the background while root A installs.
-git clone -q "$top_srcdir" "$tmp/deb/realm-lns" || t_fail "clone for the package build"
-( cd "$tmp/deb/realm-lns" && dpkg-buildpackage -us -uc -b > "$tmp/deb/build.log" 2>&1 &&
-  lintian --tag-display-limit 0 ../realm-lns_*_amd64.changes > "$tmp/deb/lintian.log" 2>&1
-  echo $? > "$tmp/deb/lintian.rc" ) &
-debpid=$!
-
-# 2. Root A: the README's first command on a fresh machine.
-A=$tmp/rootA
-if ! rootfs_extract "$A"; then
-    t_fail "minimal Debian 12 root (debootstrap)"; t_done; exit 1
-fi
-phase "root A unpacked ($(rootfs_mirrors))"
-git clone -q "$top_srcdir" "$A/src/realm-lns"
-t_ok "repository cloned into the root ($(git -C "$A/src/realm-lns" rev-parse --short HEAD))"
-rootfs_run "$A" '
-    cd /src/realm-lns
-    r() { name=$1; shift; s=$(date +%s); "$@" > "/src/$name.out" 2>&1; echo "$name $? $(( $(date +%s) - s ))" >> /src/results; }
-    r lab-up ./lab up
-    r dial-tunnel ./lab dial carol@corp.example carol-pw
-    r dial-local ./lab dial dave@local.example dave-pw
-    r dial-reject ./lab dial eve@blocked.example x --expect rejected
-    r status ./lab status
-    r tests make check TESTS="tests/unit/test_conf tests/unit/test_realm_name tests/integration/lac_daemon.sh" \
-        check_PROGRAMS="tests/unit/test_conf tests/unit/test_realm_name"
-    r lab-down ./lab down
-    r no-namespaces test -z "$(ip netns list)"
-' > "$tmp/rootA.log" 2>&1
-res() { awk -v n="$1" '$1 == n { print $2; exit }' "$A/src/results" 2>/dev/null; }
-secs() { awk -v n="$1" '$1 == n { print $3; exit }' "$A/src/results" 2>/dev/null; }
-show() { sed 's/^/#   /' "$A/src/$1.out" 2>/dev/null | tail -n "${2:-15}"; }
-t_eq "root A: ./lab up exits 0 ($(secs lab-up) s: packages, build, start, demo dials)" "$(res lab-up)" 0 || true
-[ "$(res lab-up)" = 0 ] || show lab-up 30
-t_check "root A: ./lab up says the lab is up" grep -q '^The lab is up' "$A/src/lab-up.out"
-t_eq "root A: ./lab dial carol@corp.example (tunnel)" "$(res dial-tunnel)" 0
-[ "$(res dial-tunnel)" = 0 ] || show dial-tunnel
-t_eq "root A: ./lab dial dave@local.example (local)" "$(res dial-local)" 0
-t_eq "root A: ./lab dial eve@blocked.example is rejected" "$(res dial-reject)" 0
-t_eq "root A: ./lab status: every part healthy" "$(res status)" 0
-[ "$(res status)" = 0 ] || show status
-t_eq "root A: make check (test_conf, test_realm_name, lac_daemon.sh) ($(secs tests) s)" "$(res tests)" 0
-[ "$(res tests)" = 0 ] || show tests 30
-t_eq "root A: ./lab down exits 0" "$(res lab-down)" 0
-t_eq "root A: no namespace left in the root" "$(res no-namespaces)" 0
-phase "root A done"
-
-# 3b. The packages: built, lintian.
-wait "$debpid"; debpid=
+# 3c. Root B: the packages installed on a fresh root, run from installed files
+# only (run_rootB; started in the background as soon as the .debs exist, so
+# it overlaps root A; its results are read after root A).
+run_rootB() {
+local debs
 debs=$(ls "$tmp"/deb/*.deb 2>/dev/null | grep -v dbgsym)
-t_eq "dpkg-buildpackage built realm-lns-broker, lac-core, realmctl" \
-    "$(for d in $debs; do basename "${d%%_*}"; done | sort | xargs)" "lac-core realm-lns-broker realmctl"
-[ -n "$debs" ] || tail -n 20 "$tmp/deb/build.log" | sed 's/^/#   /'
-# Remaining lintian tags are explained in debian/README.source.
-bad=$(grep -E '^[EW]: ' "$tmp/deb/lintian.log" 2>/dev/null)
-t_eq "lintian: no error or warning" "$bad" ""
-sed 's/^/#   lintian: /' "$tmp/deb/lintian.log" 2>/dev/null | grep -v 'running with root' | head -n 10
-phase "packages built and checked"
-
-# 3c. Root B: the packages installed on a fresh root, run from installed files only.
-B=$tmp/rootB
+[ -n "$debs" ] || return 1
 rootfs_extract "$B" && mkdir -p "$B/debs" && cp $debs "$B/debs/" &&
-    cp "$top_srcdir/lab.d/demo/realms.json" "$B/debs/realms.json"
+    cp "$top_srcdir/lab.d/demo/realms.json" "$B/debs/realms.json" || return 1
 cat > "$B/debs/run.sh" <<'ROOTB'
 r() { name=$1; shift; "$@" > "/debs/$name.out" 2>&1; echo "$name $?" >> /debs/results; }
 export DEBIAN_FRONTEND=noninteractive
@@ -180,6 +132,71 @@ r dial-reject lac-dial --connect tcp:127.0.0.1:2000 --user eve@blocked.example -
 r counters lacctl show counters
 ROOTB
 rootfs_run "$B" 'bash /debs/run.sh' > "$tmp/rootB.log" 2>&1
+}
+
+# 3a. The packages, built here in the background while root A installs, then
+# lintian and root B.
+B=$tmp/rootB
+git clone -q "$top_srcdir" "$tmp/deb/realm-lns" || t_fail "clone for the package build"
+( cd "$tmp/deb/realm-lns" && dpkg-buildpackage -us -uc -b > "$tmp/deb/build.log" 2>&1 &&
+  lintian --tag-display-limit 0 ../realm-lns_*_amd64.changes > "$tmp/deb/lintian.log" 2>&1
+  echo $? > "$tmp/deb/lintian.rc"
+  echo "$(( $(date +%s) - t0 ))" > "$tmp/deb/built.at"
+  run_rootB
+  echo "$(( $(date +%s) - t0 ))" > "$tmp/deb/rootB.at" ) &
+debpid=$!
+
+# 2. Root A: the README's first command on a fresh machine.
+A=$tmp/rootA
+if ! rootfs_extract "$A"; then
+    t_fail "minimal Debian 12 root (debootstrap)"; t_done; exit 1
+fi
+phase "root A unpacked ($(rootfs_mirrors))"
+git clone -q "$top_srcdir" "$A/src/realm-lns"
+t_ok "repository cloned into the root ($(git -C "$A/src/realm-lns" rev-parse --short HEAD))"
+rootfs_run "$A" '
+    cd /src/realm-lns
+    r() { name=$1; shift; s=$(date +%s); "$@" > "/src/$name.out" 2>&1; echo "$name $? $(( $(date +%s) - s ))" >> /src/results; }
+    r lab-up ./lab up
+    r dial-tunnel ./lab dial carol@corp.example carol-pw
+    r dial-local ./lab dial dave@local.example dave-pw
+    r dial-reject ./lab dial eve@blocked.example x --expect rejected
+    r status ./lab status
+    r tests make check TESTS="tests/unit/test_conf tests/unit/test_realm_name tests/integration/lac_daemon.sh" \
+        check_PROGRAMS="tests/unit/test_conf tests/unit/test_realm_name"
+    r lab-down ./lab down
+    r no-namespaces test -z "$(ip netns list)"
+' > "$tmp/rootA.log" 2>&1
+res() { awk -v n="$1" '$1 == n { print $2; exit }' "$A/src/results" 2>/dev/null; }
+secs() { awk -v n="$1" '$1 == n { print $3; exit }' "$A/src/results" 2>/dev/null; }
+show() { sed 's/^/#   /' "$A/src/$1.out" 2>/dev/null | tail -n "${2:-15}"; }
+t_eq "root A: ./lab up exits 0 ($(secs lab-up) s: packages, build, start, demo dials)" "$(res lab-up)" 0 || true
+[ "$(res lab-up)" = 0 ] || show lab-up 30
+t_check "root A: ./lab up says the lab is up" grep -q '^The lab is up' "$A/src/lab-up.out"
+t_eq "root A: ./lab dial carol@corp.example (tunnel)" "$(res dial-tunnel)" 0
+[ "$(res dial-tunnel)" = 0 ] || show dial-tunnel
+t_eq "root A: ./lab dial dave@local.example (local)" "$(res dial-local)" 0
+t_eq "root A: ./lab dial eve@blocked.example is rejected" "$(res dial-reject)" 0
+t_eq "root A: ./lab status: every part healthy" "$(res status)" 0
+[ "$(res status)" = 0 ] || show status
+t_eq "root A: make check (test_conf, test_realm_name, lac_daemon.sh) ($(secs tests) s)" "$(res tests)" 0
+[ "$(res tests)" = 0 ] || show tests 30
+t_eq "root A: ./lab down exits 0" "$(res lab-down)" 0
+t_eq "root A: no namespace left in the root" "$(res no-namespaces)" 0
+phase "root A done"
+
+# 3b. The packages: built, lintian (and root B, which ran after them).
+wait "$debpid"; debpid=
+debs=$(ls "$tmp"/deb/*.deb 2>/dev/null | grep -v dbgsym)
+t_eq "dpkg-buildpackage built realm-lns-broker, lac-core, realmctl" \
+    "$(for d in $debs; do basename "${d%%_*}"; done | sort | xargs)" "lac-core realm-lns-broker realmctl"
+[ -n "$debs" ] || tail -n 20 "$tmp/deb/build.log" | sed 's/^/#   /'
+# Remaining lintian tags are explained in debian/README.source.
+bad=$(grep -E '^[EW]: ' "$tmp/deb/lintian.log" 2>/dev/null)
+t_eq "lintian: no error or warning" "$bad" ""
+sed 's/^/#   lintian: /' "$tmp/deb/lintian.log" 2>/dev/null | grep -v 'running with root' | head -n 10
+phase "packages built and checked (built and linted at $(cat "$tmp/deb/built.at" 2>/dev/null) s, root B done at $(cat "$tmp/deb/rootB.at" 2>/dev/null) s)"
+
 bres() { awk -v n="$1" '$1 == n { print $2; exit }' "$B/debs/results" 2>/dev/null; }
 bshow() { sed 's/^/#   /' "$B/debs/$1.out" 2>/dev/null | tail -n "${2:-15}"; }
 t_eq "root B: apt-get install the three .debs (dependencies from the mirror)" "$(bres install)" 0

@@ -14,10 +14,11 @@
 #                                kills whatever it left running and drops every
 #                                mount with the namespace: nothing to unmount.
 #
-# Cache: $RLNS_ROOTFS_CACHE (default /var/cache/realm-lns-tests): the tarball
-# and the .debs apt downloads inside the roots (shared by later runs; the
-# roots still install every package themselves, so the package list is
-# proven on each run).
+# Cache: $RLNS_ROOTFS_CACHE (default /var/cache/realm-lns-tests): the tarball,
+# debootstrap's .debs (archives/) and the .debs apt downloads inside each root
+# (apt-NAME/, by the root directory's name), kept for later runs; the roots
+# still install every package themselves, so the package list is proven on
+# each run.
 
 ROOTFS_CACHE=${RLNS_ROOTFS_CACHE:-/var/cache/realm-lns-tests}
 ROOTFS_SUITE=bookworm
@@ -97,23 +98,26 @@ rootfs_extract() {
 }
 
 rootfs_run() {
-    local dir=$1; shift
-    mkdir -p "$ROOTFS_CACHE/archives/partial"
+    local dir=$1 arch; shift
+    # Each root (by name) keeps its own .deb cache: apt locks its archive
+    # directory, and two roots may install at the same time.
+    arch=$ROOTFS_CACHE/apt-$(basename "$dir")
+    mkdir -p "$arch/partial"
     # unshare --pid --fork: the chroot's processes live in a PID namespace whose
     # end kills them all; --mount with private propagation: the mounts below
     # exist only there and go away with it.
     unshare --pid --fork --mount --propagation private /bin/bash -c '
         set -e
-        d=$1; cache=$2; shift 2
+        d=$1; arch=$2; shift 2
         mount --bind "$d" "$d"
         mount -t proc proc "$d/proc"
         mount -t sysfs sysfs "$d/sys"
         mount --rbind /dev "$d/dev"
         mount -t tmpfs -o mode=755 tmpfs "$d/run"
         mount -t tmpfs -o mode=1777 tmpfs "$d/tmp"
-        mount --bind "$cache/archives" "$d/var/cache/apt/archives"
+        mount --bind "$arch" "$d/var/cache/apt/archives"
         exec chroot "$d" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             /bin/bash -c "$*"
-    ' rootfs_run "$dir" "$ROOTFS_CACHE" "$@"
+    ' rootfs_run "$dir" "$arch" "$@"
 }
