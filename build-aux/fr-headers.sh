@@ -29,6 +29,11 @@ src_dir=
 cache=${FR_SOURCE_CACHE:-/var/cache/realm-lns}
 if [ -d "$cache/freeradius-$version/src/include" ]; then
     src_dir=$cache/freeradius-$version
+elif [ "${FR_HEADERS_OFFLINE:-0}" = 1 ]; then
+    # debian/rules: a package build never downloads.
+    echo "fr-headers: no FreeRADIUS $version source headers in $cache and FR_HEADERS_OFFLINE=1;" >&2
+    echo "fr-headers: build the tree once with network (e.g. ./lab up) or set FR_SOURCE_CACHE" >&2
+    exit 1
 else
     # A private apt configuration that knows deb-src lines for the machine's own archives.
     mkdir -p "$work/apt/lists/partial" "$work/apt/sources.list.d" "$work/dl"

@@ -2,10 +2,18 @@
 # Installs the Debian packages realm-lns builds, tests and runs with, if missing,
 # and nothing else. Idempotent; quiet when everything is present.
 # Package list: lab.d/packages.txt (one package per line, # comments).
+#   deps.sh          everything (tests/run-all.sh)
+#   deps.sh --lab    only what building and the lab need: the list up to its
+#                    "#@tests" line (./lab up, docker/Dockerfile)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+case "${1:-}" in
+    --lab) list=$(sed '/^#@tests/,$d; s/#.*//' "$here/packages.txt") ;;
+    '') list=$(sed 's/#.*//' "$here/packages.txt") ;;
+    *) echo "usage: deps.sh [--lab]" >&2; exit 2 ;;
+esac
 missing=
-for pkg in $(sed 's/#.*//' "$here/packages.txt"); do
+for pkg in $list; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
     case "$status" in
         *" installed") ;;

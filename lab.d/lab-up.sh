@@ -62,14 +62,20 @@ lab_log() {
 }
 
 # lab_build: lab.d/build.sh (configure when there is no build yet, then make,
-# which rebuilds what is out of date). A failing build is reported; the parts
-# that did build still come up. RLNS_NO_BUILD=1 skips it (tests run inside
-# `make check`, which has just built).
+# which rebuilds what is out of date). A failing build is reported with the
+# end of its log and makes `lab up` fail; the parts that did build still come
+# up. RLNS_NO_BUILD=1 skips it (tests run inside `make check`, which has just
+# built).
 lab_build() {
     [ "${RLNS_NO_BUILD:-0}" = 1 ] && return 0
     [ -f "$top_builddir/Makefile" ] || lab_log "building (autoreconf, configure, make); this takes a few minutes"
-    sh "$LAB_TOP/lab.d/build.sh" > "$LAB_STATE/build.log" 2>&1 ||
-        lab_log "build failed, see $LAB_STATE/build.log; starting what exists"
+    if ! sh "$LAB_TOP/lab.d/build.sh" > "$LAB_STATE/build.log" 2>&1; then
+        lab_log "build failed; the last lines of $LAB_STATE/build.log:"
+        grep -E -m 5 'error|Error|ERROR|No package|not found' "$LAB_STATE/build.log" | sed 's/^/lab:   /' >&2
+        tail -n 5 "$LAB_STATE/build.log" | sed 's/^/lab:   /' >&2
+        lab_log "starting what exists"
+        return 1
+    fi
 }
 
 lab_topology_up() {
@@ -211,6 +217,7 @@ lab_demo_dial() {
         sleep 0.1; i=$((i + 1))
     done
     lab_log "some demo dials did not report an outcome within 30 s (see lab logs dial)"
+    return 1
 }
 
 # lab_demo_hangup: ends the demo subscribers' lac-dial runs.
@@ -298,20 +305,23 @@ lab_hint() {
     fi
 }
 
+# lab_up: every step that fails is named in $LAB_STATE/problems and in the
+# closing line; `lab up` then exits 1 and never says the lab is up.
 lab_up() {
-    local part why failed=0
+    local part why failed=0 problems=
     [ "$(id -u)" = 0 ] || { echo "lab up: needs root (network namespaces)" >&2; return 1; }
     mkdir -p "$LAB_STATE"
     if [ "${RLNS_NO_DEPS:-0}" != 1 ]; then
-        sh "$LAB_TOP/lab.d/deps.sh" || { lab_log "installing packages failed"; return 1; }
+        sh "$LAB_TOP/lab.d/deps.sh" --lab || { lab_log "installing packages failed (lab.d/deps.sh); the lab is NOT up"; return 1; }
     fi
-    lab_build
-    lab_topology_up || { lab_log "cannot create the namespaces"; return 1; }
+    lab_build || problems="$problems build"
+    lab_topology_up || { lab_log "cannot create the namespaces; the lab is NOT up"; return 1; }
     : > "$LAB_STATE/parts"
     for part in $LAB_PARTS; do
         if ! why=$(lab_part_built "$part"); then
             lab_log "$part: $why"
             printf '%s not-built %s\n' "$part" "$why" >> "$LAB_STATE/parts"
+            problems="$problems $part(not-built)"
             continue
         fi
         if lab_part_up "$part"; then
@@ -319,21 +329,31 @@ lab_up() {
         else
             lab_log "$part failed to start (lab logs $part)"
             printf '%s failed\n' "$part" >> "$LAB_STATE/parts"
-            failed=1
+            problems="$problems $part(failed)"
         fi
     done
     if lab_pid_alive "$LAB_STATE/redis/pid"; then
-        lab_provision
+        lab_provision || problems="$problems provision"
     fi
     if why=$(lab_part_built dial) && lab_part_running lac; then
-        lab_demo_dial
+        lab_demo_dial || problems="$problems demo-dials"
         echo
         lab_table
+        grep -q 'no-report' "$LAB_STATE/table.tsv" && problems="$problems demo-dials(no-report)"
     else
         lab_part_running lac || why="lac-core is not running"
         lab_log "no demo dials: $why"
+        problems="$problems demo-dials"
     fi
     echo
+    if [ -n "$problems" ]; then
+        printf '%s\n' $problems > "$LAB_STATE/problems"
+        failed=1
+        echo "The lab is NOT up: failed:$problems (namespaces $LAB_PREFIX-*, state in $LAB_STATE)." >&2
+        echo "See the lines above, $0 status and $0 logs PART; $0 down removes what did start." >&2
+        return $failed
+    fi
+    rm -f "$LAB_STATE/problems"
     echo "The lab is up (namespaces $LAB_PREFIX-*, state in $LAB_STATE). What to try next:"
     lab_hint "$0 status" "what runs, health of each part"
     lab_hint "eval \"\$($0 env)\"" "addresses, secrets, namespaces as shell variables"

@@ -979,6 +979,22 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	uint64_t seed;
 	rlm_rcode_t rcode;
 
+	{	/* install (issue 13): health line, at most one a minute while requests come:
+		 * requests seen by authorize, cache counters, Redis state (per process) */
+		static uint64_t requests, last_ms;
+		uint64_t now = realm_now_ms(), prev = __atomic_load_n(&last_ms, __ATOMIC_RELAXED);
+		uint64_t nreq = __atomic_add_fetch(&requests, 1, __ATOMIC_RELAXED);
+		if ((prev == 0 || now - prev >= 60000) &&
+		    __atomic_compare_exchange_n(&last_ms, &prev, now, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			struct realm_cache_stats st = { 0 };
+			if (inst->cache)
+				realm_cache_get_stats(inst->cache, &st);
+			INFO("rlm_realm_lns (%s): event=stats requests=%llu cache_hits=%llu cache_misses=%llu "
+			     "cache_entries=%u cache_evicted=%llu redis=%s", inst->name, (unsigned long long)nreq,
+			     (unsigned long long)st.hits, (unsigned long long)st.misses, st.entries,
+			     (unsigned long long)st.evicted, __atomic_load_n(&inst->outage, __ATOMIC_ACQUIRE) ? "down" : "up");
+		}
+	}
 	if (!realm_name_parse(&inst->name_opts, user ? user->vp_strvalue : NULL, user ? user->vp_length : 0,
 			      dnis ? dnis->vp_strvalue : NULL, dnis ? dnis->vp_length : 0, &rn)) {
 		RDEBUG2("no realm in User-Name and no usable Called-Station-Id");

@@ -221,4 +221,92 @@ for ns in $dk_ns; do
     for p in $(ip netns pids "$ns"); do left="$left $p($(cat /proc/$p/comm 2>/dev/null))"; done
 done
 t_eq "entry points stop their parts on SIGTERM (no process left)" "$left" ""
+
+# 4. A real Docker engine, when this machine has one or can start one (root,
+# Debian's docker.io): dockerd --iptables=false --ip-forward=false on a private
+# socket (the host's networking is left alone; build containers use the host
+# network), debian:12 imported from the fresh-root suite's debootstrap tarball
+# (no registry), the image built, the compose lab up, the session table,
+# a dial, down. RLNS_DOCKER_REAL=0 skips it. One run at a time per machine
+# (the compose networks use the lab's fixed subnets): flock.
+dk_mode=emulation
+dk_real() {
+    local sock pid i proj out
+    export DOCKER_HOST=
+    if [ "${RLNS_DOCKER_REAL:-1}" = 0 ]; then echo "# RLNS_DOCKER_REAL=0: real engine skipped"; return; fi
+    if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
+        echo "# no Docker engine installed (docker.io): real engine path skipped"; return
+    fi
+    exec 8> /run/realm-lns-docker.lock; flock 8
+    if ! docker info >/dev/null 2>&1; then
+        sock=/run/rlt-docker-$$.sock
+        dockerd --iptables=false --ip-forward=false --ip-masq=false --bridge=none -H "unix://$sock" \
+            --pidfile "/run/rlt-docker-$$.pid" --exec-root "/run/rlt-docker-$$" \
+            --data-root /var/lib/realm-lns-docker > "$tmp/dockerd.log" 2>&1 &
+        dk_dockerd=$!
+        export DOCKER_HOST=unix://$sock
+        i=0
+        while ! docker info >/dev/null 2>&1; do
+            i=$((i + 1))
+            if [ $i -gt 60 ] || ! kill -0 "$dk_dockerd" 2>/dev/null; then
+                echo "# could not start dockerd (its log below): real engine path skipped"
+                tail -n 5 "$tmp/dockerd.log" | sed 's/^/#   /'
+                return
+            fi
+            sleep 0.5
+        done
+    fi
+    dk_mode=real
+    if ! docker image inspect debian:12 >/dev/null 2>&1; then
+        . "$top_srcdir/tests/integration/rootfs.sh"
+        rootfs_extract "$tmp/base" && tar -C "$tmp/base" -c . | docker import - debian:12 >/dev/null
+        rm -rf "$tmp/base"
+        t_check "debian:12 imported from a debootstrap root (no registry)" docker image inspect debian:12
+    fi
+    proj=rltdk$$
+    dk_compose() { docker-compose -p "$proj" -f "$D/docker-compose.yml" "$@"; }
+    dk_proj=$proj
+    local s0=$(date +%s)
+    if ! dk_compose build > "$tmp/build.log" 2>&1; then
+        t_fail "docker-compose build (real engine)" "$(tail -n 5 "$tmp/build.log" | tr '\n' ' ')"
+        return
+    fi
+    t_ok "docker-compose build: the image builds on a real engine ($(( $(date +%s) - s0 )) s)"
+    t_check "the image's build ran lab.d/build.sh's configure (no host build tree came in)" \
+        sh -c "grep -q 'fr-headers: header tree' '$tmp/build.log' ||
+               grep -A1 'RUN sh lab.d/build.sh' '$tmp/build.log' | grep -q 'Using cache'"
+    dk_compose up -d > "$tmp/up.log" 2>&1 || { t_fail "docker-compose up -d" "$(tail -n 5 "$tmp/up.log" | tr '\n' ' ')"; return; }
+    t_ok "docker-compose up -d"
+    i=0
+    while ! dk_compose logs subscriber 2>/dev/null | grep -q 'eve@blocked.example' && [ $i -lt 120 ]; do
+        sleep 1; i=$((i + 1))
+    done
+    dk_compose logs --no-color subscriber 2>/dev/null | sed -n 's/^[^|]*| //p' > "$tmp/table.txt"
+    sed 's/^/# real subscriber: /' "$tmp/table.txt"
+    t_check "real: the session table shows alice tunnelled" grep -Eq '^alice@corp.example +corp.example +up +.*10\.77\.1\.' "$tmp/table.txt"
+    t_check "real: the session table shows eve rejected" grep -Eq '^eve@blocked.example +blocked.example +reject' "$tmp/table.txt"
+    out=$(dk_compose exec -T subscriber /src/docker/entrypoint.sh dial carol@corp.example carol-pw --timeout 20 2>&1)
+    case "$out" in *"outcome=up addr=10.77.1."*) t_ok "real: dial carol through the lac container to lns1" ;;
+        *) t_fail "real: dial carol through the lac container to lns1" "$out" ;; esac
+    t_check "real: docker-compose down" dk_compose down -v --remove-orphans
+    dk_proj=
+}
+dk_real_cleanup() {
+    [ -n "${dk_proj:-}" ] && docker-compose -p "$dk_proj" -f "$D/docker-compose.yml" down -v --remove-orphans >/dev/null 2>&1
+    if [ -n "${dk_dockerd:-}" ]; then
+        kill -TERM "$dk_dockerd" 2>/dev/null
+        for i in $(seq 100); do kill -0 "$dk_dockerd" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$dk_dockerd" 2>/dev/null
+        # dockerd leaves its netns/default bind mount behind in the exec root
+        local er=/run/rlt-docker-$$ m
+        awk -v t="$er/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+            while read -r m; do umount "$m" 2>/dev/null; done
+        rm -rf "$er" "$er.sock" "$er.pid"
+    fi
+}
+trap 'dk_real_cleanup; cleanup' EXIT
+dk_real
+echo "# docker.sh ran: namespace emulation$([ "$dk_mode" = real ] && echo " and the REAL Docker engine path" || echo " only (no real engine)")"
+t_check "root .dockerignore matches docker/Dockerfile.dockerignore" \
+    bash -c "grep -v '^#' '$top_srcdir/.dockerignore' | cmp -s - <(grep -v '^#' '$D/Dockerfile.dockerignore')"
 t_done

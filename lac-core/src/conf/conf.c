@@ -53,6 +53,7 @@ static const struct conf_key conf_keys[] = {
 	STR("lac", "user", user),
 	STR("lac", "group", group),
 	STR("lac", "control_socket_group", control_socket_group),
+	{ "lac", "metrics_listen", CONF_T_ADDRPORT, OFF(metrics_listen), sizeof(((struct lac_config *)0)->metrics_listen), 0, 0, 0, 0 },
 
 	REPEAT("stream", "listen", CONF_T_LISTEN, stream_listen, n_stream_listen),
 	UINT("stream", "max_connections", stream_max_connections, 0, 1000000),

@@ -110,6 +110,7 @@ struct lac_config {
 	uint32_t radius_acct_spool_sync_interval_ms;
 
 	/* [dae] */
+	char metrics_listen[64];        /* [lac] metrics_listen IPV4:PORT; "" = off */
 	char dae_listen[64];            /* "" = no DAE server */
 	struct lac_conf_dae_client dae_client[CONF_MAX_DAE_CLIENTS];
 	size_t n_dae_client;

@@ -51,6 +51,7 @@ struct lac {
 	struct dae_server *dae;         /* NULL without [dae] listen */
 	struct l2tp_engine *l2tp;
 	struct ctl_server *ctl;
+	struct metrics_http *metrics;   /* NULL without [lac] metrics_listen */
 
 	int tun_fd;                     /* -1 when local termination is off */
 	struct ip_pool pool;

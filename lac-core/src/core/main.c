@@ -24,6 +24,8 @@
 #include "core/ctl.h"
 #include "core/lac.h"
 #include "core/privdrop.h"
+#include "core/metrics.h"
+#include "core/sdnotify.h"
 #include "core/subscriber.h"
 #include "core/tun.h"
 #include "l2tp/l2tp.h"
@@ -289,6 +291,15 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 	if (cfg->user[0])
 		log_info("event=privileges_dropped user=%s group=%s capabilities=none", cfg->user,
 			 cfg->group[0] ? cfg->group : "-");
+	if (cfg->metrics_listen[0]) {
+		char merr[256];
+		lac->metrics = metrics_http_create(lac->loop, cfg->metrics_listen, lac_metrics_render, lac, merr,
+						   sizeof(merr));
+		if (!lac->metrics) {
+			snprintf(err, errlen, "[lac] %s", merr);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -406,6 +417,7 @@ static void lac_reload(struct lac *lac)
 	KEEP_MEM(radius_acct_spool_sync_interval_ms, "[radius]acct_spool_sync_interval_ms");
 	KEEP_MEM(dae_replay_window_s, "[dae]replay_window_s");
 	KEEP_MEM(dae_require_event_timestamp, "[dae]require_event_timestamp");
+	KEEP_MEM(metrics_listen, "[lac]metrics_listen");
 #undef KEEP_MEM
 	next.local_enabled = cur->local_enabled;
 	lac->cfg = next;
@@ -423,10 +435,15 @@ static void lac_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	struct lac *lac = arg;
 	struct signalfd_siginfo si;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			/* systemd (Type=notify): reloading, then ready again */
+			sdnotify("RELOADING=1");
 			lac_reload(lac);
-		else
+			sdnotify("READY=1");
+		} else {
+			sdnotify("STOPPING=1");
 			lac_shutdown(lac);
+		}
 	}
 }
 
@@ -434,122 +451,7 @@ static void lac_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
 
 static void lac_show_counters(struct lac *lac, struct strbuf *out)
 {
-	const struct lac_counters *c = &lac->counters;
-	strbuf_printf(out, "sessions=%u sessions_created=%llu sessions_destroyed=%llu\n", lac->n_subscribers,
-		      (unsigned long long)c->sessions_created, (unsigned long long)c->sessions_destroyed);
-	strbuf_printf(out, "auth_requests=%llu aaa_tunnel=%llu aaa_local=%llu aaa_reject=%llu aaa_fail=%llu\n",
-		      (unsigned long long)c->auth_requests, (unsigned long long)c->aaa_tunnel,
-		      (unsigned long long)c->aaa_local, (unsigned long long)c->aaa_reject,
-		      (unsigned long long)c->aaa_fail);
-	strbuf_printf(out, "tunnel_up=%llu tunnel_failed=%llu tunnel_failover=%llu local_up=%llu\n",
-		      (unsigned long long)c->tunnel_up, (unsigned long long)c->tunnel_failed,
-		      (unsigned long long)c->tunnel_failover, (unsigned long long)c->local_up);
-	strbuf_printf(out, "relay_frames_up=%llu relay_frames_down=%llu tun_rx=%llu tun_tx=%llu tun_no_session=%llu\n",
-		      (unsigned long long)c->relay_frames_up, (unsigned long long)c->relay_frames_down,
-		      (unsigned long long)c->tun_rx, (unsigned long long)c->tun_tx,
-		      (unsigned long long)c->tun_no_session);
-	strbuf_printf(out, "admin_disconnects=%llu session_timeouts=%llu idle_timeouts=%llu dae_disconnects=%llu "
-		      "coa_applied=%llu unexpected_events=%llu\n",
-		      (unsigned long long)c->admin_disconnects, (unsigned long long)c->session_timeouts,
-		      (unsigned long long)c->idle_timeouts,
-		      (unsigned long long)c->dae_disconnects, (unsigned long long)c->coa_applied,
-		      (unsigned long long)c->unexpected_events);
-	for (size_t i = 0; i < lac->n_streams; i++) {
-		struct stream_access_counters sc;
-		stream_access_counters(lac->streams[i], &sc);
-		strbuf_printf(out, "access=stream accepted=%llu closed=%llu frames_rx=%llu frames_tx=%llu "
-			      "bad_fcs=%llu too_long=%llu too_short=%llu aborted=%llu tx_dropped=%llu\n",
-			      (unsigned long long)sc.accepted, (unsigned long long)sc.closed,
-			      (unsigned long long)sc.frames_rx, (unsigned long long)sc.frames_tx,
-			      (unsigned long long)sc.bad_fcs, (unsigned long long)sc.too_long,
-			      (unsigned long long)sc.too_short, (unsigned long long)sc.aborted,
-			      (unsigned long long)sc.tx_dropped);
-		/* (subscriber helper, issue 8 item 5) the listener's fd budget */
-		strbuf_printf(out, "stream_budget conns=%u refused_per_source=%llu "
-			      "accept_fd_exhausted=%llu accept_paused=%llu\n", stream_access_n_conns(lac->streams[i]),
-			      (unsigned long long)sc.refused_per_source,
-			      (unsigned long long)sc.accept_fd_exhausted, (unsigned long long)sc.accept_paused);
-	}
-	/* (subscriber helper, issue 8 item 7) */
-	strbuf_printf(out, "identity_changes_refused=%llu\n", (unsigned long long)c->identity_changes_refused);
-	for (size_t i = 0; i < lac->n_pppoe; i++) {
-		struct pppoe_server_counters pc;
-		char line[1024];
-		pppoe_server_get_counters(lac->pppoe[i], &pc);
-		pppoe_server_counters_format(&pc, line, sizeof(line));
-		strbuf_printf(out, "access=pppoe if=%s %s\n", lac->cfg.pppoe_interface[i], line);
-	}
-	struct radius_client_counters rc;
-	radius_client_counters_get(lac->radius, &rc);
-	strbuf_printf(out, "radius requests=%llu accepts=%llu rejects=%llu timeouts=%llu errors=%llu retransmits=%llu "
-		      "failovers=%llu malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
-		      "bad_message_authenticator=%llu unexpected=%llu tunnel_groups_dropped=%llu in_flight=%llu\n",
-		      (unsigned long long)rc.requests, (unsigned long long)rc.accepts, (unsigned long long)rc.rejects,
-		      (unsigned long long)rc.timeouts, (unsigned long long)rc.errors,
-		      (unsigned long long)rc.retransmits, (unsigned long long)rc.failovers,
-		      (unsigned long long)rc.replies_malformed, (unsigned long long)rc.replies_bad_authenticator,
-		      (unsigned long long)rc.replies_no_message_authenticator,
-		      (unsigned long long)rc.replies_bad_message_authenticator,
-		      (unsigned long long)rc.replies_unexpected, (unsigned long long)rc.tunnel_groups_dropped,
-		      (unsigned long long)rc.in_flight);
-	if (lac->acct) {
-		struct radius_acct_counters ac;
-		radius_acct_counters_get(lac->acct, &ac);
-		strbuf_printf(out, "radius_acct queued=%llu starts=%llu interims=%llu stops=%llu responses=%llu "
-			      "retransmits=%llu failovers=%llu dropped_interim=%llu dropped_other=%llu "
-			      "replies_invalid=%llu replies_unexpected=%llu pending=%llu\n",
-			      (unsigned long long)ac.queued, (unsigned long long)ac.starts,
-			      (unsigned long long)ac.interims, (unsigned long long)ac.stops,
-			      (unsigned long long)ac.responses, (unsigned long long)ac.retransmits,
-			      (unsigned long long)ac.failovers, (unsigned long long)ac.dropped_interim,
-			      (unsigned long long)ac.dropped_other, (unsigned long long)ac.replies_invalid,
-			      (unsigned long long)ac.replies_unexpected, (unsigned long long)ac.pending);
-		/* aaa: the accounting spool (issue 9) */
-		strbuf_printf(out, "radius_acct_spool spooled=%llu replayed=%llu lost_stops=%llu not_written=%llu "
-			      "spilled=%llu spill_reloaded=%llu bytes=%llu syncs=%llu compactions=%llu errors=%llu sync_us_max=%llu "
-			      "rcvbuf=%llu\n",
-			      (unsigned long long)ac.spooled, (unsigned long long)ac.spool_replayed,
-			      (unsigned long long)ac.spool_lost_stops, (unsigned long long)ac.spool_not_written,
-			      (unsigned long long)ac.spilled, (unsigned long long)ac.spill_reloaded,
-			      (unsigned long long)ac.spool_bytes,
-			      (unsigned long long)ac.spool_syncs, (unsigned long long)ac.spool_compactions,
-			      (unsigned long long)ac.spool_errors, (unsigned long long)ac.spool_sync_us_max,
-			      (unsigned long long)ac.rcvbuf);
-	}
-	if (lac->dae) {
-		struct dae_server_counters dc;
-		dae_server_counters_get(lac->dae, &dc);
-		strbuf_printf(out, "dae disconnect_requests=%llu disconnect_acks=%llu disconnect_naks=%llu "
-			      "coa_requests=%llu coa_acks=%llu coa_naks=%llu duplicates=%llu unknown_client=%llu "
-			      "malformed=%llu bad_authenticator=%llu no_message_authenticator=%llu "
-			      "bad_message_authenticator=%llu replays=%llu stale=%llu replay_cache_full=%llu\n",
-			      (unsigned long long)dc.disconnect_requests, (unsigned long long)dc.disconnect_acks,
-			      (unsigned long long)dc.disconnect_naks, (unsigned long long)dc.coa_requests,
-			      (unsigned long long)dc.coa_acks, (unsigned long long)dc.coa_naks,
-			      (unsigned long long)dc.duplicates, (unsigned long long)dc.unknown_client,
-			      (unsigned long long)dc.malformed, (unsigned long long)dc.bad_authenticator,
-			      (unsigned long long)dc.no_message_authenticator,
-			      (unsigned long long)dc.bad_message_authenticator, (unsigned long long)dc.replays,
-			      (unsigned long long)dc.stale, (unsigned long long)dc.replay_cache_full);
-	}
-	struct l2tp_engine_stats ls;
-	l2tp_engine_get_stats(lac->l2tp, &ls);
-	strbuf_printf(out, "l2tp rx_datagrams=%llu tx_datagrams=%llu rx_malformed=%llu rx_unknown_tunnel=%llu "
-		      "rx_unknown_session=%llu rx_bad_peer=%llu retransmits=%llu tunnels_opened=%llu "
-		      "tunnels_failed=%llu sessions_opened=%llu sessions_up=%llu sessions_failed=%llu "
-		      "failovers=%llu tx_dropped=%llu setup_timeouts=%llu rx_duplicate=%llu "
-		      "rx_out_of_window=%llu rx_bad_nr=%llu icmp_ignored=%llu stray_rate_limited=%llu\n",
-		      (unsigned long long)ls.rx_datagrams, (unsigned long long)ls.tx_datagrams,
-		      (unsigned long long)ls.rx_malformed, (unsigned long long)ls.rx_unknown_tunnel,
-		      (unsigned long long)ls.rx_unknown_session, (unsigned long long)ls.rx_bad_peer,
-		      (unsigned long long)ls.retransmits, (unsigned long long)ls.tunnels_opened,
-		      (unsigned long long)ls.tunnels_failed, (unsigned long long)ls.sessions_opened,
-		      (unsigned long long)ls.sessions_up, (unsigned long long)ls.sessions_failed,
-		      (unsigned long long)ls.failovers, (unsigned long long)ls.tx_dropped,
-		      /* l2tp helper, issue 8 item 10: */
-		      (unsigned long long)ls.setup_timeouts, (unsigned long long)ls.rx_duplicate,
-		      (unsigned long long)ls.rx_out_of_window, (unsigned long long)ls.rx_bad_nr,
-		      (unsigned long long)ls.icmp_ignored, (unsigned long long)ls.stray_rate_limited);
+	lac_counters_text(lac, out); /* core/lac_metrics.c: the tables shared with GET /metrics */
 }
 
 static void lac_format_addr(const struct sockaddr *sa, char *buf, size_t len)
@@ -679,6 +581,9 @@ int main(int argc, char **argv)
 	}
 	log_info("event=started config=%s streams=%zu pppoe=%zu local=%s", config_path, lac.n_streams,
 		 lac.n_pppoe, lac.cfg.local_enabled ? "on" : "off");
+	/* systemd (Type=notify): every listener is open */
+	if (sdnotify("READY=1") < 0)
+		log_warn("event=sd_notify_failed error=\"%s\"", strerror(errno));
 	int rc = ev_loop_run(lac.loop);
 
 	for (size_t i = 0; i < lac.n_streams; i++)
@@ -686,6 +591,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < lac.n_pppoe; i++)
 		pppoe_server_destroy(lac.pppoe[i]);
 	ctl_server_destroy(lac.ctl);
+	metrics_http_destroy(lac.metrics);
 	dae_server_destroy(lac.dae);
 	l2tp_engine_destroy(lac.l2tp);
 	if (lac.acct && radius_acct_pending(lac.acct))

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "aaa/dae_codec.h"
+#include "core/metrics.h" /* install: setup-time histogram */
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
 #include "core/subscriber_priv.h"
@@ -693,6 +694,7 @@ static void act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
 					     sizeof(sub->cand_acct[i].client_endpoint));
 	sub->up_ms = sub_now(sub);
 	lac->counters.tunnel_up++;
+	metrics_observe_setup(sub->up_ms - sub->created_ms); /* install: setup-time histogram */
 	sub_debug(sub, "event=relay_up lns=%s tid=%u sid=%u peer_tid=%u peer_sid=%u setup_ms=%llu%s", sub->lns,
 		  sub->l2tp_status.local_tid, sub->l2tp_status.local_sid, sub->l2tp_status.peer_tid,
 		  sub->l2tp_status.peer_sid, (unsigned long long)(sub->up_ms - sub->created_ms),
@@ -807,6 +809,7 @@ static void act_local_up(struct subscriber *sub, const struct sub_evarg *arg)
 		sub_ip_register(sub);
 		sub->up_ms = sub_now(sub);
 		lac->counters.local_up++;
+		metrics_observe_setup(sub->up_ms - sub->created_ms); /* install: setup-time histogram */
 	}
 	sub_debug(sub, "event=local_up addr=%s setup_ms=%llu", inet_ntoa(sub->ip),
 		  (unsigned long long)(sub->up_ms - sub->created_ms));
