@@ -137,7 +137,16 @@ static int tag_store(struct pppoe_disc *out, uint16_t type, const uint8_t *val, 
 	case PPPOE_TAG_AC_NAME: slot = &out->ac_name; break;
 	case PPPOE_TAG_HOST_UNIQ: slot = &out->host_uniq; break;
 	case PPPOE_TAG_AC_COOKIE: slot = &out->ac_cookie; break;
-	case PPPOE_TAG_VENDOR_SPECIFIC: slot = &out->vendor_specific; break;
+	case PPPOE_TAG_VENDOR_SPECIFIC:
+		/* TR-101 3.9.4: the access node's tag, vendor id 0x00000DE9, is
+		 * kept apart as well; vendor_specific stays the first of any vendor. */
+		if (vlen >= 4 && get16(val) == 0 && get16(val + 2) == 0x0de9 && !out->bbf_vendor.present) {
+			out->bbf_vendor.present = true;
+			out->bbf_vendor.len = vlen;
+			out->bbf_vendor.data = val;
+		}
+		slot = &out->vendor_specific;
+		break;
 	case PPPOE_TAG_RELAY_SESSION_ID:
 		if (vlen > PPPOE_RELAY_SESSION_ID_MAX) {
 			*err = PPPOE_ERR_TAG_VALUE;
@@ -296,6 +305,8 @@ int pppoe_disc_encode(uint8_t *buf, size_t cap, const struct pppoe_disc *msg,
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_HOST_UNIQ, &msg->host_uniq, err) < 0 ||
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_AC_COOKIE, &msg->ac_cookie, err) < 0 ||
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_VENDOR_SPECIFIC, &msg->vendor_specific, err) < 0 ||
+	    (msg->bbf_vendor.data != msg->vendor_specific.data &&
+	     tag_put_value(buf, cap, &off, PPPOE_TAG_VENDOR_SPECIFIC, &msg->bbf_vendor, err) < 0) ||
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_RELAY_SESSION_ID, &msg->relay_session_id, err) < 0)
 		return -1;
 	if (msg->has_ppp_max_payload) {

@@ -106,6 +106,11 @@ struct pppoe_disc {
 	struct pppoe_tag_value host_uniq;
 	struct pppoe_tag_value ac_cookie;
 	struct pppoe_tag_value vendor_specific; /* value includes the 4-octet vendor id */
+	/* decode: the first Vendor-Specific tag of vendor 3561 (TR-101 PPPoE
+	 * Intermediate Agent, see access_line.h), wherever it is among the
+	 * Vendor-Specific tags (it may be vendor_specific too); encode: written
+	 * after vendor_specific unless it is the same value. */
+	struct pppoe_tag_value bbf_vendor;
 	struct pppoe_tag_value relay_session_id;
 	bool has_ppp_max_payload;
 	uint16_t ppp_max_payload;       /* RFC 4638 */
