@@ -265,7 +265,7 @@ Test(access_id, formats_fields_with_a_delimiter_and_skips_empty_ones)
 	cr_assert_str_eq(out, "dslam-7 eth 1/2/3:100#cpe-0042#00:11:22:33:44:55");
 	cr_assert_eq(access_id_format_parse("interface,vlan,session", ':', &fmt, &why), 0);
 	access_id_format(&fmt, &src, out, sizeof(out));
-	cr_assert_str_eq(out, "eth1:100.7:002a");
+	cr_assert_str_eq(out, "eth1:100.7:42");
 	src.svlan = 0;
 	src.line = NULL;
 	cr_assert_eq(access_id_format_parse("circuit-id,interface,vlan", '/', &fmt, &why), 0);

@@ -16,8 +16,11 @@
 #ifndef ACCESS_ACCESS_H
 #define ACCESS_ACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct access_line;
 
 enum access_kind { ACCESS_KIND_STREAM, ACCESS_KIND_PPPOE };
 
@@ -31,6 +34,13 @@ struct access_conn_info {
 	char calling_station_id[64];    /* peer address or MAC */
 	char called_station_id[64];     /* access point name, service name, or DNIS */
 	uint16_t mru;                   /* the most the access medium carries (PPPoE: 1492) */
+	/* Issue 11 (access-line identification, VLANs): what a PPPoE access node
+	 * said about the line (TR-101 tag, see access/access_line.h), NULL when
+	 * there was none or it is not trusted; the VLAN ids the session arrived
+	 * on (0: untagged); no_calling_number: leave the L2TP Calling Number out. */
+	const struct access_line *line;
+	uint16_t svlan, cvlan;
+	bool no_calling_number;
 };
 
 struct access_conn;

@@ -412,7 +412,7 @@ size_t access_id_format(const struct access_id_format *fmt, const struct access_
 			break;
 		case ACCESS_ID_SESSION:
 			if (src->session_id) {
-				snprintf(tmp, sizeof(tmp), "%04x", src->session_id);
+				snprintf(tmp, sizeof(tmp), "%u", src->session_id);
 				s = tmp;
 				n = strlen(tmp);
 			}

@@ -148,7 +148,7 @@ enum access_id_field {
 	ACCESS_ID_REMOTE_ID,
 	ACCESS_ID_INTERFACE,            /* parent interface name */
 	ACCESS_ID_VLAN,                 /* "outer.inner", "inner", empty untagged */
-	ACCESS_ID_SESSION,              /* PPPoE session id, 4 hex digits */
+	ACCESS_ID_SESSION,              /* PPPoE session id, decimal */
 };
 #define ACCESS_ID_MAX_FIELDS 6
 

@@ -64,6 +64,7 @@ const char *pppoe_err_str(enum pppoe_err err)
 	case PPPOE_ERR_MAC: return "source-mac";
 	case PPPOE_ERR_NO_SPACE: return "no-space";
 	case PPPOE_ERR_TOO_LONG: return "too-long";
+	case PPPOE_ERR_VLAN: return "vlan";
 	}
 	return "unknown";
 }
@@ -420,4 +421,79 @@ void pppoe_mac_format(const uint8_t mac[PPPOE_ETH_ALEN], char out[18])
 {
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
 		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+static bool is_tpid(uint16_t t)
+{
+	return t == PPPOE_TPID_8021Q || t == PPPOE_TPID_8021AD || t == PPPOE_TPID_QINQ_OLD;
+}
+
+int pppoe_vlan_strip(const uint8_t *frame, size_t len, struct pppoe_vlan *v, uint8_t *out,
+		     size_t cap, enum pppoe_err *err)
+{
+	size_t off = 12;
+	unsigned n = 0;
+	uint16_t ids[2] = { 0, 0 };
+
+	memset(v, 0, sizeof(*v));
+	if (len < PPPOE_ETH_HLEN) {
+		*err = PPPOE_ERR_SHORT_ETH;
+		return -1;
+	}
+	while (is_tpid(get16(frame + off))) {
+		if (len - off < 4 + 2) {
+			*err = PPPOE_ERR_SHORT_ETH;
+			return -1;
+		}
+		uint16_t vid = get16(frame + off + 2) & 0x0fff;
+		if (n == 2 || vid == 0x0fff) {
+			*err = PPPOE_ERR_VLAN;
+			return -1;
+		}
+		if (n == 0)
+			v->outer_tpid = get16(frame + off);
+		/* IEEE 802.1Q 9.6: VID 0 carries only a priority. */
+		if (vid != 0)
+			ids[n++] = vid;
+		off += 4;
+	}
+	if (n == 2) {
+		v->outer = ids[0];
+		v->inner = ids[1];
+	} else if (n == 1) {
+		v->inner = ids[0];
+	} else {
+		v->outer_tpid = 0;
+	}
+	size_t ulen = len - (off - 12);
+	if (ulen > cap) {
+		*err = PPPOE_ERR_NO_SPACE;
+		return -1;
+	}
+	memcpy(out, frame, 12);
+	memcpy(out + 12, frame + off, len - off);
+	*err = PPPOE_ERR_NONE;
+	return (int)ulen;
+}
+
+uint8_t *pppoe_vlan_push(uint8_t *buf, size_t len, const struct pppoe_vlan *v, size_t *out_len)
+{
+	uint8_t *f = buf + PPPOE_VLAN_HEADROOM;
+	unsigned n = v->inner ? (v->outer ? 2 : 1) : 0;
+
+	if (n == 0) {
+		*out_len = len;
+		return f;
+	}
+	uint8_t *start = f - 4 * n;
+	memmove(start, f, 12);
+	uint16_t tpid = v->outer_tpid ? v->outer_tpid : (n == 2 ? PPPOE_TPID_8021AD : PPPOE_TPID_8021Q);
+	put16(start + 12, tpid);
+	put16(start + 14, n == 2 ? v->outer : v->inner);
+	if (n == 2) {
+		put16(start + 16, PPPOE_TPID_8021Q);
+		put16(start + 18, v->inner);
+	}
+	*out_len = len + 4 * n;
+	return start;
 }

@@ -2,6 +2,7 @@
  * PPP-Max-Payload. See pppoe_server.h for the design. */
 #include "access/pppoe_server.h"
 #include "access/pppoe_sock.h"
+#include "access/pppoe_vsock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +32,9 @@ struct pppoe_conn {
 	struct pppoe_server *srv;
 	uint16_t sid;
 	uint8_t mac[PPPOE_ETH_ALEN];
+	struct pppoe_vlan vlan;         /* with mac, the subscriber's identity */
+	bool has_line;
+	struct access_line line;        /* TR-101 tag of the PADR */
 	char service[SERVICE_MAX + 1];
 	uint8_t host_uniq[HOST_UNIQ_KEEP];
 	uint16_t host_uniq_len;
@@ -63,17 +67,49 @@ struct pppoe_server {
 	uint64_t padt_window_ms;
 	unsigned padt_in_window;
 	struct pppoe_server_counters ctr;
+	struct pppoe_vlan_range vlans[PPPOE_SERVER_MAX_VLAN_RANGES];
+	size_t n_vlans;
+	bool untagged;
+	bool ignore_access_line, no_calling_station_id, no_calling_number;
+	bool has_cs_format, has_npi_format;
+	struct access_id_format cs_format, npi_format;
+	struct pppoe_vlan rx_vlan;      /* tags of the frame being handled */
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
+	uint8_t untagged_buf[PPPOE_FRAME_MAX];
 };
 
 static const struct access_conn_vtbl pppoe_conn_vtbl;
 
-static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN])
+static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN], const struct pppoe_vlan *v)
 {
 	uint32_t h = 2166136261u;
 	for (int i = 0; i < PPPOE_ETH_ALEN; i++)
 		h = (h ^ mac[i]) * 16777619u;
+	h = (h ^ v->outer) * 16777619u;
+	h = (h ^ v->inner) * 16777619u;
 	return h % MAC_HASH_SIZE;
+}
+
+/* The same subscriber: same MAC on the same VLANs (the TPID does not count). */
+static bool same_sub(const uint8_t *mac_a, const struct pppoe_vlan *va, const uint8_t *mac_b,
+		     const struct pppoe_vlan *vb)
+{
+	return memcmp(mac_a, mac_b, PPPOE_ETH_ALEN) == 0 && va->outer == vb->outer &&
+	       va->inner == vb->inner;
+}
+
+/* Is a frame with these tags one we serve? */
+static bool vlan_served(const struct pppoe_server *srv, const struct pppoe_vlan *v)
+{
+	if (v->inner == 0)
+		return srv->n_vlans == 0 || srv->untagged;
+	for (size_t i = 0; i < srv->n_vlans; i++) {
+		const struct pppoe_vlan_range *r = &srv->vlans[i];
+		if (v->outer >= r->outer_lo && v->outer <= r->outer_hi && v->inner >= r->inner_lo &&
+		    v->inner <= r->inner_hi)
+			return true;
+	}
+	return false;
 }
 
 static bool mac_is_bcast(const uint8_t mac[PPPOE_ETH_ALEN])
@@ -82,9 +118,12 @@ static bool mac_is_bcast(const uint8_t mac[PPPOE_ETH_ALEN])
 	return memcmp(mac, b, PPPOE_ETH_ALEN) == 0;
 }
 
-static int server_tx(struct pppoe_server *srv, const uint8_t *frame, size_t len)
+/* Sends an untagged frame built at buf + PPPOE_VLAN_HEADROOM with v's tags. */
+static int server_tx(struct pppoe_server *srv, uint8_t *buf, size_t ulen, const struct pppoe_vlan *v)
 {
 	int rc;
+	size_t len;
+	const uint8_t *frame = pppoe_vlan_push(buf, ulen, v, &len);
 	if (srv->io.tx) {
 		rc = srv->io.tx(srv->io.io_ctx, frame, len);
 	} else {
@@ -101,10 +140,15 @@ static int server_tx(struct pppoe_server *srv, const uint8_t *frame, size_t len)
 static void cookie_make(const struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN],
 			uint64_t slot, uint8_t out[MD5_DIGEST_LEN])
 {
-	uint8_t data[PPPOE_ETH_ALEN + 8];
+	/* The VLAN ids are in it: a cookie earned on one VLAN is no good on another. */
+	uint8_t data[PPPOE_ETH_ALEN + 4 + 8];
 	memcpy(data, mac, PPPOE_ETH_ALEN);
+	data[6] = (uint8_t)(srv->rx_vlan.outer >> 8);
+	data[7] = (uint8_t)srv->rx_vlan.outer;
+	data[8] = (uint8_t)(srv->rx_vlan.inner >> 8);
+	data[9] = (uint8_t)srv->rx_vlan.inner;
 	for (int i = 0; i < 8; i++)
-		data[PPPOE_ETH_ALEN + i] = (uint8_t)(slot >> (56 - 8 * i));
+		data[10 + i] = (uint8_t)(slot >> (56 - 8 * i));
 	hmac_md5(srv->key, sizeof(srv->key), data, sizeof(data), out);
 }
 
@@ -150,8 +194,8 @@ static bool service_match(const struct pppoe_server *srv, const struct pppoe_tag
 static unsigned sessions_of_mac(const struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN])
 {
 	unsigned n = 0;
-	for (const struct pppoe_conn *c = srv->by_mac[mac_hash(mac)]; c; c = c->mac_next)
-		if (memcmp(c->mac, mac, PPPOE_ETH_ALEN) == 0)
+	for (const struct pppoe_conn *c = srv->by_mac[mac_hash(mac, &srv->rx_vlan)]; c; c = c->mac_next)
+		if (same_sub(c->mac, &c->vlan, mac, &srv->rx_vlan))
 			n++;
 	return n;
 }
@@ -195,24 +239,32 @@ static void reply_init(const struct pppoe_server *srv, const struct pppoe_disc *
 	pppoe_tag_set_str(&rep->ac_name, srv->ac_name);
 }
 
-static int disc_send(struct pppoe_server *srv, const struct pppoe_disc *msg)
+/* Sends a discovery frame with the tags v (the request's, or the session's). */
+static int disc_send_vlan(struct pppoe_server *srv, const struct pppoe_disc *msg,
+			  const struct pppoe_vlan *v)
 {
-	uint8_t buf[1600];
+	uint8_t buf[PPPOE_VLAN_HEADROOM + 1600];
 	enum pppoe_err err;
 	/* The reply echoes the client's tags (Host-Uniq, Relay-Session-Id) and
 	 * adds ours, so a legal but large request can ask for a reply the link
 	 * cannot carry: refuse it here rather than have send() fail. */
-	size_t cap = sizeof(buf);
+	size_t cap = sizeof(buf) - PPPOE_VLAN_HEADROOM;
 	if (srv->mtu && PPPOE_ETH_HLEN + (size_t)srv->mtu < cap)
 		cap = PPPOE_ETH_HLEN + (size_t)srv->mtu;
-	int n = pppoe_disc_encode(buf, cap, msg, &err);
+	int n = pppoe_disc_encode(buf + PPPOE_VLAN_HEADROOM, cap, msg, &err);
 	if (n < 0) {
 		log_peer("pppoe=%s event=reply-not-sent code=%s err=%s mtu=%u", srv->ifname,
 			 pppoe_code_str(msg->code), pppoe_err_str(err), srv->mtu);
 		srv->ctr.tx_errors++;
 		return -1;
 	}
-	return server_tx(srv, buf, (size_t)n);
+	return server_tx(srv, buf, (size_t)n, v);
+}
+
+/* A reply to the frame being handled: with its tags. */
+static int disc_send(struct pppoe_server *srv, const struct pppoe_disc *msg)
+{
+	return disc_send_vlan(srv, msg, &srv->rx_vlan);
 }
 
 static void padi_input(struct pppoe_server *srv, const struct pppoe_disc *req, uint64_t now_ms)
@@ -296,8 +348,8 @@ static struct pppoe_conn *padr_repeat_find(struct pppoe_server *srv, const struc
 {
 	if (!req->host_uniq.present || req->host_uniq.len > HOST_UNIQ_KEEP)
 		return NULL;
-	for (struct pppoe_conn *c = srv->by_mac[mac_hash(req->src)]; c; c = c->mac_next) {
-		if (memcmp(c->mac, req->src, PPPOE_ETH_ALEN) != 0 || !c->host_uniq_kept ||
+	for (struct pppoe_conn *c = srv->by_mac[mac_hash(req->src, &srv->rx_vlan)]; c; c = c->mac_next) {
+		if (!same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan) || !c->host_uniq_kept ||
 		    c->seen_session_frame || now_ms - c->created_ms > PADR_RETRANSMIT_MS)
 			continue;
 		if (c->host_uniq_len == req->host_uniq.len &&
@@ -323,7 +375,7 @@ static uint16_t sid_alloc(struct pppoe_server *srv)
 static void conn_unlink(struct pppoe_server *srv, struct pppoe_conn *c)
 {
 	srv->by_sid[c->sid] = NULL;
-	for (struct pppoe_conn **pp = &srv->by_mac[mac_hash(c->mac)]; *pp; pp = &(*pp)->mac_next) {
+	for (struct pppoe_conn **pp = &srv->by_mac[mac_hash(c->mac, &c->vlan)]; *pp; pp = &(*pp)->mac_next) {
 		if (*pp == c) {
 			*pp = c->mac_next;
 			break;
@@ -333,7 +385,7 @@ static void conn_unlink(struct pppoe_server *srv, struct pppoe_conn *c)
 }
 
 static void padt_send(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN], uint16_t sid,
-		      const char *reason)
+		      const struct pppoe_vlan *v, const char *reason)
 {
 	struct pppoe_disc m;
 	memset(&m, 0, sizeof(m));
@@ -343,7 +395,7 @@ static void padt_send(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN
 	m.session_id = sid;
 	if (reason)
 		pppoe_tag_set_str(&m.generic_error, reason);
-	if (disc_send(srv, &m) == 0)
+	if (disc_send_vlan(srv, &m, v) == 0)
 		srv->ctr.padt_tx++;
 }
 
@@ -374,21 +426,55 @@ static struct pppoe_conn *conn_create(struct pppoe_server *srv, const struct ppp
 	}
 	c->max_payload = max_payload_grant(srv, req);
 	c->created_ms = now_ms;
+	c->vlan = srv->rx_vlan;
+	if (req->bbf_vendor.present && !srv->ignore_access_line) {
+		enum access_line_err lerr;
+		if (access_line_tr101_decode(req->bbf_vendor.data, req->bbf_vendor.len, &c->line, &lerr) == 0) {
+			c->has_line = true;
+			srv->ctr.access_line_rx++;
+		} else {
+			/* A broken tag from the access node: serve the session without it. */
+			srv->ctr.access_line_malformed++;
+			log_peer("pppoe=%s event=access-line-malformed err=%s", srv->ifname,
+				 access_line_err_str(lerr));
+		}
+	}
 
 	struct access_conn_info *info = &c->base.info;
 	c->base.vtbl = &pppoe_conn_vtbl;
 	info->kind = ACCESS_KIND_PPPOE;
 	info->nas_port = srv->nas_port_base + sid;
 	info->nas_port_type = 15;       /* RFC 2865 5.41: Ethernet */
-	snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%s:%u", srv->ifname, sid);
+	info->line = c->has_line ? &c->line : NULL;
+	info->svlan = c->vlan.outer;
+	info->cvlan = c->vlan.inner;
+	info->no_calling_number = srv->no_calling_number;
+	struct access_id_src idsrc = { .mac = c->mac, .line = info->line, .ifname = srv->ifname,
+				       .svlan = c->vlan.outer, .cvlan = c->vlan.inner, .session_id = sid };
+	if (srv->has_npi_format) {
+		access_id_format(&srv->npi_format, &idsrc, info->nas_port_id, sizeof(info->nas_port_id));
+	} else if (c->vlan.inner) {
+		static const struct access_id_format vlan_only = { { ACCESS_ID_VLAN }, '.' };
+		char v[16];
+		access_id_format(&vlan_only, &idsrc, v, sizeof(v));
+		snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%s.%s:%u", srv->ifname, v, sid);
+	} else {
+		snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%s:%u", srv->ifname, sid);
+	}
 	pppoe_mac_format(c->mac, mac);
-	snprintf(info->calling_station_id, sizeof(info->calling_station_id), "%s", mac);
+	if (srv->no_calling_station_id)
+		info->calling_station_id[0] = '\0';
+	else if (srv->has_cs_format)
+		access_id_format(&srv->cs_format, &idsrc, info->calling_station_id,
+				 sizeof(info->calling_station_id));
+	else
+		snprintf(info->calling_station_id, sizeof(info->calling_station_id), "%s", mac);
 	snprintf(info->called_station_id, sizeof(info->called_station_id), "%s",
 		 c->service[0] ? c->service : srv->ifname);
 	info->mru = c->max_payload ? c->max_payload : PPPOE_DEFAULT_MRU;
 
 	srv->by_sid[sid] = c;
-	unsigned h = mac_hash(c->mac);
+	unsigned h = mac_hash(c->mac, &c->vlan);
 	c->mac_next = srv->by_mac[h];
 	srv->by_mac[h] = c;
 	srv->ctr.sessions_live++;
@@ -473,7 +559,7 @@ static void padt_input(struct pppoe_server *srv, const struct pppoe_disc *req)
 	pppoe_mac_format(req->src, mac);
 	struct pppoe_conn *c = srv->by_sid[req->session_id];
 	/* Only the session's own client may end it: a PADT is matched on MAC and id. */
-	if (!c || memcmp(c->mac, req->src, PPPOE_ETH_ALEN) != 0) {
+	if (!c || !same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan)) {
 		srv->ctr.unknown_session++;
 		log_peer("pppoe=%s sid=%u mac=%s event=padt-unknown-session", srv->ifname,
 			 req->session_id, mac);
@@ -527,7 +613,7 @@ static void unknown_session_padt(struct pppoe_server *srv, const struct pppoe_se
 	if (srv->padt_in_window >= UNKNOWN_PADT_PER_S)
 		return;
 	srv->padt_in_window++;
-	padt_send(srv, s->src, s->session_id, "unknown session");
+	padt_send(srv, s->src, s->session_id, &srv->rx_vlan, "unknown session");
 }
 
 static void session_input(struct pppoe_server *srv, const uint8_t *frame, size_t len, uint64_t now_ms)
@@ -546,7 +632,7 @@ static void session_input(struct pppoe_server *srv, const uint8_t *frame, size_t
 		return;
 	}
 	struct pppoe_conn *c = srv->by_sid[s.session_id];
-	if (!c || memcmp(c->mac, s.src, PPPOE_ETH_ALEN) != 0) {
+	if (!c || !same_sub(c->mac, &c->vlan, s.src, &srv->rx_vlan)) {
 		char mac[18];
 		srv->ctr.unknown_session++;
 		pppoe_mac_format(s.src, mac);
@@ -562,8 +648,21 @@ static void session_input(struct pppoe_server *srv, const uint8_t *frame, size_t
 		c->base.handlers->frame_rx(c->base.owner, s.payload, s.payload_len);
 }
 
-void pppoe_server_input(struct pppoe_server *srv, const uint8_t *frame, size_t len, uint64_t now_ms)
+void pppoe_server_input(struct pppoe_server *srv, const uint8_t *tagged, size_t tlen, uint64_t now_ms)
 {
+	enum pppoe_err err;
+	int n = pppoe_vlan_strip(tagged, tlen, &srv->rx_vlan, srv->untagged_buf,
+				 sizeof(srv->untagged_buf), &err);
+	if (n < 0) {
+		srv->ctr.malformed++;
+		return;
+	}
+	if (!vlan_served(srv, &srv->rx_vlan)) {
+		srv->ctr.vlan_refused++;
+		return;
+	}
+	const uint8_t *frame = srv->untagged_buf;
+	size_t len = (size_t)n;
 	switch (pppoe_frame_ethertype(frame, len)) {
 	case PPPOE_ETHERTYPE_DISCOVERY: disc_input(srv, frame, len, now_ms); break;
 	case PPPOE_ETHERTYPE_SESSION: session_input(srv, frame, len, now_ms); break;
@@ -577,16 +676,17 @@ static int conn_send(struct access_conn *conn, const uint8_t *frame, size_t len)
 {
 	struct pppoe_conn *c = (struct pppoe_conn *)conn;
 	struct pppoe_server *srv = c->srv;
-	uint8_t buf[PPPOE_FRAME_MAX];
+	uint8_t buf[PPPOE_VLAN_HEADROOM + PPPOE_FRAME_MAX];
 	enum pppoe_err err;
 
-	int n = pppoe_session_encode(buf, sizeof(buf), c->mac, srv->mac, c->sid, frame, len, &err);
+	int n = pppoe_session_encode(buf + PPPOE_VLAN_HEADROOM, PPPOE_FRAME_MAX, c->mac, srv->mac, c->sid,
+				     frame, len, &err);
 	if (n < 0) {
 		srv->ctr.tx_errors++;
 		log_peer("pppoe=%s sid=%u event=frame-too-long len=%zu", srv->ifname, c->sid, len);
 		return -1;
 	}
-	if (server_tx(srv, buf, (size_t)n) < 0)
+	if (server_tx(srv, buf, (size_t)n, &c->vlan) < 0)
 		return -1;
 	srv->ctr.session_tx++;
 	return 0;
@@ -601,7 +701,7 @@ static void conn_close(struct access_conn *conn, const char *reason)
 	pppoe_mac_format(c->mac, mac);
 	log_info("pppoe=%s sid=%u mac=%s event=session-close reason=\"%s\"", srv->ifname, c->sid,
 		 mac, reason ? reason : "");
-	padt_send(srv, c->mac, c->sid, reason);
+	padt_send(srv, c->mac, c->sid, &c->vlan, reason);
 	conn_unlink(srv, c);
 	free(c);
 }
@@ -616,7 +716,8 @@ static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *a
 	struct pppoe_server *srv = arg;
 
 	for (int i = 0; i < RX_BURST; i++) {
-		ssize_t n = pppoe_sock_recv(fd, srv->rxbuf, sizeof(srv->rxbuf));
+		ssize_t n = srv->n_vlans ? pppoe_vsock_recv(fd, srv->rxbuf, sizeof(srv->rxbuf))
+					 : pppoe_sock_recv(fd, srv->rxbuf, sizeof(srv->rxbuf));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("pppoe=%s event=recv-error errno=%d", srv->ifname, errno);
@@ -680,6 +781,20 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 	srv->max_sessions = cfg->max_sessions && cfg->max_sessions < 0xfffe ? cfg->max_sessions : 0xfffe;
 	srv->max_per_mac = cfg->max_sessions_per_mac;
 	srv->nas_port_base = cfg->nas_port_base;
+	srv->n_vlans = cfg->n_vlans < PPPOE_SERVER_MAX_VLAN_RANGES ? cfg->n_vlans : PPPOE_SERVER_MAX_VLAN_RANGES;
+	memcpy(srv->vlans, cfg->vlans, srv->n_vlans * sizeof(srv->vlans[0]));
+	srv->untagged = cfg->untagged;
+	srv->ignore_access_line = cfg->ignore_access_line;
+	srv->no_calling_station_id = cfg->no_calling_station_id;
+	srv->no_calling_number = cfg->no_calling_number;
+	if (cfg->calling_station_format) {
+		srv->cs_format = *cfg->calling_station_format;
+		srv->has_cs_format = true;
+	}
+	if (cfg->nas_port_id_format) {
+		srv->npi_format = *cfg->nas_port_id_format;
+		srv->has_npi_format = true;
+	}
 	srv->cookie_slot_ms = (uint64_t)(cfg->cookie_lifetime_s ? cfg->cookie_lifetime_s : 30) * 1000u;
 	srv->conn_new = cb;
 	srv->conn_new_ctx = ctx;
@@ -718,7 +833,9 @@ struct pppoe_server *pppoe_server_create(struct ev_loop *loop, const struct pppo
 		return NULL;
 	if (iface_query(srv->ifname, &srv->ifindex, srv->mac, &srv->mtu) < 0)
 		goto fail;
-	srv->fd = pppoe_sock_open(srv->ifindex, false);
+	/* Without VLANs, the plain socket that leaves tagged frames to the VLAN
+	 * sub-interfaces; with them, one that keeps the tags (pppoe_vsock.h). */
+	srv->fd = srv->n_vlans ? pppoe_vsock_open(srv->ifindex) : pppoe_sock_open(srv->ifindex, false);
 	if (srv->fd < 0) {
 		log_error("pppoe=%s event=packet-socket-failed errno=%d", srv->ifname, errno);
 		goto fail;
@@ -745,7 +862,7 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 		struct pppoe_conn *c = srv->by_sid[sid];
 		if (!c)
 			continue;
-		padt_send(srv, c->mac, c->sid, "shutdown");
+		padt_send(srv, c->mac, c->sid, &c->vlan, "shutdown");
 		conn_closed_by_peer(srv, c, "shutdown");
 	}
 	if (srv->fd >= 0) {
@@ -769,7 +886,8 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			"padt_rx=%llu padt_tx=%llu session_rx=%llu session_tx=%llu tx_errors=%llu "
 			"malformed=%llu skipped=%llu not_for_us=%llu service_mismatch=%llu bad_cookie=%llu "
 			"padr_retransmit=%llu limit_sessions=%llu limit_per_mac=%llu "
-			"unknown_session=%llu sessions_created=%llu sessions_live=%llu",
+			"unknown_session=%llu sessions_created=%llu sessions_live=%llu "
+			"vlan_refused=%llu access_line_rx=%llu access_line_malformed=%llu",
 			(unsigned long long)c->padi_rx, (unsigned long long)c->pado_tx,
 			(unsigned long long)c->padr_rx, (unsigned long long)c->pads_tx,
 			(unsigned long long)c->pads_error_tx, (unsigned long long)c->padt_rx,
@@ -780,5 +898,7 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			(unsigned long long)c->service_mismatch, (unsigned long long)c->bad_cookie,
 			(unsigned long long)c->padr_retransmit, (unsigned long long)c->limit_sessions,
 			(unsigned long long)c->limit_per_mac, (unsigned long long)c->unknown_session,
-			(unsigned long long)c->sessions_created, (unsigned long long)c->sessions_live);
+			(unsigned long long)c->sessions_created, (unsigned long long)c->sessions_live,
+			(unsigned long long)c->vlan_refused, (unsigned long long)c->access_line_rx,
+			(unsigned long long)c->access_line_malformed);
 }
