@@ -50,7 +50,7 @@ target_srcs() {
 	realm_name) echo "rlm_realm_lns/realm_name.c rlm_realm_lns/realm_schema.c" ;;
 	realm_schema) echo "rlm_realm_lns/realm_schema.c" ;;
 	realmctl_doc) echo "policy/realmctl/doc.c rlm_realm_lns/realm_schema.c" ;;
-	conf) echo "lac-core/src/conf/conf.c lac-core/src/util/log.c" ;;
+	conf) echo "lac-core/src/conf/conf.c lac-core/src/access/access_line.c lac-core/src/util/log.c" ;;
 	*) return 1 ;;
 	esac
 }

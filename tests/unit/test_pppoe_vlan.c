@@ -300,11 +300,11 @@ Test(pppoe_vlan, tr101_tag_fills_the_line_and_the_formats, .fini = teardown)
 	uint16_t sid = dial(mac1, &v, true);
 	cr_assert(sid);
 	const struct access_conn_info *info = &conns[0]->info;
-	cr_assert_not_null(info->line);
-	cr_assert_str_eq(info->line->circuit_id, "an-1:7");
-	cr_assert_str_eq(info->line->remote_id, "rid");
-	cr_assert_eq(access_line_tx_bps(info->line), 10000000u);
-	cr_assert_eq(access_line_rx_bps(info->line), 1000000u);
+	cr_assert(info->has_line);
+	cr_assert_str_eq(info->line.circuit_id, "an-1:7");
+	cr_assert_str_eq(info->line.remote_id, "rid");
+	cr_assert_eq(access_line_tx_bps(&info->line), 10000000u);
+	cr_assert_eq(access_line_rx_bps(&info->line), 1000000u);
 	cr_assert_str_eq(info->calling_station_id, "an-1:7#02:00:00:00:00:11");
 	char want[64];
 	snprintf(want, sizeof(want), "eth1:1000.42:%u", sid);
@@ -336,9 +336,104 @@ Test(pppoe_vlan, malformed_tr101_tag_is_counted_and_the_session_served_without_i
 	pppoe_tag_set(&m.ac_cookie, ck, 16);
 	feed(&m, &v, 1000);
 	cr_assert_eq(n_conns, 1);
-	cr_assert_null(conns[0]->info.line);
+	cr_assert(!conns[0]->info.has_line);
 	cr_assert_str_eq(conns[0]->info.calling_station_id, "02:00:00:00:00:11");
 	struct pppoe_server_counters c;
 	pppoe_server_get_counters(srv, &c);
 	cr_assert_eq(c.access_line_malformed, 1);
+}
+
+/* A PADI from mac on VLAN 100 at now; returns whether a PADO came back. */
+static bool padi_answered(const uint8_t mac[6], uint64_t now)
+{
+	struct pppoe_disc m;
+	struct pppoe_vlan v = { PPPOE_TPID_8021Q, 0, 100 };
+	unsigned before = n_tx;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.dst, bcast, 6);
+	memcpy(m.src, mac, 6);
+	m.code = PPPOE_CODE_PADI;
+	m.n_service_names = 1;
+	pppoe_tag_set_str(&m.service_name[0], "");
+	feed(&m, &v, now);
+	return n_tx > before;
+}
+
+Test(pppoe_vlan, padi_rate_limits_per_mac_and_in_all, .fini = teardown)
+{
+	n_tx = 0;
+	n_conns = 0;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ifname = "eth1";
+	cfg.vlans[0] = (struct pppoe_vlan_range){ 0, 0, 100, 199 };
+	cfg.n_vlans = 1;
+	cfg.padi_per_second = 5;
+	cfg.padi_per_mac_per_second = 2;
+	struct pppoe_server_io io = { .tx = fake_tx, .mtu = 1500 };
+	memcpy(io.mac, ac_mac, 6);
+	srv = pppoe_server_create_io(NULL, &cfg, &io, on_conn_new, NULL);
+	cr_assert_not_null(srv);
+	uint8_t m[6] = { 0x02, 0, 0, 0, 1, 0 };
+	cr_assert(padi_answered(m, 1000));
+	cr_assert(padi_answered(m, 1000));
+	cr_assert_not(padi_answered(m, 1000), "third PADI of one MAC in a second");
+	m[5] = 1;
+	cr_assert(padi_answered(m, 1000));
+	m[5] = 2;
+	cr_assert(padi_answered(m, 1000));
+	m[5] = 3;
+	cr_assert(padi_answered(m, 1000));
+	m[5] = 4;
+	cr_assert_not(padi_answered(m, 1000), "sixth PADI in all in a second");
+	struct pppoe_server_counters c;
+	pppoe_server_get_counters(srv, &c);
+	cr_assert_eq(c.rate_limited_mac, 1);
+	cr_assert_eq(c.rate_limited_all, 1);
+	/* A second later both buckets have refilled. */
+	m[5] = 0;
+	cr_assert(padi_answered(m, 2000));
+	m[5] = 4;
+	cr_assert(padi_answered(m, 2000));
+}
+
+Test(pppoe_vlan, padr_without_host_uniq_repeated_gets_the_same_session, .fini = teardown)
+{
+	make(false, false);
+	struct pppoe_disc m;
+	struct pppoe_vlan v = { PPPOE_TPID_8021Q, 0, 100 }, rv;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.dst, bcast, 6);
+	memcpy(m.src, mac1, 6);
+	m.code = PPPOE_CODE_PADI;
+	m.n_service_names = 1;
+	pppoe_tag_set_str(&m.service_name[0], "");
+	feed(&m, &v, 1000);
+	struct pppoe_disc pado = sent(0, &rv);
+	uint8_t ck[16];
+	memcpy(ck, pado.ac_cookie.data, 16);
+	memcpy(m.dst, ac_mac, 6);
+	m.code = PPPOE_CODE_PADR;
+	pppoe_tag_set(&m.ac_cookie, ck, 16);
+	feed(&m, &v, 1000);
+	feed(&m, &v, 1500);
+	struct pppoe_disc a = sent(1, &rv), b = sent(2, &rv);
+	cr_assert_eq(a.code, PPPOE_CODE_PADS);
+	cr_assert_eq(b.code, PPPOE_CODE_PADS);
+	cr_assert_eq(a.session_id, b.session_id);
+	cr_assert_eq(n_conns, 1);
+	struct pppoe_server_counters c;
+	pppoe_server_get_counters(srv, &c);
+	cr_assert_eq(c.padr_retransmit, 1);
+	/* A new PADI/PADR round (new cookie slot) is a new session. */
+	m.code = PPPOE_CODE_PADI;
+	memcpy(m.dst, bcast, 6);
+	m.ac_cookie.present = false;
+	feed(&m, &v, 25000);
+	pado = sent(3, &rv);
+	memcpy(ck, pado.ac_cookie.data, 16);
+	memcpy(m.dst, ac_mac, 6);
+	m.code = PPPOE_CODE_PADR;
+	pppoe_tag_set(&m.ac_cookie, ck, 16);
+	feed(&m, &v, 25000);
+	cr_assert_eq(n_conns, 2);
 }

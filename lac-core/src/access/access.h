@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct access_line;
+#include "access/access_line.h"
 
 enum access_kind { ACCESS_KIND_STREAM, ACCESS_KIND_PPPOE };
 
@@ -35,10 +35,12 @@ struct access_conn_info {
 	char called_station_id[64];     /* access point name, service name, or DNIS */
 	uint16_t mru;                   /* the most the access medium carries (PPPoE: 1492) */
 	/* Issue 11 (access-line identification, VLANs): what a PPPoE access node
-	 * said about the line (TR-101 tag, see access/access_line.h), NULL when
-	 * there was none or it is not trusted; the VLAN ids the session arrived
-	 * on (0: untagged); no_calling_number: leave the L2TP Calling Number out. */
-	const struct access_line *line;
+	 * said about the line (TR-101 tag, see access/access_line.h), valid when
+	 * has_line (held by value: the info is copied and outlives the conn); the
+	 * VLAN ids the session arrived on (0: untagged); no_calling_number: leave
+	 * the L2TP Calling Number out. */
+	bool has_line;
+	struct access_line line;
 	uint16_t svlan, cvlan;
 	bool no_calling_number;
 };

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/admission.h"
 #include "ev/ev.h"
 #include "util/log.h"
 #include "util/md5.h"
@@ -26,6 +27,15 @@
 #define RX_BURST 64                     /* frames read per readiness event, for fairness */
 #define UNKNOWN_PADT_PER_S 10           /* PADTs answering frames for dead sessions */
 #define SERVICE_MAX 63
+#define RATE_SLOTS 4096                 /* per-MAC discovery buckets (hashed) */
+
+/* One MAC's discovery bucket; a slot is taken over by another MAC that
+ * hashes to it (the newcomer starts with a full bucket). */
+struct rate_slot {
+	uint8_t mac[PPPOE_ETH_ALEN];
+	struct pppoe_vlan vlan;
+	struct adm_bucket b;
+};
 
 struct pppoe_conn {
 	struct access_conn base;        /* first: access_conn_* casts back */
@@ -33,12 +43,11 @@ struct pppoe_conn {
 	uint16_t sid;
 	uint8_t mac[PPPOE_ETH_ALEN];
 	struct pppoe_vlan vlan;         /* with mac, the subscriber's identity */
-	bool has_line;
-	struct access_line line;        /* TR-101 tag of the PADR */
 	char service[SERVICE_MAX + 1];
 	uint8_t host_uniq[HOST_UNIQ_KEEP];
 	uint16_t host_uniq_len;
 	bool host_uniq_kept;            /* false: absent or too long to remember */
+	uint8_t cookie[MD5_DIGEST_LEN]; /* of the PADR: tells its retransmissions */
 	uint16_t max_payload;           /* RFC 4638 value granted, 0 if none */
 	uint64_t created_ms;
 	bool seen_session_frame;
@@ -74,11 +83,15 @@ struct pppoe_server {
 	bool has_cs_format, has_npi_format;
 	struct access_id_format cs_format, npi_format;
 	struct pppoe_vlan rx_vlan;      /* tags of the frame being handled */
+	uint32_t disc_rate, disc_rate_mac;
+	struct adm_bucket disc_bucket;
+	struct rate_slot *rate_slots;   /* RATE_SLOTS, when disc_rate_mac */
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
 	uint8_t untagged_buf[PPPOE_FRAME_MAX];
 };
 
 static const struct access_conn_vtbl pppoe_conn_vtbl;
+static bool disc_rate_ok(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN], uint64_t now_ms);
 
 static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN], const struct pppoe_vlan *v)
 {
@@ -273,6 +286,8 @@ static void padi_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 
 	srv->ctr.padi_rx++;
 	pppoe_mac_format(req->src, mac);
+	if (!disc_rate_ok(srv, req->src, now_ms))
+		return;
 	if (req->n_service_names == 0) {
 		/* RFC 2516 5.1: exactly one Service-Name is required. */
 		srv->ctr.malformed++;
@@ -341,12 +356,48 @@ static int pads_send(struct pppoe_server *srv, const struct pppoe_conn *c,
 	return rc;
 }
 
+/* Discovery rate limits: per MAC and VLAN first (so one flooder's refused
+ * frames do not eat everyone's share), then in all. Counts the drop. */
+static bool disc_rate_ok(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN], uint64_t now_ms)
+{
+	if (srv->rate_slots) {
+		struct rate_slot *s = &srv->rate_slots[mac_hash(mac, &srv->rx_vlan) % RATE_SLOTS];
+		if (!same_sub(s->mac, &s->vlan, mac, &srv->rx_vlan)) {
+			memset(s, 0, sizeof(*s));
+			memcpy(s->mac, mac, PPPOE_ETH_ALEN);
+			s->vlan = srv->rx_vlan;
+		}
+		if (!adm_bucket_take(&s->b, now_ms, srv->disc_rate_mac, srv->disc_rate_mac)) {
+			srv->ctr.rate_limited_mac++;
+			return false;
+		}
+	}
+	if (!adm_bucket_take(&srv->disc_bucket, now_ms, srv->disc_rate, srv->disc_rate)) {
+		srv->ctr.rate_limited_all++;
+		return false;
+	}
+	return true;
+}
+
 /* A session for the same MAC and Host-Uniq granted moments ago and not yet
- * used: the client lost our PADS and repeats its PADR. */
+ * used: the client lost our PADS and repeats its PADR. Without a Host-Uniq
+ * (RFC 2516 makes it optional), a PADR carrying the same AC-Cookie as the
+ * one that created the session is its repetition. */
 static struct pppoe_conn *padr_repeat_find(struct pppoe_server *srv, const struct pppoe_disc *req,
 					   uint64_t now_ms)
 {
-	if (!req->host_uniq.present || req->host_uniq.len > HOST_UNIQ_KEEP)
+	if (!req->host_uniq.present) {
+		if (!req->ac_cookie.present || req->ac_cookie.len != MD5_DIGEST_LEN)
+			return NULL;
+		for (struct pppoe_conn *c = srv->by_mac[mac_hash(req->src, &srv->rx_vlan)]; c; c = c->mac_next)
+			if (same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan) && c->host_uniq_len == 0 &&
+			    !c->host_uniq_kept && !c->seen_session_frame &&
+			    now_ms - c->created_ms <= PADR_RETRANSMIT_MS &&
+			    bytes_equal(c->cookie, req->ac_cookie.data, MD5_DIGEST_LEN))
+				return c;
+		return NULL;
+	}
+	if (req->host_uniq.len > HOST_UNIQ_KEEP)
 		return NULL;
 	for (struct pppoe_conn *c = srv->by_mac[mac_hash(req->src, &srv->rx_vlan)]; c; c = c->mac_next) {
 		if (!same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan) || !c->host_uniq_kept ||
@@ -426,11 +477,14 @@ static struct pppoe_conn *conn_create(struct pppoe_server *srv, const struct ppp
 	}
 	c->max_payload = max_payload_grant(srv, req);
 	c->created_ms = now_ms;
+	if (req->ac_cookie.present && req->ac_cookie.len == MD5_DIGEST_LEN)
+		memcpy(c->cookie, req->ac_cookie.data, MD5_DIGEST_LEN);
 	c->vlan = srv->rx_vlan;
 	if (req->bbf_vendor.present && !srv->ignore_access_line) {
 		enum access_line_err lerr;
-		if (access_line_tr101_decode(req->bbf_vendor.data, req->bbf_vendor.len, &c->line, &lerr) == 0) {
-			c->has_line = true;
+		if (access_line_tr101_decode(req->bbf_vendor.data, req->bbf_vendor.len, &c->base.info.line,
+					     &lerr) == 0) {
+			c->base.info.has_line = true;
 			srv->ctr.access_line_rx++;
 		} else {
 			/* A broken tag from the access node: serve the session without it. */
@@ -445,11 +499,11 @@ static struct pppoe_conn *conn_create(struct pppoe_server *srv, const struct ppp
 	info->kind = ACCESS_KIND_PPPOE;
 	info->nas_port = srv->nas_port_base + sid;
 	info->nas_port_type = 15;       /* RFC 2865 5.41: Ethernet */
-	info->line = c->has_line ? &c->line : NULL;
 	info->svlan = c->vlan.outer;
 	info->cvlan = c->vlan.inner;
 	info->no_calling_number = srv->no_calling_number;
-	struct access_id_src idsrc = { .mac = c->mac, .line = info->line, .ifname = srv->ifname,
+	struct access_id_src idsrc = { .mac = c->mac, .line = info->has_line ? &info->line : NULL,
+				       .ifname = srv->ifname,
 				       .svlan = c->vlan.outer, .cvlan = c->vlan.inner, .session_id = sid };
 	if (srv->has_npi_format) {
 		access_id_format(&srv->npi_format, &idsrc, info->nas_port_id, sizeof(info->nas_port_id));
@@ -488,6 +542,8 @@ static void padr_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 
 	srv->ctr.padr_rx++;
 	pppoe_mac_format(req->src, mac);
+	if (!disc_rate_ok(srv, req->src, now_ms))
+		return;
 	if (req->n_service_names == 0) {
 		srv->ctr.malformed++;
 		log_peer("pppoe=%s mac=%s event=padr-without-service-name", srv->ifname, mac);
@@ -784,6 +840,10 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 	srv->n_vlans = cfg->n_vlans < PPPOE_SERVER_MAX_VLAN_RANGES ? cfg->n_vlans : PPPOE_SERVER_MAX_VLAN_RANGES;
 	memcpy(srv->vlans, cfg->vlans, srv->n_vlans * sizeof(srv->vlans[0]));
 	srv->untagged = cfg->untagged;
+	srv->disc_rate = cfg->padi_per_second;
+	srv->disc_rate_mac = cfg->padi_per_mac_per_second;
+	if (srv->disc_rate_mac && !(srv->rate_slots = calloc(RATE_SLOTS, sizeof(*srv->rate_slots))))
+		goto fail;
 	srv->ignore_access_line = cfg->ignore_access_line;
 	srv->no_calling_station_id = cfg->no_calling_station_id;
 	srv->no_calling_number = cfg->no_calling_number;
@@ -807,6 +867,7 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 	srv->next_sid = (uint16_t)(start % 0xfffe + 1);
 	return srv;
 fail:
+	free(srv->rate_slots);
 	free(srv->by_sid);
 	free(srv);
 	return NULL;
@@ -870,6 +931,7 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 			ev_io_del(srv->loop, srv->fd);
 		close(srv->fd);
 	}
+	free(srv->rate_slots);
 	free(srv->by_sid);
 	free(srv);
 }
@@ -887,7 +949,8 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			"malformed=%llu skipped=%llu not_for_us=%llu service_mismatch=%llu bad_cookie=%llu "
 			"padr_retransmit=%llu limit_sessions=%llu limit_per_mac=%llu "
 			"unknown_session=%llu sessions_created=%llu sessions_live=%llu "
-			"vlan_refused=%llu access_line_rx=%llu access_line_malformed=%llu",
+			"vlan_refused=%llu access_line_rx=%llu access_line_malformed=%llu "
+			"rate_limited_all=%llu rate_limited_mac=%llu",
 			(unsigned long long)c->padi_rx, (unsigned long long)c->pado_tx,
 			(unsigned long long)c->padr_rx, (unsigned long long)c->pads_tx,
 			(unsigned long long)c->pads_error_tx, (unsigned long long)c->padt_rx,
@@ -900,5 +963,6 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			(unsigned long long)c->limit_per_mac, (unsigned long long)c->unknown_session,
 			(unsigned long long)c->sessions_created, (unsigned long long)c->sessions_live,
 			(unsigned long long)c->vlan_refused, (unsigned long long)c->access_line_rx,
-			(unsigned long long)c->access_line_malformed);
+			(unsigned long long)c->access_line_malformed,
+			(unsigned long long)c->rate_limited_all, (unsigned long long)c->rate_limited_mac);
 }

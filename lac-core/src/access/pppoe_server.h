@@ -60,6 +60,11 @@ struct pppoe_server_config {
 	const struct access_id_format *nas_port_id_format;
 	bool no_calling_station_id;     /* send no Calling-Station-Id */
 	bool no_calling_number;         /* send no L2TP Calling Number */
+	/* Discovery rate limits (issue 8 item 5): PADIs and PADRs a second in
+	 * all and from one MAC (on one VLAN), each a token bucket with a burst
+	 * of one second's worth. 0: no limit. */
+	uint32_t padi_per_second;
+	uint32_t padi_per_mac_per_second;
 };
 
 /* What lacctl shows and tests check. Counted since create. */
@@ -73,6 +78,8 @@ struct pppoe_server_counters {
 	uint64_t service_mismatch;      /* asked for a service we do not offer */
 	uint64_t bad_cookie;            /* PADR with a missing, wrong or expired cookie */
 	uint64_t padr_retransmit;       /* PADR for a session already granted: PADS again */
+	uint64_t rate_limited_all;      /* PADI/PADR dropped: padi_per_second */
+	uint64_t rate_limited_mac;      /* PADI/PADR dropped: padi_per_mac_per_second */
 	uint64_t limit_sessions;        /* refused: max_sessions */
 	uint64_t limit_per_mac;         /* refused: max_sessions_per_mac */
 	uint64_t unknown_session;       /* session frame or PADT for no live session */

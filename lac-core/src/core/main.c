@@ -202,6 +202,31 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		};
 		for (size_t s = 0; s < cfg->n_pppoe_service_name && s < PPPOE_SERVER_MAX_SERVICES; s++)
 			pc.service_names[pc.n_service_names++] = cfg->pppoe_service_name[s];
+		/* Issue 11: VLANs, access line, identifier formats (validated by conf.c). */
+		static struct access_id_format cs_fmt, npi_fmt;
+		const char *why;
+		for (size_t v = 0; v < cfg->n_pppoe_vlan && v < PPPOE_SERVER_MAX_VLAN_RANGES; v++)
+			memcpy(&pc.vlans[pc.n_vlans++], &cfg->pppoe_vlan[v], sizeof(pc.vlans[0]));
+		pc.untagged = cfg->pppoe_untagged;
+		pc.ignore_access_line = !cfg->pppoe_access_line;
+		pc.no_calling_station_id = !cfg->pppoe_calling_station_id;
+		pc.no_calling_number = !cfg->pppoe_l2tp_calling_number;
+		pc.padi_per_second = cfg->adm_padi_per_second;
+		pc.padi_per_mac_per_second = cfg->adm_padi_per_mac_per_second;
+		if (access_id_format_parse(cfg->pppoe_calling_station_id_format,
+					   cfg->pppoe_calling_station_id_delimiter[0], &cs_fmt, &why) < 0) {
+			snprintf(err, errlen, "[pppoe] calling_station_id_format/_delimiter: %s", why);
+			return -1;
+		}
+		pc.calling_station_format = &cs_fmt;
+		if (cfg->pppoe_nas_port_id_format[0]) {
+			if (access_id_format_parse(cfg->pppoe_nas_port_id_format,
+						   cfg->pppoe_nas_port_id_delimiter[0], &npi_fmt, &why) < 0) {
+				snprintf(err, errlen, "[pppoe] nas_port_id_format/_delimiter: %s", why);
+				return -1;
+			}
+			pc.nas_port_id_format = &npi_fmt;
+		}
 		lac->pppoe[i] = pppoe_server_create(lac->loop, &pc, subscriber_conn_new, lac);
 		if (!lac->pppoe[i]) {
 			snprintf(err, errlen, "[pppoe] interface %s: cannot open (see log)", pc.ifname);
