@@ -92,6 +92,8 @@ struct pppoe_client {
 	uint16_t relay_len;
 	bool has_relay;
 	uint16_t max_payload_req;
+	uint8_t tr101[255];
+	uint8_t tr101_len;
 	uint16_t sid, mru;
 	unsigned padi_attempts, padr_attempts, attempts;
 	unsigned timeout_first_ms, timeout_ms;
@@ -150,6 +152,8 @@ static void client_msg_init(const struct pppoe_client *c, struct pppoe_disc *m, 
 		m->has_ppp_max_payload = true;
 		m->ppp_max_payload = c->max_payload_req;
 	}
+	if (c->tr101_len)
+		pppoe_tag_set(&m->bbf_vendor, c->tr101, c->tr101_len);
 }
 
 static void padi_send(struct pppoe_client *c)
@@ -596,6 +600,10 @@ struct pppoe_client *pppoe_client_start(struct pppoe_client_mux *mux,
 		memcpy(c->host_uniq, &p, sizeof(p) < HOST_UNIQ_LEN ? sizeof(p) : HOST_UNIQ_LEN);
 	}
 	c->max_payload_req = cfg->ppp_max_payload;
+	if (cfg->tr101 && cfg->tr101_len <= sizeof(c->tr101)) {
+		memcpy(c->tr101, cfg->tr101, cfg->tr101_len);
+		c->tr101_len = (uint8_t)cfg->tr101_len;
+	}
 	c->padi_attempts = cfg->padi_attempts ? cfg->padi_attempts : 5;
 	c->padr_attempts = cfg->padr_attempts ? cfg->padr_attempts : 3;
 	c->timeout_first_ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;

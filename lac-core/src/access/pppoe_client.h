@@ -35,6 +35,10 @@ struct pppoe_client_config {
 	unsigned padi_attempts;         /* 0: 5 */
 	unsigned padr_attempts;         /* 0: 3 */
 	unsigned timeout_ms;            /* first retry timeout; 0: 1000 (doubles, max 8000) */
+	/* A TR-101 tag value (vendor 3561, see access_line.h) to send in PADI
+	 * and PADR, as an access node would insert it; copied. NULL: none. */
+	const uint8_t *tr101;
+	size_t tr101_len;               /* at most 255 */
 };
 
 struct pppoe_client_events {

@@ -16,6 +16,18 @@
 #include <unistd.h>
 
 #include "access/pppoe_server.h"
+#include "conf/conf.h"
+#include "core/admission.h"
+
+/* [admission] and [lac] max_sessions as the admission limits (issue 11). */
+static void lac_admission_config(const struct lac_config *cfg, struct admission_config *out)
+{
+	out->max_sessions = cfg->max_sessions;
+	out->max_per_realm = cfg->adm_max_sessions_per_realm;
+	out->max_per_lns = cfg->adm_max_sessions_per_lns;
+	out->calls_per_second = cfg->adm_calls_per_second;
+	out->calls_burst = cfg->adm_calls_burst;
+}
 #include "access/stream.h"
 #include "aaa/dae_server.h"
 #include "aaa/radius_acct.h"
@@ -184,6 +196,10 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		}
 	}
 
+	struct admission_config adc;
+	lac_admission_config(cfg, &adc);
+	admission_init(&lac->adm, &adc);
+
 	for (size_t i = 0; i < cfg->n_stream_listen; i++) {
 		lac->streams[i] = stream_access_create(lac->loop, cfg->stream_listen[i],
 						       cfg->radius_nas_port_type_stream, subscriber_conn_new,
@@ -333,6 +349,9 @@ static void lac_reload(struct lac *lac)
 	next.n_dae_client = cur->n_dae_client;
 	next.dae_require_message_authenticator = cur->dae_require_message_authenticator;
 	lac->cfg = next;
+	struct admission_config adc;
+	lac_admission_config(&lac->cfg, &adc);
+	admission_set_config(&lac->adm, &adc);
 	log_set_level((enum log_level)lac->cfg.log_level);
 	log_info("event=reloaded config=%s", lac->config_path);
 }
@@ -383,6 +402,11 @@ static void lac_show_counters(struct lac *lac, struct strbuf *out)
 			      (unsigned long long)sc.bad_fcs, (unsigned long long)sc.too_long,
 			      (unsigned long long)sc.too_short, (unsigned long long)sc.aborted,
 			      (unsigned long long)sc.tx_dropped);
+	}
+	{
+		char line[512];
+		admission_counters_format(&lac->adm, line, sizeof(line));
+		strbuf_printf(out, "admission %s\n", line);
 	}
 	for (size_t i = 0; i < lac->n_pppoe; i++) {
 		struct pppoe_server_counters pc;
@@ -500,6 +524,12 @@ static void lac_ctl_handler(void *ctx, int argc, char **argv, struct strbuf *out
 	} else if (argc == 2 && strcmp(argv[0], "show") == 0 && strcmp(argv[1], "counters") == 0) {
 		strbuf_printf(out, "ok\n");
 		lac_show_counters(lac, out);
+	} else if (argc == 1 && (strcmp(argv[0], "drain") == 0 || strcmp(argv[0], "undrain") == 0)) {
+		/* Issue 11: stop (or resume) taking new calls; live sessions stay. */
+		admission_set_draining(&lac->adm, strcmp(argv[0], "drain") == 0);
+		log_info("event=%s sessions=%u", argv[0], lac->n_subscribers);
+		strbuf_printf(out, "ok draining=%s sessions=%u\n", lac->adm.draining ? "yes" : "no",
+			      lac->n_subscribers);
 	} else if (argc == 2 && strcmp(argv[0], "disconnect") == 0) {
 		char *end;
 		unsigned long id = strtoul(argv[1], &end, 10);
@@ -511,7 +541,7 @@ static void lac_ctl_handler(void *ctx, int argc, char **argv, struct strbuf *out
 		subscriber_disconnect(sub, "administrative disconnect", RADIUS_TERM_ADMIN_RESET);
 		strbuf_printf(out, "ok disconnected=%lu\n", id);
 	} else {
-		strbuf_printf(out, "error: unknown command (try: show sessions|tunnels|counters, disconnect ID)\n");
+		strbuf_printf(out, "error: unknown command (try: show sessions|tunnels|counters, disconnect ID, drain, undrain)\n");
 	}
 }
 

@@ -22,6 +22,8 @@
 #include "aaa/dae_codec.h"
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
+#include "core/admission.h"         /* issue 11: call admission control */
+#include "core/line_fwd.h"          /* issue 11: access-line forwarding */
 #include "l2tp/l2tp.h"
 #include "l2tp/proto.h"
 #include "ppp/ppp.h"
@@ -79,6 +81,8 @@ struct subscriber {
 	bool ip_from_pool;
 	bool ip_registered;
 	struct subscriber *ip_next;
+
+	struct adm_ticket adm;          /* issue 11: what admission counts for this session */
 
 	struct subscriber *next, *prev;
 };
@@ -184,6 +188,7 @@ static void sub_release(struct subscriber *sub)
 {
 	struct lac *lac = sub->lac;
 	sub_acct_stop(sub);
+	admission_ticket_release(&lac->adm, &sub->adm);  /* issue 11, admission point 3 */
 	ev_timer_stop(lac->loop, &sub->interim_timer);
 	ev_timer_stop(lac->loop, &sub->session_timer);
 	ev_timer_stop(lac->loop, &sub->idle_timer);
@@ -297,6 +302,7 @@ static void sub_acct_send(struct subscriber *sub, uint32_t status)
 		.framed_ip = sub->ip,
 		.n_class = sub->n_class < RADIUS_MAX_CLASS_ECHO ? sub->n_class : RADIUS_MAX_CLASS_ECHO,
 	};
+	line_fwd_radius(&lac->cfg, info, &p.extra);     /* issue 11: RFC 4679 attributes */
 	for (size_t i = 0; i < p.n_class; i++) {
 		p.class_val[i] = sub->class_val[i];
 		p.class_len[i] = sub->class_len[i];
@@ -439,6 +445,7 @@ static enum sub_state act_start_aaa(struct subscriber *sub, const struct sub_eva
 		.called_station_id = info->called_station_id[0] ? info->called_station_id : NULL,
 		.acct_session_id = sub->acct_session_id,
 	};
+	line_fwd_radius(&lac->cfg, info, &p.extra);     /* issue 11: RFC 4679 attributes */
 	if (sub->auth.type == PPP_AUTH_CHAP) {
 		p.chap_response = sub->auth.response;
 		p.chap_id = sub->auth.chap_id;
@@ -519,7 +526,8 @@ static void sub_fill_call_info(struct subscriber *sub, struct l2tp_call_info *ca
 	const struct access_conn_info *info = &sub->conn->info;
 	struct ppp_proxy_info proxy;
 	memset(call, 0, sizeof(*call));
-	snprintf(call->calling_number, sizeof(call->calling_number), "%s", info->calling_station_id);
+	if (!info->no_calling_number)   /* issue 11: [pppoe] l2tp_calling_number = no */
+		snprintf(call->calling_number, sizeof(call->calling_number), "%s", info->calling_station_id);
 	snprintf(call->called_number, sizeof(call->called_number), "%s", info->called_station_id);
 	/* RFC 2661 4.4.4/4.4.5: a PPPoE or TCP access carries synchronous frames
 	 * at LAN speed; a stream from a modem bank would be async. We announce
@@ -531,6 +539,8 @@ static void sub_fill_call_info(struct subscriber *sub, struct l2tp_call_info *ca
 	call->physical_channel_id = info->nas_port;
 	if (ppp_session_get_proxy(sub->ppp, &proxy) == 0)
 		sub_proxy_from_ppp(&call->proxy, &proxy);
+	/* issue 11: RFC 5515 AVPs and connect speeds from the access line */
+	line_fwd_l2tp(&sub->lac->cfg, info, false, call);
 }
 
 /* Copies an RFC 2868 identifier; refuses one that would not fit rather than
@@ -582,6 +592,35 @@ static enum sub_state act_start_tunnel(struct subscriber *sub, const struct sub_
 		snprintf(sub->cand_acct[sub->n_cands].client_endpoint,
 			 sizeof(sub->cand_acct[0].client_endpoint), "%.63s", t->client_endpoint);
 		sub->n_cands++;
+	}
+	/* issue 11, admission point 2: per-realm and per-LNS maxima. Candidates
+	 * whose LNS is full are dropped; none left, or the realm full: refused
+	 * like a failed tunnel setup (PPP authentication failure, LCP Terminate). */
+	{
+		const char *keys[RADIUS_MAX_TUNNELS];
+		bool usable[RADIUS_MAX_TUNNELS];
+		for (size_t i = 0; i < sub->n_cands; i++)
+			keys[i] = sub->cand_label[i];
+		enum adm_cause ac = admission_ticket_tunnel(&lac->adm, &sub->adm, sub->auth.name, 0, keys,
+							    sub->n_cands, 0, usable);
+		if (ac != ADM_OK) {
+			sub_log(LOG_LVL_WARN, sub, "event=admission_refused cause=%s", adm_cause_str(ac));
+			ppp_session_auth_result(sub->ppp, false, adm_cause_text(ac), ev_now_ms(lac->loop));
+			sub_ppp_arm_timer(sub);
+			return SUB_LCP;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < sub->n_cands; i++) {
+			if (!usable[i])
+				continue;
+			if (k != i) {
+				sub->cands[k] = sub->cands[i];
+				memcpy(sub->cand_label[k], sub->cand_label[i], sizeof(sub->cand_label[k]));
+				sub->cand_acct[k] = sub->cand_acct[i];
+			}
+			k++;
+		}
+		sub->n_cands = k;
 	}
 	snprintf(sub->lns, sizeof(sub->lns), "%s", sub->n_cands ? sub->cand_label[0] : "");
 
@@ -961,8 +1000,10 @@ static void sub_l2tp_failover(void *owner, unsigned from_idx, unsigned to_idx, c
 {
 	struct subscriber *sub = owner;
 	sub->lac->counters.tunnel_failover++;
-	if (to_idx < sub->n_cands)
+	if (to_idx < sub->n_cands) {
 		snprintf(sub->lns, sizeof(sub->lns), "%s", sub->cand_label[to_idx]);
+		admission_ticket_move(&sub->lac->adm, &sub->adm, sub->cand_label[to_idx]);      /* issue 11 */
+	}
 	sub_log(LOG_LVL_INFO, sub, "event=lns_failover from=%s to=%s reason=%s",
 		from_idx < sub->n_cands ? sub->cand_label[from_idx] : "?",
 		to_idx < sub->n_cands ? sub->cand_label[to_idx] : "?", reason ? reason : "");
@@ -1095,16 +1136,29 @@ static void sub_ppp_config(const struct lac *lac, const struct access_conn_info 
 void subscriber_conn_new(void *ctx, struct access_conn *conn)
 {
 	struct lac *lac = ctx;
+	/* issue 11, admission point 1: drain, maximum sessions, calls per second.
+	 * Refused before PPP starts: PPPoE sends PADT (Generic-Error = the
+	 * reason), a stream is closed. */
+	struct adm_ticket adm = { 0 };
+	enum adm_cause ac = lac->shutting_down ? ADM_OK : admission_ticket_call(&lac->adm, &adm, ev_now_ms(lac->loop));
+	if (ac != ADM_OK) {
+		log_peer("event=conn_refused reason=%s port_id=%s", adm_cause_str(ac), conn->info.nas_port_id);
+		access_conn_close(conn, adm_cause_text(ac));
+		return;
+	}
 	if (lac->shutting_down || lac->n_subscribers >= lac->cfg.max_sessions) {
+		admission_ticket_release(&lac->adm, &adm);
 		log_peer("event=conn_refused reason=%s", lac->shutting_down ? "shutting_down" : "max_sessions");
 		access_conn_close(conn, "refused");
 		return;
 	}
 	struct subscriber *sub = calloc(1, sizeof(*sub));
 	if (!sub) {
+		admission_ticket_release(&lac->adm, &adm);
 		access_conn_close(conn, "out of memory");
 		return;
 	}
+	sub->adm = adm;                 /* issue 11: released in sub_release() */
 	sub->lac = lac;
 	sub->id = ++lac->next_id;
 	sub->state = SUB_LCP;
@@ -1127,6 +1181,7 @@ void subscriber_conn_new(void *ctx, struct access_conn *conn)
 	sub_ppp_config(lac, &conn->info, sub->id, &pc);
 	sub->ppp = ppp_session_create(&pc, PPP_ROLE_AUTHENTICATOR, &sub_ppp_callbacks, sub);
 	if (!sub->ppp) {
+		admission_ticket_release(&lac->adm, &sub->adm);
 		access_conn_close(conn, "out of memory");
 		free(sub);
 		return;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "access/access_line.h"
 #include "access/pppoe_client.h"
 #include "dial/icmp.h"
 #include "ev/ev.h"
@@ -65,6 +66,8 @@ struct dial_opts {
 	enum dial_outcome expect;
 	unsigned restart_ms;
 	bool pap_only;
+	uint8_t tr101[255];             /* --tr101: the tag an access node would insert */
+	size_t tr101_len;
 };
 
 struct dialer;
@@ -437,7 +440,8 @@ static const struct pppoe_client_events dial_pppoe_events = {
 
 static void dial_start_pppoe(struct dial *d)
 {
-	struct pppoe_client_config cfg = { .mac = NULL, .mac_index = d->n };
+	struct pppoe_client_config cfg = { .mac = NULL, .mac_index = d->n, .tr101 = d->dr->o.tr101,
+					   .tr101_len = d->dr->o.tr101_len };
 	d->pc = pppoe_client_start(d->dr->mux, &cfg, &dial_pppoe_events, d);
 	if (!d->pc) {
 		dial_set_reason(d, "pppoe client failed");
@@ -777,8 +781,48 @@ static void usage(FILE *f)
 		"  --hold S                 seconds to stay up before hanging up (default 0)\n"
 		"  --ping ADDR              send ICMP echo to ADDR through the link once up\n"
 		"  --timeout S              per-subscriber setup timeout (default 30)\n"
+		"  --tr101 CID[,RID[,UP,DOWN]] send a TR-101 tag (Agent-Circuit-Id, Agent-Remote-Id,\n"
+		"                           actual rates in kbit/s) in PADI/PADR, as an access node would\n"
 		"  --expect up|rejected     the outcome that makes the exit code 0 (default up)\n"
 		"One line per subscriber on stdout, then a summary line.\n");
+}
+
+/* --tr101 CIRCUIT-ID[,REMOTE-ID[,UP-KBPS,DOWN-KBPS]]: a TR-101 tag (issue 11)
+ * with the ids and the actual data rates. */
+static int parse_tr101(struct dial_opts *o, const char *spec)
+{
+	char buf[200], *parts[4] = { NULL };
+	struct access_line l;
+	enum access_line_err err;
+	size_t n = 0;
+	if (strlen(spec) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *p = buf, *tok; n < 4 && (tok = strsep(&p, ",")); )
+		parts[n++] = tok;
+	memset(&l, 0, sizeof(l));
+	if (!parts[0] || !*parts[0] || strlen(parts[0]) > ACCESS_LINE_ID_MAX)
+		return -1;
+	l.have |= access_line_bit(ACCESS_LINE_CIRCUIT_ID);
+	l.circuit_id_len = (uint8_t)strlen(parts[0]);
+	memcpy(l.circuit_id, parts[0], l.circuit_id_len);
+	if (parts[1] && *parts[1]) {
+		if (strlen(parts[1]) > ACCESS_LINE_ID_MAX)
+			return -1;
+		l.have |= access_line_bit(ACCESS_LINE_REMOTE_ID);
+		l.remote_id_len = (uint8_t)strlen(parts[1]);
+		memcpy(l.remote_id, parts[1], l.remote_id_len);
+	}
+	if (parts[2] && parts[3]) {
+		l.have |= access_line_bit(ACCESS_LINE_ACT_UP) | access_line_bit(ACCESS_LINE_ACT_DOWN);
+		l.u32[ACCESS_LINE_ACT_UP - ACCESS_LINE_U32_FIRST] = (uint32_t)strtoul(parts[2], NULL, 10);
+		l.u32[ACCESS_LINE_ACT_DOWN - ACCESS_LINE_U32_FIRST] = (uint32_t)strtoul(parts[3], NULL, 10);
+	}
+	int len = access_line_tr101_encode(&l, o->tr101, sizeof(o->tr101), &err);
+	if (len < 0)
+		return -1;
+	o->tr101_len = (size_t)len;
+	return 0;
 }
 
 static int parse_connect(struct dial_opts *o, const char *arg)
@@ -853,6 +897,7 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "expect", required_argument, NULL, 'x' },
 		{ "restart", required_argument, NULL, 'R' },
+		{ "tr101", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -865,8 +910,15 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 	o->timeout_ms = 30000;
 	o->expect = DIAL_UP;
 	o->restart_ms = 3000;
-	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:T:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'T':
+			if (parse_tr101(o, optarg) < 0) {
+				fprintf(stderr, "lac-dial: bad --tr101 %s (want CIRCUIT-ID[,REMOTE-ID[,UP-KBPS,DOWN-KBPS]])\n",
+					optarg);
+				exit(2);
+			}
+			break;
 		case 'c':
 			if (parse_connect(o, optarg) < 0) {
 				fprintf(stderr, "lac-dial: bad --connect %s (want tcp:HOST:PORT)\n", optarg);
