@@ -57,6 +57,12 @@ struct pppoe_client_events {
  * failure (logged). */
 struct pppoe_client_mux *pppoe_client_mux_create(struct ev_loop *loop, const char *ifname);
 
+/* Puts every client of mux on VLAN v (one or two tags, as a subscriber behind
+ * a tagging access node; issue 11): frames go out with v's tags and only
+ * frames with exactly those tags come in. Call before starting clients.
+ * Returns 0, or -1 (socket could not be reopened; logged). */
+int pppoe_client_mux_set_vlan(struct pppoe_client_mux *mux, const struct pppoe_vlan *v);
+
 /* Stops every client still live (PADT for sessions, no callbacks), closes the
  * socket, frees the mux. NULL is a no-op. */
 void pppoe_client_mux_destroy(struct pppoe_client_mux *mux);

@@ -896,7 +896,7 @@ struct pppoe_server *pppoe_server_create(struct ev_loop *loop, const struct pppo
 		goto fail;
 	/* Without VLANs, the plain socket that leaves tagged frames to the VLAN
 	 * sub-interfaces; with them, one that keeps the tags (pppoe_vsock.h). */
-	srv->fd = srv->n_vlans ? pppoe_vsock_open(srv->ifindex) : pppoe_sock_open(srv->ifindex, false);
+	srv->fd = srv->n_vlans ? pppoe_vsock_open(srv->ifindex, false) : pppoe_sock_open(srv->ifindex, false);
 	if (srv->fd < 0) {
 		log_error("pppoe=%s event=packet-socket-failed errno=%d", srv->ifname, errno);
 		goto fail;

@@ -16,7 +16,7 @@
 
 #define J(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
 
-int pppoe_vsock_open(int ifindex)
+int pppoe_vsock_open(int ifindex, bool promisc)
 {
 	/* EtherType at 12; after one tag at 16; after two at 20. Offloaded tags
 	 * are not in the data the filter sees, so an untagged-looking frame may
@@ -53,6 +53,14 @@ int pppoe_vsock_open(int ifindex)
 	sll.sll_ifindex = ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		goto fail;
+	if (promisc) {
+		struct packet_mreq mr;
+		memset(&mr, 0, sizeof(mr));
+		mr.mr_ifindex = ifindex;
+		mr.mr_type = PACKET_MR_PROMISC;
+		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+			goto fail;
+	}
 	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
 		goto fail;
 #ifdef PACKET_IGNORE_OUTGOING

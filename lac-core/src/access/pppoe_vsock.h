@@ -7,6 +7,7 @@
 #ifndef ACCESS_PPPOE_VSOCK_H
 #define ACCESS_PPPOE_VSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -14,8 +15,9 @@
 /* Opens a non-blocking, close-on-exec packet socket on ifindex receiving
  * PPPoE frames untagged, single-tagged or double-tagged (classic BPF on the
  * EtherTypes at offsets 12, 16 and 20; 802.1Q, 802.1ad and 0x9100 TPIDs).
- * Returns the fd, or -1 with errno set. */
-int pppoe_vsock_open(int ifindex);
+ * promisc: also unicast frames for other MACs (lac-dial's simulated
+ * subscribers). Returns the fd, or -1 with errno set. */
+int pppoe_vsock_open(int ifindex, bool promisc);
 
 /* Reads one frame into buf, tags in band. Returns its length, 0 for a frame
  * to skip (our own transmissions, too long), or -1 with errno set (EAGAIN

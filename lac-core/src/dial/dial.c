@@ -66,6 +66,7 @@ struct dial_opts {
 	enum dial_outcome expect;
 	unsigned restart_ms;
 	bool pap_only;
+	struct pppoe_vlan vlan;         /* --vlan: tags to send PPPoE with */
 	uint8_t tr101[255];             /* --tr101: the tag an access node would insert */
 	size_t tr101_len;
 };
@@ -781,6 +782,7 @@ static void usage(FILE *f)
 		"  --hold S                 seconds to stay up before hanging up (default 0)\n"
 		"  --ping ADDR              send ICMP echo to ADDR through the link once up\n"
 		"  --timeout S              per-subscriber setup timeout (default 30)\n"
+		"  --vlan V | S.C            send PPPoE 802.1Q-tagged V, or 802.1ad S + 802.1Q C\n"
 		"  --tr101 CID[,RID[,UP,DOWN]] send a TR-101 tag (Agent-Circuit-Id, Agent-Remote-Id,\n"
 		"                           actual rates in kbit/s) in PADI/PADR, as an access node would\n"
 		"  --expect up|rejected     the outcome that makes the exit code 0 (default up)\n"
@@ -898,6 +900,7 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 		{ "expect", required_argument, NULL, 'x' },
 		{ "restart", required_argument, NULL, 'R' },
 		{ "tr101", required_argument, NULL, 'T' },
+		{ "vlan", required_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -910,8 +913,20 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 	o->timeout_ms = 30000;
 	o->expect = DIAL_UP;
 	o->restart_ms = 3000;
-	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:T:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:T:V:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'V': {
+			unsigned a = 0, b = 0;
+			int k = sscanf(optarg, "%u.%u", &a, &b);
+			if (k < 1 || a < 1 || a > 4094 || (k == 2 && (b < 1 || b > 4094))) {
+				fprintf(stderr, "lac-dial: bad --vlan %s (want INNER or OUTER.INNER)\n", optarg);
+				exit(2);
+			}
+			o->vlan.outer_tpid = k == 2 ? PPPOE_TPID_8021AD : PPPOE_TPID_8021Q;
+			o->vlan.outer = k == 2 ? (uint16_t)a : 0;
+			o->vlan.inner = (uint16_t)(k == 2 ? b : a);
+			break;
+		}
 		case 'T':
 			if (parse_tr101(o, optarg) < 0) {
 				fprintf(stderr, "lac-dial: bad --tr101 %s (want CIRCUIT-ID[,REMOTE-ID[,UP-KBPS,DOWN-KBPS]])\n",
@@ -1029,6 +1044,10 @@ int main(int argc, char **argv)
 	}
 	if (dr.o.transport == DIAL_PPPOE) {
 		dr.mux = pppoe_client_mux_create(dr.loop, dr.o.ifname);
+		if (dr.mux && dr.o.vlan.inner && pppoe_client_mux_set_vlan(dr.mux, &dr.o.vlan) < 0) {
+			fprintf(stderr, "lac-dial: cannot use VLAN on %s\n", dr.o.ifname);
+			goto fail;
+		}
 		if (!dr.mux)
 			goto fail;
 	}
