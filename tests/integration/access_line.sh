@@ -13,7 +13,8 @@
 # ICRQ as RFC 5515 AVPs with Tx/Rx Connect Speed in the ICCN (dumpcap in the
 # LAC's namespace, tshark: no malformed frame); lacctl drain refuses new calls
 # and keeps the live one, undrain takes calls again; the per-realm maximum
-# refuses exactly the call over it; refusals are counted by cause.
+# refuses exactly the call over it; refusals are counted by cause; l2tpns's
+# LCP renegotiation (it ignores proxy LCP) passes through lac-core.
 set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
@@ -190,6 +191,13 @@ t_eq "ICRQ carries the RFC 5515 AVPs" "$icrq" "$(printf 'dslam-7 eth 1/2/3:100\t
 iccn=$(tshark -r "$cap" -Y 'l2tp.avp.message_type == 12 && l2tp.avp.rx_connect_speed == 1024000' -T fields \
        -e l2tp.avp.connect_speed -e l2tp.avp.rx_connect_speed 2>/dev/null | head -1)
 t_eq "ICCN Tx/Rx Connect Speed from the actual rates" "$iccn" "$(printf '16384000\t1024000')"
+# l2tpns ignores proxy LCP and restarts LCP with the subscriber after the
+# ICCN (l2tpns 2.4.1 always does): its Configure-Requests ride the data channel and
+# were answered through lac-core, since every session above came up.
+lcp_from_lns=$(tshark -r "$cap" -Y 'ip.src == 10.88.2.2 && lcp && ppp.code == 1' 2>/dev/null | wc -l)
+lcp_acks=$(tshark -r "$cap" -Y 'ip.dst == 10.88.2.2 && lcp && ppp.code == 2' 2>/dev/null | wc -l)
+t_check "the LNS renegotiated LCP through lac-core ($lcp_from_lns Configure-Request, $lcp_acks Configure-Ack back)" \
+    test "$lcp_from_lns" -gt 0 -a "$lcp_acks" -gt 0
 bad=$(tshark -r "$cap" -Y '_ws.malformed' 2>/dev/null | head -3)
 t_eq "tshark finds no malformed L2TP frame" "$bad" ""
 t_done
