@@ -20,6 +20,7 @@
 #include "ev/ev.h"
 #include "util/log.h"
 #include "util/md5.h"
+#include "util/random.h"
 
 #define MAC_HASH_SIZE 1024
 #define HOST_UNIQ_KEEP 64               /* longer Host-Uniqs are echoed but not remembered */
@@ -165,14 +166,6 @@ static void cookie_make(const struct pppoe_server *srv, const uint8_t mac[PPPOE_
 	hmac_md5(srv->key, sizeof(srv->key), data, sizeof(data), out);
 }
 
-/* Constant-time compare, so a prober learns nothing from timing. */
-static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
-}
 
 /* A cookie is good in the slot it was made in and the next one. */
 static bool cookie_valid(const struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN],
@@ -185,7 +178,7 @@ static bool cookie_valid(const struct pppoe_server *srv, const uint8_t mac[PPPOE
 		return false;
 	for (int back = 0; back < 2 && back <= (int)slot; back++) {
 		cookie_make(srv, mac, slot - (uint64_t)back, want);
-		if (bytes_equal(want, cookie->data, MD5_DIGEST_LEN))
+		if (bytes_equal_ct(want, cookie->data, MD5_DIGEST_LEN))
 			return true;
 	}
 	return false;
@@ -393,7 +386,7 @@ static struct pppoe_conn *padr_repeat_find(struct pppoe_server *srv, const struc
 			if (same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan) && c->host_uniq_len == 0 &&
 			    !c->host_uniq_kept && !c->seen_session_frame &&
 			    now_ms - c->created_ms <= PADR_RETRANSMIT_MS &&
-			    bytes_equal(c->cookie, req->ac_cookie.data, MD5_DIGEST_LEN))
+			    bytes_equal_ct(c->cookie, req->ac_cookie.data, MD5_DIGEST_LEN))
 				return c;
 		return NULL;
 	}
