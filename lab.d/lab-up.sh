@@ -193,14 +193,20 @@ lab_demo_dial() {
         case "$user" in ''|'#'*) continue ;; esac
         f=$LAB_STATE/dial/$user
         lab_pid_alive "$f.pid" && continue
+        # A third column "pppoe-vlan=ID" dials PPPoE tagged with VLAN ID and a
+        # TR-101 access-line tag (issue 11); otherwise the stream access.
+        local via=(--connect "$LAB_LAC_STREAM")
+        case "$rest" in pppoe-vlan=*)
+            via=(--pppoe pppoe-sub --vlan "${rest#pppoe-vlan=}" --tr101 "lab-dslam eth 1/1/${rest#pppoe-vlan=},$user,1024,16384") ;;
+        esac
         # Not through netns_exec: a backgrounded function would leave $! naming
         # a subshell. `ip netns exec` and setsid exec, so $! is lac-dial itself;
         # setsid keeps it clear of the terminal `lab up` ran from.
         if [ "$LAB_NS_SUB" = - ]; then
-            setsid "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" \
+            setsid "$LAB_BIN_DIAL" "${via[@]}" \
                 --user "$user" --password "$pass" --hold 86400 --timeout 20 > "$f.out" 2>&1 < /dev/null &
         else
-            ip netns exec "$LAB_NS_SUB" setsid "$LAB_BIN_DIAL" --connect "$LAB_LAC_STREAM" \
+            ip netns exec "$LAB_NS_SUB" setsid "$LAB_BIN_DIAL" "${via[@]}" \
                 --user "$user" --password "$pass" --hold 86400 --timeout 20 > "$f.out" 2>&1 < /dev/null &
         fi
         echo $! > "$f.pid"
@@ -475,6 +481,7 @@ RLNS_NS_LNS2=$LAB_NS_LNS2
 EOF
     while read -r user pass rest; do
         case "$user" in ''|'#'*) continue ;; esac
+        case "$rest" in pppoe-vlan=*) continue ;; esac     # the realm's first user stays the one
         realm=${user#*@}
         key=$(printf '%s' "${realm%%.*}" | tr 'a-z-' 'A-Z_')
         printf 'RLNS_DEMO_%s_USER=%s\nRLNS_DEMO_%s_PASSWORD=%s\n' "$key" "$user" "$key" "$pass"

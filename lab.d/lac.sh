@@ -54,6 +54,10 @@ lac_config() {
             echo "[pppoe]"
             echo "interface = $PPPOE_IF"
             echo "ac_name = realm-lns-$HOST_NAME"
+            # issue 11: VLANs 100-199 and QinQ 1000.x beside untagged PPPoE
+            echo "vlan = 100-199"
+            echo "vlan = 1000.1-4094"
+            echo "untagged = yes"
         fi
         echo "[ppp]"
         echo "auth = chap,pap"

@@ -28,7 +28,7 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE
 	-I$top/lac-core/src -I$top/rlm_realm_lns -I$top/policy/realmctl -I$fuzz_dir"
 
-ALL_TARGETS="l2tp radius pppoe pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf"
+ALL_TARGETS="l2tp radius pppoe access_line pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf"
 
 ppp_srcs="lac-core/src/ppp/ppp.c lac-core/src/ppp/fsm.c lac-core/src/ppp/lcp.c
 	lac-core/src/ppp/auth.c lac-core/src/ppp/chap.c lac-core/src/ppp/pap.c
@@ -41,7 +41,9 @@ target_srcs() {
 	l2tp) echo "lac-core/src/l2tp/msg.c lac-core/src/l2tp/avp.c lac-core/src/util/md5.c" ;;
 	radius) echo "lac-core/src/aaa/radius_codec.c lac-core/src/aaa/dae_codec.c lac-core/src/util/md5.c" ;;
 	pppoe) echo "lac-core/src/access/pppoe_codec.c" ;;
+	access_line) echo "lac-core/src/access/access_line.c" ;;
 	pppoe_server) echo "lac-core/src/access/pppoe_server.c lac-core/src/access/pppoe_sock.c
+		lac-core/src/access/pppoe_vsock.c lac-core/src/access/access_line.c lac-core/src/util/random.c
 		lac-core/src/access/pppoe_codec.c lac-core/src/ev/ev.c lac-core/src/util/log.c
 		lac-core/src/util/md5.c" ;;
 	hdlc) echo "lac-core/src/ppp/hdlc.c $ppp_srcs" ;;
@@ -49,7 +51,7 @@ target_srcs() {
 	realm_name) echo "rlm_realm_lns/realm_name.c rlm_realm_lns/realm_schema.c" ;;
 	realm_schema) echo "rlm_realm_lns/realm_schema.c" ;;
 	realmctl_doc) echo "policy/realmctl/doc.c rlm_realm_lns/realm_schema.c" ;;
-	conf) echo "lac-core/src/conf/conf.c lac-core/src/util/log.c" ;;
+	conf) echo "lac-core/src/conf/conf.c lac-core/src/access/access_line.c lac-core/src/util/log.c" ;;
 	*) return 1 ;;
 	esac
 }
@@ -64,6 +66,7 @@ target_max_len() {
 	l2tp) echo 2048 ;;      # a control message of a few dozen AVPs
 	radius) echo 4200 ;;    # RADIUS_MAX_PACKET and a little over
 	pppoe) echo 1600 ;;     # an Ethernet frame and a little over
+	access_line) echo 600 ;;    # a TR-101 tag of every sub-option and a little over
 	pppoe_server) echo 4096 ;;  # a discovery and session dialogue
 	hdlc) echo 9000 ;;      # two maximal frames, escaped
 	ppp) echo 8192 ;;       # a dialogue of frames

@@ -292,6 +292,26 @@ static int add_tagged_str(struct radius_builder *b, uint8_t type, uint8_t tag, c
 	return radius_builder_add(b, type, v, n + 1);
 }
 
+/* Appends pre-encoded attributes; each one's length must tile the block. */
+static void extra_put(struct radius_builder *b, const struct radius_extra_attrs *x)
+{
+	size_t off = 0;
+	if (b->failed || x->len == 0)
+		return;
+	while (off < x->len) {
+		if (x->len - off < 2 || x->buf[off + 1] < 2 || x->buf[off + 1] > x->len - off)
+			goto fail;
+		off += x->buf[off + 1];
+	}
+	if (x->len > sizeof(x->buf) || b->cap - b->len < x->len)
+		goto fail;
+	memcpy(b->buf + b->len, x->buf, x->len);
+	b->len += x->len;
+	return;
+fail:
+	b->failed = true;
+}
+
 ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 				     const uint8_t authenticator[RADIUS_AUTH_LEN],
 				     const struct radius_auth_params *p,
@@ -323,6 +343,7 @@ ssize_t radius_access_request_encode(uint8_t *buf, size_t cap, uint8_t id,
 	add_opt_str(&b, RADIUS_ATTR_CALLING_STATION_ID, p->calling_station_id);
 	add_opt_str(&b, RADIUS_ATTR_CALLED_STATION_ID, p->called_station_id);
 	add_opt_str(&b, RADIUS_ATTR_ACCT_SESSION_ID, p->acct_session_id);
+	extra_put(&b, &p->extra);
 	return radius_builder_finish(&b, secret, secret_len);
 }
 
@@ -374,6 +395,7 @@ static void acct_add_attrs(struct radius_builder *b, const struct radius_acct_pa
 		add_tagged_str(b, RADIUS_ATTR_TUNNEL_SERVER_AUTH_ID, t->tag, t->server_auth_id);
 		add_opt_str(b, RADIUS_ATTR_ACCT_TUNNEL_CONNECTION, t->connection);
 	}
+	extra_put(b, &p->extra);        /* access-line attributes (RFC 4679) */
 }
 
 ssize_t radius_accounting_request_encode(uint8_t *buf, size_t cap, uint8_t id,

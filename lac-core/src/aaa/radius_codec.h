@@ -207,6 +207,16 @@ int radius_builder_add_user_password(struct radius_builder *b, const uint8_t *pw
  * packet length or -1 after an earlier error. */
 ssize_t radius_builder_finish(struct radius_builder *b, const uint8_t *secret, size_t secret_len);
 
+/* Attributes encoded elsewhere (whole attributes, type and length included:
+ * the RFC 4679 access-line Vendor-Specific attributes of access_line.c),
+ * appended as they are. Held by value, so copies of the parameters keep them
+ * without an arena. len 0 omits. */
+#define RADIUS_EXTRA_ATTRS_MAX 400
+struct radius_extra_attrs {
+	uint16_t len;
+	uint8_t buf[RADIUS_EXTRA_ATTRS_MAX];
+};
+
 /* What an Access-Request carries. Pointers may be NULL / flags false to omit
  * an attribute. Exactly one of PAP (user_password) or CHAP (chap_response) is
  * expected for PPP, neither is also allowed (e.g. for a probe). */
@@ -230,6 +240,7 @@ struct radius_auth_params {
 	const char *calling_station_id;
 	const char *called_station_id;
 	const char *acct_session_id;
+	struct radius_extra_attrs extra;        /* access-line attributes */
 };
 
 /* Encodes a complete Access-Request. Returns its length or -1 (a value too
@@ -285,6 +296,7 @@ struct radius_acct_params {
 	const uint8_t *class_val[RADIUS_MAX_CLASS_ECHO];        /* echoed (RFC 2865 5.25) */
 	size_t class_len[RADIUS_MAX_CLASS_ECHO];
 	const struct radius_acct_tunnel *tunnel;        /* RFC 2867 2: tunnelled sessions */
+	struct radius_extra_attrs extra;        /* access-line attributes (RFC 4679) */
 };
 
 /* Encodes an Accounting-Request (Message-Authenticator first, Request

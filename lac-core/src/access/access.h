@@ -16,8 +16,11 @@
 #ifndef ACCESS_ACCESS_H
 #define ACCESS_ACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "access/access_line.h"
 
 enum access_kind { ACCESS_KIND_STREAM, ACCESS_KIND_PPPOE };
 
@@ -31,6 +34,15 @@ struct access_conn_info {
 	char calling_station_id[64];    /* peer address or MAC */
 	char called_station_id[64];     /* access point name, service name, or DNIS */
 	uint16_t mru;                   /* the most the access medium carries (PPPoE: 1492) */
+	/* Issue 11 (access-line identification, VLANs): what a PPPoE access node
+	 * said about the line (TR-101 tag, see access/access_line.h), valid when
+	 * has_line (held by value: the info is copied and outlives the conn); the
+	 * VLAN ids the session arrived on (0: untagged); no_calling_number: leave
+	 * the L2TP Calling Number out. */
+	bool has_line;
+	struct access_line line;
+	uint16_t svlan, cvlan;
+	bool no_calling_number;
 };
 
 struct access_conn;

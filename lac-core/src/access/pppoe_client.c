@@ -2,6 +2,7 @@
  * frames (6), many clients over one demultiplexed packet socket.
  * See pppoe_client.h. */
 #include "access/pppoe_client.h"
+#include "access/pppoe_vsock.h"
 #include "access/pppoe_sock.h"
 
 #include <arpa/inet.h>
@@ -71,7 +72,10 @@ struct pppoe_client_mux {
 	int fd;
 	struct pppoe_client_io io;      /* tx == NULL: use the packet socket */
 	struct pppoe_client *by_mac[CLIENT_HASH_SIZE];
+	bool tagged;
+	struct pppoe_vlan vlan;         /* when tagged */
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
+	uint8_t untagged[PPPOE_FRAME_MAX];
 };
 
 struct pppoe_client {
@@ -92,6 +96,8 @@ struct pppoe_client {
 	uint16_t relay_len;
 	bool has_relay;
 	uint16_t max_payload_req;
+	uint8_t tr101[255];
+	uint8_t tr101_len;
 	uint16_t sid, mru;
 	unsigned padi_attempts, padr_attempts, attempts;
 	unsigned timeout_first_ms, timeout_ms;
@@ -115,6 +121,13 @@ static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN])
 
 static int mux_tx(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len)
 {
+	uint8_t tbuf[PPPOE_VLAN_HEADROOM + PPPOE_FRAME_MAX];
+	if (mux->tagged) {
+		if (len > PPPOE_FRAME_MAX)
+			return -1;
+		memcpy(tbuf + PPPOE_VLAN_HEADROOM, frame, len);
+		frame = pppoe_vlan_push(tbuf, len, &mux->vlan, &len);
+	}
 	if (mux->io.tx)
 		return mux->io.tx(mux->io.io_ctx, frame, len);
 	if (send(mux->fd, frame, len, MSG_DONTWAIT) != (ssize_t)len) {
@@ -150,6 +163,8 @@ static void client_msg_init(const struct pppoe_client *c, struct pppoe_disc *m, 
 		m->has_ppp_max_payload = true;
 		m->ppp_max_payload = c->max_payload_req;
 	}
+	if (c->tr101_len)
+		pppoe_tag_set(&m->bbf_vendor, c->tr101, c->tr101_len);
 }
 
 static void padi_send(struct pppoe_client *c)
@@ -489,7 +504,8 @@ static void mux_readable(struct ev_loop *loop, int fd, unsigned events, void *ar
 	struct pppoe_client_mux *mux = arg;
 
 	for (int i = 0; i < RX_BURST; i++) {
-		ssize_t n = pppoe_sock_recv(fd, mux->rxbuf, sizeof(mux->rxbuf));
+		ssize_t n = mux->tagged ? pppoe_vsock_recv(fd, mux->rxbuf, sizeof(mux->rxbuf))
+				       : pppoe_sock_recv(fd, mux->rxbuf, sizeof(mux->rxbuf));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("pppoe-client=%s event=recv-error errno=%d", mux->ifname, errno);
@@ -500,8 +516,38 @@ static void mux_readable(struct ev_loop *loop, int fd, unsigned events, void *ar
 	}
 }
 
+int pppoe_client_mux_set_vlan(struct pppoe_client_mux *mux, const struct pppoe_vlan *v)
+{
+	mux->vlan = *v;
+	mux->tagged = v->inner != 0;
+	if (mux->io.tx || mux->fd < 0 || !mux->tagged)
+		return 0;
+	int fd = pppoe_vsock_open(mux->ifindex, true);
+	if (fd < 0) {
+		log_error("pppoe-client=%s event=vlan-socket-failed errno=%d", mux->ifname, errno);
+		return -1;
+	}
+	ev_io_del(mux->loop, mux->fd);
+	close(mux->fd);
+	mux->fd = fd;
+	if (ev_io_add(mux->loop, mux->fd, EV_READ, mux_readable, mux) < 0) {
+		log_error("pppoe-client=%s event=ev-add-failed errno=%d", mux->ifname, errno);
+		return -1;
+	}
+	return 0;
+}
+
 void pppoe_client_mux_input(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len)
 {
+	/* Issue 11: on a VLAN, only frames with our tags, handled untagged. */
+	struct pppoe_vlan got;
+	enum pppoe_err verr;
+	int un = pppoe_vlan_strip(frame, len, &got, mux->untagged, sizeof(mux->untagged), &verr);
+	if (un < 0 || got.inner != (mux->tagged ? mux->vlan.inner : 0) ||
+	    got.outer != (mux->tagged ? mux->vlan.outer : 0))
+		return;
+	frame = mux->untagged;
+	len = (size_t)un;
 	switch (pppoe_frame_ethertype(frame, len)) {
 	case PPPOE_ETHERTYPE_DISCOVERY: mux_disc_input(mux, frame, len); break;
 	case PPPOE_ETHERTYPE_SESSION: mux_session_input(mux, frame, len); break;
@@ -596,6 +642,10 @@ struct pppoe_client *pppoe_client_start(struct pppoe_client_mux *mux,
 		memcpy(c->host_uniq, &p, sizeof(p) < HOST_UNIQ_LEN ? sizeof(p) : HOST_UNIQ_LEN);
 	}
 	c->max_payload_req = cfg->ppp_max_payload;
+	if (cfg->tr101 && cfg->tr101_len <= sizeof(c->tr101)) {
+		memcpy(c->tr101, cfg->tr101, cfg->tr101_len);
+		c->tr101_len = (uint8_t)cfg->tr101_len;
+	}
 	c->padi_attempts = cfg->padi_attempts ? cfg->padi_attempts : 5;
 	c->padr_attempts = cfg->padr_attempts ? cfg->padr_attempts : 3;
 	c->timeout_first_ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;

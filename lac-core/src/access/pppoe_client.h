@@ -35,6 +35,10 @@ struct pppoe_client_config {
 	unsigned padi_attempts;         /* 0: 5 */
 	unsigned padr_attempts;         /* 0: 3 */
 	unsigned timeout_ms;            /* first retry timeout; 0: 1000 (doubles, max 8000) */
+	/* A TR-101 tag value (vendor 3561, see access_line.h) to send in PADI
+	 * and PADR, as an access node would insert it; copied. NULL: none. */
+	const uint8_t *tr101;
+	size_t tr101_len;               /* at most 255 */
 };
 
 struct pppoe_client_events {
@@ -52,6 +56,12 @@ struct pppoe_client_events {
  * MACs are not the interface's) and registers them on loop. Returns NULL on
  * failure (logged). */
 struct pppoe_client_mux *pppoe_client_mux_create(struct ev_loop *loop, const char *ifname);
+
+/* Puts every client of mux on VLAN v (one or two tags, as a subscriber behind
+ * a tagging access node; issue 11): frames go out with v's tags and only
+ * frames with exactly those tags come in. Call before starting clients.
+ * Returns 0, or -1 (socket could not be reopened; logged). */
+int pppoe_client_mux_set_vlan(struct pppoe_client_mux *mux, const struct pppoe_vlan *v);
 
 /* Stops every client still live (PADT for sessions, no callbacks), closes the
  * socket, frees the mux. NULL is a no-op. */

@@ -4,16 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
+#include "util/be.h"
 
 const char *pppoe_code_str(unsigned code)
 {
@@ -64,6 +55,7 @@ const char *pppoe_err_str(enum pppoe_err err)
 	case PPPOE_ERR_MAC: return "source-mac";
 	case PPPOE_ERR_NO_SPACE: return "no-space";
 	case PPPOE_ERR_TOO_LONG: return "too-long";
+	case PPPOE_ERR_VLAN: return "vlan";
 	}
 	return "unknown";
 }
@@ -72,7 +64,7 @@ int pppoe_frame_ethertype(const uint8_t *frame, size_t len)
 {
 	if (len < PPPOE_ETH_HLEN)
 		return -1;
-	return get16(frame + 12);
+	return be16_get(frame + 12);
 }
 
 /* Common head of both frame kinds: Ethernet header, then the 6-octet PPPoE
@@ -87,7 +79,7 @@ static int header_decode(const uint8_t *frame, size_t len, uint16_t ethertype,
 		*err = PPPOE_ERR_SHORT_ETH;
 		return -1;
 	}
-	if (get16(frame + 12) != ethertype) {
+	if (be16_get(frame + 12) != ethertype) {
 		*err = PPPOE_ERR_ETHERTYPE;
 		return -1;
 	}
@@ -109,8 +101,8 @@ static int header_decode(const uint8_t *frame, size_t len, uint16_t ethertype,
 		return -1;
 	}
 	*code = p[1];
-	*sid = get16(p + 2);
-	uint16_t plen = get16(p + 4);
+	*sid = be16_get(p + 2);
+	uint16_t plen = be16_get(p + 4);
 	if (plen > left - PPPOE_HLEN) {
 		*err = PPPOE_ERR_LENGTH;
 		return -1;
@@ -137,7 +129,16 @@ static int tag_store(struct pppoe_disc *out, uint16_t type, const uint8_t *val, 
 	case PPPOE_TAG_AC_NAME: slot = &out->ac_name; break;
 	case PPPOE_TAG_HOST_UNIQ: slot = &out->host_uniq; break;
 	case PPPOE_TAG_AC_COOKIE: slot = &out->ac_cookie; break;
-	case PPPOE_TAG_VENDOR_SPECIFIC: slot = &out->vendor_specific; break;
+	case PPPOE_TAG_VENDOR_SPECIFIC:
+		/* TR-101 3.9.4: the access node's tag, vendor id 0x00000DE9, is
+		 * kept apart as well; vendor_specific stays the first of any vendor. */
+		if (vlen >= 4 && be16_get(val) == 0 && be16_get(val + 2) == 0x0de9 && !out->bbf_vendor.present) {
+			out->bbf_vendor.present = true;
+			out->bbf_vendor.len = vlen;
+			out->bbf_vendor.data = val;
+		}
+		slot = &out->vendor_specific;
+		break;
 	case PPPOE_TAG_RELAY_SESSION_ID:
 		if (vlen > PPPOE_RELAY_SESSION_ID_MAX) {
 			*err = PPPOE_ERR_TAG_VALUE;
@@ -153,7 +154,7 @@ static int tag_store(struct pppoe_disc *out, uint16_t type, const uint8_t *val, 
 		}
 		if (!out->has_ppp_max_payload) {
 			out->has_ppp_max_payload = true;
-			out->ppp_max_payload = get16(val);
+			out->ppp_max_payload = be16_get(val);
 		}
 		return 0;
 	case PPPOE_TAG_SERVICE_NAME_ERROR: slot = &out->service_name_error; break;
@@ -217,8 +218,8 @@ int pppoe_disc_decode(const uint8_t *frame, size_t len, struct pppoe_disc *out,
 			*err = PPPOE_ERR_SHORT_TAG;
 			return -1;
 		}
-		uint16_t type = get16(payload + off);
-		uint16_t vlen = get16(payload + off + 2);
+		uint16_t type = be16_get(payload + off);
+		uint16_t vlen = be16_get(payload + off + 2);
 		off += 4;
 		if (vlen > plen - off) {
 			*err = PPPOE_ERR_TAG_LENGTH;
@@ -247,8 +248,8 @@ static int tag_put(uint8_t *buf, size_t cap, size_t *off, uint16_t type,
 		*err = PPPOE_ERR_NO_SPACE;
 		return -1;
 	}
-	put16(buf + *off, type);
-	put16(buf + *off + 2, (uint16_t)vlen);
+	be16_put(buf + *off, type);
+	be16_put(buf + *off + 2, (uint16_t)vlen);
 	if (vlen)
 		memcpy(buf + *off + 4, val, vlen);
 	*off += 4 + vlen;
@@ -268,7 +269,7 @@ static void eth_put(uint8_t *buf, const uint8_t dst[PPPOE_ETH_ALEN],
 {
 	memcpy(buf, dst, PPPOE_ETH_ALEN);
 	memcpy(buf + 6, src, PPPOE_ETH_ALEN);
-	put16(buf + 12, ethertype);
+	be16_put(buf + 12, ethertype);
 }
 
 int pppoe_disc_encode(uint8_t *buf, size_t cap, const struct pppoe_disc *msg,
@@ -296,11 +297,13 @@ int pppoe_disc_encode(uint8_t *buf, size_t cap, const struct pppoe_disc *msg,
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_HOST_UNIQ, &msg->host_uniq, err) < 0 ||
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_AC_COOKIE, &msg->ac_cookie, err) < 0 ||
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_VENDOR_SPECIFIC, &msg->vendor_specific, err) < 0 ||
+	    (msg->bbf_vendor.data != msg->vendor_specific.data &&
+	     tag_put_value(buf, cap, &off, PPPOE_TAG_VENDOR_SPECIFIC, &msg->bbf_vendor, err) < 0) ||
 	    tag_put_value(buf, cap, &off, PPPOE_TAG_RELAY_SESSION_ID, &msg->relay_session_id, err) < 0)
 		return -1;
 	if (msg->has_ppp_max_payload) {
 		uint8_t v[2];
-		put16(v, msg->ppp_max_payload);
+		be16_put(v, msg->ppp_max_payload);
 		if (tag_put(buf, cap, &off, PPPOE_TAG_PPP_MAX_PAYLOAD, v, 2, err) < 0)
 			return -1;
 	}
@@ -317,8 +320,8 @@ int pppoe_disc_encode(uint8_t *buf, size_t cap, const struct pppoe_disc *msg,
 	uint8_t *p = buf + PPPOE_ETH_HLEN;
 	p[0] = 0x11;
 	p[1] = msg->code;
-	put16(p + 2, msg->session_id);
-	put16(p + 4, (uint16_t)plen);
+	be16_put(p + 2, msg->session_id);
+	be16_put(p + 4, (uint16_t)plen);
 	*err = PPPOE_ERR_NONE;
 	return (int)off;
 }
@@ -376,8 +379,8 @@ int pppoe_session_encode(uint8_t *buf, size_t cap, const uint8_t dst[PPPOE_ETH_A
 	uint8_t *p = buf + PPPOE_ETH_HLEN;
 	p[0] = 0x11;
 	p[1] = PPPOE_CODE_SESSION;
-	put16(p + 2, session_id);
-	put16(p + 4, (uint16_t)ppp_len);
+	be16_put(p + 2, session_id);
+	be16_put(p + 4, (uint16_t)ppp_len);
 	if (ppp_len)
 		memcpy(p + PPPOE_HLEN, ppp, ppp_len);
 	*err = PPPOE_ERR_NONE;
@@ -409,4 +412,79 @@ void pppoe_mac_format(const uint8_t mac[PPPOE_ETH_ALEN], char out[18])
 {
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
 		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+static bool is_tpid(uint16_t t)
+{
+	return t == PPPOE_TPID_8021Q || t == PPPOE_TPID_8021AD || t == PPPOE_TPID_QINQ_OLD;
+}
+
+int pppoe_vlan_strip(const uint8_t *frame, size_t len, struct pppoe_vlan *v, uint8_t *out,
+		     size_t cap, enum pppoe_err *err)
+{
+	size_t off = 12;
+	unsigned n = 0;
+	uint16_t ids[2] = { 0, 0 };
+
+	memset(v, 0, sizeof(*v));
+	if (len < PPPOE_ETH_HLEN) {
+		*err = PPPOE_ERR_SHORT_ETH;
+		return -1;
+	}
+	while (is_tpid(be16_get(frame + off))) {
+		if (len - off < 4 + 2) {
+			*err = PPPOE_ERR_SHORT_ETH;
+			return -1;
+		}
+		uint16_t vid = be16_get(frame + off + 2) & 0x0fff;
+		if (n == 2 || vid == 0x0fff) {
+			*err = PPPOE_ERR_VLAN;
+			return -1;
+		}
+		if (n == 0)
+			v->outer_tpid = be16_get(frame + off);
+		/* IEEE 802.1Q 9.6: VID 0 carries only a priority. */
+		if (vid != 0)
+			ids[n++] = vid;
+		off += 4;
+	}
+	if (n == 2) {
+		v->outer = ids[0];
+		v->inner = ids[1];
+	} else if (n == 1) {
+		v->inner = ids[0];
+	} else {
+		v->outer_tpid = 0;
+	}
+	size_t ulen = len - (off - 12);
+	if (ulen > cap) {
+		*err = PPPOE_ERR_NO_SPACE;
+		return -1;
+	}
+	memcpy(out, frame, 12);
+	memcpy(out + 12, frame + off, len - off);
+	*err = PPPOE_ERR_NONE;
+	return (int)ulen;
+}
+
+uint8_t *pppoe_vlan_push(uint8_t *buf, size_t len, const struct pppoe_vlan *v, size_t *out_len)
+{
+	uint8_t *f = buf + PPPOE_VLAN_HEADROOM;
+	unsigned n = v->inner ? (v->outer ? 2 : 1) : 0;
+
+	if (n == 0) {
+		*out_len = len;
+		return f;
+	}
+	uint8_t *start = f - 4 * n;
+	memmove(start, f, 12);
+	uint16_t tpid = v->outer_tpid ? v->outer_tpid : (n == 2 ? PPPOE_TPID_8021AD : PPPOE_TPID_8021Q);
+	be16_put(start + 12, tpid);
+	be16_put(start + 14, n == 2 ? v->outer : v->inner);
+	if (n == 2) {
+		be16_put(start + 16, PPPOE_TPID_8021Q);
+		be16_put(start + 18, v->inner);
+	}
+	*out_len = len + 4 * n;
+	return start;
 }

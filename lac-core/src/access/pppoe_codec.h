@@ -5,8 +5,9 @@
  * Frames are handled WITH their Ethernet II header (destination MAC, source
  * MAC, EtherType: 14 octets, no 802.1Q tag), because that is what an AF_PACKET
  * SOCK_RAW socket reads and writes, and because the source MAC is part of what
- * a PPPoE endpoint must check. A VLAN tag, if any, is stripped by the kernel
- * into packet metadata before AF_PACKET sees the frame. Ethernet padding after
+ * a PPPoE endpoint must check. VLAN tags (802.1Q, 802.1ad) are taken off
+ * before decoding and put back on before sending by pppoe_vlan_strip() and
+ * pppoe_vlan_push() below. Ethernet padding after
  * the PPPoE payload (frames shorter than 60 octets are padded on the wire) is
  * ignored: the PPPoE LENGTH field says where the payload ends.
  *
@@ -82,6 +83,7 @@ enum pppoe_err {
 	PPPOE_ERR_MAC,                  /* source MAC multicast/broadcast */
 	PPPOE_ERR_NO_SPACE,             /* encode: output buffer too small */
 	PPPOE_ERR_TOO_LONG,             /* encode: a value longer than the tag allows */
+	PPPOE_ERR_VLAN,                 /* more than two VLAN tags, or VLAN id 4095 */
 };
 const char *pppoe_err_str(enum pppoe_err err);
 
@@ -106,6 +108,11 @@ struct pppoe_disc {
 	struct pppoe_tag_value host_uniq;
 	struct pppoe_tag_value ac_cookie;
 	struct pppoe_tag_value vendor_specific; /* value includes the 4-octet vendor id */
+	/* decode: the first Vendor-Specific tag of vendor 3561 (TR-101 PPPoE
+	 * Intermediate Agent, see access_line.h), wherever it is among the
+	 * Vendor-Specific tags (it may be vendor_specific too); encode: written
+	 * after vendor_specific unless it is the same value. */
+	struct pppoe_tag_value bbf_vendor;
 	struct pppoe_tag_value relay_session_id;
 	bool has_ppp_max_payload;
 	uint16_t ppp_max_payload;       /* RFC 4638 */
@@ -169,6 +176,32 @@ int pppoe_tag_set(struct pppoe_tag_value *tag, const void *data, size_t len);
 int pppoe_tag_set_str(struct pppoe_tag_value *tag, const char *s);
 /* True when the tag is present and equal to the C string s. */
 bool pppoe_tag_eq_str(const struct pppoe_tag_value *tag, const char *s);
+
+/* ---- VLAN tags (IEEE 802.1Q, 802.1ad) ---- */
+#define PPPOE_TPID_8021Q 0x8100
+#define PPPOE_TPID_8021AD 0x88a8
+#define PPPOE_TPID_QINQ_OLD 0x9100         /* pre-standard stacking, still seen */
+#define PPPOE_VLAN_HEADROOM 8               /* two tags */
+
+/* The tags of a frame: none (inner 0), one (inner, outer 0), or two (outer,
+ * inner). outer_tpid is the outer (or only) tag's TPID, to echo it back. The
+ * PCP and DEI bits are not kept (replies go out with priority 0). */
+struct pppoe_vlan {
+	uint16_t outer_tpid;
+	uint16_t outer, inner;          /* VLAN ids 1..4094, 0 = no tag */
+};
+
+/* Copies frame into out (cap octets) without its VLAN tags (at most two;
+ * a third is refused) and fills *v. A tag with VLAN id 0 (priority tag) is
+ * dropped and counts as no tag; id 4095 is refused. Returns the untagged
+ * length, or -1 with *err set. */
+int pppoe_vlan_strip(const uint8_t *frame, size_t len, struct pppoe_vlan *v, uint8_t *out,
+		     size_t cap, enum pppoe_err *err);
+
+/* Puts v's tags into an untagged frame that starts PPPOE_VLAN_HEADROOM octets
+ * into buf (buf holds headroom + len octets). Returns where the tagged frame
+ * starts (inside buf) and sets *out_len. */
+uint8_t *pppoe_vlan_push(uint8_t *buf, size_t len, const struct pppoe_vlan *v, size_t *out_len);
 
 /* Formats a MAC as "aa:bb:cc:dd:ee:ff" into out (at least 18 octets). */
 void pppoe_mac_format(const uint8_t mac[PPPOE_ETH_ALEN], char out[18]);

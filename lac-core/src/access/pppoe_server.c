@@ -2,6 +2,7 @@
  * PPP-Max-Payload. See pppoe_server.h for the design. */
 #include "access/pppoe_server.h"
 #include "access/pppoe_sock.h"
+#include "access/pppoe_vsock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,9 +16,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/admission.h"
 #include "ev/ev.h"
 #include "util/log.h"
 #include "util/md5.h"
+#include "util/random.h"
 
 #define MAC_HASH_SIZE 1024
 #define HOST_UNIQ_KEEP 64               /* longer Host-Uniqs are echoed but not remembered */
@@ -25,16 +28,27 @@
 #define RX_BURST 64                     /* frames read per readiness event, for fairness */
 #define UNKNOWN_PADT_PER_S 10           /* PADTs answering frames for dead sessions */
 #define SERVICE_MAX 63
+#define RATE_SLOTS 4096                 /* per-MAC discovery buckets (hashed) */
+
+/* One MAC's discovery bucket; a slot is taken over by another MAC that
+ * hashes to it (the newcomer starts with a full bucket). */
+struct rate_slot {
+	uint8_t mac[PPPOE_ETH_ALEN];
+	struct pppoe_vlan vlan;
+	struct adm_bucket b;
+};
 
 struct pppoe_conn {
 	struct access_conn base;        /* first: access_conn_* casts back */
 	struct pppoe_server *srv;
 	uint16_t sid;
 	uint8_t mac[PPPOE_ETH_ALEN];
+	struct pppoe_vlan vlan;         /* with mac, the subscriber's identity */
 	char service[SERVICE_MAX + 1];
 	uint8_t host_uniq[HOST_UNIQ_KEEP];
 	uint16_t host_uniq_len;
 	bool host_uniq_kept;            /* false: absent or too long to remember */
+	uint8_t cookie[MD5_DIGEST_LEN]; /* of the PADR: tells its retransmissions */
 	uint16_t max_payload;           /* RFC 4638 value granted, 0 if none */
 	uint64_t created_ms;
 	bool seen_session_frame;
@@ -63,17 +77,53 @@ struct pppoe_server {
 	uint64_t padt_window_ms;
 	unsigned padt_in_window;
 	struct pppoe_server_counters ctr;
+	struct pppoe_vlan_range vlans[PPPOE_SERVER_MAX_VLAN_RANGES];
+	size_t n_vlans;
+	bool untagged;
+	bool ignore_access_line, no_calling_station_id, no_calling_number;
+	bool has_cs_format, has_npi_format;
+	struct access_id_format cs_format, npi_format;
+	struct pppoe_vlan rx_vlan;      /* tags of the frame being handled */
+	uint32_t disc_rate, disc_rate_mac;
+	struct adm_bucket disc_bucket;
+	struct rate_slot *rate_slots;   /* RATE_SLOTS, when disc_rate_mac */
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
+	uint8_t untagged_buf[PPPOE_FRAME_MAX];
 };
 
 static const struct access_conn_vtbl pppoe_conn_vtbl;
+static bool disc_rate_ok(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN], uint64_t now_ms);
 
-static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN])
+static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN], const struct pppoe_vlan *v)
 {
 	uint32_t h = 2166136261u;
 	for (int i = 0; i < PPPOE_ETH_ALEN; i++)
 		h = (h ^ mac[i]) * 16777619u;
+	h = (h ^ v->outer) * 16777619u;
+	h = (h ^ v->inner) * 16777619u;
 	return h % MAC_HASH_SIZE;
+}
+
+/* The same subscriber: same MAC on the same VLANs (the TPID does not count). */
+static bool same_sub(const uint8_t *mac_a, const struct pppoe_vlan *va, const uint8_t *mac_b,
+		     const struct pppoe_vlan *vb)
+{
+	return memcmp(mac_a, mac_b, PPPOE_ETH_ALEN) == 0 && va->outer == vb->outer &&
+	       va->inner == vb->inner;
+}
+
+/* Is a frame with these tags one we serve? */
+static bool vlan_served(const struct pppoe_server *srv, const struct pppoe_vlan *v)
+{
+	if (v->inner == 0)
+		return srv->n_vlans == 0 || srv->untagged;
+	for (size_t i = 0; i < srv->n_vlans; i++) {
+		const struct pppoe_vlan_range *r = &srv->vlans[i];
+		if (v->outer >= r->outer_lo && v->outer <= r->outer_hi && v->inner >= r->inner_lo &&
+		    v->inner <= r->inner_hi)
+			return true;
+	}
+	return false;
 }
 
 static bool mac_is_bcast(const uint8_t mac[PPPOE_ETH_ALEN])
@@ -82,9 +132,12 @@ static bool mac_is_bcast(const uint8_t mac[PPPOE_ETH_ALEN])
 	return memcmp(mac, b, PPPOE_ETH_ALEN) == 0;
 }
 
-static int server_tx(struct pppoe_server *srv, const uint8_t *frame, size_t len)
+/* Sends an untagged frame built at buf + PPPOE_VLAN_HEADROOM with v's tags. */
+static int server_tx(struct pppoe_server *srv, uint8_t *buf, size_t ulen, const struct pppoe_vlan *v)
 {
 	int rc;
+	size_t len;
+	const uint8_t *frame = pppoe_vlan_push(buf, ulen, v, &len);
 	if (srv->io.tx) {
 		rc = srv->io.tx(srv->io.io_ctx, frame, len);
 	} else {
@@ -101,21 +154,18 @@ static int server_tx(struct pppoe_server *srv, const uint8_t *frame, size_t len)
 static void cookie_make(const struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN],
 			uint64_t slot, uint8_t out[MD5_DIGEST_LEN])
 {
-	uint8_t data[PPPOE_ETH_ALEN + 8];
+	/* The VLAN ids are in it: a cookie earned on one VLAN is no good on another. */
+	uint8_t data[PPPOE_ETH_ALEN + 4 + 8];
 	memcpy(data, mac, PPPOE_ETH_ALEN);
+	data[6] = (uint8_t)(srv->rx_vlan.outer >> 8);
+	data[7] = (uint8_t)srv->rx_vlan.outer;
+	data[8] = (uint8_t)(srv->rx_vlan.inner >> 8);
+	data[9] = (uint8_t)srv->rx_vlan.inner;
 	for (int i = 0; i < 8; i++)
-		data[PPPOE_ETH_ALEN + i] = (uint8_t)(slot >> (56 - 8 * i));
+		data[10 + i] = (uint8_t)(slot >> (56 - 8 * i));
 	hmac_md5(srv->key, sizeof(srv->key), data, sizeof(data), out);
 }
 
-/* Constant-time compare, so a prober learns nothing from timing. */
-static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
-}
 
 /* A cookie is good in the slot it was made in and the next one. */
 static bool cookie_valid(const struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN],
@@ -128,7 +178,7 @@ static bool cookie_valid(const struct pppoe_server *srv, const uint8_t mac[PPPOE
 		return false;
 	for (int back = 0; back < 2 && back <= (int)slot; back++) {
 		cookie_make(srv, mac, slot - (uint64_t)back, want);
-		if (bytes_equal(want, cookie->data, MD5_DIGEST_LEN))
+		if (bytes_equal_ct(want, cookie->data, MD5_DIGEST_LEN))
 			return true;
 	}
 	return false;
@@ -150,8 +200,8 @@ static bool service_match(const struct pppoe_server *srv, const struct pppoe_tag
 static unsigned sessions_of_mac(const struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN])
 {
 	unsigned n = 0;
-	for (const struct pppoe_conn *c = srv->by_mac[mac_hash(mac)]; c; c = c->mac_next)
-		if (memcmp(c->mac, mac, PPPOE_ETH_ALEN) == 0)
+	for (const struct pppoe_conn *c = srv->by_mac[mac_hash(mac, &srv->rx_vlan)]; c; c = c->mac_next)
+		if (same_sub(c->mac, &c->vlan, mac, &srv->rx_vlan))
 			n++;
 	return n;
 }
@@ -195,24 +245,32 @@ static void reply_init(const struct pppoe_server *srv, const struct pppoe_disc *
 	pppoe_tag_set_str(&rep->ac_name, srv->ac_name);
 }
 
-static int disc_send(struct pppoe_server *srv, const struct pppoe_disc *msg)
+/* Sends a discovery frame with the tags v (the request's, or the session's). */
+static int disc_send_vlan(struct pppoe_server *srv, const struct pppoe_disc *msg,
+			  const struct pppoe_vlan *v)
 {
-	uint8_t buf[1600];
+	uint8_t buf[PPPOE_VLAN_HEADROOM + 1600];
 	enum pppoe_err err;
 	/* The reply echoes the client's tags (Host-Uniq, Relay-Session-Id) and
 	 * adds ours, so a legal but large request can ask for a reply the link
 	 * cannot carry: refuse it here rather than have send() fail. */
-	size_t cap = sizeof(buf);
+	size_t cap = sizeof(buf) - PPPOE_VLAN_HEADROOM;
 	if (srv->mtu && PPPOE_ETH_HLEN + (size_t)srv->mtu < cap)
 		cap = PPPOE_ETH_HLEN + (size_t)srv->mtu;
-	int n = pppoe_disc_encode(buf, cap, msg, &err);
+	int n = pppoe_disc_encode(buf + PPPOE_VLAN_HEADROOM, cap, msg, &err);
 	if (n < 0) {
 		log_peer("pppoe=%s event=reply-not-sent code=%s err=%s mtu=%u", srv->ifname,
 			 pppoe_code_str(msg->code), pppoe_err_str(err), srv->mtu);
 		srv->ctr.tx_errors++;
 		return -1;
 	}
-	return server_tx(srv, buf, (size_t)n);
+	return server_tx(srv, buf, (size_t)n, v);
+}
+
+/* A reply to the frame being handled: with its tags. */
+static int disc_send(struct pppoe_server *srv, const struct pppoe_disc *msg)
+{
+	return disc_send_vlan(srv, msg, &srv->rx_vlan);
 }
 
 static void padi_input(struct pppoe_server *srv, const struct pppoe_disc *req, uint64_t now_ms)
@@ -221,6 +279,8 @@ static void padi_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 
 	srv->ctr.padi_rx++;
 	pppoe_mac_format(req->src, mac);
+	if (!disc_rate_ok(srv, req->src, now_ms))
+		return;
 	if (req->n_service_names == 0) {
 		/* RFC 2516 5.1: exactly one Service-Name is required. */
 		srv->ctr.malformed++;
@@ -289,15 +349,51 @@ static int pads_send(struct pppoe_server *srv, const struct pppoe_conn *c,
 	return rc;
 }
 
+/* Discovery rate limits: per MAC and VLAN first (so one flooder's refused
+ * frames do not eat everyone's share), then in all. Counts the drop. */
+static bool disc_rate_ok(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN], uint64_t now_ms)
+{
+	if (srv->rate_slots) {
+		struct rate_slot *s = &srv->rate_slots[mac_hash(mac, &srv->rx_vlan) % RATE_SLOTS];
+		if (!same_sub(s->mac, &s->vlan, mac, &srv->rx_vlan)) {
+			memset(s, 0, sizeof(*s));
+			memcpy(s->mac, mac, PPPOE_ETH_ALEN);
+			s->vlan = srv->rx_vlan;
+		}
+		if (!adm_bucket_take(&s->b, now_ms, srv->disc_rate_mac, srv->disc_rate_mac)) {
+			srv->ctr.rate_limited_mac++;
+			return false;
+		}
+	}
+	if (!adm_bucket_take(&srv->disc_bucket, now_ms, srv->disc_rate, srv->disc_rate)) {
+		srv->ctr.rate_limited_all++;
+		return false;
+	}
+	return true;
+}
+
 /* A session for the same MAC and Host-Uniq granted moments ago and not yet
- * used: the client lost our PADS and repeats its PADR. */
+ * used: the client lost our PADS and repeats its PADR. Without a Host-Uniq
+ * (RFC 2516 makes it optional), a PADR carrying the same AC-Cookie as the
+ * one that created the session is its repetition. */
 static struct pppoe_conn *padr_repeat_find(struct pppoe_server *srv, const struct pppoe_disc *req,
 					   uint64_t now_ms)
 {
-	if (!req->host_uniq.present || req->host_uniq.len > HOST_UNIQ_KEEP)
+	if (!req->host_uniq.present) {
+		if (!req->ac_cookie.present || req->ac_cookie.len != MD5_DIGEST_LEN)
+			return NULL;
+		for (struct pppoe_conn *c = srv->by_mac[mac_hash(req->src, &srv->rx_vlan)]; c; c = c->mac_next)
+			if (same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan) && c->host_uniq_len == 0 &&
+			    !c->host_uniq_kept && !c->seen_session_frame &&
+			    now_ms - c->created_ms <= PADR_RETRANSMIT_MS &&
+			    bytes_equal_ct(c->cookie, req->ac_cookie.data, MD5_DIGEST_LEN))
+				return c;
 		return NULL;
-	for (struct pppoe_conn *c = srv->by_mac[mac_hash(req->src)]; c; c = c->mac_next) {
-		if (memcmp(c->mac, req->src, PPPOE_ETH_ALEN) != 0 || !c->host_uniq_kept ||
+	}
+	if (req->host_uniq.len > HOST_UNIQ_KEEP)
+		return NULL;
+	for (struct pppoe_conn *c = srv->by_mac[mac_hash(req->src, &srv->rx_vlan)]; c; c = c->mac_next) {
+		if (!same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan) || !c->host_uniq_kept ||
 		    c->seen_session_frame || now_ms - c->created_ms > PADR_RETRANSMIT_MS)
 			continue;
 		if (c->host_uniq_len == req->host_uniq.len &&
@@ -323,7 +419,7 @@ static uint16_t sid_alloc(struct pppoe_server *srv)
 static void conn_unlink(struct pppoe_server *srv, struct pppoe_conn *c)
 {
 	srv->by_sid[c->sid] = NULL;
-	for (struct pppoe_conn **pp = &srv->by_mac[mac_hash(c->mac)]; *pp; pp = &(*pp)->mac_next) {
+	for (struct pppoe_conn **pp = &srv->by_mac[mac_hash(c->mac, &c->vlan)]; *pp; pp = &(*pp)->mac_next) {
 		if (*pp == c) {
 			*pp = c->mac_next;
 			break;
@@ -333,7 +429,7 @@ static void conn_unlink(struct pppoe_server *srv, struct pppoe_conn *c)
 }
 
 static void padt_send(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN], uint16_t sid,
-		      const char *reason)
+		      const struct pppoe_vlan *v, const char *reason)
 {
 	struct pppoe_disc m;
 	memset(&m, 0, sizeof(m));
@@ -343,7 +439,7 @@ static void padt_send(struct pppoe_server *srv, const uint8_t mac[PPPOE_ETH_ALEN
 	m.session_id = sid;
 	if (reason)
 		pppoe_tag_set_str(&m.generic_error, reason);
-	if (disc_send(srv, &m) == 0)
+	if (disc_send_vlan(srv, &m, v) == 0)
 		srv->ctr.padt_tx++;
 }
 
@@ -374,21 +470,58 @@ static struct pppoe_conn *conn_create(struct pppoe_server *srv, const struct ppp
 	}
 	c->max_payload = max_payload_grant(srv, req);
 	c->created_ms = now_ms;
+	if (req->ac_cookie.present && req->ac_cookie.len == MD5_DIGEST_LEN)
+		memcpy(c->cookie, req->ac_cookie.data, MD5_DIGEST_LEN);
+	c->vlan = srv->rx_vlan;
+	if (req->bbf_vendor.present && !srv->ignore_access_line) {
+		enum access_line_err lerr;
+		if (access_line_tr101_decode(req->bbf_vendor.data, req->bbf_vendor.len, &c->base.info.line,
+					     &lerr) == 0) {
+			c->base.info.has_line = true;
+			srv->ctr.access_line_rx++;
+		} else {
+			/* A broken tag from the access node: serve the session without it. */
+			srv->ctr.access_line_malformed++;
+			log_peer("pppoe=%s event=access-line-malformed err=%s", srv->ifname,
+				 access_line_err_str(lerr));
+		}
+	}
 
 	struct access_conn_info *info = &c->base.info;
 	c->base.vtbl = &pppoe_conn_vtbl;
 	info->kind = ACCESS_KIND_PPPOE;
 	info->nas_port = srv->nas_port_base + sid;
 	info->nas_port_type = 15;       /* RFC 2865 5.41: Ethernet */
-	snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%s:%u", srv->ifname, sid);
+	info->svlan = c->vlan.outer;
+	info->cvlan = c->vlan.inner;
+	info->no_calling_number = srv->no_calling_number;
+	struct access_id_src idsrc = { .mac = c->mac, .line = info->has_line ? &info->line : NULL,
+				       .ifname = srv->ifname,
+				       .svlan = c->vlan.outer, .cvlan = c->vlan.inner, .session_id = sid };
+	if (srv->has_npi_format) {
+		access_id_format(&srv->npi_format, &idsrc, info->nas_port_id, sizeof(info->nas_port_id));
+	} else if (c->vlan.inner) {
+		static const struct access_id_format vlan_only = { { ACCESS_ID_VLAN }, '.' };
+		char v[16];
+		access_id_format(&vlan_only, &idsrc, v, sizeof(v));
+		snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%s.%s:%u", srv->ifname, v, sid);
+	} else {
+		snprintf(info->nas_port_id, sizeof(info->nas_port_id), "%s:%u", srv->ifname, sid);
+	}
 	pppoe_mac_format(c->mac, mac);
-	snprintf(info->calling_station_id, sizeof(info->calling_station_id), "%s", mac);
+	if (srv->no_calling_station_id)
+		info->calling_station_id[0] = '\0';
+	else if (srv->has_cs_format)
+		access_id_format(&srv->cs_format, &idsrc, info->calling_station_id,
+				 sizeof(info->calling_station_id));
+	else
+		snprintf(info->calling_station_id, sizeof(info->calling_station_id), "%s", mac);
 	snprintf(info->called_station_id, sizeof(info->called_station_id), "%s",
 		 c->service[0] ? c->service : srv->ifname);
 	info->mru = c->max_payload ? c->max_payload : PPPOE_DEFAULT_MRU;
 
 	srv->by_sid[sid] = c;
-	unsigned h = mac_hash(c->mac);
+	unsigned h = mac_hash(c->mac, &c->vlan);
 	c->mac_next = srv->by_mac[h];
 	srv->by_mac[h] = c;
 	srv->ctr.sessions_live++;
@@ -402,6 +535,8 @@ static void padr_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 
 	srv->ctr.padr_rx++;
 	pppoe_mac_format(req->src, mac);
+	if (!disc_rate_ok(srv, req->src, now_ms))
+		return;
 	if (req->n_service_names == 0) {
 		srv->ctr.malformed++;
 		log_peer("pppoe=%s mac=%s event=padr-without-service-name", srv->ifname, mac);
@@ -473,7 +608,7 @@ static void padt_input(struct pppoe_server *srv, const struct pppoe_disc *req)
 	pppoe_mac_format(req->src, mac);
 	struct pppoe_conn *c = srv->by_sid[req->session_id];
 	/* Only the session's own client may end it: a PADT is matched on MAC and id. */
-	if (!c || memcmp(c->mac, req->src, PPPOE_ETH_ALEN) != 0) {
+	if (!c || !same_sub(c->mac, &c->vlan, req->src, &srv->rx_vlan)) {
 		srv->ctr.unknown_session++;
 		log_peer("pppoe=%s sid=%u mac=%s event=padt-unknown-session", srv->ifname,
 			 req->session_id, mac);
@@ -527,7 +662,7 @@ static void unknown_session_padt(struct pppoe_server *srv, const struct pppoe_se
 	if (srv->padt_in_window >= UNKNOWN_PADT_PER_S)
 		return;
 	srv->padt_in_window++;
-	padt_send(srv, s->src, s->session_id, "unknown session");
+	padt_send(srv, s->src, s->session_id, &srv->rx_vlan, "unknown session");
 }
 
 static void session_input(struct pppoe_server *srv, const uint8_t *frame, size_t len, uint64_t now_ms)
@@ -546,7 +681,7 @@ static void session_input(struct pppoe_server *srv, const uint8_t *frame, size_t
 		return;
 	}
 	struct pppoe_conn *c = srv->by_sid[s.session_id];
-	if (!c || memcmp(c->mac, s.src, PPPOE_ETH_ALEN) != 0) {
+	if (!c || !same_sub(c->mac, &c->vlan, s.src, &srv->rx_vlan)) {
 		char mac[18];
 		srv->ctr.unknown_session++;
 		pppoe_mac_format(s.src, mac);
@@ -562,8 +697,21 @@ static void session_input(struct pppoe_server *srv, const uint8_t *frame, size_t
 		c->base.handlers->frame_rx(c->base.owner, s.payload, s.payload_len);
 }
 
-void pppoe_server_input(struct pppoe_server *srv, const uint8_t *frame, size_t len, uint64_t now_ms)
+void pppoe_server_input(struct pppoe_server *srv, const uint8_t *tagged, size_t tlen, uint64_t now_ms)
 {
+	enum pppoe_err err;
+	int n = pppoe_vlan_strip(tagged, tlen, &srv->rx_vlan, srv->untagged_buf,
+				 sizeof(srv->untagged_buf), &err);
+	if (n < 0) {
+		srv->ctr.malformed++;
+		return;
+	}
+	if (!vlan_served(srv, &srv->rx_vlan)) {
+		srv->ctr.vlan_refused++;
+		return;
+	}
+	const uint8_t *frame = srv->untagged_buf;
+	size_t len = (size_t)n;
 	switch (pppoe_frame_ethertype(frame, len)) {
 	case PPPOE_ETHERTYPE_DISCOVERY: disc_input(srv, frame, len, now_ms); break;
 	case PPPOE_ETHERTYPE_SESSION: session_input(srv, frame, len, now_ms); break;
@@ -577,16 +725,17 @@ static int conn_send(struct access_conn *conn, const uint8_t *frame, size_t len)
 {
 	struct pppoe_conn *c = (struct pppoe_conn *)conn;
 	struct pppoe_server *srv = c->srv;
-	uint8_t buf[PPPOE_FRAME_MAX];
+	uint8_t buf[PPPOE_VLAN_HEADROOM + PPPOE_FRAME_MAX];
 	enum pppoe_err err;
 
-	int n = pppoe_session_encode(buf, sizeof(buf), c->mac, srv->mac, c->sid, frame, len, &err);
+	int n = pppoe_session_encode(buf + PPPOE_VLAN_HEADROOM, PPPOE_FRAME_MAX, c->mac, srv->mac, c->sid,
+				     frame, len, &err);
 	if (n < 0) {
 		srv->ctr.tx_errors++;
 		log_peer("pppoe=%s sid=%u event=frame-too-long len=%zu", srv->ifname, c->sid, len);
 		return -1;
 	}
-	if (server_tx(srv, buf, (size_t)n) < 0)
+	if (server_tx(srv, buf, (size_t)n, &c->vlan) < 0)
 		return -1;
 	srv->ctr.session_tx++;
 	return 0;
@@ -601,7 +750,7 @@ static void conn_close(struct access_conn *conn, const char *reason)
 	pppoe_mac_format(c->mac, mac);
 	log_info("pppoe=%s sid=%u mac=%s event=session-close reason=\"%s\"", srv->ifname, c->sid,
 		 mac, reason ? reason : "");
-	padt_send(srv, c->mac, c->sid, reason);
+	padt_send(srv, c->mac, c->sid, &c->vlan, reason);
 	conn_unlink(srv, c);
 	free(c);
 }
@@ -616,7 +765,8 @@ static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *a
 	struct pppoe_server *srv = arg;
 
 	for (int i = 0; i < RX_BURST; i++) {
-		ssize_t n = pppoe_sock_recv(fd, srv->rxbuf, sizeof(srv->rxbuf));
+		ssize_t n = srv->n_vlans ? pppoe_vsock_recv(fd, srv->rxbuf, sizeof(srv->rxbuf))
+					 : pppoe_sock_recv(fd, srv->rxbuf, sizeof(srv->rxbuf));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("pppoe=%s event=recv-error errno=%d", srv->ifname, errno);
@@ -680,6 +830,24 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 	srv->max_sessions = cfg->max_sessions && cfg->max_sessions < 0xfffe ? cfg->max_sessions : 0xfffe;
 	srv->max_per_mac = cfg->max_sessions_per_mac;
 	srv->nas_port_base = cfg->nas_port_base;
+	srv->n_vlans = cfg->n_vlans < PPPOE_SERVER_MAX_VLAN_RANGES ? cfg->n_vlans : PPPOE_SERVER_MAX_VLAN_RANGES;
+	memcpy(srv->vlans, cfg->vlans, srv->n_vlans * sizeof(srv->vlans[0]));
+	srv->untagged = cfg->untagged;
+	srv->disc_rate = cfg->padi_per_second;
+	srv->disc_rate_mac = cfg->padi_per_mac_per_second;
+	if (srv->disc_rate_mac && !(srv->rate_slots = calloc(RATE_SLOTS, sizeof(*srv->rate_slots))))
+		goto fail;
+	srv->ignore_access_line = cfg->ignore_access_line;
+	srv->no_calling_station_id = cfg->no_calling_station_id;
+	srv->no_calling_number = cfg->no_calling_number;
+	if (cfg->calling_station_format) {
+		srv->cs_format = *cfg->calling_station_format;
+		srv->has_cs_format = true;
+	}
+	if (cfg->nas_port_id_format) {
+		srv->npi_format = *cfg->nas_port_id_format;
+		srv->has_npi_format = true;
+	}
 	srv->cookie_slot_ms = (uint64_t)(cfg->cookie_lifetime_s ? cfg->cookie_lifetime_s : 30) * 1000u;
 	srv->conn_new = cb;
 	srv->conn_new_ctx = ctx;
@@ -692,6 +860,7 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 	srv->next_sid = (uint16_t)(start % 0xfffe + 1);
 	return srv;
 fail:
+	free(srv->rate_slots);
 	free(srv->by_sid);
 	free(srv);
 	return NULL;
@@ -718,7 +887,9 @@ struct pppoe_server *pppoe_server_create(struct ev_loop *loop, const struct pppo
 		return NULL;
 	if (iface_query(srv->ifname, &srv->ifindex, srv->mac, &srv->mtu) < 0)
 		goto fail;
-	srv->fd = pppoe_sock_open(srv->ifindex, false);
+	/* Without VLANs, the plain socket that leaves tagged frames to the VLAN
+	 * sub-interfaces; with them, one that keeps the tags (pppoe_vsock.h). */
+	srv->fd = srv->n_vlans ? pppoe_vsock_open(srv->ifindex, false) : pppoe_sock_open(srv->ifindex, false);
 	if (srv->fd < 0) {
 		log_error("pppoe=%s event=packet-socket-failed errno=%d", srv->ifname, errno);
 		goto fail;
@@ -745,7 +916,7 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 		struct pppoe_conn *c = srv->by_sid[sid];
 		if (!c)
 			continue;
-		padt_send(srv, c->mac, c->sid, "shutdown");
+		padt_send(srv, c->mac, c->sid, &c->vlan, "shutdown");
 		conn_closed_by_peer(srv, c, "shutdown");
 	}
 	if (srv->fd >= 0) {
@@ -753,6 +924,7 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 			ev_io_del(srv->loop, srv->fd);
 		close(srv->fd);
 	}
+	free(srv->rate_slots);
 	free(srv->by_sid);
 	free(srv);
 }
@@ -769,7 +941,9 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			"padt_rx=%llu padt_tx=%llu session_rx=%llu session_tx=%llu tx_errors=%llu "
 			"malformed=%llu skipped=%llu not_for_us=%llu service_mismatch=%llu bad_cookie=%llu "
 			"padr_retransmit=%llu limit_sessions=%llu limit_per_mac=%llu "
-			"unknown_session=%llu sessions_created=%llu sessions_live=%llu",
+			"unknown_session=%llu sessions_created=%llu sessions_live=%llu "
+			"vlan_refused=%llu access_line_rx=%llu access_line_malformed=%llu "
+			"rate_limited_all=%llu rate_limited_mac=%llu",
 			(unsigned long long)c->padi_rx, (unsigned long long)c->pado_tx,
 			(unsigned long long)c->padr_rx, (unsigned long long)c->pads_tx,
 			(unsigned long long)c->pads_error_tx, (unsigned long long)c->padt_rx,
@@ -780,5 +954,8 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			(unsigned long long)c->service_mismatch, (unsigned long long)c->bad_cookie,
 			(unsigned long long)c->padr_retransmit, (unsigned long long)c->limit_sessions,
 			(unsigned long long)c->limit_per_mac, (unsigned long long)c->unknown_session,
-			(unsigned long long)c->sessions_created, (unsigned long long)c->sessions_live);
+			(unsigned long long)c->sessions_created, (unsigned long long)c->sessions_live,
+			(unsigned long long)c->vlan_refused, (unsigned long long)c->access_line_rx,
+			(unsigned long long)c->access_line_malformed,
+			(unsigned long long)c->rate_limited_all, (unsigned long long)c->rate_limited_mac);
 }

@@ -18,12 +18,20 @@
 #include <stdint.h>
 
 #include "access/access.h"
+#include "access/access_line.h"
 #include "access/pppoe_codec.h"
 
 struct ev_loop;
 struct pppoe_server;
 
 #define PPPOE_SERVER_MAX_SERVICES 7     /* plus the echoed one: fits a PADO's 8 */
+#define PPPOE_SERVER_MAX_VLAN_RANGES 16
+
+/* VLANs served: frames whose outer id is in [outer_lo, outer_hi] and inner id
+ * in [inner_lo, inner_hi]. Single-tagged: outer_lo = outer_hi = 0. */
+struct pppoe_vlan_range {
+	uint16_t outer_lo, outer_hi, inner_lo, inner_hi;
+};
 
 struct pppoe_server_config {
 	const char *ifname;             /* Ethernet interface facing subscribers */
@@ -36,6 +44,27 @@ struct pppoe_server_config {
 	uint32_t max_sessions_per_mac;  /* 0: no limit */
 	uint32_t cookie_lifetime_s;     /* a cookie is good for 1-2 of these; 0: 30 */
 	uint32_t nas_port_base;         /* info.nas_port = base + session id */
+	/* VLANs (issue 11). With no range, only untagged frames are served (tagged
+	 * ones belong to VLAN sub-interfaces); with ranges, tagged frames in them
+	 * are, and untagged ones only when `untagged` is set. The VLAN ids are
+	 * part of a session's identity, replies carry the request's tags. */
+	struct pppoe_vlan_range vlans[PPPOE_SERVER_MAX_VLAN_RANGES];
+	size_t n_vlans;
+	bool untagged;
+	/* Access-line identification (TR-101 tag in PADR). ignore_access_line:
+	 * do not read it (ports without an access node in front). The formats
+	 * build Calling-Station-Id and NAS-Port-Id; NULL keeps the defaults (the
+	 * MAC; "ifname[.vlan]:sid"). */
+	bool ignore_access_line;
+	const struct access_id_format *calling_station_format;
+	const struct access_id_format *nas_port_id_format;
+	bool no_calling_station_id;     /* send no Calling-Station-Id */
+	bool no_calling_number;         /* send no L2TP Calling Number */
+	/* Discovery rate limits (issue 8 item 5): PADIs and PADRs a second in
+	 * all and from one MAC (on one VLAN), each a token bucket with a burst
+	 * of one second's worth. 0: no limit. */
+	uint32_t padi_per_second;
+	uint32_t padi_per_mac_per_second;
 };
 
 /* What lacctl shows and tests check. Counted since create. */
@@ -49,9 +78,14 @@ struct pppoe_server_counters {
 	uint64_t service_mismatch;      /* asked for a service we do not offer */
 	uint64_t bad_cookie;            /* PADR with a missing, wrong or expired cookie */
 	uint64_t padr_retransmit;       /* PADR for a session already granted: PADS again */
+	uint64_t rate_limited_all;      /* PADI/PADR dropped: padi_per_second */
+	uint64_t rate_limited_mac;      /* PADI/PADR dropped: padi_per_mac_per_second */
 	uint64_t limit_sessions;        /* refused: max_sessions */
 	uint64_t limit_per_mac;         /* refused: max_sessions_per_mac */
 	uint64_t unknown_session;       /* session frame or PADT for no live session */
+	uint64_t vlan_refused;          /* tagged (or untagged) frame on a VLAN not served */
+	uint64_t access_line_rx;        /* sessions created with a TR-101 tag */
+	uint64_t access_line_malformed; /* TR-101 tags refused (session served without it) */
 	uint64_t sessions_created, sessions_live;
 };
 
@@ -87,9 +121,9 @@ struct pppoe_server *pppoe_server_create_io(struct ev_loop *loop, const struct p
 					    const struct pppoe_server_io *io,
 					    access_conn_new_cb cb, void *ctx);
 
-/* Handles one received Ethernet frame (either EtherType) at time now_ms (any
- * monotonic millisecond clock; it dates AC-Cookies). Frames the server does
- * not want are counted and dropped. */
+/* Handles one received Ethernet frame (either EtherType, VLAN tags in band)
+ * at time now_ms (any monotonic millisecond clock; it dates AC-Cookies).
+ * Frames the server does not want are counted and dropped. */
 void pppoe_server_input(struct pppoe_server *srv, const uint8_t *frame, size_t len, uint64_t now_ms);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/access_line.h"
 #include "util/log.h"
 
 enum conf_type {
@@ -23,6 +24,9 @@ enum conf_type {
 	CONF_T_BOOL,    /* yes|no|true|false|on|off|1|0, into bool */
 	CONF_T_ADDRPORT, /* IPV4:PORT, into char[size] */
 	CONF_T_DAE_CLIENT, /* "IPV4 SECRET", into struct lac_conf_dae_client */
+	CONF_T_VLAN,    /* a PPPoE VLAN range, into struct lac_conf_vlan */
+	CONF_T_IDFMT,   /* an access_id field list (access_line.h), into char[size] */
+	CONF_T_FORWARD, /* always|never|realm, into int */
 };
 
 struct conf_key {
@@ -63,6 +67,26 @@ static const struct conf_key conf_keys[] = {
 	STR("pppoe", "ac_name", pppoe_ac_name),
 	REPEAT("pppoe", "service_name", CONF_T_STRING, pppoe_service_name, n_pppoe_service_name),
 	UINT("pppoe", "max_sessions_per_mac", pppoe_max_sessions_per_mac, 1, 65535),
+	REPEAT("pppoe", "vlan", CONF_T_VLAN, pppoe_vlan, n_pppoe_vlan),
+	{ "pppoe", "untagged", CONF_T_BOOL, OFF(pppoe_untagged), 0, 0, 0, 0, 0 },
+	{ "pppoe", "access_line", CONF_T_BOOL, OFF(pppoe_access_line), 0, 0, 0, 0, 0 },
+	{ "pppoe", "calling_station_id_format", CONF_T_IDFMT, OFF(pppoe_calling_station_id_format),
+	  sizeof(((struct lac_config *)0)->pppoe_calling_station_id_format), 0, 0, 0, 0 },
+	STR("pppoe", "calling_station_id_delimiter", pppoe_calling_station_id_delimiter),
+	{ "pppoe", "calling_station_id", CONF_T_BOOL, OFF(pppoe_calling_station_id), 0, 0, 0, 0, 0 },
+	{ "pppoe", "l2tp_calling_number", CONF_T_BOOL, OFF(pppoe_l2tp_calling_number), 0, 0, 0, 0, 0 },
+	{ "pppoe", "nas_port_id_format", CONF_T_IDFMT, OFF(pppoe_nas_port_id_format),
+	  sizeof(((struct lac_config *)0)->pppoe_nas_port_id_format), 0, 0, 0, 0 },
+	STR("pppoe", "nas_port_id_delimiter", pppoe_nas_port_id_delimiter),
+	{ "pppoe", "access_line_radius", CONF_T_BOOL, OFF(access_line_radius), 0, 0, 0, 0, 0 },
+	{ "pppoe", "access_line_l2tp", CONF_T_FORWARD, OFF(access_line_l2tp), 0, 0, 0, 0, 0 },
+
+	UINT("admission", "max_sessions_per_realm", adm_max_sessions_per_realm, 0, 1000000),
+	UINT("admission", "max_sessions_per_lns", adm_max_sessions_per_lns, 0, 1000000),
+	UINT("admission", "calls_per_second", adm_calls_per_second, 0, 100000),
+	UINT("admission", "calls_burst", adm_calls_burst, 0, 100000),
+	UINT("admission", "padi_per_second", adm_padi_per_second, 0, 1000000),
+	UINT("admission", "padi_per_mac_per_second", adm_padi_per_mac_per_second, 0, 10000),
 
 	{ "ppp", "auth", CONF_T_AUTH, OFF(ppp_auth), sizeof(((struct lac_config *)0)->ppp_auth), 0, 0, 0, 0 },
 	UINT("ppp", "auth_attempts", ppp_auth_attempts, 1, 10),
@@ -122,6 +146,15 @@ void lac_config_defaults(struct lac_config *cfg)
 	cfg->max_sessions = 100000;
 	snprintf(cfg->pppoe_ac_name, sizeof(cfg->pppoe_ac_name), "realm-lns");
 	cfg->pppoe_max_sessions_per_mac = 4;
+	cfg->pppoe_access_line = true;
+	snprintf(cfg->pppoe_calling_station_id_format, sizeof(cfg->pppoe_calling_station_id_format), "mac");
+	snprintf(cfg->pppoe_calling_station_id_delimiter, sizeof(cfg->pppoe_calling_station_id_delimiter), "#");
+	cfg->pppoe_calling_station_id = true;
+	cfg->pppoe_l2tp_calling_number = true;
+	snprintf(cfg->pppoe_nas_port_id_delimiter, sizeof(cfg->pppoe_nas_port_id_delimiter), ":");
+	cfg->access_line_radius = true;
+	cfg->access_line_l2tp = CONF_FORWARD_ALWAYS;
+	cfg->adm_calls_burst = 10;
 	snprintf(cfg->ppp_auth, sizeof(cfg->ppp_auth), "chap,pap");
 	cfg->ppp_auth_attempts = 3;
 	cfg->ppp_mru = 1500;
@@ -270,6 +303,32 @@ static int parse_auth(const char *v)
 	return n ? 0 : -1;
 }
 
+/* "LO[-HI]" of n characters, VLAN ids 1..4094, LO <= HI. */
+static int parse_vlan_range_n(const char *v, size_t n, uint16_t *lo, uint16_t *hi)
+{
+	char a[16];
+	uint32_t x, y;
+	if (n == 0 || n >= sizeof(a))
+		return -1;
+	memcpy(a, v, n);
+	a[n] = '\0';
+	char *dash = strchr(a, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_uint(a, &x) < 0 || (dash ? parse_uint(dash + 1, &y) : (y = x, 0)) < 0)
+		return -1;
+	if (x < 1 || y > 4094 || x > y)
+		return -1;
+	*lo = (uint16_t)x;
+	*hi = (uint16_t)y;
+	return 0;
+}
+
+static int parse_vlan_range(const char *v, uint16_t *lo, uint16_t *hi)
+{
+	return parse_vlan_range_n(v, strlen(v), lo, hi);
+}
+
 static int apply_value(struct lac_config *cfg, const struct conf_key *k, const char *v,
 		       const char *name, unsigned line, char *err, size_t errlen)
 {
@@ -377,6 +436,39 @@ static int apply_value(struct lac_config *cfg, const struct conf_key *k, const c
 		snprintf(c->secret, sizeof(c->secret), "%s", sec);
 		break;
 	}
+	case CONF_T_VLAN: {
+		struct lac_conf_vlan *r = dst;
+		const char *dot = strchr(v, '.');
+		if (parse_vlan_range(dot ? dot + 1 : v, &r->inner_lo, &r->inner_hi) < 0 ||
+		    (dot && parse_vlan_range_n(v, (size_t)(dot - v), &r->outer_lo, &r->outer_hi) < 0))
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not INNER[-INNER] or OUTER[-OUTER].INNER[-INNER] with ids 1..4094", v);
+		if (!dot)
+			r->outer_lo = r->outer_hi = 0;
+		break;
+	}
+	case CONF_T_IDFMT: {
+		struct access_id_format f;
+		const char *why = "";
+		if (strlen(v) >= k->size)
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "value longer than %zu characters", k->size - 1);
+		if (*v && access_id_format_parse(v, '#', &f, &why) < 0)
+			return conf_error(err, errlen, name, line, k->section, k->key, "'%s': %s", v, why);
+		memcpy(dst, v, strlen(v) + 1);
+		break;
+	}
+	case CONF_T_FORWARD:
+		if (strcmp(v, "always") == 0)
+			*(int *)dst = CONF_FORWARD_ALWAYS;
+		else if (strcmp(v, "never") == 0)
+			*(int *)dst = CONF_FORWARD_NEVER;
+		else if (strcmp(v, "realm") == 0)
+			*(int *)dst = CONF_FORWARD_REALM;
+		else
+			return conf_error(err, errlen, name, line, k->section, k->key,
+					  "'%s' is not always, never or realm", v);
+		break;
 	case CONF_T_AUTH:
 		if (parse_auth(v) < 0)
 			return conf_error(err, errlen, name, line, k->section, k->key,

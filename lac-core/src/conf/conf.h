@@ -57,6 +57,15 @@ struct lac_conf_dae_client {
 	char secret[CONF_STR];
 };
 
+/* A PPPoE VLAN range: "INNER_LO[-INNER_HI]" (single-tagged) or
+ * "OUTER_LO[-OUTER_HI].INNER_LO[-INNER_HI]" (802.1ad outer + 802.1Q inner). */
+#define CONF_MAX_VLAN_RANGES 16
+struct lac_conf_vlan {
+	uint16_t outer_lo, outer_hi, inner_lo, inner_hi;
+};
+
+enum lac_conf_forward { CONF_FORWARD_ALWAYS, CONF_FORWARD_NEVER, CONF_FORWARD_REALM };
+
 struct lac_config {
 	/* [lac] */
 	char host_name[64];             /* also the L2TP Host Name AVP (engine limit) */
@@ -84,6 +93,27 @@ struct lac_config {
 	char pppoe_service_name[CONF_MAX_SERVICES][CONF_STR];
 	size_t n_pppoe_service_name;
 	uint32_t pppoe_max_sessions_per_mac;
+	/* [pppoe] VLANs and access lines (issue 11) */
+	struct lac_conf_vlan pppoe_vlan[CONF_MAX_VLAN_RANGES];
+	size_t n_pppoe_vlan;
+	bool pppoe_untagged;            /* also untagged beside the VLANs */
+	bool pppoe_access_line;         /* read the TR-101 tag */
+	char pppoe_calling_station_id_format[CONF_STR];  /* access_id field list */
+	char pppoe_calling_station_id_delimiter[4];
+	bool pppoe_calling_station_id;  /* no: send none */
+	bool pppoe_l2tp_calling_number; /* no: send no L2TP Calling Number */
+	char pppoe_nas_port_id_format[CONF_STR];         /* "" = ifname[.vlan]:sid */
+	char pppoe_nas_port_id_delimiter[4];
+	bool access_line_radius;        /* RFC 4679 attributes in Access-Request and Accounting */
+	int access_line_l2tp;           /* enum lac_conf_forward: RFC 5515 AVPs in the ICRQ */
+
+	/* [admission] (issue 11): 0 = no limit */
+	uint32_t adm_max_sessions_per_realm;
+	uint32_t adm_max_sessions_per_lns;
+	uint32_t adm_calls_per_second;
+	uint32_t adm_calls_burst;
+	uint32_t adm_padi_per_second;
+	uint32_t adm_padi_per_mac_per_second;
 
 	/* [ppp] */
 	char ppp_auth[CONF_STR];        /* validated list: "chap,pap" */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "core/admission.h"
 #include "core/pool.h"
 #include "ev/ev.h"
 
@@ -68,6 +69,7 @@ struct lac {
 	bool shutting_down;
 	struct ev_timer shutdown_timer;
 	struct lac_counters counters;
+	struct admission adm;           /* call admission control (issue 11) */
 };
 
 #endif

@@ -12,6 +12,7 @@
 #include "aaa/dae_server.h"
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
+#include "core/admission.h"
 #include "core/lac.h"
 #include "core/metrics.h"
 #include "l2tp/l2tp.h"
@@ -198,6 +199,11 @@ void lac_counters_text(struct lac *lac, struct strbuf *out)
 		metrics_kv(out, "", stream_budget_tab, METRIC_N(stream_budget_tab), &sc);
 	}
 	metrics_kv(out, "", lac_identity_tab, METRIC_N(lac_identity_tab), c);
+	{
+		char line[512];
+		admission_counters_format(&lac->adm, line, sizeof(line));
+		strbuf_printf(out, "admission %s\n", line);
+	}
 	for (size_t i = 0; i < lac->n_pppoe; i++) {
 		struct pppoe_server_counters pc;
 		char line[1024];

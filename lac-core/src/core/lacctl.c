@@ -21,6 +21,7 @@ static void usage(FILE *out)
 		"  show sessions          subscriber sessions (state, user, LNS, tunnel/session ids)\n"
 		"  show tunnels           L2TP tunnels\n"
 		"  show counters          daemon counters\n"
+		"  drain | undrain        refuse new calls (live sessions stay) | take them again\n"
 		"  disconnect ID          tear down one subscriber session\n"
 		"SOCKET defaults to $LAC_CTL or /run/realm-lns/lac.sock\n");
 }

@@ -16,6 +16,18 @@
 #include <unistd.h>
 
 #include "access/pppoe_server.h"
+#include "conf/conf.h"
+#include "core/admission.h"
+
+/* [admission] and [lac] max_sessions as the admission limits (issue 11). */
+static void lac_admission_config(const struct lac_config *cfg, struct admission_config *out)
+{
+	out->max_sessions = cfg->max_sessions;
+	out->max_per_realm = cfg->adm_max_sessions_per_realm;
+	out->max_per_lns = cfg->adm_max_sessions_per_lns;
+	out->calls_per_second = cfg->adm_calls_per_second;
+	out->calls_burst = cfg->adm_calls_burst;
+}
 #include "access/stream.h"
 #include "aaa/acct_spool.h"
 #include "aaa/dae_server.h"
@@ -245,6 +257,10 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		}
 	}
 
+	struct admission_config adc;
+	lac_admission_config(cfg, &adc);
+	admission_init(&lac->adm, &adc);
+
 	for (size_t i = 0; i < cfg->n_stream_listen; i++) {
 		lac->streams[i] = stream_access_create(lac->loop, cfg->stream_listen[i],
 						       cfg->radius_nas_port_type_stream, subscriber_conn_new,
@@ -264,6 +280,31 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		};
 		for (size_t s = 0; s < cfg->n_pppoe_service_name && s < PPPOE_SERVER_MAX_SERVICES; s++)
 			pc.service_names[pc.n_service_names++] = cfg->pppoe_service_name[s];
+		/* Issue 11: VLANs, access line, identifier formats (validated by conf.c). */
+		static struct access_id_format cs_fmt, npi_fmt;
+		const char *why;
+		for (size_t v = 0; v < cfg->n_pppoe_vlan && v < PPPOE_SERVER_MAX_VLAN_RANGES; v++)
+			memcpy(&pc.vlans[pc.n_vlans++], &cfg->pppoe_vlan[v], sizeof(pc.vlans[0]));
+		pc.untagged = cfg->pppoe_untagged;
+		pc.ignore_access_line = !cfg->pppoe_access_line;
+		pc.no_calling_station_id = !cfg->pppoe_calling_station_id;
+		pc.no_calling_number = !cfg->pppoe_l2tp_calling_number;
+		pc.padi_per_second = cfg->adm_padi_per_second;
+		pc.padi_per_mac_per_second = cfg->adm_padi_per_mac_per_second;
+		if (access_id_format_parse(cfg->pppoe_calling_station_id_format,
+					   cfg->pppoe_calling_station_id_delimiter[0], &cs_fmt, &why) < 0) {
+			snprintf(err, errlen, "[pppoe] calling_station_id_format/_delimiter: %s", why);
+			return -1;
+		}
+		pc.calling_station_format = &cs_fmt;
+		if (cfg->pppoe_nas_port_id_format[0]) {
+			if (access_id_format_parse(cfg->pppoe_nas_port_id_format,
+						   cfg->pppoe_nas_port_id_delimiter[0], &npi_fmt, &why) < 0) {
+				snprintf(err, errlen, "[pppoe] nas_port_id_format/_delimiter: %s", why);
+				return -1;
+			}
+			pc.nas_port_id_format = &npi_fmt;
+		}
 		lac->pppoe[i] = pppoe_server_create(lac->loop, &pc, subscriber_conn_new, lac);
 		if (!lac->pppoe[i]) {
 			snprintf(err, errlen, "[pppoe] interface %s: cannot open (see log)", pc.ifname);
@@ -421,6 +462,9 @@ static void lac_reload(struct lac *lac)
 #undef KEEP_MEM
 	next.local_enabled = cur->local_enabled;
 	lac->cfg = next;
+	struct admission_config adc;
+	lac_admission_config(&lac->cfg, &adc);
+	admission_set_config(&lac->adm, &adc);
 	log_set_level((enum log_level)lac->cfg.log_level);
 	lac_stream_limits(lac);
 	if (n_kept)
@@ -508,6 +552,12 @@ static void lac_ctl_handler(void *ctx, int argc, char **argv, struct strbuf *out
 	} else if (argc == 2 && strcmp(argv[0], "show") == 0 && strcmp(argv[1], "counters") == 0) {
 		strbuf_printf(out, "ok\n");
 		lac_show_counters(lac, out);
+	} else if (argc == 1 && (strcmp(argv[0], "drain") == 0 || strcmp(argv[0], "undrain") == 0)) {
+		/* Issue 11: stop (or resume) taking new calls; live sessions stay. */
+		admission_set_draining(&lac->adm, strcmp(argv[0], "drain") == 0);
+		log_info("event=%s sessions=%u", argv[0], lac->n_subscribers);
+		strbuf_printf(out, "ok draining=%s sessions=%u\n", lac->adm.draining ? "yes" : "no",
+			      lac->n_subscribers);
 	} else if (argc == 2 && strcmp(argv[0], "disconnect") == 0) {
 		char *end;
 		unsigned long id = strtoul(argv[1], &end, 10);
@@ -519,7 +569,7 @@ static void lac_ctl_handler(void *ctx, int argc, char **argv, struct strbuf *out
 		subscriber_disconnect(sub, "administrative disconnect", RADIUS_TERM_ADMIN_RESET);
 		strbuf_printf(out, "ok disconnected=%lu\n", id);
 	} else {
-		strbuf_printf(out, "error: unknown command (try: show sessions|tunnels|counters, disconnect ID)\n");
+		strbuf_printf(out, "error: unknown command (try: show sessions|tunnels|counters, disconnect ID, drain, undrain)\n");
 	}
 }
 

@@ -38,6 +38,8 @@
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
 #include "core/subscriber_priv.h"
+#include "core/admission.h"         /* issue 11: call admission control */
+#include "core/line_fwd.h"          /* issue 11: access-line forwarding */
 #include "l2tp/l2tp.h"
 #include "l2tp/proto.h"
 #include "ppp/ppp.h"
@@ -225,6 +227,7 @@ static void sub_acct_send(struct subscriber *sub, uint32_t status)
 		.framed_ip = sub->ip,
 		.n_class = sub->n_class < RADIUS_MAX_CLASS_ECHO ? sub->n_class : RADIUS_MAX_CLASS_ECHO,
 	};
+	line_fwd_radius(&lac->cfg, info, &p.extra);     /* issue 11: RFC 4679 attributes */
 	for (size_t i = 0; i < p.n_class; i++) {
 		p.class_val[i] = sub->class_val[i];
 		p.class_len[i] = sub->class_len[i];
@@ -340,6 +343,7 @@ static void sub_release(struct subscriber *sub, const char *reason)
 	sub->released = true;
 	sub_acct_stop(sub);
 	sub_log_end(sub, reason);
+	admission_ticket_release(&sub->lac->adm, &sub->adm);  /* issue 11, admission point 3 */
 	for (unsigned t = 0; t < SUB_N_TIMERS; t++)
 		if (t != SUB_TIMER_REAP)
 			sub_timer_stop(sub, (enum sub_timer)t);
@@ -406,6 +410,7 @@ static void act_start_aaa(struct subscriber *sub, const struct sub_evarg *arg)
 		.called_station_id = info->called_station_id[0] ? info->called_station_id : NULL,
 		.acct_session_id = sub->acct_session_id,
 	};
+	line_fwd_radius(&lac->cfg, info, &p.extra);     /* issue 11: RFC 4679 attributes */
 	if (a->type == PPP_AUTH_CHAP) {
 		p.chap_response = a->response;
 		p.chap_id = a->chap_id;
@@ -518,7 +523,8 @@ static void sub_fill_call_info(struct subscriber *sub, struct l2tp_call_info *ca
 	const struct access_conn_info *info = &sub->info;
 	struct ppp_proxy_info proxy;
 	memset(call, 0, sizeof(*call));
-	snprintf(call->calling_number, sizeof(call->calling_number), "%s", info->calling_station_id);
+	if (!info->no_calling_number)   /* issue 11: [pppoe] l2tp_calling_number = no */
+		snprintf(call->calling_number, sizeof(call->calling_number), "%s", info->calling_station_id);
 	snprintf(call->called_number, sizeof(call->called_number), "%s", info->called_station_id);
 	/* RFC 2661 4.4.4/4.4.5: a PPPoE or TCP access carries synchronous frames
 	 * at LAN speed; a stream from a modem bank would be async. We announce
@@ -530,6 +536,8 @@ static void sub_fill_call_info(struct subscriber *sub, struct l2tp_call_info *ca
 	call->physical_channel_id = info->nas_port;
 	if (sub->ppp && sub_ops(sub)->ppp_get_proxy(sub, &proxy) == 0)
 		sub_proxy_from_ppp(&call->proxy, &proxy);
+	/* issue 11: RFC 5515 AVPs and connect speeds from the access line */
+	line_fwd_l2tp(&sub->lac->cfg, info, false, call);
 }
 
 /* Copies an RFC 2868 identifier; refuses one that would not fit rather than
@@ -583,6 +591,35 @@ static void act_start_tunnel(struct subscriber *sub, const struct sub_evarg *arg
 		snprintf(sub->cand_acct[sub->n_cands].client_endpoint,
 			 sizeof(sub->cand_acct[0].client_endpoint), "%.63s", t->client_endpoint);
 		sub->n_cands++;
+	}
+	/* issue 11, admission point 2: per-realm and per-LNS maxima. Candidates
+	 * whose LNS is full are dropped; none left, or the realm full: refused
+	 * like a failed tunnel setup (PPP authentication failure, LCP Terminate). */
+	{
+		const char *keys[RADIUS_MAX_TUNNELS];
+		bool usable[RADIUS_MAX_TUNNELS];
+		for (size_t i = 0; i < sub->n_cands; i++)
+			keys[i] = sub->cand_label[i];
+		enum adm_cause ac = admission_ticket_tunnel(&lac->adm, &sub->adm, sub->user, 0, keys,
+							    sub->n_cands, 0, usable);
+		if (ac != ADM_OK) {
+			sub_log(LOG_LVL_WARN, sub, "event=admission_refused cause=%s", adm_cause_str(ac));
+			sub_next(sub, SUB_LCP);
+			sub_ppp_refuse(sub, adm_cause_text(ac));
+			return;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < sub->n_cands; i++) {
+			if (!usable[i])
+				continue;
+			if (k != i) {
+				sub->cands[k] = sub->cands[i];
+				memcpy(sub->cand_label[k], sub->cand_label[i], sizeof(sub->cand_label[k]));
+				sub->cand_acct[k] = sub->cand_acct[i];
+			}
+			k++;
+		}
+		sub->n_cands = k;
 	}
 	snprintf(sub->lns, sizeof(sub->lns), "%s", sub->n_cands ? sub->cand_label[0] : "");
 

@@ -18,6 +18,7 @@
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
 #include "core/subscriber_priv.h"
+#include "core/admission.h"         /* issue 11 */
 #include "l2tp/l2tp.h"
 #include "l2tp/proto.h"
 #include "ppp/ppp.h"
@@ -301,8 +302,10 @@ static void sub_l2tp_failover(void *owner, unsigned from_idx, unsigned to_idx, c
 	struct subscriber *sub = owner;
 	char why[ESCAPE_FIELD_MAX];
 	sub->lac->counters.tunnel_failover++;
-	if (to_idx < sub->n_cands)
+	if (to_idx < sub->n_cands) {
 		snprintf(sub->lns, sizeof(sub->lns), "%s", sub->cand_label[to_idx]);
+		admission_ticket_move(&sub->lac->adm, &sub->adm, sub->cand_label[to_idx]);      /* issue 11 */
+	}
 	log_debug("sub=%u event=lns_failover from=%s to=%s reason=%s", sub->id,
 		  from_idx < sub->n_cands ? sub->cand_label[from_idx] : "?",
 		  to_idx < sub->n_cands ? sub->cand_label[to_idx] : "?",
@@ -398,16 +401,29 @@ static void sub_ppp_config(const struct lac *lac, const struct access_conn_info 
 void subscriber_conn_new(void *ctx, struct access_conn *conn)
 {
 	struct lac *lac = ctx;
+	/* issue 11, admission point 1: drain, maximum sessions, calls per second.
+	 * Refused before PPP starts: PPPoE sends PADT (Generic-Error = the
+	 * reason), a stream is closed. */
+	struct adm_ticket adm = { 0 };
+	enum adm_cause ac = lac->shutting_down ? ADM_OK : admission_ticket_call(&lac->adm, &adm, ev_now_ms(lac->loop));
+	if (ac != ADM_OK) {
+		log_peer("event=conn_refused reason=%s port_id=%s", adm_cause_str(ac), conn->info.nas_port_id);
+		access_conn_close(conn, adm_cause_text(ac));
+		return;
+	}
 	if (lac->shutting_down || lac->n_subscribers >= lac->cfg.max_sessions) {
+		admission_ticket_release(&lac->adm, &adm);
 		log_peer("event=conn_refused reason=%s", lac->shutting_down ? "shutting_down" : "max_sessions");
 		access_conn_close(conn, "refused");
 		return;
 	}
 	struct subscriber *sub = sub_create(lac, conn);
 	if (!sub) {
+		admission_ticket_release(&lac->adm, &adm);
 		access_conn_close(conn, "out of memory");
 		return;
 	}
+	sub->adm = adm;                 /* issue 11: released in sub_release() */
 	ev_timer_init(&sub->timers[SUB_TIMER_PPP], sub_ppp_timer, sub);
 	ev_timer_init(&sub->timers[SUB_TIMER_REAP], sub_reap_timer, sub);
 	ev_timer_init(&sub->timers[SUB_TIMER_INTERIM], sub_interim_timer, sub);
@@ -418,6 +434,7 @@ void subscriber_conn_new(void *ctx, struct access_conn *conn)
 	sub_ppp_config(lac, &conn->info, sub->id, &pc);
 	sub->ppp = ppp_session_create(&pc, PPP_ROLE_AUTHENTICATOR, &sub_ppp_callbacks, sub);
 	if (!sub->ppp) {
+		admission_ticket_release(&lac->adm, &sub->adm);
 		access_conn_close(conn, "out of memory");
 		sub_destroy_unattached(sub);
 		return;

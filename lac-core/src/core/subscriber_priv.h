@@ -30,6 +30,7 @@
 
 #include "aaa/radius_acct.h"
 #include "aaa/radius_client.h"
+#include "core/admission.h"
 #include "core/subscriber.h"
 #include "ev/ev.h"
 #include "l2tp/l2tp.h"
@@ -114,6 +115,7 @@ struct sub_queued {
 };
 
 struct subscriber {
+	struct adm_ticket adm;          /* issue 11: what admission counts for this session */
 	struct lac *lac;
 	uint32_t id;
 	enum sub_state state;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "access/access_line.h"
 #include "access/pppoe_client.h"
 #include "dial/icmp.h"
 #include "ev/ev.h"
@@ -65,6 +66,9 @@ struct dial_opts {
 	enum dial_outcome expect;
 	unsigned restart_ms;
 	bool pap_only;
+	struct pppoe_vlan vlan;         /* --vlan: tags to send PPPoE with */
+	uint8_t tr101[255];             /* --tr101: the tag an access node would insert */
+	size_t tr101_len;
 };
 
 struct dialer;
@@ -437,7 +441,8 @@ static const struct pppoe_client_events dial_pppoe_events = {
 
 static void dial_start_pppoe(struct dial *d)
 {
-	struct pppoe_client_config cfg = { .mac = NULL, .mac_index = d->n };
+	struct pppoe_client_config cfg = { .mac = NULL, .mac_index = d->n, .tr101 = d->dr->o.tr101,
+					   .tr101_len = d->dr->o.tr101_len };
 	d->pc = pppoe_client_start(d->dr->mux, &cfg, &dial_pppoe_events, d);
 	if (!d->pc) {
 		dial_set_reason(d, "pppoe client failed");
@@ -777,8 +782,49 @@ static void usage(FILE *f)
 		"  --hold S                 seconds to stay up before hanging up (default 0)\n"
 		"  --ping ADDR              send ICMP echo to ADDR through the link once up\n"
 		"  --timeout S              per-subscriber setup timeout (default 30)\n"
+		"  --vlan V | S.C            send PPPoE 802.1Q-tagged V, or 802.1ad S + 802.1Q C\n"
+		"  --tr101 CID[,RID[,UP,DOWN]] send a TR-101 tag (Agent-Circuit-Id, Agent-Remote-Id,\n"
+		"                           actual rates in kbit/s) in PADI/PADR, as an access node would\n"
 		"  --expect up|rejected     the outcome that makes the exit code 0 (default up)\n"
 		"One line per subscriber on stdout, then a summary line.\n");
+}
+
+/* --tr101 CIRCUIT-ID[,REMOTE-ID[,UP-KBPS,DOWN-KBPS]]: a TR-101 tag (issue 11)
+ * with the ids and the actual data rates. */
+static int parse_tr101(struct dial_opts *o, const char *spec)
+{
+	char buf[200], *parts[4] = { NULL };
+	struct access_line l;
+	enum access_line_err err;
+	size_t n = 0;
+	if (strlen(spec) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *p = buf, *tok; n < 4 && (tok = strsep(&p, ",")); )
+		parts[n++] = tok;
+	memset(&l, 0, sizeof(l));
+	if (!parts[0] || !*parts[0] || strlen(parts[0]) > ACCESS_LINE_ID_MAX)
+		return -1;
+	l.have |= access_line_bit(ACCESS_LINE_CIRCUIT_ID);
+	l.circuit_id_len = (uint8_t)strlen(parts[0]);
+	memcpy(l.circuit_id, parts[0], l.circuit_id_len);
+	if (parts[1] && *parts[1]) {
+		if (strlen(parts[1]) > ACCESS_LINE_ID_MAX)
+			return -1;
+		l.have |= access_line_bit(ACCESS_LINE_REMOTE_ID);
+		l.remote_id_len = (uint8_t)strlen(parts[1]);
+		memcpy(l.remote_id, parts[1], l.remote_id_len);
+	}
+	if (parts[2] && parts[3]) {
+		l.have |= access_line_bit(ACCESS_LINE_ACT_UP) | access_line_bit(ACCESS_LINE_ACT_DOWN);
+		l.u32[ACCESS_LINE_ACT_UP - ACCESS_LINE_U32_FIRST] = (uint32_t)strtoul(parts[2], NULL, 10);
+		l.u32[ACCESS_LINE_ACT_DOWN - ACCESS_LINE_U32_FIRST] = (uint32_t)strtoul(parts[3], NULL, 10);
+	}
+	int len = access_line_tr101_encode(&l, o->tr101, sizeof(o->tr101), &err);
+	if (len < 0)
+		return -1;
+	o->tr101_len = (size_t)len;
+	return 0;
 }
 
 static int parse_connect(struct dial_opts *o, const char *arg)
@@ -853,6 +899,8 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "expect", required_argument, NULL, 'x' },
 		{ "restart", required_argument, NULL, 'R' },
+		{ "tr101", required_argument, NULL, 'T' },
+		{ "vlan", required_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -865,8 +913,27 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 	o->timeout_ms = 30000;
 	o->expect = DIAL_UP;
 	o->restart_ms = 3000;
-	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:T:V:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'V': {
+			unsigned a = 0, b = 0;
+			int k = sscanf(optarg, "%u.%u", &a, &b);
+			if (k < 1 || a < 1 || a > 4094 || (k == 2 && (b < 1 || b > 4094))) {
+				fprintf(stderr, "lac-dial: bad --vlan %s (want INNER or OUTER.INNER)\n", optarg);
+				exit(2);
+			}
+			o->vlan.outer_tpid = k == 2 ? PPPOE_TPID_8021AD : PPPOE_TPID_8021Q;
+			o->vlan.outer = k == 2 ? (uint16_t)a : 0;
+			o->vlan.inner = (uint16_t)(k == 2 ? b : a);
+			break;
+		}
+		case 'T':
+			if (parse_tr101(o, optarg) < 0) {
+				fprintf(stderr, "lac-dial: bad --tr101 %s (want CIRCUIT-ID[,REMOTE-ID[,UP-KBPS,DOWN-KBPS]])\n",
+					optarg);
+				exit(2);
+			}
+			break;
 		case 'c':
 			if (parse_connect(o, optarg) < 0) {
 				fprintf(stderr, "lac-dial: bad --connect %s (want tcp:HOST:PORT)\n", optarg);
@@ -977,6 +1044,10 @@ int main(int argc, char **argv)
 	}
 	if (dr.o.transport == DIAL_PPPOE) {
 		dr.mux = pppoe_client_mux_create(dr.loop, dr.o.ifname);
+		if (dr.mux && dr.o.vlan.inner && pppoe_client_mux_set_vlan(dr.mux, &dr.o.vlan) < 0) {
+			fprintf(stderr, "lac-dial: cannot use VLAN on %s\n", dr.o.ifname);
+			goto fail;
+		}
 		if (!dr.mux)
 			goto fail;
 	}

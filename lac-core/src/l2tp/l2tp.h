@@ -124,6 +124,7 @@ struct l2tp_proxy_info {
 	uint16_t authen_response_len;
 };
 
+#define L2TP_VENDOR_AVPS_MAX 400
 struct l2tp_call_info {
 	char calling_number[64];
 	char called_number[64];
@@ -134,6 +135,10 @@ struct l2tp_call_info {
 	uint32_t physical_channel_id;   /* 0: not sent */
 	char private_group_id[64];
 	struct l2tp_proxy_info proxy;
+	/* Vendor AVPs appended to the ICRQ as they are (whole AVPs, M clear):
+	 * the RFC 5515 access-line AVPs of access/access_line.c (issue 11). */
+	uint8_t vendor_avps[L2TP_VENDOR_AVPS_MAX];
+	uint16_t vendor_avps_len;
 };
 
 struct l2tp_session_status {

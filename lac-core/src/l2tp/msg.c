@@ -612,6 +612,13 @@ int l2tp_msg_encode(const struct l2tp_msg *m, const uint8_t *secret, size_t secr
 			continue;
 		avp_emit(m, &w, (uint16_t)t, (hide & L2TP_AVP_BIT(t)) != 0, secret, secret_len, rv);
 	}
+	if (m->vendor_avps_len) {
+		/* Already whole AVPs (issue 11, RFC 5515); bounded by the buffer. */
+		if (m->vendor_avps_len > sizeof(m->vendor_avps) || w.cap - w.len < m->vendor_avps_len)
+			return -1;
+		memcpy(w.buf + w.len, m->vendor_avps, m->vendor_avps_len);
+		w.len += m->vendor_avps_len;
+	}
 	return w.overflow ? -1 : (int)w.len;
 }
 

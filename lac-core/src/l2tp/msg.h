@@ -88,6 +88,10 @@ struct l2tp_msg {
 	uint16_t ppp_disc_code, ppp_disc_proto;
 	uint8_t ppp_disc_dir;
 	struct l2tp_bytes ppp_disc_msg;
+	/* encode: vendor AVPs (whole, never hidden) appended after the others,
+	 * e.g. RFC 5515 in the ICRQ; decode leaves it empty. */
+	uint16_t vendor_avps_len;
+	uint8_t vendor_avps[400];
 };
 
 #define L2TP_AVP_BIT(t) (1ull << (t))

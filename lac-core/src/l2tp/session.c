@@ -129,6 +129,11 @@ static int a_send_icrq(struct l2tp_session_fsm *f, const struct l2tp_session_eva
 		l2tp_msg_set_str(&m, L2TP_AVP_CALLED_NUMBER, &m.called_number, c->called_number);
 	if (c->sub_address[0])
 		l2tp_msg_set_str(&m, L2TP_AVP_SUB_ADDRESS, &m.sub_address, c->sub_address);
+	/* Issue 11: RFC 5515 access-line AVPs, prepared by the caller. */
+	if (c->vendor_avps_len && c->vendor_avps_len <= sizeof(m.vendor_avps)) {
+		memcpy(m.vendor_avps, c->vendor_avps, c->vendor_avps_len);
+		m.vendor_avps_len = c->vendor_avps_len;
+	}
 	m.hide = f->hide;
 	if (f->ops->send(f->arg, f, 0, &m, now) < 0) {
 		set_why(f, false, L2TP_CDN_TEMP_RESOURCES, L2TP_ERR_RESOURCES, "cannot send ICRQ");
