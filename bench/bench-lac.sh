@@ -13,6 +13,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 count=${BENCH_LAC_COUNT:-200}
+load_count=${BENCH_LAC_LOAD_COUNT:-2000}    # rows load-*: the load peer holds many more
 rounds=${BENCH_LAC_ROUNDS:-3}
 
 export RLNS_PREFIX=rlt-benchlac
@@ -31,37 +32,67 @@ for part in redis broker lns1 lac; do
 done
 lab_provision || exit 1
 
-# dial_round NAME ARGS...: one round; prints "up elapsed_ms p50 p95"
+# (d) the LNS load peer (tests/tools/lns_load) in lns2's namespace, for realm
+# load.example: what lac-core itself can do, with the same dialer and broker.
+load_secret=load-l2tp-secret
+( exec ip netns exec "$LAB_NS_LNS2" "$top_builddir/tests/tools/lns_load" --bind "$LAB_LNS2_ADDR" \
+    --secret "$load_secret" --host-name lns-load ) > "$RLNS_STATE/lns_load.out" 2>&1 &
+load_pid=$!
+trap 'kill $load_pid 2>/dev/null; lab_down >/dev/null 2>&1' EXIT
+rc() { netns_exec "$LAB_NS_AAA" "$LAB_BIN_REALMCTL" --redis "$LAB_REDIS_URL" "$@" >/dev/null; }
+rc realm add load.example --mode tunnel --policy preference &&
+    rc lns add load.example a --endpoint "$LAB_LNS2_ADDR" --secret "$load_secret" --preference 1 \
+        --assignment-id load-a ||
+    { echo "bench-lac: cannot provision load.example" >&2; exit 1; }
+lac_pid=$(cat "$RLNS_STATE/lac/pid")
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$lac_pid/stat"; }
+
+# dial_round NAME ARGS...: one round; prints "up elapsed_ms p50 p95 cpu_us"
+# (cpu_us: lac-core utime+stime from /proc over the round, per session up; it
+# includes the hang-up of each session)
 dial_round() {
-    local name=$1 out
+    local name=$1 out c0 c1 n=$count
     shift
-    out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" --count "$count" --timeout 60 "$@" 2>/dev/null |
+    case $name in load-*) n=$load_count ;; esac
+    c0=$(cpu_ticks)
+    out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" --count "$n" --timeout 60 "$@" 2>/dev/null |
           grep '^summary')
+    c1=$(cpu_ticks)
     echo "$(lab_kv "$out" up) $(lab_kv "$out" elapsed_ms) $(lab_kv "$out" setup_ms_p50) $(lab_kv "$out" setup_ms_p95)" \
-        >> "$RLNS_STATE/$name.rounds"
+        "$(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$(lab_kv "$out" up)" 'BEGIN { printf "%.0f", n ? d * 1e6 / hz / n : 0 }')" \
+        "$n" >> "$RLNS_STATE/$name.rounds"
 }
 
-configs="local-stream tunnel-stream tunnel-pppoe"
+configs="local-stream tunnel-stream tunnel-pppoe load-stream load-pppoe"
 for r in $(seq "$rounds"); do
     dial_round local-stream --connect "$LAB_LAC_STREAM" --user dave@local.example --password dave-pw
     dial_round tunnel-stream --connect "$LAB_LAC_STREAM" --user alice@corp.example --password alice-pw
     dial_round tunnel-pppoe --pppoe pppoe-sub --user alice@corp.example --password alice-pw
+    dial_round load-stream --connect "$LAB_LAC_STREAM" --user 'u{n}@load.example' --password x
+    dial_round load-pppoe --pppoe pppoe-sub --user 'u{n}@load.example' --password x
 done
 
-printf '\nlac-core session setup, %s subscribers dialled at once, median of %s rounds (bench/bench-lac.sh)\n' \
-    "$count" "$rounds"
-printf '%-15s %8s %12s %10s %10s %10s\n' config up sessions/s p50_ms p95_ms "vs local"
+printf '\nlac-core session setup, %s subscribers dialled at once (load-*: %s), median of %s rounds (bench/bench-lac.sh)\n' \
+    "$count" "$load_count" "$rounds"
+printf '%-15s %8s %12s %10s %10s %10s %12s\n' config up sessions/s p50_ms p95_ms "vs local" cpu_us/setup
 base=
 for c in $configs; do
     # median round by sessions/s
-    line=$(awk '{ rate = ($2 > 0) ? $1 * 1000 / $2 : 0; printf "%.1f %s %s %s\n", rate, $1, $3, $4 }' \
+    line=$(awk '{ rate = ($2 > 0) ? $1 * 1000 / $2 : 0; printf "%.1f %s %s %s %s %s\n", rate, $1, $3, $4, $5, $6 }' \
            "$RLNS_STATE/$c.rounds" | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2)')
     set -- $line
     [ -z "$base" ] && base=$1
     ratio=$(awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')
-    printf '%-15s %8s %12s %10s %10s %10s\n' "$c" "$2/$count" "$1" "$3" "$4" "$ratio"
+    printf '%-15s %8s %12s %10s %10s %10s %12s\n' "$c" "$2/$6" "$1" "$3" "$4" "$ratio" "$5"
 done
 echo
 echo "local-stream: lac-core answers CHAP after RADIUS and runs IPCP itself (the baseline);"
 echo "tunnel-*: lac-core opens an L2TP session per subscriber to l2tpns, which renegotiates"
 echo "LCP, re-authenticates with its own RADIUS and assigns the address."
+echo "load-*: tunnelled to tests/tools/lns_load (LCP, CHAP, IPCP through lac-core's PPP engine,"
+echo "receive window 4096): the LAC's own limit with the same dialer and broker."
+echo "cpu_us/setup: lac-core CPU (utime+stime, /proc) per session, setup and hang-up, median round."
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null
+echo "lns_load: $(tail -n 1 "$RLNS_STATE/lns_load.out")"

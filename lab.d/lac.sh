@@ -10,6 +10,7 @@
 #         ACCT_SPOOL (on-disk accounting spool directory, default none),
 #         ACCT_SPOOL_FSYNC (startstop|always|interval|none), DAE_REPLAY_WINDOW (s, default 300),
 #         RADIUS_SERVER2 (ADDR:PORT of a second broker, same secret), RADIUS_RETRIES (default 2)
+#         LOG_LEVEL ([lac] log_level; default: lac-core's, info)
 # lac_start NAME NS STATE_DIR              starts lac-core in NS, waits for its control socket;
 #                                          RLNS_LAC_WRAPPER (e.g. "valgrind --error-exitcode=99
 #                                          --log-file=DIR/valgrind.log") runs it under that command,
@@ -25,7 +26,7 @@ lac_config() {
     local name=$1 state=$2 dir kv
     local STREAM_LISTEN PPPOE_IF L2TP_BIND RADIUS_SERVER RADIUS_SECRET NAS_IP HOST_NAME LOCAL_POOL
     local LOCAL_GATEWAY DNS1 DNS2 TUN DAE_LISTEN DAE_CLIENT DAE_REQUIRE_MA ACCT_INTERIM
-    local ACCT_SPOOL= ACCT_SPOOL_FSYNC= DAE_REPLAY_WINDOW= RADIUS_SERVER2= RADIUS_RETRIES=2
+    local ACCT_SPOOL= ACCT_SPOOL_FSYNC= DAE_REPLAY_WINDOW= RADIUS_SERVER2= RADIUS_RETRIES=2 LOG_LEVEL=
     shift 2
     dir=$state/$name
     mkdir -p "$dir"
@@ -37,7 +38,7 @@ lac_config() {
         case "$kv" in
             STREAM_LISTEN=*|PPPOE_IF=*|L2TP_BIND=*|RADIUS_SERVER=*|RADIUS_SECRET=*|NAS_IP=*|HOST_NAME=*|\
             LOCAL_POOL=*|LOCAL_GATEWAY=*|DNS1=*|DNS2=*|TUN=*|DAE_LISTEN=*|DAE_CLIENT=*|DAE_REQUIRE_MA=*|\
-            ACCT_INTERIM=*|ACCT_SPOOL=*|ACCT_SPOOL_FSYNC=*|DAE_REPLAY_WINDOW=*|RADIUS_SERVER2=*|RADIUS_RETRIES=*) eval "${kv%%=*}=\${kv#*=}" ;;
+            ACCT_INTERIM=*|ACCT_SPOOL=*|ACCT_SPOOL_FSYNC=*|DAE_REPLAY_WINDOW=*|RADIUS_SERVER2=*|RADIUS_RETRIES=*|LOG_LEVEL=*) eval "${kv%%=*}=\${kv#*=}" ;;
             *) echo "lac_config: unknown setting '$kv'" >&2; return 1 ;;
         esac
     done
@@ -48,6 +49,7 @@ lac_config() {
         echo "nas_identifier = $HOST_NAME"
         echo "nas_ip_address = $NAS_IP"
         echo "control_socket = $dir/lac.sock"
+        [ -n "$LOG_LEVEL" ] && echo "log_level = $LOG_LEVEL"
         echo "[stream]"
         echo "listen = $STREAM_LISTEN"
         if [ -n "$PPPOE_IF" ]; then
@@ -128,10 +130,17 @@ lac_start() {
         read -r -a wrap <<<"${RLNS_LAC_WRAPPER//%d/$dir}"
         limit=${RLNS_LAC_WRAPPER_WAIT:-600}
     fi
+    # scale: one fd per stream subscriber; the benches hold 64k sessions. The
+    # limit is raised (RLNS_LAC_NOFILE, default 262144; never lowered) in a
+    # subshell that execs the daemon, so $! is still lac-core. Under a wrapper
+    # (valgrind) only when RLNS_LAC_NOFILE is set.
+    local nofile=${RLNS_LAC_NOFILE:-262144}
+    [ ${#wrap[@]} -gt 0 ] && nofile=${RLNS_LAC_NOFILE:-0}
     if [ "$ns" = - ]; then
-        "${wrap[@]}" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+        ( lab_raise_nofile "$nofile"; exec "${wrap[@]}" "$bin" -c "$dir/lac.conf" ) >>"$dir/lac-core.log" 2>&1 &
     else
-        ip netns exec "$ns" "${wrap[@]}" "$bin" -c "$dir/lac.conf" >>"$dir/lac-core.log" 2>&1 &
+        ( lab_raise_nofile "$nofile"; exec ip netns exec "$ns" "${wrap[@]}" "$bin" -c "$dir/lac.conf" ) \
+            >>"$dir/lac-core.log" 2>&1 &
     fi
     echo $! > "$dir/pid"
     i=0
@@ -144,6 +153,18 @@ lac_start() {
         fi
         sleep 0.1
     done
+}
+
+# lab_raise_nofile N: raises this shell's open-file limit to N (soft and hard)
+# unless it is already higher; where the hard limit cannot be raised (no
+# CAP_SYS_RESOURCE), the soft limit goes up to the hard one (scale).
+lab_raise_nofile() {
+    local cur
+    cur=$(ulimit -n)
+    [ "$cur" = unlimited ] || [ "$cur" -ge "$1" ] && return 0
+    ulimit -Hn "$1" 2>/dev/null
+    ulimit -n "$1" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+    return 0
 }
 
 lac_stop() {

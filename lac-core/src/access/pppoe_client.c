@@ -604,7 +604,7 @@ void pppoe_client_mux_destroy(struct pppoe_client_mux *mux)
 			pppoe_client_stop(mux->by_mac[h]);
 	if (mux->fd >= 0) {
 		ev_io_del(mux->loop, mux->fd);
-		close(mux->fd);
+		pppoe_sock_close(mux->fd);      /* scale: unmaps its receive ring */
 	}
 	free(mux);
 }

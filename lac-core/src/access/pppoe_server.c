@@ -922,7 +922,7 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 	if (srv->fd >= 0) {
 		if (srv->loop)
 			ev_io_del(srv->loop, srv->fd);
-		close(srv->fd);
+		pppoe_sock_close(srv->fd);      /* scale: unmaps its receive ring */
 	}
 	free(srv->rate_slots);
 	free(srv->by_sid);

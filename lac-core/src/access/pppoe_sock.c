@@ -6,12 +6,139 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "access/pppoe_codec.h"
+
+/* The receive rings of open sockets, found by fd (a process has one or two). */
+struct pppoe_ring {
+	int fd;                 /* -1: free slot */
+	uint8_t *map;
+	size_t map_len;
+	unsigned frame_size, frames, head;
+};
+static struct pppoe_ring rings[PPPOE_SOCK_MAX_RINGS];
+static bool rings_ready;
+
+static struct pppoe_ring *ring_of(int fd)
+{
+	if (!rings_ready)
+		return NULL;
+	for (unsigned i = 0; i < PPPOE_SOCK_MAX_RINGS; i++)
+		if (rings[i].fd == fd)
+			return &rings[i];
+	return NULL;
+}
+
+static void ring_forget(struct pppoe_ring *r)
+{
+	if (r->map)
+		munmap(r->map, r->map_len);
+	r->map = NULL;
+	r->fd = -1;
+}
+
+static unsigned iface_mtu(int ifindex)
+{
+	struct ifreq ifr;
+	unsigned mtu = 1500;
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name))
+		return mtu;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return mtu;
+	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+		mtu = (unsigned)ifr.ifr_mtu;
+	close(s);
+	return mtu;
+}
+
+/* Sets up a TPACKET_V2 receive ring on fd (before bind, so that no frame can
+ * wait in the ordinary queue where the ring reader would not look). Failure
+ * is not an error: the socket is then read with recvmsg(). */
+static void ring_setup(int fd, int ifindex)
+{
+	if (!rings_ready) {
+		for (unsigned i = 0; i < PPPOE_SOCK_MAX_RINGS; i++)
+			rings[i].fd = -1;
+		rings_ready = true;
+	}
+	struct pppoe_ring *r = ring_of(fd);
+	if (r)
+		ring_forget(r);         /* a closed socket's fd number came back */
+	for (unsigned i = 0; i < PPPOE_SOCK_MAX_RINGS && !r; i++)
+		if (rings[i].fd < 0)
+			r = &rings[i];
+	if (!r)
+		return;
+	/* a frame slot holds the ring header, the sockaddr_ll, alignment and the
+	 * frame with an 802.1Q tag */
+	unsigned need = iface_mtu(ifindex) + 14 + 4 + 128, fs = 2048;
+	while (fs < need)
+		fs *= 2;
+	unsigned block = fs > (1u << 16) ? fs : (1u << 16);
+	int v = TPACKET_V2;
+	struct tpacket_req req = {
+		.tp_block_size = block,
+		.tp_block_nr = PPPOE_SOCK_RING_BYTES / block,
+		.tp_frame_size = fs,
+		.tp_frame_nr = (PPPOE_SOCK_RING_BYTES / block) * (block / fs),
+	};
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+		return;
+	size_t len = (size_t)req.tp_block_size * req.tp_block_nr;
+	void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		struct tpacket_req off = { 0 };
+		(void)setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &off, sizeof(off));
+		return;
+	}
+	r->fd = fd;
+	r->map = map;
+	r->map_len = len;
+	r->frame_size = fs;
+	r->frames = req.tp_frame_nr;
+	r->head = 0;
+}
+
+void pppoe_sock_close(int fd)
+{
+	struct pppoe_ring *r = ring_of(fd);
+	if (r)
+		ring_forget(r);
+	close(fd);
+}
+
+/* The next frame of the ring into buf: its length, 0 to skip it, or -1 when
+ * the ring is empty. */
+static ssize_t ring_recv(struct pppoe_ring *r, uint8_t *buf, size_t cap)
+{
+	uint8_t *slot = r->map + (size_t)r->head * r->frame_size;
+	struct tpacket2_hdr *h = (struct tpacket2_hdr *)slot;
+	uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+	if (!(status & TP_STATUS_USER))
+		return -1;
+	const struct sockaddr_ll *from =
+		(const struct sockaddr_ll *)(slot + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)));
+	ssize_t n = (ssize_t)h->tp_snaplen;
+	/* the same skips as the recvmsg path (see pppoe_sock.h) */
+	if (from->sll_pkttype == PACKET_OUTGOING || h->tp_snaplen != h->tp_len || h->tp_snaplen > cap ||
+	    (status & TP_STATUS_VLAN_VALID) || h->tp_mac + h->tp_snaplen > r->frame_size)
+		n = 0;
+	else
+		memcpy(buf, slot + h->tp_mac, h->tp_snaplen);
+	__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	r->head = (r->head + 1) % r->frames;
+	return n;
+}
 
 int pppoe_sock_open(int ifindex, bool promisc)
 {
@@ -32,6 +159,7 @@ int pppoe_sock_open(int ifindex, bool promisc)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		goto fail;
+	ring_setup(fd, ifindex);
 	struct sockaddr_ll sll;
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
@@ -61,13 +189,21 @@ int pppoe_sock_open(int ifindex, bool promisc)
 	return fd;
 fail:
 	saved = errno;
-	close(fd);
+	pppoe_sock_close(fd);
 	errno = saved;
 	return -1;
 }
 
 ssize_t pppoe_sock_recv(int fd, uint8_t *buf, size_t cap)
 {
+	struct pppoe_ring *r = ring_of(fd);
+	if (r) {
+		ssize_t n = ring_recv(r, buf, cap);
+		if (n >= 0)
+			return n;
+		/* ring empty: the ordinary queue only holds what arrived while the
+		 * ring was full, if anything (then the kernel dropped, not queued) */
+	}
 	struct sockaddr_ll from;
 	union {
 		struct cmsghdr align;

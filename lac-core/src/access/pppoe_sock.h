@@ -18,6 +18,18 @@
  * written with their Ethernet header. Returns the fd, or -1 with errno set. */
 int pppoe_sock_open(int ifindex, bool promisc);
 
+/* Frames are taken from a PACKET_RX_RING (TPACKET_V2) of PPPOE_SOCK_RING_BYTES
+ * mapped into the process, so reading a burst costs no system call per frame
+ * and the kernel can queue about 4096 frames (a 1 MiB socket buffer held some
+ * 450) before it drops; epoll reports the socket readable while frames wait
+ * in the ring. Without a ring (setup refused) the socket is read with
+ * recvmsg(). At most PPPOE_SOCK_MAX_RINGS sockets have a ring at a time. */
+#define PPPOE_SOCK_RING_BYTES (8u << 20)
+#define PPPOE_SOCK_MAX_RINGS 8
+
+/* Closes a socket of pppoe_sock_open() and unmaps its ring. */
+void pppoe_sock_close(int fd);
+
 /* Reads one frame from a socket of pppoe_sock_open() into buf. Returns its
  * length, 0 for a frame to skip, or -1 with errno set (EAGAIN when none is
  * left). Skipped: our own transmissions (PACKET_OUTGOING), frames longer than

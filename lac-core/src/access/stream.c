@@ -22,6 +22,9 @@
 #define STREAM_TXQ_MAX (256 * 1024)
 #define STREAM_SRC_BUCKETS 1024
 #define STREAM_PAUSE_MS_DEFAULT 250
+/* scale: the queue exists only while the socket refuses data; it starts at
+ * STREAM_TXQ_MIN, doubles up to STREAM_TXQ_MAX and is freed when drained. */
+#define STREAM_TXQ_MIN 4096
 
 struct stream_conn {
 	struct access_conn base;        /* first: access_conn* <-> stream_conn* */
@@ -29,9 +32,11 @@ struct stream_conn {
 	int fd;
 	bool io_registered;
 	uint32_t src;                   /* IPv4 source (host order), 0 for unix */
-	struct hdlc_decoder dec;
-	uint8_t *txq;
-	size_t txq_len;
+	/* scale: a partial frame parked between reads (heap, NULL when no frame
+	 * is half-received); whole frames are decoded in sa->dec_scratch */
+	struct hdlc_decoder *dec;
+	uint8_t *txq;                   /* scale: NULL while nothing is queued */
+	size_t txq_len, txq_cap;
 	unsigned busy;                  /* >0 while inside owner callbacks */
 	bool dead;                      /* closed by the owner while busy: free when out */
 	bool failed;                    /* peer gone / I/O error: `closed` is scheduled */
@@ -64,6 +69,7 @@ struct stream_access {
 	struct ev_timer resume_timer;
 	struct stream_src *src[STREAM_SRC_BUCKETS];
 	struct stream_access_counters counters;
+	struct hdlc_decoder dec_scratch;        /* scale: shared by all conns (one loop) */
 };
 
 static struct stream_src **stream_src_slot(struct stream_access *sa, uint32_t addr)
@@ -151,11 +157,8 @@ static void stream_conn_free(struct stream_conn *c)
 	if (!sa->is_unix)
 		stream_src_del(sa, c->src);
 	sa->counters.closed++;
-	/* keep the receive errors of connections that are gone */
-	sa->counters.bad_fcs += c->dec.bad_fcs;
-	sa->counters.too_long += c->dec.too_long;
-	sa->counters.too_short += c->dec.too_short;
-	sa->counters.aborted += c->dec.aborted;
+	/* scale: receive errors are added to sa->counters after each read */
+	free(c->dec);
 	free(c->txq);
 	free(c);
 	stream_listener_resume(sa); /* an fd came free */
@@ -207,6 +210,10 @@ static void stream_conn_flush(struct stream_conn *c)
 		memmove(c->txq, c->txq + n, c->txq_len - (size_t)n);
 		c->txq_len -= (size_t)n;
 	}
+	/* scale: drained: give the queue back */
+	free(c->txq);
+	c->txq = NULL;
+	c->txq_cap = 0;
 	ev_io_mod(c->sa->loop, c->fd, EV_READ);
 }
 
@@ -220,23 +227,57 @@ static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size
 		c->sa->counters.tx_dropped++;
 		return -1;
 	}
-	if (!c->txq) {
-		c->txq = malloc(STREAM_TXQ_MAX);
-		if (!c->txq)
-			return -1;
-	}
 	/* Escape every control character: valid whatever ACCM the subscriber
 	 * negotiated (RFC 1662 7.1), and the LAC does not see LCP renegotiated
 	 * end to end with an LNS. */
-	ssize_t n = hdlc_encode(c->txq + c->txq_len, STREAM_TXQ_MAX - c->txq_len, frame, len,
-				HDLC_ACCM_DEFAULT);
+	uint8_t enc[hdlc_encode_bound(HDLC_MAX_FRAME)];
+	if (bound > sizeof(enc))
+		return -1;
+	ssize_t n = hdlc_encode(enc, sizeof(enc), frame, len, HDLC_ACCM_DEFAULT);
 	if (n < 0)
 		return -1;
+	size_t off = 0;
+	if (c->txq_len == 0) {
+		/* scale: nothing queued: straight to the socket, no queue */
+		while (off < (size_t)n) {
+			ssize_t w = send(c->fd, enc + off, (size_t)n - off, MSG_NOSIGNAL);
+			if (w > 0) {
+				off += (size_t)w;
+				continue;
+			}
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			c->sa->counters.frames_tx++;
+			stream_conn_fail(c, "write error");      /* deferred: a send never frees */
+			return 0;
+		}
+		c->sa->counters.frames_tx++;
+		if (off == (size_t)n)
+			return 0;
+	} else {
+		c->sa->counters.frames_tx++;
+	}
+	/* scale: queue the rest, growing the queue by doubling */
+	size_t need = c->txq_len + ((size_t)n - off);
+	if (need > c->txq_cap) {
+		size_t cap = c->txq_cap ? c->txq_cap : STREAM_TXQ_MIN;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *q = realloc(c->txq, cap);
+		if (!q) {
+			c->sa->counters.tx_dropped++;
+			return off ? 0 : -1;    /* a partly sent frame cannot be taken back */
+		}
+		c->txq = q;
+		c->txq_cap = cap;
+	}
 	bool was_empty = c->txq_len == 0;
-	c->txq_len += (size_t)n;
-	c->sa->counters.frames_tx++;
+	memcpy(c->txq + c->txq_len, enc + off, (size_t)n - off);
+	c->txq_len = need;
 	if (was_empty)
-		stream_conn_flush(c);
+		ev_io_mod(c->sa->loop, c->fd, EV_READ | EV_WRITE);
 	return 0;
 }
 
@@ -281,7 +322,11 @@ static void stream_conn_io(struct ev_loop *loop, int fd, unsigned events, void *
 		return;
 	}
 
-	struct hdlc_decoder *d = &c->dec;
+	/* scale: decode in the shared scratch decoder unless a partial frame of
+	 * this conn is parked */
+	struct stream_access *sa = c->sa;
+	struct hdlc_decoder *d = c->dec ? c->dec : &sa->dec_scratch;
+	uint64_t fcs0 = d->bad_fcs, long0 = d->too_long, short0 = d->too_short, abort0 = d->aborted;
 	uint64_t bad_before = d->bad_fcs + d->too_long + d->too_short + d->aborted;
 	const uint8_t *p = buf;
 	size_t left = (size_t)n;
@@ -299,6 +344,25 @@ static void stream_conn_io(struct ev_loop *loop, int fd, unsigned events, void *
 	}
 	c->busy--;
 	uint64_t bad_after = d->bad_fcs + d->too_long + d->too_short + d->aborted;
+	sa->counters.bad_fcs += d->bad_fcs - fcs0;
+	sa->counters.too_long += d->too_long - long0;
+	sa->counters.too_short += d->too_short - short0;
+	sa->counters.aborted += d->aborted - abort0;
+	/* scale: park a half-received frame, free a parked one that completed */
+	bool idle = (d->len == 0 || d->emitted) && !d->escaped && !d->discard;
+	if (d == &sa->dec_scratch) {
+		if (!idle && !c->dead) {
+			c->dec = malloc(sizeof(*c->dec));
+			if (c->dec)
+				*c->dec = *d;
+		}
+		/* back to "between frames" without clearing its 4 KiB buffer */
+		sa->dec_scratch.len = 0;
+		sa->dec_scratch.escaped = sa->dec_scratch.discard = sa->dec_scratch.emitted = 0;
+	} else if (idle) {
+		free(c->dec);
+		c->dec = NULL;
+	}
 	if (bad_after != bad_before)
 		log_peer("access=stream conn=%u event=bad_frames dropped=%llu", c->base.info.nas_port,
 			 (unsigned long long)(bad_after - bad_before));
@@ -356,7 +420,6 @@ static void stream_accept(struct ev_loop *loop, int fd, unsigned events, void *a
 		c->fd = cfd;
 		c->src = src;
 		ev_timer_init(&c->closed_timer, stream_conn_closed_timer, c);
-		hdlc_decoder_init(&c->dec, 0);
 		c->base.vtbl = &stream_conn_vtbl;
 		struct access_conn_info *info = &c->base.info;
 		info->kind = ACCESS_KIND_STREAM;
@@ -430,6 +493,7 @@ struct stream_access *stream_access_create(struct ev_loop *loop, const char *lis
 	sa->new_cb = new_cb;
 	sa->ctx = ctx;
 	ev_timer_init(&sa->resume_timer, stream_resume_timer, sa);
+	hdlc_decoder_init(&sa->dec_scratch, 0);
 	snprintf(sa->listen, sizeof(sa->listen), "%s", listen_spec);
 
 	if (strncmp(listen_spec, "unix:", 5) == 0) {
@@ -507,11 +571,5 @@ void stream_access_destroy(struct stream_access *sa)
 
 void stream_access_counters(const struct stream_access *sa, struct stream_access_counters *out)
 {
-	*out = sa->counters;
-	for (const struct stream_conn *c = sa->conns; c; c = c->next) {
-		out->bad_fcs += c->dec.bad_fcs;
-		out->too_long += c->dec.too_long;
-		out->too_short += c->dec.too_short;
-		out->aborted += c->dec.aborted;
-	}
+	*out = sa->counters;    /* scale: receive errors are added after each read */
 }

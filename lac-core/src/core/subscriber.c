@@ -192,6 +192,11 @@ static void sub_take_accept(struct subscriber *sub, const struct radius_reply *r
 	else
 		sub->interim_s = cfg->radius_acct_interim_interval_s;
 	sub->n_class = reply->n_class < RADIUS_MAX_CLASS ? reply->n_class : RADIUS_MAX_CLASS;
+	/* scale: Class storage sized to the reply */
+	free(sub->class_val);
+	sub->class_val = sub->n_class ? malloc(sub->n_class * sizeof(*sub->class_val)) : NULL;
+	if (!sub->class_val)
+		sub->n_class = 0;
 	for (size_t i = 0; i < sub->n_class; i++) {
 		memcpy(sub->class_val[i], reply->class_val[i], reply->class_len[i]);
 		sub->class_len[i] = reply->class_len[i];
@@ -560,7 +565,17 @@ static void act_start_tunnel(struct subscriber *sub, const struct sub_evarg *arg
 	snprintf(sub->decision, sizeof(sub->decision), "tunnel");
 	sub_take_accept(sub, reply);
 	sub->n_cands = 0;
-	for (size_t i = 0; i < reply->n_tunnels && sub->n_cands < RADIUS_MAX_TUNNELS; i++) {
+	/* scale: candidate arrays sized to the reply (at most RADIUS_MAX_TUNNELS) */
+	size_t n_alloc = reply->n_tunnels < RADIUS_MAX_TUNNELS ? reply->n_tunnels : RADIUS_MAX_TUNNELS;
+	free(sub->cands);
+	free(sub->cand_label);
+	free(sub->cand_acct);
+	sub->cands = calloc(n_alloc ? n_alloc : 1, sizeof(*sub->cands));
+	sub->cand_label = calloc(n_alloc ? n_alloc : 1, sizeof(*sub->cand_label));
+	sub->cand_acct = calloc(n_alloc ? n_alloc : 1, sizeof(*sub->cand_acct));
+	if (!sub->cands || !sub->cand_label || !sub->cand_acct)
+		n_alloc = 0;    /* no candidate: l2tp_session_open() fails, handled below */
+	for (size_t i = 0; i < reply->n_tunnels && sub->n_cands < n_alloc; i++) {
 		const struct radius_tunnel *t = &reply->tunnels[i];
 		struct l2tp_candidate *c = &sub->cands[sub->n_cands];
 		memset(c, 0, sizeof(*c));
@@ -1180,6 +1195,16 @@ struct subscriber *sub_create(struct lac *lac, struct access_conn *conn)
 	return sub;
 }
 
+/* scale: the reply-sized arrays go with the record */
+static void sub_free(struct subscriber *sub)
+{
+	free(sub->cands);
+	free(sub->cand_label);
+	free(sub->cand_acct);
+	free(sub->class_val);
+	free(sub);
+}
+
 static void sub_unlink(struct subscriber *sub)
 {
 	struct lac *lac = sub->lac;
@@ -1196,7 +1221,7 @@ void sub_destroy_unattached(struct subscriber *sub)
 {
 	sub_unlink(sub);
 	sub->lac->counters.sessions_destroyed++;
-	free(sub);
+	sub_free(sub);
 }
 
 void sub_timer_fired(struct subscriber *sub, enum sub_timer t)
@@ -1216,7 +1241,7 @@ void sub_timer_fired(struct subscriber *sub, enum sub_timer t)
 		}
 		sub_unlink(sub);
 		sub->lac->counters.sessions_destroyed++;
-		free(sub);
+		sub_free(sub);
 		return;
 	}
 	if (t == SUB_TIMER_INTERIM || t == SUB_TIMER_SESSION || t == SUB_TIMER_IDLE)

@@ -19,6 +19,7 @@
 #include "aaa/radius_client.h"
 #include "core/subscriber_priv.h"
 #include "core/admission.h"         /* issue 11 */
+#include "core/mem.h"               /* scale: lac_mem_released */
 #include "l2tp/l2tp.h"
 #include "l2tp/proto.h"
 #include "ppp/ppp.h"
@@ -362,7 +363,14 @@ static void sub_ppp_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	{ \
 		sub_timer_fired(arg, which); \
 	}
-SUB_TIMER_CB(sub_reap_timer, SUB_TIMER_REAP)
+/* The reap timer frees the session record; glibc keeps freed heap in the
+ * process, so tell core/mem.c (scale) to give free pages back now and then. */
+static void sub_reap_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)t;
+	sub_timer_fired(arg, SUB_TIMER_REAP);
+	lac_mem_released(loop);
+}
 SUB_TIMER_CB(sub_interim_timer, SUB_TIMER_INTERIM)
 SUB_TIMER_CB(sub_session_timer, SUB_TIMER_SESSION)
 SUB_TIMER_CB(sub_idle_timer, SUB_TIMER_IDLE)

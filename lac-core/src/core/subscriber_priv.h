@@ -150,7 +150,7 @@ struct subscriber {
 	uint32_t idle_timeout_s;        /* 0 = none */
 	uint64_t last_data_ms;          /* last data frame from the subscriber */
 	size_t n_class;
-	uint8_t class_val[RADIUS_MAX_CLASS][RADIUS_MAX_ATTR_VALUE];
+	uint8_t (*class_val)[RADIUS_MAX_ATTR_VALUE];    /* scale: n_class entries (heap), NULL if none */
 	size_t class_len[RADIUS_MAX_CLASS];
 	bool acct_started, acct_stopped;
 	enum radius_term_cause term_cause;      /* first cause set wins */
@@ -158,13 +158,16 @@ struct subscriber {
 	uint32_t in_packets, out_packets;
 
 	/* tunnelled */
-	struct l2tp_candidate cands[RADIUS_MAX_TUNNELS];
-	char cand_label[RADIUS_MAX_TUNNELS][64];        /* endpoints as RADIUS sent them */
-	struct {                                /* RFC 2867 accounting per candidate */
+	/* scale: the three candidate arrays are sized to the reply (heap, one
+	 * entry per tunnel of the Access-Accept; NULL for a local subscriber),
+	 * freed with the record (was 32 fixed entries, about 19 KB). */
+	struct l2tp_candidate *cands;
+	char (*cand_label)[64];                 /* endpoints as RADIUS sent them */
+	struct sub_cand_acct {                  /* RFC 2867 accounting per candidate */
 		uint8_t tag;
 		uint32_t medium;
 		char client_endpoint[64];
-	} cand_acct[RADIUS_MAX_TUNNELS];
+	} *cand_acct;
 	char lns_host_name[64];                 /* the LNS's Host Name (Tunnel-Server-Auth-Id) */
 	size_t n_cands;
 	struct l2tp_session_status l2tp_status;

@@ -1,0 +1,173 @@
+/* udp_relay: the raw UDP relay a data-plane benchmark compares lac-core with
+ * (issue 12, bench-relay; the bench itself is not written yet). The least a
+ * userspace relay does per packet: datagrams from the access side, read in
+ * batches of up to 64 with recvmmsg(), are sent to --to with sendmmsg(); what
+ * comes back from --to goes to the access peer it last heard from. No parsing,
+ * no allocation, one epoll loop.
+ *
+ *   udp_relay --listen ADDR:PORT --to ADDR:PORT [--bind ADDR]
+ *
+ * --listen: the access-side socket; --to: the far end (an LNS, a reflector);
+ * --bind: local address of the far-side socket (default any). At SIGINT or
+ * SIGTERM one line "stats up_pkts=.. down_pkts=.. up_batches=.. down_batches=..
+ * send_errors=.." goes to stdout and it exits. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BATCH 64
+#define PKT_MAX 2048
+
+static int parse(const char *s, struct sockaddr_in *sin)
+{
+	char host[64];
+	const char *c = strrchr(s, ':');
+	if (!c || (size_t)(c - s) >= sizeof(host))
+		return -1;
+	memcpy(host, s, (size_t)(c - s));
+	host[c - s] = '\0';
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)atoi(c + 1));
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+static int udp_socket(const struct sockaddr_in *bind_to)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int big = 16 << 20;
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	if (bind_to && bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint8_t bufs[BATCH][PKT_MAX];
+static struct iovec iov[BATCH];
+static struct mmsghdr msgs[BATCH];
+static struct sockaddr_in froms[BATCH];
+static unsigned long long up_pkts, down_pkts, up_batches, down_batches, send_errors;
+
+/* Reads what is queued on `from` (batches until EAGAIN or 16 batches) and
+ * sends each datagram to *to on `out`. last_peer: set to the last sender. */
+static void relay(int from, int out, const struct sockaddr_in *to, struct sockaddr_in *last_peer,
+		  unsigned long long *pkts, unsigned long long *batches)
+{
+	for (int round = 0; round < 16; round++) {
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = PKT_MAX;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &froms[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(froms[i]);
+		}
+		int n = recvmmsg(from, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		if (last_peer)
+			*last_peer = froms[n - 1];
+		for (int i = 0; i < n; i++) {
+			iov[i].iov_len = msgs[i].msg_len;
+			msgs[i].msg_hdr.msg_name = (void *)to;
+			msgs[i].msg_hdr.msg_namelen = sizeof(*to);
+		}
+		int sent = 0;
+		while (sent < n) {
+			int k = sendmmsg(out, msgs + sent, (unsigned)(n - sent), 0);
+			if (k < 0) {
+				if (errno == EINTR)
+					continue;
+				send_errors += (unsigned long long)(n - sent);
+				break;
+			}
+			sent += k;
+		}
+		*pkts += (unsigned long long)n;
+		(*batches)++;
+		if (n < BATCH)
+			return;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "to", required_argument, NULL, 't' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sockaddr_in listen_sa, to_sa, bind_sa = { .sin_family = AF_INET }, peer = { 0 };
+	int have_l = 0, have_t = 0, c;
+	while ((c = getopt_long(argc, argv, "l:t:b:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': have_l = parse(optarg, &listen_sa) == 0; break;
+		case 't': have_t = parse(optarg, &to_sa) == 0; break;
+		case 'b':
+			if (inet_pton(AF_INET, optarg, &bind_sa.sin_addr) != 1)
+				have_t = 0;
+			break;
+		default: have_l = 0;
+		}
+	}
+	if (!have_l || !have_t) {
+		fprintf(stderr, "usage: udp_relay --listen ADDR:PORT --to ADDR:PORT [--bind ADDR]\n");
+		return 2;
+	}
+	int a = udp_socket(&listen_sa), f = udp_socket(&bind_sa);
+	if (a < 0 || f < 0) {
+		perror("udp_relay: socket");
+		return 1;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.fd = a;
+	epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev);
+	ev.data.fd = f;
+	epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd)
+				goto out;
+			if (evs[i].data.fd == a)
+				relay(a, f, &to_sa, &peer, &up_pkts, &up_batches);
+			else if (peer.sin_family == AF_INET)
+				relay(f, a, &peer, NULL, &down_pkts, &down_batches);
+			else
+				while (recv(f, bufs[0], PKT_MAX, MSG_DONTWAIT) >= 0)
+					send_errors++;  /* no access peer yet: dropped */
+		}
+	}
+out:
+	printf("stats up_pkts=%llu down_pkts=%llu up_batches=%llu down_batches=%llu send_errors=%llu\n", up_pkts,
+	       down_pkts, up_batches, down_batches, send_errors);
+	return 0;
+}
