@@ -118,11 +118,11 @@ static const struct metric_field acct_spool_tab[] = {
 	METRIC_CK(AC, spool_not_written, "not_written", "Records the spool could not write."),
 	METRIC_C(AC, spilled, "Records kept only on disk because the memory queue was full."),
 	METRIC_C(AC, spill_reloaded, "Spilled records queued again."),
-	METRIC_G(AC, spool_bytes, "Bytes in the spool."),
-	METRIC_C(AC, spool_syncs, "fdatasync calls on the spool."),
-	METRIC_C(AC, spool_compactions, "Spool compactions."),
-	METRIC_C(AC, spool_errors, "Spool I/O errors."),
-	METRIC_G(AC, spool_sync_us_max, "Longest spool fdatasync, microseconds."),
+	METRIC_GK(AC, spool_bytes, "bytes", "Bytes in the spool."),
+	METRIC_CK(AC, spool_syncs, "syncs", "fdatasync calls on the spool."),
+	METRIC_CK(AC, spool_compactions, "compactions", "Spool compactions."),
+	METRIC_CK(AC, spool_errors, "errors", "Spool I/O errors."),
+	METRIC_GK(AC, spool_sync_us_max, "sync_us_max", "Longest spool fdatasync, microseconds."),
 	METRIC_G(AC, rcvbuf, "Accounting socket receive buffer granted, bytes."),
 };
 #undef AC

@@ -39,6 +39,7 @@ struct metric_field {
 #define METRIC_G(st, f, h) { #f, h, METRIC_GAUGE, offsetof(st, f) }
 /* lacctl key differing from the member name */
 #define METRIC_CK(st, f, k, h) { k, h, METRIC_COUNTER, offsetof(st, f) }
+#define METRIC_GK(st, f, k, h) { k, h, METRIC_GAUGE, offsetof(st, f) }
 #define METRIC_N(tab) (sizeof(tab) / sizeof((tab)[0]))
 
 void metrics_kv(struct strbuf *out, const char *line_prefix, const struct metric_field *f, size_t n,

@@ -49,12 +49,16 @@ static void io_ppp_rearm(struct subscriber *sub)
 
 static void io_ppp_input(struct subscriber *sub, const uint8_t *frame, size_t len)
 {
+	if (!sub->ppp)
+		return;
 	ppp_session_input(sub->ppp, frame, len, ev_now_ms(sub->lac->loop));
 	io_ppp_rearm(sub);
 }
 
 static void io_ppp_auth_result(struct subscriber *sub, bool accept, const char *message)
 {
+	if (!sub->ppp)
+		return;
 	ppp_session_auth_result(sub->ppp, accept, message, ev_now_ms(sub->lac->loop));
 	io_ppp_rearm(sub);
 }
@@ -62,35 +66,47 @@ static void io_ppp_auth_result(struct subscriber *sub, bool accept, const char *
 static void io_ppp_set_ipcp(struct subscriber *sub, struct in_addr local, struct in_addr peer,
 			    struct in_addr dns1, struct in_addr dns2)
 {
-	ppp_session_set_ipcp(sub->ppp, local, peer, dns1, dns2);
+	if (sub->ppp)
+		ppp_session_set_ipcp(sub->ppp, local, peer, dns1, dns2);
 }
 
 static int io_ppp_get_proxy(struct subscriber *sub, struct ppp_proxy_info *out)
 {
-	return ppp_session_get_proxy(sub->ppp, out);
+	return sub->ppp ? ppp_session_get_proxy(sub->ppp, out) : -1;
 }
 
 static int io_ppp_handoff(struct subscriber *sub, struct ppp_proxy_info *out)
 {
-	int r = ppp_session_handoff(sub->ppp, out);
+	int r = sub->ppp ? ppp_session_handoff(sub->ppp, out) : -1;
 	io_timer_set(sub, SUB_TIMER_PPP, 0);
+	/* issue 12: the LNS runs PPP from here on; nothing in the RELAY rows
+	 * touches the automata again, so their 8.5 KB go now rather than at the
+	 * end of the session. The hand-off comes from an L2TP event, never
+	 * from inside a ppp_* call, so no PPP frame is on the stack. */
+	if (r == 0) {
+		ppp_session_destroy(sub->ppp);
+		sub->ppp = NULL;
+	}
 	return r;
 }
 
 static void io_ppp_close(struct subscriber *sub, const char *reason)
 {
+	if (!sub->ppp)  /* handed off: the LNS ends PPP, the caller ends the relay */
+		return;
 	ppp_session_close(sub->ppp, reason, ev_now_ms(sub->lac->loop));
 	io_ppp_rearm(sub);
 }
 
 static int io_ppp_send_ip(struct subscriber *sub, const uint8_t *pkt, size_t len)
 {
-	return ppp_session_send_ip(sub->ppp, pkt, len);
+	return sub->ppp ? ppp_session_send_ip(sub->ppp, pkt, len) : -1;
 }
 
 static void io_ppp_free(struct subscriber *sub)
 {
-	ppp_session_destroy(sub->ppp);
+	if (sub->ppp)
+		ppp_session_destroy(sub->ppp);
 }
 
 static void sub_aaa_done(void *arg, const struct radius_auth_result *res);
