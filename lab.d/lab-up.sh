@@ -184,6 +184,18 @@ lab_dial() {
     netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" "${args[@]}"
 }
 
+# lab_demo_subscribers: the demo subscriber rows this lab can dial: a
+# "pppoe-vlan=ID" row needs lac-core's PPPoE access, which a lab started with
+# RLNS_LAC_PPPOE_IF= (the Docker lab) does not have.
+lab_demo_subscribers() {
+    local user pass rest
+    while read -r user pass rest; do
+        case "$user" in ''|'#'*) continue ;; esac
+        case "$rest" in pppoe-vlan=*) [ -n "${LAB_LAC_PPPOE_IF:-}" ] || continue ;; esac
+        printf '%s %s %s\n' "$user" "$pass" "$rest"
+    done < "$LAB_DEMO/subscribers"
+}
+
 # lab_demo_dial: dials each demo subscriber once, keeping the ones that come
 # up connected (lac-dial --hold in the background, in the subscriber
 # namespace, so `lab down` ends them with the namespace). Output per user in
@@ -212,7 +224,7 @@ lab_demo_dial() {
                 --user "$user" --password "$pass" --hold 86400 --timeout 20 > "$f.out" 2>&1 < /dev/null &
         fi
         echo $! > "$f.pid"
-    done < "$LAB_DEMO/subscribers"
+    done < <(lab_demo_subscribers)
     # Wait until every dial has reported its outcome (or 30 s).
     i=0
     while [ $i -lt 300 ]; do
@@ -220,7 +232,7 @@ lab_demo_dial() {
         while read -r user pass rest; do
             case "$user" in ''|'#'*) continue ;; esac
             grep -q 'outcome=' "$LAB_STATE/dial/$user.out" 2>/dev/null || pending=1
-        done < "$LAB_DEMO/subscribers"
+        done < <(lab_demo_subscribers)
         [ $pending = 0 ] && return 0
         sleep 0.1; i=$((i + 1))
     done
@@ -294,7 +306,7 @@ lab_table() {
             [ "$outcome" = up ] || ms=
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$user" "$realm" "$decision" "$lns" "$ids" \
                 "${addr:--}" "${ms:-"-"}${ms:+ms}"
-        done < "$LAB_DEMO/subscribers"
+        done < <(lab_demo_subscribers)
     } > "$LAB_STATE/table.tsv"
     # Aligned columns (awk rather than column(1), which minimal images lack).
     awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }

@@ -39,7 +39,7 @@ ppp_srcs="lac-core/src/ppp/ppp.c lac-core/src/ppp/fsm.c lac-core/src/ppp/lcp.c
 target_srcs() {
 	case $1 in
 	l2tp) echo "lac-core/src/l2tp/msg.c lac-core/src/l2tp/avp.c lac-core/src/util/md5.c" ;;
-	radius) echo "lac-core/src/aaa/radius_codec.c lac-core/src/aaa/dae_codec.c lac-core/src/util/md5.c" ;;
+	radius) echo "lac-core/src/aaa/radius_codec.c lac-core/src/aaa/dae_codec.c lac-core/src/util/md5.c lac-core/src/util/random.c" ;;
 	pppoe) echo "lac-core/src/access/pppoe_codec.c" ;;
 	access_line) echo "lac-core/src/access/access_line.c" ;;
 	pppoe_server) echo "lac-core/src/access/pppoe_server.c lac-core/src/access/pppoe_sock.c

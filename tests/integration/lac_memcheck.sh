@@ -6,7 +6,8 @@
 # realms (tunnelled to lns1, terminated locally, rejected); half of the
 # established ones hang up by themselves, the others are cut by `lacctl
 # disconnect`; lns1 is killed while sessions are relayed to it (they go down,
-# the local ones stay); Redis is stopped (new dials fail, established ones
+# the local ones stay); Redis is stopped (the broker without serve_stale:
+# new dials fail, established ones
 # stay); then SIGTERM. Checks: valgrind reports no error and no definite leak,
 # and lac-core's counters add up (sessions_created == sessions_destroyed).
 set -u
@@ -18,6 +19,9 @@ export RLNS_PREFIX=rlt-memck-$$
 export RLNS_STATE
 RLNS_STATE=$(mktemp -d /tmp/rlt-memck.XXXXXX)
 export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1
+# Step 3 exercises lac-core on refused calls: without serve_stale the broker
+# answers by fail_mode (reject) while Redis is down (kill9.sh covers serve_stale).
+export BROKER_SERVE_STALE=no
 export RLNS_LAC_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 --track-fds=no --num-callers=30 --log-file=%d/valgrind.%p.log"
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
