@@ -70,7 +70,8 @@ while ! all_up && [ $t -lt 300 ]; do sleep 1; t=$((t + 1)); done
 t_eq "all $N subscribers came up through the loss" "$(grep -c 'outcome=up' "$RLNS_STATE/dial.out")" "$N"
 t_eq "lac-core relays all $N" "$(lacctl_ show sessions | grep -c ' state=relay ')" "$N"
 l2tp_rtx=$(counter l2tp retransmits)
-rad_rtx=$(counter radius retransmits)
+# the dropped datagrams may be accounting ones: both transports count
+rad_rtx=$(( $(counter radius retransmits) + $(counter radius_acct retransmits) ))
 rad_fo=$(counter radius failovers)
 drop_l2tp=$(( $(loss_dropped "$LAB_NS_LNS1" rlt_loss_l2tp) + $(loss_dropped "$LAB_NS_LNS2" rlt_loss_l2tp) ))
 drop_rad=$(loss_dropped "$LAB_NS_LAC" rlt_loss_radius)

@@ -179,7 +179,7 @@ void lac_config_defaults(struct lac_config *cfg)
 	cfg->l2tp_rx_window = 8;
 	cfg->l2tp_retransmit_initial_ms = 1000;
 	cfg->l2tp_retransmit_max_ms = 8000;
-	cfg->l2tp_max_retransmits = 5;
+	cfg->l2tp_max_retransmits = 10; /* see man/lac.conf.5: a lossy path outlives the RFC example of 5 */
 	cfg->l2tp_max_sessions_per_tunnel = 4096;
 	cfg->l2tp_dead_hold_down_s = 60;
 	cfg->l2tp_tunnel_setup_timeout_s = 10;
