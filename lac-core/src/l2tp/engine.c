@@ -528,9 +528,13 @@ static void sess_start_cb(struct ev_loop *loop, struct ev_timer *timer, void *ar
 	sess_start(arg);
 }
 
-/* The LNS acknowledged the ICRQ and then said nothing for
- * session_setup_timeout_s: the call fails over, the endpoint goes into the
- * dead-cache and the tunnel takes no new calls (it closes once empty). */
+/* The call made no progress for session_setup_timeout_s: the ICRQ went out
+ * and was never acknowledged (an established tunnel whose LNS died: waiting
+ * for the tunnel's own retransmit cycle, over a minute with max_retransmits
+ * 10, would outlast the subscriber's patience), or it was acknowledged and
+ * never answered. The call fails over, the endpoint goes into the dead-cache
+ * (tried last, so a false alarm on a lossy path costs preference, not the
+ * call) and the tunnel takes no new calls (it closes once empty). */
 static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
 {
 	struct l2tp_session *s = arg;
@@ -562,6 +566,9 @@ static int sess_fsm_send(void *arg, struct l2tp_session_fsm *f, uint16_t peer_si
 	r = l2tp_tunnel_send(&s->tun->t, peer_sid, m, now);
 	if (r == 0 && (m->type == L2TP_MSG_ICRQ || m->type == L2TP_MSG_ICCN))
 		ackq_push(s, ns, m->type);
+	if (r == 0 && m->type == L2TP_MSG_ICRQ)
+		ev_timer_start(s->e->loop, &s->setup_timer,
+			       (uint64_t)s->e->cfg.session_setup_timeout_s * 1000);
 	if (m->type == L2TP_MSG_ICCN || m->type == L2TP_MSG_CDN)
 		ev_timer_stop(s->e->loop, &s->setup_timer);     /* ICRP came, or we gave up */
 	tun_arm(s->tun);
@@ -747,7 +754,8 @@ static void tun_on_acked(void *arg, struct l2tp_tunnel *t, uint16_t una, uint64_
 	while ((s = tun->ackq_head) != NULL && l2tp_seq_lt(s->ack_ns, una)) {
 		ackq_remove(s);
 		if (s->ack_type == L2TP_MSG_ICRQ) {
-			/* The LNS has the ICRQ: from now on it owes us an answer. */
+			/* The LNS has the ICRQ (progress): from now on it owes us an
+			 * answer within a fresh session_setup_timeout_s. */
 			if (s->fsm.state == L2TP_SESSION_WAIT_REPLY)
 				ev_timer_start(e->loop, &s->setup_timer,
 					       (uint64_t)e->cfg.session_setup_timeout_s * 1000);
