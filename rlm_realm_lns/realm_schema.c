@@ -364,7 +364,8 @@ int realm_schema_realm_set(struct realm_conf *realm, const char *field,
 		return 0;
 	}
 	if (strcmp(field, "mode") && strcmp(field, "policy") &&
-	    strcmp(field, "verify_password") && strcmp(field, "max_endpoints")) {
+	    strcmp(field, "verify_password") && strcmp(field, "max_endpoints") &&
+	    strcmp(field, "access_line_forwarding")) {
 		if (unknown)
 			*unknown = 1;
 		return 0;
@@ -384,6 +385,10 @@ int realm_schema_realm_set(struct realm_conf *realm, const char *field,
 		if (realm_schema_parse_bool(field, buf, &realm->verify_password, err, errlen) < 0)
 			return -1;
 		realm->seen |= REALM_SEEN_VERIFY_PASSWORD;
+	} else if (strcmp(field, "access_line_forwarding") == 0) {
+		if (realm_schema_parse_bool(field, buf, &realm->access_line_forwarding, err, errlen) < 0)
+			return -1;
+		realm->seen |= REALM_SEEN_ACCESS_LINE_FWD;
 	} else {
 		if (realm_schema_parse_uint(field, buf, 1, REALM_ENDPOINTS_MAX, &u, err, errlen) < 0)
 			return -1;

@@ -62,6 +62,7 @@ struct realm_conf {
 	enum realm_mode   mode;
 	enum realm_policy policy;
 	int               verify_password;                    /* 0|1 */
+	int               access_line_forwarding;             /* 0|1: the LNS gets the access-line AVPs */
 	unsigned          max_endpoints;                      /* 1..31 */
 	char              reply_message[REALM_REPLY_MESSAGE_MAX + 1];
 	char              client_auth_id[REALM_STRING_MAX + 1];
@@ -92,6 +93,7 @@ struct realm_lns {
 #define REALM_SEEN_MAX_ENDPOINTS   (1u << 3)
 #define REALM_SEEN_REPLY_MESSAGE   (1u << 4)
 #define REALM_SEEN_CLIENT_AUTH_ID  (1u << 5)
+#define REALM_SEEN_ACCESS_LINE_FWD (1u << 6)
 
 #define REALM_SEEN_ENDPOINT        (1u << 0)
 #define REALM_SEEN_PREFERENCE      (1u << 1)

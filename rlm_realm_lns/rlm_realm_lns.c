@@ -663,6 +663,17 @@ static int realm_reply_tunnel(rlm_realm_lns_t *inst, REQUEST *request,
 		RDEBUG2("tag=%u lns=%s endpoint=%s preference=%u weight=%u", i + 1, l->id,
 			ep, l->preference, l->weight);
 	}
+	/* The realm wants its LNS to see the subscriber's access line (RFC 5515
+	 * AVPs in the ICRQ): the LAC's per-realm switch, named as Cisco names
+	 * the VPDN feature (lac-core's [pppoe] access_line_l2tp = realm). */
+	if (lk->conf.access_line_forwarding) {
+		VALUE_PAIR *vp = fr_pair_afrom_num(reply, 1, 9);        /* Cisco-AVPair */
+
+		if (!vp)
+			return -1;
+		fr_pair_value_strcpy(vp, "vpdn:dsl-line-info-forwarding=1");
+		fr_pair_add(&reply->vps, vp);
+	}
 	/* RFC 2869 5.16: how often the LAC sends Interim-Updates, which keep the
 	 * session counted (acct_ttl is a few of these periods) */
 	if (inst->acct_interim_interval &&

@@ -34,6 +34,7 @@ static const struct field_def realm_defs[] = {
 	{ "max_endpoints",   FT_UINT, REALM_SEEN_MAX_ENDPOINTS },
 	{ "reply_message",   FT_STR,  REALM_SEEN_REPLY_MESSAGE },
 	{ "client_auth_id",  FT_STR,  REALM_SEEN_CLIENT_AUTH_ID },
+	{ "access_line_forwarding", FT_BOOL, REALM_SEEN_ACCESS_LINE_FWD },
 	{ NULL, FT_STR, 0 },
 };
 
@@ -52,7 +53,7 @@ static const struct field_def lns_defs[] = {
 
 const char *const realmctl_realm_fields[] = {
 	"mode", "policy", "verify_password", "max_endpoints", "reply_message",
-	"client_auth_id", NULL,
+	"client_auth_id", "access_line_forwarding", NULL,
 };
 
 const char *const realmctl_lns_fields[] = {
@@ -770,6 +771,9 @@ int realmctl_realm_field_str(const struct realm_conf *conf, const char *field, c
 		break;
 	case REALM_SEEN_REPLY_MESSAGE:
 		snprintf(buf, buflen, "%s", conf->reply_message);
+		break;
+	case REALM_SEEN_ACCESS_LINE_FWD:
+		snprintf(buf, buflen, "%d", conf->access_line_forwarding ? 1 : 0);
 		break;
 	default:
 		snprintf(buf, buflen, "%s", conf->client_auth_id);

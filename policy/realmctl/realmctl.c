@@ -62,7 +62,8 @@ static int cmd_reconcile(struct ctx *ctx, int argc, char **argv);
 static const struct command commands[] = {
 	{ "realm", "add",
 	  "NAME --mode tunnel|local|reject [--policy preference|weighted|round-robin]\n"
-	  "        [--verify-password] [--max-endpoints N] [--reply-message TEXT] [--client-auth-id ID]",
+	  "        [--verify-password] [--max-endpoints N] [--reply-message TEXT] [--client-auth-id ID]"
+	  "\n        [--access-line-forwarding]",
 	  "create or replace a realm's settings (fields not given take the defaults; its LNS are kept)",
 	  cmd_realm_add },
 	{ "realm", "del", "NAME", "delete a realm and its LNS (refused while a DNIS maps to it)",
@@ -233,6 +234,7 @@ static int cmd_realm_add(struct ctx *ctx, int argc, char **argv)
 		{ "max-endpoints",   required_argument, NULL, 'e' },
 		{ "reply-message",   required_argument, NULL, 'r' },
 		{ "client-auth-id",  required_argument, NULL, 'c' },
+		{ "access-line-forwarding", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *self = &commands[0];
@@ -372,9 +374,11 @@ static int cmd_realm_show(struct ctx *ctx, int argc, char **argv)
 		realmctl_doc_sort(&doc);
 		realm = realmctl_doc_find_realm(&doc, name);
 		/* every field, with the schema default when it is not stored */
-		printf("realm=%s mode=%s policy=%s verify_password=%d max_endpoints=%u", realm->name,
+		printf("realm=%s mode=%s policy=%s verify_password=%d max_endpoints=%u"
+		       " access_line_forwarding=%d", realm->name,
 		       realm_mode_str(realm->conf.mode), realm_policy_str(realm->conf.policy),
-		       realm->conf.verify_password, realm->conf.max_endpoints);
+		       realm->conf.verify_password, realm->conf.max_endpoints,
+		       realm->conf.access_line_forwarding);
 		if (realmctl_realm_field_str(&realm->conf, "reply_message", buf, sizeof(buf)))
 			put_value("reply_message", buf);
 		if (realmctl_realm_field_str(&realm->conf, "client_auth_id", buf, sizeof(buf)))

@@ -19,8 +19,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const fields[16] = {
+static const char *const fields[] = {
 	"mode", "policy", "verify_password", "max_endpoints", "reply_message", "client_auth_id",
+	"access_line_forwarding",
 	"endpoint", "preference", "weight", "secret", "assignment_id", "server_auth_id",
 	"max_sessions", "sessions", "down", "no_such_field",
 };
@@ -92,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t sel = fz_u8(&f);
 		size_t want = fz_u8(&f), got, errlen = errlens[sel >> 4];
 		const uint8_t *p = fz_bytes(&f, want, &got);
-		const char *field = fields[sel & 15];
+		const char *field = fields[sel % (sizeof(fields) / sizeof(fields[0]))];
 		char *value = malloc(got + 1), *e = malloc(errlen);
 		int unknown = 0, r = 0;
 

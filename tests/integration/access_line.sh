@@ -14,7 +14,10 @@
 # LAC's namespace, tshark: no malformed frame); lacctl drain refuses new calls
 # and keeps the live one, undrain takes calls again; the per-realm maximum
 # refuses exactly the call over it; refusals are counted by cause; l2tpns's
-# LCP renegotiation (it ignores proxy LCP) passes through lac-core.
+# LCP renegotiation (it ignores proxy LCP) passes through lac-core. With
+# access_line_l2tp = realm, only a realm whose broker record has
+# access_line_forwarding (corp.example in the demo) gets the RFC 5515 AVPs:
+# a call of a realm without it sends an ICRQ without them.
 set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
@@ -68,7 +71,7 @@ calling_station_id_delimiter = |
 nas_port_id_format = interface,vlan,session
 nas_port_id_delimiter = :
 access_line_radius = yes
-access_line_l2tp = always
+access_line_l2tp = realm
 [admission]
 max_sessions_per_realm = 2
 EOF
@@ -200,4 +203,30 @@ t_check "the LNS renegotiated LCP through lac-core ($lcp_from_lns Configure-Requ
     test "$lcp_from_lns" -gt 0 -a "$lcp_acks" -gt 0
 bad=$(tshark -r "$cap" -Y '_ws.malformed' 2>/dev/null | head -3)
 t_eq "tshark finds no malformed L2TP frame" "$bad" ""
+
+# 7. The per-realm switch: a tunnel realm without access_line_forwarding, on
+# the same LNS. Its ICRQ goes out without the access-line AVPs (the LNS's own
+# AAA does not know the user; the call need not come up for the check).
+rctl() { netns_exec "$LAB_NS_AAA" "$LAB_BIN_REALMCTL" --redis "$LAB_REDIS_URL" "$@"; }
+t_check "realmctl: a tunnel realm without access_line_forwarding" \
+    rctl realm add wholesale.example --mode tunnel
+t_check "realmctl: its LNS is lns1" \
+    rctl lns add wholesale.example lns1 --endpoint 10.88.2.2 --secret corp-l2tp-secret-1
+show_has() { rctl realm show "$1" | grep -q -- "$2"; }
+t_check "realmctl realm show: corp.example forwards" show_has corp.example 'access_line_forwarding=1'
+t_check "realmctl realm show: wholesale.example does not" show_has wholesale.example 'access_line_forwarding=0'
+cap2=$RLNS_STATE/l2tp-realm.pcapng
+ip netns exec "$LAB_NS_LAC" dumpcap -q -i lns1 -f 'udp port 1701' -w "$cap2" >/dev/null 2>&1 &
+cap_pid=$!
+sleep 1
+dial "${V100[@]}" --user zed@wholesale.example --password zed-pw \
+    --tr101 "dslam-9 eth 9/9/9:100,cpe-0099,2048,32768" >/dev/null
+sleep 1
+kill "$cap_pid" 2>/dev/null; wait "$cap_pid" 2>/dev/null; cap_pid=
+n_icrq=$(tshark -r "$cap2" -Y 'l2tp.avp.message_type == 10' 2>/dev/null | wc -l)
+t_check "wholesale.example's call sent an ICRQ ($n_icrq)" test "$n_icrq" -ge 1
+fwd=$(tshark -r "$cap2" -Y 'l2tp.avp.message_type == 10 && l2tp.broadband.agent_circuit_id' 2>/dev/null | wc -l)
+t_eq "...without the RFC 5515 AVPs (the realm does not forward)" "$fwd" 0
+spd=$(tshark -r "$cap2" -Y 'l2tp.avp.message_type == 12 && l2tp.avp.rx_connect_speed == 2048000' 2>/dev/null | wc -l)
+t_eq "...and without connect speeds from the line" "$spd" 0
 t_done

@@ -811,3 +811,60 @@ Test(radius_codec, accept_limits_and_interim_interval_decode)
 	cr_expect_eq(radius_reply_decode(rbuf, n, req_auth, secret, SECRET_LEN, NULL, NULL, &r, &err), -1,
 		     "a 2-octet Idle-Timeout is malformed");
 }
+
+/* Issue 11: the broker's per-realm access-line switch, a Cisco-AVPair
+ * (RFC 2865 5.26 layout: type 26, length, vendor 9, sub-type 1, sub-length). */
+Test(radius_codec, cisco_avpair_line_info_forwarding_switch)
+{
+	static const uint8_t vsa_on[] = {
+		0x00, 0x00, 0x00, 0x09, 0x01, 0x21,
+		'v', 'p', 'd', 'n', ':', 'd', 's', 'l', '-', 'l', 'i', 'n', 'e', '-', 'i', 'n', 'f', 'o',
+		'-', 'f', 'o', 'r', 'w', 'a', 'r', 'd', 'i', 'n', 'g', '=', '1',
+	};
+	struct radius_reply r;
+	struct radius_err err = { 0 };
+
+	reply_begin();
+	radius_builder_add(&rb, RADIUS_ATTR_VENDOR_SPECIFIC, vsa_on, sizeof(vsa_on));
+	size_t n = reply_end();
+	cr_assert_eq(radius_reply_decode(rbuf, n, req_auth, secret, SECRET_LEN, NULL, NULL, &r, &err), 0,
+		     "%s", err.msg);
+	cr_expect(r.line_info_forwarding);
+
+	/* "=0" after "=1" switches it off again; other pairs are not ours */
+	reply_begin();
+	radius_builder_add(&rb, RADIUS_ATTR_VENDOR_SPECIFIC, vsa_on, sizeof(vsa_on));
+	radius_builder_add_vsa(&rb, RADIUS_VENDOR_CISCO, RADIUS_CISCO_AVPAIR, "vpdn:tunnel-id=x", 16);
+	radius_builder_add_vsa(&rb, RADIUS_VENDOR_CISCO, RADIUS_CISCO_AVPAIR,
+			       "vpdn:dsl-line-info-forwarding=0", 31);
+	n = reply_end();
+	cr_assert_eq(radius_reply_decode(rbuf, n, req_auth, secret, SECRET_LEN, NULL, NULL, &r, &err), 0);
+	cr_expect(!r.line_info_forwarding);
+
+	/* a prefix of the name, an empty or unknown value: no switch */
+	const char *not_it[] = { "vpdn:dsl-line-info-forwarding", "vpdn:dsl-line-info-forwarding=",
+				 "vpdn:dsl-line-info-forwarding=2", "vpdn:dsl-line-info=1",
+				 "vpdn:dsl-line-info-forwarding=11" };
+	for (size_t i = 0; i < N(not_it); i++) {
+		reply_begin();
+		radius_builder_add_vsa(&rb, RADIUS_VENDOR_CISCO, RADIUS_CISCO_AVPAIR, not_it[i],
+				       strlen(not_it[i]));
+		n = reply_end();
+		cr_assert_eq(radius_reply_decode(rbuf, n, req_auth, secret, SECRET_LEN, NULL, NULL, &r,
+						 &err), 0);
+		cr_expect(!r.line_info_forwarding, "%s", not_it[i]);
+	}
+
+	/* every truncation of the sub-attribute inside a well-formed VSA is
+	 * ignored, never read past and never fatal to the Accept */
+	for (size_t cut = 4; cut < sizeof(vsa_on); cut++) {
+		uint8_t v[sizeof(vsa_on)];
+		memcpy(v, vsa_on, cut);
+		reply_begin();
+		radius_builder_add(&rb, RADIUS_ATTR_VENDOR_SPECIFIC, v, cut);
+		n = reply_end();
+		cr_assert_eq(radius_reply_decode(rbuf, n, req_auth, secret, SECRET_LEN, NULL, NULL, &r,
+						 &err), 0, "cut %zu", cut);
+		cr_expect(!r.line_info_forwarding, "cut %zu", cut);
+	}
+}

@@ -112,6 +112,14 @@ Test(realm_schema, realm_fields_and_defaults)
 	cr_expect_eq(realm_schema_realm_set(&r, "max_endpoints", "0", 1, NULL, err, sizeof(err)), -1);
 	cr_expect_eq(realm_schema_realm_set(&r, "verify_password", "1", 1, NULL, err, sizeof(err)), 0);
 	cr_expect_eq(r.verify_password, 1);
+	cr_expect_eq(r.access_line_forwarding, 0);
+	cr_expect_eq(realm_schema_realm_set(&r, "access_line_forwarding", "1", 1, &unknown, err,
+					    sizeof(err)), 0);
+	cr_expect_eq(unknown, 0);
+	cr_expect_eq(r.access_line_forwarding, 1);
+	cr_expect_eq(realm_schema_realm_set(&r, "access_line_forwarding", "yes", 3, NULL, err,
+					    sizeof(err)), -1);
+	cr_expect_str_eq(err, "field=access_line_forwarding value=\"yes\": want 0 or 1");
 	cr_expect_eq(realm_schema_realm_set(&r, "reply_message", "", 0, NULL, err, sizeof(err)), 0);
 	cr_expect_eq(realm_schema_realm_set(&r, "future_field", "x", 1, &unknown, err, sizeof(err)), 0);
 	cr_expect_eq(unknown, 1);

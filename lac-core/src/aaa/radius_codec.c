@@ -1018,11 +1018,46 @@ static void tunnels_order(struct radius_reply *out, radius_rng_fn rng, void *rng
 	}
 }
 
+/* One Cisco-AVPair value (not NUL-terminated): only the access-line switch
+ * is ours; every other pair is another feature's business. */
+static void decode_cisco_avpair(const uint8_t *v, size_t len, struct radius_reply *out)
+{
+	static const char key[] = RADIUS_AVPAIR_LINE_INFO_FORWARDING "=";
+	size_t klen = sizeof(key) - 1;
+
+	if (len <= klen || memcmp(v, key, klen) != 0)
+		return;
+	v += klen;
+	len -= klen;
+	if ((len == 1 && v[0] == '1') || (len == 3 && memcmp(v, "yes", 3) == 0))
+		out->line_info_forwarding = true;
+	else if ((len == 1 && v[0] == '0') || (len == 2 && memcmp(v, "no", 2) == 0))
+		out->line_info_forwarding = false;
+}
+
+/* Cisco's VSAs use the RFC 2865 5.26 suggested layout (type, length, value);
+ * a sub-attribute that does not fit ends the walk: what is malformed there is
+ * not ours to refuse the whole Accept for. */
+static void decode_cisco_vsa(const uint8_t *val, size_t len, struct radius_reply *out)
+{
+	size_t i = 4;
+
+	while (len - i >= 2 && val[i + 1] >= 2 && val[i + 1] <= len - i) {
+		if (val[i] == RADIUS_CISCO_AVPAIR)
+			decode_cisco_avpair(val + i + 2, (size_t)val[i + 1] - 2, out);
+		i += val[i + 1];
+	}
+}
+
 static int decode_vsa(const uint8_t *val, size_t len, size_t off, struct radius_reply *out,
 		      struct radius_err *err)
 {
 	if (len < 4)
 		return set_err(err, "vendor-specific shorter than its vendor id", off);
+	if (be32_get(val) == RADIUS_VENDOR_CISCO) {
+		decode_cisco_vsa(val, len, out);
+		return 0;
+	}
 	if (be32_get(val) != RADIUS_VENDOR_MICROSOFT)
 		return 0;       /* other vendors' layouts vary; not ours to judge */
 	size_t i = 4;

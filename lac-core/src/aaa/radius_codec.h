@@ -114,6 +114,13 @@ enum radius_attr {
 #define RADIUS_VENDOR_MICROSOFT 311
 #define RADIUS_MS_PRIMARY_DNS_SERVER 28
 #define RADIUS_MS_SECONDARY_DNS_SERVER 29
+/* Cisco-AVPair (vendor 9, attribute 1), "protocol:attribute=value". The broker
+ * sends "vpdn:dsl-line-info-forwarding=1" (named after Cisco's VPDN command of
+ * the same meaning) for a realm whose LNS is to receive the subscriber's
+ * access-line information ([pppoe] access_line_l2tp = realm). */
+#define RADIUS_VENDOR_CISCO 9
+#define RADIUS_CISCO_AVPAIR 1
+#define RADIUS_AVPAIR_LINE_INFO_FORWARDING "vpdn:dsl-line-info-forwarding"
 
 #define RADIUS_SERVICE_TYPE_FRAMED 2            /* RFC 2865 5.6 */
 #define RADIUS_FRAMED_PROTOCOL_PPP 1            /* RFC 2865 5.7 */
@@ -466,6 +473,7 @@ struct radius_reply {
 	uint32_t idle_timeout;
 	bool has_acct_interim_interval;
 	uint32_t acct_interim_interval;
+	bool line_info_forwarding;             /* Cisco-AVPair vpdn:dsl-line-info-forwarding=1 */
 	size_t n_class;
 	uint8_t class_val[RADIUS_MAX_CLASS][RADIUS_MAX_ATTR_VALUE];
 	size_t class_len[RADIUS_MAX_CLASS];

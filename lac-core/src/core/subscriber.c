@@ -185,6 +185,7 @@ static void sub_take_accept(struct subscriber *sub, const struct radius_reply *r
 	sub->identity_pinned = true;
 	sub->session_timeout_s = reply->has_session_timeout ? reply->session_timeout : 0;
 	sub->idle_timeout_s = reply->has_idle_timeout ? reply->idle_timeout : 0;
+	sub->line_info_forwarding = reply->line_info_forwarding;
 	/* RFC 2869 5.16: the server's interval, never below 60 s (to spare the
 	 * servers); without one (or 0), the operator's default, taken as is */
 	if (reply->has_acct_interim_interval && reply->acct_interim_interval)
@@ -542,7 +543,7 @@ static void sub_fill_call_info(struct subscriber *sub, struct l2tp_call_info *ca
 	if (sub->ppp && sub_ops(sub)->ppp_get_proxy(sub, &proxy) == 0)
 		sub_proxy_from_ppp(&call->proxy, &proxy);
 	/* issue 11: RFC 5515 AVPs and connect speeds from the access line */
-	line_fwd_l2tp(&sub->lac->cfg, info, false, call);
+	line_fwd_l2tp(&sub->lac->cfg, info, sub->line_info_forwarding, call);
 }
 
 /* Copies an RFC 2868 identifier; refuses one that would not fit rather than

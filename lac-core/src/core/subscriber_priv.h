@@ -153,6 +153,7 @@ struct subscriber {
 	uint8_t (*class_val)[RADIUS_MAX_ATTR_VALUE];    /* scale: n_class entries (heap), NULL if none */
 	size_t class_len[RADIUS_MAX_CLASS];
 	bool acct_started, acct_stopped;
+	bool line_info_forwarding;      /* the Accept allows RFC 5515 AVPs for this realm */
 	enum radius_term_cause term_cause;      /* first cause set wins */
 	uint64_t in_octets, out_octets;         /* from / to the subscriber */
 	uint32_t in_packets, out_packets;
