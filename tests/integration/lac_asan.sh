@@ -1,7 +1,7 @@
 #!/bin/bash
 # lac-core's integration suites once more with lac-core built with ASan and
 # UBSan (lac-core/lac-core-asan, -fno-sanitize-recover=all): vpdn_e2e,
-# lac_daemon, dae_acct and lac_hostile. Fails when a suite fails or when the
+# lac_daemon, dae_acct, lac_hostile and health_share. Fails when a suite fails or when the
 # sanitizers wrote any report (ASAN_OPTIONS/UBSAN_OPTIONS log_path below).
 set -u
 . "$(dirname "$0")/testlib.sh"
@@ -18,7 +18,7 @@ export RLNS_LAC_BIN=$bin RLNS_LAC_ASAN=1
 # configuration for the process lifetime
 export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=0:abort_on_error=0:strict_string_checks=1"
 export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
-for suite in vpdn_e2e lac_daemon dae_acct lac_hostile; do
+for suite in vpdn_e2e lac_daemon dae_acct lac_hostile health_share; do
     out=$reports/$suite.out
     bash "$top/tests/integration/$suite.sh" > "$out" 2>&1
     rc=$?

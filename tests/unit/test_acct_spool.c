@@ -533,3 +533,37 @@ Test(acct_spool, records_the_memory_queue_drops_come_back_from_the_spool, .init 
 	ev_io_del(loop, sv.fd);
 	close(sv.fd);
 }
+
+/* RFC 2867 Tunnel-Reject / Tunnel-Link-Reject are health hints: under
+ * startstop they wait for the interval sync (a failing-over call must not
+ * wait on the disk), they are kept like any record, and a session whose only
+ * records are rejects is not a lost session (no Stop is made for it). */
+Test(acct_spool, tunnel_rejects_are_not_synced_at_once_and_make_no_lost_session, .init = fs_setup,
+     .fini = fs_teardown)
+{
+	struct acct_spool_config c = spool_cfg();
+	char err[256] = "";
+	struct got g = { 0 };
+	struct acct_spool_load_stats st;
+	struct acct_spool_counters k0, k1, k2;
+	struct acct_spool *s = acct_spool_open(loop, &c, RADIUS_TERM_NAS_REBOOT, on_entry, &g, &st, err, sizeof(err));
+	cr_assert(s, "%s", err);
+	acct_spool_counters_get(s, &k0);
+	uint64_t r1 = append(s, RADIUS_ACCT_STATUS_TUNNEL_REJECT, "R");
+	uint64_t r2 = append(s, RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT, "R");
+	cr_assert(r1 && r2);
+	acct_spool_counters_get(s, &k1);
+	cr_expect_eq(k1.syncs, k0.syncs, "no fdatasync for the rejects");
+	append(s, RADIUS_ACCT_STATUS_START, "S");
+	acct_spool_counters_get(s, &k2);
+	cr_expect_gt(k2.syncs, k1.syncs, "a Start is still synced at once");
+	acct_spool_close(s);
+
+	s = acct_spool_open(loop, &c, RADIUS_TERM_NAS_REBOOT, on_entry, &g, &st, err, sizeof(err));
+	cr_assert(s, "%s", err);
+	cr_expect_eq(st.lost_sessions, 1, "S only: rejects are no session");
+	cr_assert_eq(g.n, 4, "both rejects, S's Start and its Stop");
+	cr_expect_eq(g.status[0], RADIUS_ACCT_STATUS_TUNNEL_REJECT);
+	cr_expect_eq(g.status[1], RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT);
+	acct_spool_close(s);
+}

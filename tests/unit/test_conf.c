@@ -88,18 +88,21 @@ Test(conf, accounting_and_dae_sections_parse_with_defaults)
 	char err[256] = "";
 	lac_config_defaults(&cfg);
 	cr_expect(cfg.radius_accounting, "accounting on by default");
+	cr_expect(cfg.radius_acct_tunnel_reject, "Tunnel-Reject records on by default");
 	cr_expect_eq(cfg.radius_acct_queue_max, 4096);
 	cr_expect_eq(cfg.radius_acct_interim_interval_s, 0);
 	cr_expect_str_eq(cfg.dae_listen, "", "no DAE server by default");
 	cr_expect(cfg.dae_require_message_authenticator);
 	const char *text =
 		"[radius]\nacct_interim_interval_s = 300\nacct_queue_max = 10\naccounting = no\n"
+		"acct_tunnel_reject = no\n"
 		"[dae]\nlisten = 10.88.1.2:3799\nclient = 10.88.1.1 testing123\nclient = 127.0.0.1   s3cr=t\n"
 		"require_message_authenticator = off\n";
 	cr_assert_eq(parse(&cfg, text, err), 0, "%s", err);
 	cr_expect_eq(cfg.radius_acct_interim_interval_s, 300);
 	cr_expect_eq(cfg.radius_acct_queue_max, 10);
 	cr_expect(!cfg.radius_accounting);
+	cr_expect(!cfg.radius_acct_tunnel_reject);
 	cr_expect_str_eq(cfg.dae_listen, "10.88.1.2:3799");
 	cr_assert_eq(cfg.n_dae_client, 2);
 	cr_expect_eq(cfg.dae_client[0].addr.s_addr, inet_addr("10.88.1.1"));

@@ -294,6 +294,60 @@ Test(l2tp_tunnel, silent_peer_is_given_up_at_the_setup_deadline_when_shorter)
 	l2tp_tunnel_release(&t);
 }
 
+/* RFC 2867 4.1 reports what the LNS refused or left unanswered (shared LNS
+ * health): a wrong challenge response, a StopCCN in answer to the SCCRQ and
+ * silence count as the peer's; our own close does not (failed_here). */
+Test(l2tp_tunnel, setup_failures_of_the_peer_are_not_failed_here_a_local_close_is)
+{
+	struct l2tp_tunnel t;
+	struct tcap c;
+	struct l2tp_msg m;
+	uint64_t now = 0;
+
+	log_set_level(LOG_LVL_ERROR);
+	tunnel_new(&t, &c, "sekrit");
+	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
+	sccrp_for(&t, &m, "other", false);
+	tunnel_feed(&t, &m, 0, 1, 10);
+	cr_assert_eq(c.downs, 1);
+	cr_expect(c.down_setup && !t.failed_here, "authentication failure: the LNS's");
+	l2tp_tunnel_release(&t);
+
+	tunnel_new(&t, &c, "");
+	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
+	memset(&m, 0, sizeof(m));
+	m.type = L2TP_MSG_STOPCCN;
+	m.present = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TID) | L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE);
+	m.assigned_tid = 77;
+	m.result = L2TP_STOPCCN_NOT_AUTHORIZED;
+	tunnel_feed(&t, &m, 0, 1, 10);
+	cr_assert_eq(c.downs, 1);
+	cr_expect(c.down_setup && !t.failed_here, "StopCCN in answer to the SCCRQ: the LNS's");
+	cr_expect_eq(c.down_result, L2TP_STOPCCN_NOT_AUTHORIZED);
+	l2tp_tunnel_release(&t);
+
+	tunnel_new(&t, &c, "");
+	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
+	while (t.state == L2TP_TUNNEL_WAIT_CTL_REPLY && now < 100000) {
+		now = l2tp_tunnel_deadline(&t);
+		l2tp_tunnel_timer(&t, now);
+	}
+	cr_expect(c.down_setup && !t.failed_here, "silence: the LNS's");
+	l2tp_tunnel_release(&t);
+
+	tunnel_new(&t, &c, "");
+	l2tp_tunnel_event(&t, L2TP_TEV_OPEN, NULL, 0);
+	l2tp_tunnel_event(&t, L2TP_TEV_CLOSE, &(struct l2tp_tunnel_evarg){ .result = 6, .why = "bye" }, 5);
+	cr_assert_eq(c.downs, 1);
+	cr_expect(t.failed_here, "our own close during setup is not a Tunnel-Reject");
+	l2tp_tunnel_release(&t);
+
+	tunnel_new(&t, &c, "");
+	l2tp_tunnel_event(&t, L2TP_TEV_CLOSE, &(struct l2tp_tunnel_evarg){ .why = "deferred" }, 5);
+	cr_expect(t.failed_here, "a deferred tunnel closed before its SCCRQ");
+	l2tp_tunnel_release(&t);
+}
+
 Test(l2tp_tunnel, hello_after_idle_interval)
 {
 	struct l2tp_tunnel t;
@@ -547,6 +601,51 @@ Test(l2tp_session, setup_timeout_sends_cdn_10_and_reports_setup_failure)
 	l2tp_session_fsm_event(&f, L2TP_SEV_SETUP_TIMEOUT, NULL, 10000);
 	cr_assert_eq(f.state, L2TP_SESSION_ESTABLISHED);
 	cr_assert_eq(c.n, 0);
+}
+
+/* RFC 2867 4.2: what the LNS did to a call in setup (CDN, silence past the
+ * setup timeout) marks it lns_refused, the engine's cue for one
+ * Tunnel-Link-Reject; a CDN once up, our own close and the tunnel going
+ * down do not. */
+Test(l2tp_session, lns_refused_marks_only_what_the_lns_did_during_setup)
+{
+	struct l2tp_session_fsm f;
+	struct l2tp_call_info ci;
+	struct scap c = { 0 };
+	struct l2tp_msg m;
+	struct l2tp_session_evarg a = { .m = &m };
+
+	memset(&m, 0, sizeof(m));
+	m.type = L2TP_MSG_CDN;
+	m.result = 2;
+	m.error = 4;
+	m.has_error = true;
+	session_asked(&f, &ci, &c, 1);
+	l2tp_session_fsm_event(&f, L2TP_SEV_RX_CDN, &a, 1);
+	cr_expect(f.lns_refused, "CDN in answer to the ICRQ");
+
+	session_asked(&f, &ci, &c, 2);
+	l2tp_session_fsm_event(&f, L2TP_SEV_SETUP_TIMEOUT, NULL, 10000);
+	cr_expect(f.lns_refused, "no ICRP within the setup timeout");
+
+	session_asked(&f, &ci, &c, 3);
+	l2tp_session_fsm_event(&f, L2TP_SEV_CLOSE, &(struct l2tp_session_evarg){ .result = 3 }, 1);
+	cr_expect(!f.lns_refused, "our own CDN");
+
+	session_asked(&f, &ci, &c, 4);
+	l2tp_session_fsm_event(&f, L2TP_SEV_TUNNEL_DOWN, &(struct l2tp_session_evarg){ .msg = "gone" }, 1);
+	cr_expect(!f.lns_refused, "the tunnel's failure is reported for the tunnel");
+
+	session_asked(&f, &ci, &c, 5);
+	struct l2tp_msg icrp;
+	memset(&icrp, 0, sizeof(icrp));
+	icrp.type = L2TP_MSG_ICRP;
+	icrp.assigned_sid = 7;
+	l2tp_session_fsm_event(&f, L2TP_SEV_RX_ICRP, &(struct l2tp_session_evarg){ .m = &icrp }, 1);
+	l2tp_session_fsm_event(&f, L2TP_SEV_ICCN_ACKED, NULL, 2);
+	cr_assert_eq(f.state, L2TP_SESSION_ESTABLISHED);
+	l2tp_session_fsm_event(&f, L2TP_SEV_RX_CDN, &a, 3);
+	cr_expect(!f.lns_refused, "a CDN once up ends a session, it refuses nothing");
 }
 
 Test(l2tp_session, every_state_event_pair_has_a_defined_outcome)

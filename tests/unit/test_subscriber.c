@@ -38,6 +38,10 @@ struct fake {
 	char acct_user[8][64];
 	char acct_connection[8][16];
 	char acct_server[8][64];
+	char acct_client[8][64];
+	char acct_assignment[8][64];
+	bool acct_link[8];
+	unsigned acct_rejects;          /* of acct_n: through acct_tunnel_reject */
 	/* L2TP */
 	unsigned l2tp_opens, l2tp_closes, l2tp_sends;
 	uint16_t l2tp_close_result;
@@ -128,6 +132,19 @@ static int f_acct_send(struct subscriber *sub, const struct radius_acct_params *
 	return 0;
 }
 
+static int f_acct_tunnel_reject(struct subscriber *sub, bool link, const struct radius_acct_params *p)
+{
+	unsigned i = F.acct_n < 8 ? F.acct_n : 7;
+	f_acct_send(sub, p);
+	F.acct_rejects++;
+	F.acct_link[i] = link;
+	snprintf(F.acct_client[i], sizeof(F.acct_client[i]), "%s",
+		 p->tunnel && p->tunnel->client_endpoint ? p->tunnel->client_endpoint : "");
+	snprintf(F.acct_assignment[i], sizeof(F.acct_assignment[i]), "%s",
+		 p->tunnel && p->tunnel->assignment_id ? p->tunnel->assignment_id : "");
+	return 0;
+}
+
 static struct l2tp_session *f_l2tp_open(struct subscriber *sub, const struct l2tp_candidate *c, size_t n,
 					const struct l2tp_call_info *call)
 {
@@ -183,6 +200,7 @@ static const struct sub_ops fake_ops = {
 	.ppp_get_proxy = f_ppp_get_proxy, .ppp_handoff = f_ppp_handoff, .ppp_close = f_ppp_close,
 	.ppp_send_ip = f_ppp_send_ip, .ppp_free = f_ppp_free,
 	.aaa_start = f_aaa_start, .aaa_cancel = f_aaa_cancel, .acct_send = f_acct_send,
+	.acct_tunnel_reject = f_acct_tunnel_reject,
 	.l2tp_open = f_l2tp_open, .l2tp_close = f_l2tp_close, .l2tp_send = f_l2tp_send,
 	.l2tp_status = f_l2tp_status, .local_endpoint = f_local_endpoint,
 	.tun_write = f_tun_write, .access_send = f_access_send, .access_close = f_access_close,
@@ -327,6 +345,8 @@ static struct sub_evarg arg_for(enum sub_event e)
 	static uint8_t ip_pkt[20] = { 0x45 };
 	static struct l2tp_session_status st;
 	static struct ppp_ip_info ip;
+	static const struct l2tp_setup_reject rej = { .candidate_idx = 0, .call_serial = 5, .why = "test",
+						      .peer_host_name = "" };
 	struct sub_evarg a = { .reason = "test" };
 	st = up_status(11, 22, 0, 5);
 	switch (e) {
@@ -348,6 +368,7 @@ static struct sub_evarg arg_for(enum sub_event e)
 		a.len = sizeof(ip_pkt);
 		break;
 	case SUB_EV_ADMIN_DISCONNECT: a.cause = RADIUS_TERM_ADMIN_RESET; break;
+	case SUB_EV_L2TP_REJECT: a.l2tp_reject = &rej; break;
 	default: break;
 	}
 	return a;
@@ -364,14 +385,14 @@ static struct sub_evarg arg_for(enum sub_event e)
 /* The expected state after each (state, event), written from the call flow
  * (README), not from the table: a row missing or wrong shows up here. */
 static const enum sub_state expect_next[SUB_N_STATES][SUB_N_EVENTS] = {
-	/*                auth aaa_t aaa_l aaa_r aaa_f l2_up l2_dn l2_fr ppp_up ppp_dn ppp_ip acc_fr acc_cl admin tun  intrm sess idle */
-	[SUB_LCP]      = { AAA, LCP,  LCP,  LCP,  LCP,  LCP,  LCP,  LCP,  LCP,   DED,   LCP,   LCP,   DED,   CLO,  LCP, LCP,  LCP, LCP },
-	[SUB_AAA]      = { AAA, TUN,  LOC,  LCP,  LCP,  AAA,  AAA,  AAA,  AAA,   DED,   AAA,   AAA,   DED,   CLO,  AAA, AAA,  AAA, AAA },
-	[SUB_TUNNEL_SETUP] = { TUN, TUN, TUN, TUN, TUN,  REL,  LCP,  REL,  TUN,   DED,   TUN,   TUN,   DED,   CLO,  TUN, TUN,  TUN, TUN },
-	[SUB_RELAY]    = { REL, REL,  REL,  REL,  REL,  REL,  DED,  REL,  REL,   REL,   REL,   REL,   DED,   DED,  REL, REL,  DED, REL },
-	[SUB_LOCAL]    = { LOC, LOC,  LOC,  LOC,  LOC,  LOC,  LOC,  LOC,  LOC,   DED,   LOC,   LOC,   DED,   CLO,  LOC, LOC,  CLO, LOC },
-	[SUB_CLOSING]  = { CLO, CLO,  CLO,  CLO,  CLO,  CLO,  CLO,  CLO,  CLO,   DED,   CLO,   CLO,   DED,   CLO,  CLO, CLO,  CLO, CLO },
-	[SUB_DEAD]     = { DED, DED,  DED,  DED,  DED,  DED,  DED,  DED,  DED,   DED,   DED,   DED,   DED,   DED,  DED, DED,  DED, DED },
+	/*                auth aaa_t aaa_l aaa_r aaa_f l2_up l2_dn l2_fr ppp_up ppp_dn ppp_ip acc_fr acc_cl admin tun  intrm sess idle rej */
+	[SUB_LCP]      = { AAA, LCP,  LCP,  LCP,  LCP,  LCP,  LCP,  LCP,  LCP,   DED,   LCP,   LCP,   DED,   CLO,  LCP, LCP,  LCP, LCP, LCP },
+	[SUB_AAA]      = { AAA, TUN,  LOC,  LCP,  LCP,  AAA,  AAA,  AAA,  AAA,   DED,   AAA,   AAA,   DED,   CLO,  AAA, AAA,  AAA, AAA, AAA },
+	[SUB_TUNNEL_SETUP] = { TUN, TUN, TUN, TUN, TUN,  REL,  LCP,  REL,  TUN,   DED,   TUN,   TUN,   DED,   CLO,  TUN, TUN,  TUN, TUN, TUN },
+	[SUB_RELAY]    = { REL, REL,  REL,  REL,  REL,  REL,  DED,  REL,  REL,   REL,   REL,   REL,   DED,   DED,  REL, REL,  DED, REL, REL },
+	[SUB_LOCAL]    = { LOC, LOC,  LOC,  LOC,  LOC,  LOC,  LOC,  LOC,  LOC,   DED,   LOC,   LOC,   DED,   CLO,  LOC, LOC,  CLO, LOC, LOC },
+	[SUB_CLOSING]  = { CLO, CLO,  CLO,  CLO,  CLO,  CLO,  CLO,  CLO,  CLO,   DED,   CLO,   CLO,   DED,   CLO,  CLO, CLO,  CLO, CLO, CLO },
+	[SUB_DEAD]     = { DED, DED,  DED,  DED,  DED,  DED,  DED,  DED,  DED,   DED,   DED,   DED,   DED,   DED,  DED, DED,  DED, DED, DED },
 };
 
 Test(subscriber, every_state_event_pair_has_its_defined_outcome)
@@ -745,4 +766,68 @@ Test(subscriber, lacctl_row_escapes_the_peer_supplied_name)
 	cr_expect_null(strstr(out.data, "\nid=99"), "no forged row: %s", out.data);
 	cr_expect_null(strstr(out.data, " state=relay"), "no forged field");
 	strbuf_free(&out);
+}
+
+/* ---- RFC 2867 Tunnel-Reject / Tunnel-Link-Reject (shared LNS health) ---- */
+
+Test(subscriber, refused_tunnel_sends_one_tunnel_reject_naming_that_lns_then_the_start_names_the_next)
+{
+	snprintf(tunnel_reply.tunnels[0].assignment_id, sizeof(tunnel_reply.tunnels[0].assignment_id), "a1");
+	struct subscriber *sub = sub_in(SUB_TUNNEL_SETUP);
+	struct l2tp_setup_reject r = { .link = false, .candidate_idx = 0, .call_serial = 77,
+				       .result = 4, .why = "StopCCN from peer", .peer_host_name = "lns1" };
+	struct sub_evarg a = { .l2tp_reject = &r };
+	sub_dispatch(sub, SUB_EV_L2TP_REJECT, &a);
+	cr_expect_eq(sub->state, SUB_TUNNEL_SETUP, "the failover follows as its own event");
+	cr_assert_eq(F.acct_n, 1);
+	cr_expect_eq(F.acct_rejects, 1, "through the Tunnel-Reject encoder");
+	cr_expect_eq(F.acct_status[0], RADIUS_ACCT_STATUS_TUNNEL_REJECT);
+	cr_expect(!F.acct_link[0]);
+	cr_expect_str_eq(F.acct_user[0], "alice@corp.example", "the user whose call it was: the broker finds the realm");
+	cr_expect_str_eq(F.acct_server[0], "10.88.2.2", "Tunnel-Server-Endpoint of the refusing LNS");
+	cr_expect_str_eq(F.acct_client[0], "192.0.2.1", "Tunnel-Client-Endpoint: our address towards it");
+	cr_expect_str_eq(F.acct_assignment[0], "a1");
+	cr_expect_str_eq(F.acct_connection[0], "77", "Acct-Tunnel-Connection: the call serial");
+	cr_expect_eq(L.counters.unexpected_events, 0);
+
+	struct l2tp_session_status st = up_status(11, 22, 1, 78);
+	struct sub_evarg up = { .l2tp_up = &st };
+	sub_dispatch(sub, SUB_EV_L2TP_UP, &up);
+	cr_assert_eq(sub->state, SUB_RELAY);
+	cr_assert_eq(F.acct_n, 2);
+	cr_expect_eq(F.acct_status[1], RADIUS_ACCT_STATUS_START);
+	cr_expect_str_eq(F.acct_server[1], "10.88.3.2");
+}
+
+Test(subscriber, refused_call_on_an_established_tunnel_sends_tunnel_link_reject)
+{
+	struct subscriber *sub = sub_in(SUB_TUNNEL_SETUP);
+	struct l2tp_setup_reject r = { .link = true, .candidate_idx = 1, .call_serial = 9, .result = 2,
+				       .error = 4, .why = "no resources", .peer_host_name = "" };
+	struct sub_evarg a = { .l2tp_reject = &r };
+	sub_dispatch(sub, SUB_EV_L2TP_REJECT, &a);
+	cr_assert_eq(F.acct_n, 1);
+	cr_expect_eq(F.acct_status[0], RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT);
+	cr_expect(F.acct_link[0]);
+	cr_expect_str_eq(F.acct_server[0], "10.88.3.2");
+	/* every LNS failed: the subscriber is refused, no Start, no Stop */
+	struct sub_evarg down = { .reason = "result=2 error=4 msg=-", .l2tp_result = 2 };
+	sub_dispatch(sub, SUB_EV_L2TP_DOWN, &down);
+	cr_expect_eq(sub->state, SUB_LCP);
+	cr_expect_eq(F.acct_n, 1);
+}
+
+Test(subscriber, acct_tunnel_reject_no_sends_nothing_and_a_bad_candidate_is_ignored)
+{
+	L.cfg.radius_acct_tunnel_reject = false;
+	struct subscriber *sub = sub_in(SUB_TUNNEL_SETUP);
+	struct l2tp_setup_reject r = { .candidate_idx = 0, .call_serial = 1, .why = "", .peer_host_name = "" };
+	struct sub_evarg a = { .l2tp_reject = &r };
+	sub_dispatch(sub, SUB_EV_L2TP_REJECT, &a);
+	cr_expect_eq(F.acct_n, 0, "acct_tunnel_reject = no");
+	L.cfg.radius_acct_tunnel_reject = true;
+	r.candidate_idx = 2;    /* the reply had two */
+	sub_dispatch(sub, SUB_EV_L2TP_REJECT, &a);
+	cr_expect_eq(F.acct_n, 0, "a candidate the reply did not have");
+	cr_expect_eq(sub->state, SUB_TUNNEL_SETUP);
 }

@@ -593,7 +593,8 @@ uint64_t acct_spool_append(struct acct_spool *s, uint32_t status, uint64_t wall_
 	s->next_seq++;
 	s->ctr.appends++;
 	bool force = s->cfg.fsync == ACCT_SPOOL_FSYNC_ALWAYS ||
-		     (s->cfg.fsync == ACCT_SPOOL_FSYNC_STARTSTOP && status != RADIUS_ACCT_STATUS_INTERIM);
+		     (s->cfg.fsync == ACCT_SPOOL_FSYNC_STARTSTOP && status != RADIUS_ACCT_STATUS_INTERIM &&
+		      status != RADIUS_ACCT_STATUS_TUNNEL_REJECT && status != RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT);
 	if (force)
 		spool_sync(s);
 	else

@@ -12,10 +12,12 @@
  * Durability (fsync policy, [radius] acct_spool_fsync):
  *   always     fdatasync after every append (power loss loses nothing queued);
  *   startstop  (default) fdatasync after Start, Stop, Accounting-On/Off and
- *              every other status except Interim-Update, before the append
- *              returns, so those records are on disk before the caller
- *              releases the session's state; the rest is synced every
- *              sync_interval_ms;
+ *              every other status except Interim-Update and the RFC 2867
+ *              Tunnel-Reject / Tunnel-Link-Reject health hints (a call
+ *              failing over must not wait on the disk for them), before the
+ *              append returns, so those records are on disk before the
+ *              caller releases the session's state; the rest is synced
+ *              every sync_interval_ms;
  *   interval   fdatasync every sync_interval_ms only;
  *   none       never (the kernel writes back; a lac-core crash still loses
  *              nothing: write() has put the record in the page cache).

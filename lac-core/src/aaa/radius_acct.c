@@ -195,6 +195,8 @@ static void count_status(struct radius_acct *a, uint32_t st)
 	case RADIUS_ACCT_STATUS_START: a->ctr.starts++; break;
 	case RADIUS_ACCT_STATUS_STOP: a->ctr.stops++; break;
 	case RADIUS_ACCT_STATUS_INTERIM: a->ctr.interims++; break;
+	case RADIUS_ACCT_STATUS_TUNNEL_REJECT: a->ctr.others++; a->ctr.tunnel_rejects++; break;
+	case RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT: a->ctr.others++; a->ctr.tunnel_link_rejects++; break;
 	default: a->ctr.others++; break;
 	}
 }

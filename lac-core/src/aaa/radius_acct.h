@@ -110,6 +110,8 @@ struct radius_acct_counters {
 	uint64_t spill_reloaded;        /* of those: queued again once there was room */
 	uint64_t spool_bytes, spool_syncs, spool_compactions, spool_errors, spool_sync_us_max;
 	uint64_t rcvbuf;                /* socket receive buffer granted */
+	uint64_t tunnel_rejects;        /* of `others`: RFC 2867 Tunnel-Reject (11) queued */
+	uint64_t tunnel_link_rejects;   /* of `others`: Tunnel-Link-Reject (14) queued */
 };
 void radius_acct_counters_get(const struct radius_acct *acct, struct radius_acct_counters *out);
 

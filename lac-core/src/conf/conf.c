@@ -104,6 +104,7 @@ static const struct conf_key conf_keys[] = {
 	UINT("radius", "acct_interim_interval_s", radius_acct_interim_interval_s, 0, 86400),
 	UINT("radius", "acct_queue_max", radius_acct_queue_max, 1, 1000000),
 	{ "radius", "accounting", CONF_T_BOOL, OFF(radius_accounting), 0, 0, 0, 0, 0 },
+	{ "radius", "acct_tunnel_reject", CONF_T_BOOL, OFF(radius_acct_tunnel_reject), 0, 0, 0, 0, 0 },
 	STR("radius", "acct_spool_dir", radius_acct_spool_dir),
 	UINT("radius", "acct_spool_max_mb", radius_acct_spool_max_mb, 1, 1000000),
 	STR("radius", "acct_spool_fsync", radius_acct_spool_fsync),
@@ -169,6 +170,7 @@ void lac_config_defaults(struct lac_config *cfg)
 	cfg->radius_nas_port_type_stream = 5; /* Virtual (RFC 2865 5.41) */
 	cfg->radius_acct_queue_max = 4096;
 	cfg->radius_accounting = true;
+	cfg->radius_acct_tunnel_reject = true;
 	cfg->dae_require_message_authenticator = true;
 	cfg->radius_acct_spool_max_mb = 256;
 	snprintf(cfg->radius_acct_spool_fsync, sizeof(cfg->radius_acct_spool_fsync), "startstop");

@@ -25,7 +25,8 @@
  *             Acct-Interim-Interval; 0 = no interim updates), acct_queue_max,
  *             accounting (yes|no), acct_spool_dir (on-disk spool; none by
  *             default), acct_spool_max_mb (256), acct_spool_fsync
- *             (startstop|always|interval|none), acct_spool_sync_interval_ms
+ *             (startstop|always|interval|none), acct_spool_sync_interval_ms,
+ *             acct_tunnel_reject (yes|no, default yes)
  *   [dae]     RFC 5176 Disconnect/CoA server: listen (IPV4:PORT, none when
  *             absent), client (repeatable: "IPV4 SECRET"),
  *             require_message_authenticator (yes|no), replay_window_s (300),
@@ -133,6 +134,9 @@ struct lac_config {
 	uint32_t radius_acct_interim_interval_s;
 	uint32_t radius_acct_queue_max;
 	bool radius_accounting;
+	/* RFC 2867 Tunnel-Reject / Tunnel-Link-Reject for tunnels and calls an
+	 * LNS refused (the broker's shared LNS health); default yes */
+	bool radius_acct_tunnel_reject;
 	/* on-disk accounting spool (aaa/acct_spool.h); "" = memory queue only */
 	char radius_acct_spool_dir[CONF_PATH];
 	uint32_t radius_acct_spool_max_mb;

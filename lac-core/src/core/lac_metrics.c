@@ -110,6 +110,8 @@ static const struct metric_field acct_tab[] = {
 	METRIC_C(AC, replies_invalid, "Accounting replies dropped: invalid."),
 	METRIC_C(AC, replies_unexpected, "Accounting replies dropped: unexpected."),
 	METRIC_G(AC, pending, "Accounting-Requests not yet answered."),
+	METRIC_C(AC, tunnel_rejects, "RFC 2867 Tunnel-Reject records queued (an LNS refused a tunnel)."),
+	METRIC_C(AC, tunnel_link_rejects, "RFC 2867 Tunnel-Link-Reject records queued (an LNS refused a call)."),
 };
 static const struct metric_field acct_spool_tab[] = {
 	METRIC_C(AC, spooled, "Accounting records written to the on-disk spool."),
@@ -169,6 +171,8 @@ static const struct metric_field l2tp_tab[] = {
 	METRIC_C(LS, rx_bad_nr, "Control messages acknowledging what was never sent (bogus Nr)."),
 	METRIC_C(LS, icmp_ignored, "ICMP errors ignored: they do not quote our datagram."),
 	METRIC_C(LS, stray_rate_limited, "Unsolicited SCCRQs left unanswered by the rate limit."),
+	METRIC_C(LS, setup_rejects, "Tunnels an LNS refused or left unanswered (reported once per tunnel)."),
+	METRIC_C(LS, link_rejects, "Calls an LNS refused on an established tunnel."),
 };
 #undef LS
 

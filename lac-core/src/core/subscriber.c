@@ -61,7 +61,7 @@ static const char *const sub_event_names[SUB_N_EVENTS] = {
 	"auth_request", "aaa_tunnel", "aaa_local", "aaa_reject", "aaa_fail", "l2tp_up",
 	"l2tp_down", "l2tp_frame", "ppp_up", "ppp_down", "ppp_ip", "access_frame",
 	"access_closed", "admin_disconnect", "tun_packet", "interim", "session_timeout",
-	"idle_check",
+	"idle_check", "l2tp_reject",
 };
 
 const char *sub_state_str(enum sub_state s)
@@ -204,17 +204,14 @@ static void sub_take_accept(struct subscriber *sub, const struct radius_reply *r
 	}
 }
 
-/* Queues one Accounting-Request describing sub: the identity pinned when
- * RADIUS answered, every Class of the Accept, counters for Interim-Update and
- * Stop, and for a tunnelled session the RFC 2867 tunnel attributes of the
- * candidate that carries it, with Acct-Tunnel-Connection = the L2TP Call
- * Serial Number (RFC 2867 4.1). */
-static void sub_acct_send(struct subscriber *sub, uint32_t status)
+/* Fills *p with what every Accounting-Request of sub carries: the identity
+ * pinned when RADIUS answered, the NAS block, every Class of the Accept.
+ * Pointers into sub and its lac. */
+static void sub_acct_identity(struct subscriber *sub, uint32_t status, struct radius_acct_params *p)
 {
 	struct lac *lac = sub->lac;
 	const struct access_conn_info *info = &sub->info;
-	uint64_t now = sub_now(sub);
-	struct radius_acct_params p = {
+	*p = (struct radius_acct_params){
 		.status_type = status,
 		.user_name = sub->user,
 		.acct_session_id = sub->acct_session_id,
@@ -233,11 +230,44 @@ static void sub_acct_send(struct subscriber *sub, uint32_t status)
 		.framed_ip = sub->ip,
 		.n_class = sub->n_class < RADIUS_MAX_CLASS_ECHO ? sub->n_class : RADIUS_MAX_CLASS_ECHO,
 	};
-	line_fwd_radius(&lac->cfg, info, &p.extra);     /* issue 11: RFC 4679 attributes */
-	for (size_t i = 0; i < p.n_class; i++) {
-		p.class_val[i] = sub->class_val[i];
-		p.class_len[i] = sub->class_len[i];
+	line_fwd_radius(&lac->cfg, info, &p->extra);    /* issue 11: RFC 4679 attributes */
+	for (size_t i = 0; i < p->n_class; i++) {
+		p->class_val[i] = sub->class_val[i];
+		p->class_len[i] = sub->class_len[i];
 	}
+}
+
+/* Fills *tun with the RFC 2867 tunnel attributes of candidate idx (< n_cands):
+ * Acct-Tunnel-Connection = the L2TP Call Serial Number `serial` (written to
+ * connection), the LNS's Host Name when it sent one. */
+static void sub_acct_tunnel(struct subscriber *sub, unsigned idx, uint32_t serial, const char *lns_host,
+			    struct radius_acct_tunnel *tun, char connection[16])
+{
+	struct lac *lac = sub->lac;
+	const struct l2tp_candidate *c = &sub->cands[idx];
+	snprintf(connection, 16, "%u", serial);
+	memset(tun, 0, sizeof(*tun));
+	tun->tag = sub->cand_acct[idx].tag;
+	tun->type = RADIUS_TUNNEL_TYPE_L2TP;
+	tun->medium = sub->cand_acct[idx].medium;
+	tun->client_endpoint = sub->cand_acct[idx].client_endpoint[0] ? sub->cand_acct[idx].client_endpoint
+			     : lac->cfg.n_l2tp_bind ? lac->cfg.l2tp_bind[0] : NULL;
+	tun->server_endpoint = sub->cand_label[idx];
+	tun->assignment_id = c->assignment_id;
+	tun->client_auth_id = c->client_auth_id;
+	tun->server_auth_id = lns_host && lns_host[0] ? lns_host : c->server_auth_id;
+	tun->connection = connection;
+}
+
+/* Queues one Accounting-Request describing sub: its identity, counters for
+ * Interim-Update and Stop, and for a tunnelled session the RFC 2867 tunnel
+ * attributes of the candidate that carries it, with Acct-Tunnel-Connection =
+ * the L2TP Call Serial Number (RFC 2867 4.1). */
+static void sub_acct_send(struct subscriber *sub, uint32_t status)
+{
+	uint64_t now = sub_now(sub);
+	struct radius_acct_params p;
+	sub_acct_identity(sub, status, &p);
 	if (status != RADIUS_ACCT_STATUS_START) {
 		p.has_counters = true;
 		p.session_time = (uint32_t)((now - sub->up_ms) / 1000);
@@ -253,19 +283,7 @@ static void sub_acct_send(struct subscriber *sub, uint32_t status)
 	char connection[16];
 	unsigned idx = sub->l2tp_status.candidate_idx;
 	if (strcmp(sub->decision, "tunnel") == 0 && sub->l2tp_status_known && idx < sub->n_cands) {
-		const struct l2tp_candidate *c = &sub->cands[idx];
-		snprintf(connection, sizeof(connection), "%u", sub->l2tp_status.call_serial);
-		memset(&tun, 0, sizeof(tun));
-		tun.tag = sub->cand_acct[idx].tag;
-		tun.type = RADIUS_TUNNEL_TYPE_L2TP;
-		tun.medium = sub->cand_acct[idx].medium;
-		tun.client_endpoint = sub->cand_acct[idx].client_endpoint[0] ? sub->cand_acct[idx].client_endpoint
-				    : lac->cfg.n_l2tp_bind ? lac->cfg.l2tp_bind[0] : NULL;
-		tun.server_endpoint = sub->cand_label[idx];
-		tun.assignment_id = c->assignment_id;
-		tun.client_auth_id = c->client_auth_id;
-		tun.server_auth_id = sub->lns_host_name[0] ? sub->lns_host_name : c->server_auth_id;
-		tun.connection = connection;
+		sub_acct_tunnel(sub, idx, sub->l2tp_status.call_serial, sub->lns_host_name, &tun, connection);
 		p.tunnel = &tun;
 	}
 	if (sub_ops(sub)->acct_send(sub, &p) < 0)
@@ -827,6 +845,40 @@ static void act_relay_up(struct subscriber *sub, const struct sub_evarg *arg)
 	sub_ops(sub)->l2tp_send(sub, sub->l2tp, buf, len + 2);
 }
 
+/* RFC 2867 4.1/4.2: the candidate the engine was trying refused the tunnel
+ * (Tunnel-Reject) or the call (Tunnel-Link-Reject). The record names that
+ * LNS (Tunnel-Server-Endpoint as RADIUS sent it, Tunnel-Assignment-Id) and
+ * this subscriber (User-Name: the broker finds the realm from it), so every
+ * broker leaves the LNS out of its replies for the hold-down (shared LNS
+ * health). The engine reports a tunnel once, whatever the calls waiting on
+ * it; the failover or `down` follows as its own event. */
+static void act_l2tp_reject(struct subscriber *sub, const struct sub_evarg *arg)
+{
+	struct lac *lac = sub->lac;
+	const struct l2tp_setup_reject *r = arg->l2tp_reject;
+	if (!r || r->candidate_idx >= sub->n_cands)
+		return;
+	unsigned idx = r->candidate_idx;
+	sub_log(LOG_LVL_INFO, sub, "event=%s lns=%s result=%u error=%u acct=%s",
+		r->link ? "lns_link_reject" : "lns_tunnel_reject", sub->cand_label[idx], r->result, r->error,
+		lac->cfg.radius_acct_tunnel_reject ? "yes" : "off");
+	if (!lac->cfg.radius_acct_tunnel_reject)
+		return;
+	if (!sub->cand_acct[idx].client_endpoint[0])
+		sub_ops(sub)->local_endpoint(&sub->cands[idx].addr, sub->cands[idx].addr_len,
+					     sub->cand_acct[idx].client_endpoint,
+					     sizeof(sub->cand_acct[idx].client_endpoint));
+	struct radius_acct_params p;
+	struct radius_acct_tunnel tun;
+	char connection[16];
+	sub_acct_identity(sub, r->link ? RADIUS_ACCT_STATUS_TUNNEL_LINK_REJECT : RADIUS_ACCT_STATUS_TUNNEL_REJECT,
+			  &p);
+	sub_acct_tunnel(sub, idx, r->call_serial, r->peer_host_name, &tun, connection);
+	p.tunnel = &tun;
+	if (sub_ops(sub)->acct_tunnel_reject(sub, r->link, &p) < 0)
+		sub_log(LOG_LVL_WARN, sub, "event=acct_not_queued status=%u errno=%d", p.status_type, errno);
+}
+
 static void act_tunnel_failed(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	struct lac *lac = sub->lac;
@@ -1041,6 +1093,7 @@ static const struct sub_transition sub_table[] = {
 	ROW(TUNNEL_SETUP, L2TP_UP, act_relay_start, SUB_RELAY),
 	ROW(TUNNEL_SETUP, L2TP_FRAME, act_relay_early, SUB_RELAY),      /* data before the ICCN ack */
 	ROW(TUNNEL_SETUP, L2TP_DOWN, act_tunnel_failed, SUB_LCP),
+	ROW(TUNNEL_SETUP, L2TP_REJECT, act_l2tp_reject, SUB_TUNNEL_SETUP),     /* failover or down follows */
 	ROW(TUNNEL_SETUP, AUTH_REQUEST, act_auth_during_setup, SET_BY_ACTION), /* same user: stay; else CLOSING */
 	ROW(TUNNEL_SETUP, ACCESS_FRAME, act_frame_to_ppp, SUB_TUNNEL_SETUP),
 	ROW(TUNNEL_SETUP, PPP_DOWN, act_ppp_finished, SUB_DEAD),
@@ -1051,6 +1104,7 @@ static const struct sub_transition sub_table[] = {
 	ROW(RELAY, L2TP_FRAME, act_relay_down, SUB_RELAY),
 	ROW(RELAY, L2TP_UP, act_relay_confirm, SUB_RELAY),      /* after an early start */
 	ROW(RELAY, L2TP_DOWN, act_relay_lns_gone, SUB_DEAD),    /* LNS CDN during relay */
+	ROW(RELAY, L2TP_REJECT, act_l2tp_reject, SUB_RELAY),    /* after an early start: CDN to our ICCN */
 	ROW(RELAY, ACCESS_CLOSED, act_access_closed, SUB_DEAD),
 	ROW(RELAY, ADMIN_DISCONNECT, act_admin_relay, SUB_DEAD),
 	ROW(RELAY, INTERIM, act_interim, SUB_RELAY),

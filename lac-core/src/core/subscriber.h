@@ -47,6 +47,7 @@ enum sub_event {
 	SUB_EV_INTERIM,         /* Acct-Interim-Interval timer */
 	SUB_EV_SESSION_TIMEOUT, /* Session-Timeout timer */
 	SUB_EV_IDLE_CHECK,      /* Idle-Timeout timer */
+	SUB_EV_L2TP_REJECT,     /* an LNS refused the tunnel or the call (RFC 2867 4.1/4.2) */
 	SUB_N_EVENTS
 };
 

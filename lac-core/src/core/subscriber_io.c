@@ -128,16 +128,25 @@ static int io_acct_send(struct subscriber *sub, const struct radius_acct_params 
 	return radius_acct_send(sub->lac->acct, p);
 }
 
+static int io_acct_tunnel_reject(struct subscriber *sub, bool link, const struct radius_acct_params *p)
+{
+	if (!sub->lac->acct)
+		return 0;
+	return radius_acct_tunnel_reject(sub->lac->acct, link, p);
+}
+
 static void sub_l2tp_up(void *owner, const struct l2tp_session_status *st);
 static void sub_l2tp_failover(void *owner, unsigned from_idx, unsigned to_idx, const char *reason);
 static void sub_l2tp_down(void *owner, const struct l2tp_disconnect *why);
 static void sub_l2tp_ppp_rx(void *owner, const uint8_t *frame, size_t len);
+static void sub_l2tp_setup_reject(void *owner, const struct l2tp_setup_reject *r);
 
 static const struct l2tp_session_events sub_l2tp_events = {
 	.up = sub_l2tp_up,
 	.failover = sub_l2tp_failover,
 	.down = sub_l2tp_down,
 	.ppp_rx = sub_l2tp_ppp_rx,
+	.setup_reject = sub_l2tp_setup_reject,
 };
 
 static struct l2tp_session *io_l2tp_open(struct subscriber *sub, const struct l2tp_candidate *cands, size_t n,
@@ -221,6 +230,7 @@ const struct sub_ops sub_io_ops = {
 	.aaa_start = io_aaa_start,
 	.aaa_cancel = io_aaa_cancel,
 	.acct_send = io_acct_send,
+	.acct_tunnel_reject = io_acct_tunnel_reject,
 	.l2tp_open = io_l2tp_open,
 	.l2tp_close = io_l2tp_close,
 	.l2tp_send = io_l2tp_send,
@@ -336,6 +346,12 @@ static void sub_l2tp_down(void *owner, const struct l2tp_disconnect *why)
 	snprintf(reason, sizeof(reason), "result=%u error=%u msg=%s", why->result, why->error, msg);
 	struct sub_evarg arg = { .reason = reason, .l2tp_result = why->result };
 	sub_dispatch(owner, SUB_EV_L2TP_DOWN, &arg);
+}
+
+static void sub_l2tp_setup_reject(void *owner, const struct l2tp_setup_reject *r)
+{
+	struct sub_evarg arg = { .l2tp_reject = r };
+	sub_dispatch(owner, SUB_EV_L2TP_REJECT, &arg);
 }
 
 static void sub_l2tp_ppp_rx(void *owner, const uint8_t *frame, size_t len)

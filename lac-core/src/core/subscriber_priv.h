@@ -70,6 +70,8 @@ struct sub_ops {
 	struct radius_request *(*aaa_start)(struct subscriber *sub, const struct radius_auth_params *p);
 	void (*aaa_cancel)(struct subscriber *sub, struct radius_request *req);
 	int (*acct_send)(struct subscriber *sub, const struct radius_acct_params *p);
+	/* RFC 2867 4.1 Tunnel-Reject, or with link 4.2 Tunnel-Link-Reject */
+	int (*acct_tunnel_reject)(struct subscriber *sub, bool link, const struct radius_acct_params *p);
 
 	/* L2TP */
 	struct l2tp_session *(*l2tp_open)(struct subscriber *sub, const struct l2tp_candidate *cands,
@@ -102,6 +104,7 @@ struct sub_evarg {
 	enum ppp_down_cause ppp_cause;                  /* PPP_DOWN */
 	enum radius_term_cause cause;                   /* ADMIN_DISCONNECT */
 	uint16_t l2tp_result;                           /* L2TP_DOWN */
+	const struct l2tp_setup_reject *l2tp_reject;    /* L2TP_REJECT */
 };
 
 #define SUB_QUEUE_MAX 4

@@ -405,8 +405,11 @@ static void sess_start(struct l2tp_session *s)
 	s->seq = e->cfg.data_sequencing;
 	s->data_ns = s->data_nr = 0;
 	tun = tun_find(e, c);
-	if (!tun)
+	if (!tun) {
 		tun = tun_create(e, c);
+		if (tun)
+			tun->opener_sid = s->fsm.local_sid;
+	}
 	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_OPEN, NULL, now);
 	if (!tun) {
 		memset(&a, 0, sizeof(a));
@@ -445,6 +448,37 @@ int l2tp_session_get_status(const struct l2tp_session *s, struct l2tp_session_st
 	st->peer_host_name = s->tun->t.peer_host_name;
 	st->sequencing = s->seq;
 	return 0;
+}
+
+/* Tells s's owner that its current candidate refused the tunnel or the call
+ * (l2tp.h, struct l2tp_setup_reject), counted. The owner may close s from
+ * the callback: the caller checks s->zombie afterwards. */
+static void sess_report_reject(struct l2tp_session *s, bool link, uint16_t result, uint16_t error,
+			       const char *why)
+{
+	struct l2tp_engine *e = s->e;
+	struct l2tp_setup_reject r;
+	char esc[ESCAPE_FIELD_MAX];
+
+	memset(&r, 0, sizeof(r));
+	r.link = link;
+	r.candidate_idx = s->order[s->pos];
+	r.call_serial = s->fsm.call_serial;
+	r.result = result;
+	r.error = error;
+	r.why = why ? why : "";
+	r.peer_host_name = s->tun ? s->tun->t.peer_host_name : "";
+	if (link)
+		e->stats.link_rejects++;
+	else
+		e->stats.setup_rejects++;
+	log_info("tid=%u sid=%u event=%s candidate=%u serial=%u result=%u error=%u why=\"%s\"",
+		 s->tun ? s->tun->t.local_tid : 0, s->fsm.local_sid, link ? "link_reject" : "tunnel_reject",
+		 r.candidate_idx, r.call_serial, result, error, escape_str(esc, sizeof(esc), r.why));
+	s->busy++;
+	if (s->ev.setup_reject)
+		s->ev.setup_reject(s->owner, &r);
+	s->busy--;
 }
 
 /* Reports what the last FSM event produced: up, failover, or down. Frees the
@@ -487,6 +521,18 @@ static void sess_after(struct l2tp_session *s)
 	}
 	if (s->fsm.state != L2TP_SESSION_CLOSED)
 		return;
+	/* The LNS refused the call on an established tunnel (failures the
+	 * tunnel caused are reported once for it, by tun_on_down). */
+	if (s->fsm.lns_refused && s->fsm.why.setup_failed && !s->fsm.why.local && !s->fsm.why.tunnel &&
+	    !e->shutting_down) {
+		s->fsm.lns_refused = false;
+		sess_report_reject(s, true, s->fsm.why.result, s->fsm.why.error, s->fsm.why.message);
+		if (s->zombie) {        /* the owner closed it (no CDN: the FSM is CLOSED) */
+			if (!s->busy)
+				sess_free(s);
+			return;
+		}
+	}
 	sess_detach(s);
 	if (!s->fsm.why.local && s->fsm.why.setup_failed && s->try_next && !e->shutting_down &&
 	    s->pos + 1 < s->n_cands) {
@@ -646,6 +692,36 @@ static void tun_on_up(void *arg, struct l2tp_tunnel *t)
 	free(ids);
 }
 
+/* RFC 2867 4.1/4.2, once per tunnel: a tunnel that never came up is a
+ * Tunnel-Reject, reported by the session that opened it (or, if that one
+ * has gone, by any left on it); an established one that goes down under
+ * calls still in setup is one Tunnel-Link-Reject, by the first of them. No
+ * session left to name a user: nothing to report. */
+static void tun_report_reject(struct eng_tunnel *tun, bool setup, uint16_t result, uint16_t error,
+			      const char *why)
+{
+	struct l2tp_session *s, *by = NULL;
+
+	for (s = tun->sessions; s; s = s->tnext) {
+		if (s->zombie)
+			continue;
+		if (setup && s->fsm.local_sid == tun->opener_sid) {
+			by = s;
+			break;
+		}
+		if (setup ? !by : (!by && s->fsm.state != L2TP_SESSION_ESTABLISHED))
+			by = s;
+	}
+	if (!by) {
+		log_info("tid=%u event=%s_unreported why=\"no call waiting on it\"", tun->t.local_tid,
+			 setup ? "tunnel_reject" : "link_reject");
+		return;
+	}
+	sess_report_reject(by, !setup, result, error, why);
+	if (by->zombie && !by->busy)
+		sess_free(by);  /* closed from the callback: already detached */
+}
+
 static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t result,
 			uint16_t error, const char *why)
 {
@@ -665,6 +741,8 @@ static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t r
 	 * does not wait out a retransmit cycle on it again. */
 	if (result == 0)
 		dead_add(e, &tun->target, tun->target_len, now);
+	if (!t->failed_here && !e->shutting_down)
+		tun_report_reject(tun, setup, result, error, why);
 	memset(&a, 0, sizeof(a));
 	a.result = result;
 	a.error = error;

@@ -73,6 +73,7 @@ struct eng_tunnel {
 	bool open_deferred;                     /* IDLE: waits for another tunnel to this LNS to open */
 	bool open_done;                         /* SCCCN acknowledged: the LNS has the tunnel open */
 	unsigned n_setup;                       /* sessions on it not up yet (its control load) */
+	uint16_t opener_sid;                    /* the session that opened it: reports its Tunnel-Reject */
 	struct eng_tunnel *next, *prev;
 };
 

@@ -164,6 +164,24 @@ struct l2tp_disconnect {
 	uint8_t ppp_disc_dir;
 };
 
+/* RFC 2867 4.1/4.2: a tunnel the LNS refused or never answered (SCCRQ
+ * unanswered until the setup deadline or the retransmit limit, StopCCN in
+ * answer to it, tunnel authentication failed), or a call it refused on an
+ * established tunnel (CDN in answer to ICRQ/ICCN, no ICRP in time, a message
+ * we could not take; link = true). Reported once per failed tunnel, to one of
+ * the sessions waiting for it (the one that opened it, while it is still
+ * there), and once per failed call, before that session fails over or goes
+ * down. Failures of our own making (no socket, a full queue, a local close,
+ * shutdown) are not reported. */
+struct l2tp_setup_reject {
+	bool link;                      /* a call on an established tunnel (Tunnel-Link-Reject) */
+	unsigned candidate_idx;         /* the candidate that failed */
+	uint32_t call_serial;           /* of the reporting call: Acct-Tunnel-Connection */
+	uint16_t result, error;         /* the StopCCN's or CDN's; result 0: no answer */
+	const char *why;
+	const char *peer_host_name;     /* the LNS's Host Name if it sent one, else "" */
+};
+
 struct l2tp_session_events {
 	/* ICCN acknowledged: PPP frames may flow. */
 	void (*up)(void *owner, const struct l2tp_session_status *st);
@@ -173,6 +191,9 @@ struct l2tp_session_events {
 	void (*down)(void *owner, const struct l2tp_disconnect *why);
 	/* One raw PPP frame from the LNS (see access/access.h), valid during the call. */
 	void (*ppp_rx)(void *owner, const uint8_t *frame, size_t len);
+	/* The candidate carrying the session refused it (see l2tp_setup_reject);
+	 * `failover` or `down` follows. May be NULL. */
+	void (*setup_reject)(void *owner, const struct l2tp_setup_reject *r);
 };
 
 /* Creates the engine and binds its sockets. Returns NULL (logged) on failure. */
@@ -228,6 +249,9 @@ struct l2tp_engine_stats {
 	/* icmp_ignored: ICMP errors whose quoted datagram is not one of ours;
 	 * stray_rate_limited: SCCRQs to us left unanswered by the rate limit. */
 	uint64_t icmp_ignored, stray_rate_limited;
+	/* setup_rejects / link_rejects: tunnels and calls an LNS refused or left
+	 * unanswered, as reported through `setup_reject` (RFC 2867 4.1/4.2). */
+	uint64_t setup_rejects, link_rejects;
 };
 struct l2tp_tunnel_info {
 	uint16_t local_tid, peer_tid;

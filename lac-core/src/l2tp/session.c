@@ -153,6 +153,7 @@ static int a_rx_icrp(struct l2tp_session_fsm *f, const struct l2tp_session_evarg
 	if (a->m->assigned_sid == 0) {
 		send_cdn(f, L2TP_CDN_GENERAL, L2TP_ERR_RANGE, "Assigned Session ID 0", 0, now);
 		set_why(f, false, L2TP_CDN_GENERAL, L2TP_ERR_RANGE, "ICRP with Assigned Session ID 0");
+		f->lns_refused = true;
 		f->state = L2TP_SESSION_CLOSED;
 		return -1;
 	}
@@ -221,6 +222,7 @@ static int a_rx_cdn(struct l2tp_session_fsm *f, const struct l2tp_session_evarg 
 	memcpy(msg, m->result_msg.b, m->result_msg.len);
 	msg[m->result_msg.len] = 0;
 	set_why(f, false, m->result, m->error, msg);
+	f->lns_refused = f->why.setup_failed;
 	if (l2tp_msg_has(m, L2TP_AVP_Q931_CAUSE)) {
 		f->why.q931_cause = m->q931_cause;
 		f->why.q931_msg = m->q931_msg;
@@ -274,6 +276,7 @@ static int a_bad_cdn(struct l2tp_session_fsm *f, const struct l2tp_session_evarg
 		f->peer_sid = a->m->assigned_sid;
 	send_cdn(f, L2TP_CDN_GENERAL, err, what, 0, now);
 	set_why(f, false, L2TP_CDN_GENERAL, err, what);
+	f->lns_refused = f->why.setup_failed;
 	return 0;
 }
 
@@ -282,6 +285,7 @@ static int a_unexpected_cdn(struct l2tp_session_fsm *f, const struct l2tp_sessio
 {
 	send_cdn(f, L2TP_CDN_GENERAL, L2TP_ERR_VENDOR, "message not expected in this state", 0, now);
 	set_why(f, false, L2TP_CDN_GENERAL, L2TP_ERR_VENDOR, "unexpected message from LNS");
+	f->lns_refused = f->why.setup_failed;
 	return 0;
 }
 
@@ -293,6 +297,7 @@ static int a_setup_timeout(struct l2tp_session_fsm *f, const struct l2tp_session
 {
 	send_cdn(f, L2TP_CDN_TIMEOUT, 0, "no answer within the LAC's setup timeout", 0, now);
 	set_why(f, false, L2TP_CDN_TIMEOUT, 0, "no answer from the LNS within the setup timeout");
+	f->lns_refused = true;
 	return 0;
 }
 

@@ -59,6 +59,10 @@ struct l2tp_session_fsm {
 	bool sequencing_required;       /* send Sequencing Required in ICCN (6.12) */
 	bool up_pending;                /* reached ESTABLISHED: the engine reports `up` */
 	struct l2tp_disconnect why;     /* valid in CLOSED */
+	/* CLOSED by the LNS during setup (its CDN, a message we could not take,
+	 * no answer within the setup timeout), not by us or the tunnel: what
+	 * RFC 2867 4.2 reports as Tunnel-Link-Reject. */
+	bool lns_refused;
 	uint32_t send_accm, recv_accm;  /* from the LNS's SLI */
 	const struct l2tp_session_fsm_ops *ops;
 	void *arg;

@@ -124,6 +124,7 @@ static int a_send_sccrq(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a
 	    (t->cfg.secret_len && t->ops->random(t->arg, t->challenge, sizeof(t->challenge)) < 0)) {
 		t->state = L2TP_TUNNEL_CLOSED;
 		t->hold_until_ms = now;
+		t->failed_here = true;
 		tunnel_notify_down(t, true, 0, 0, "no randomness for SCCRQ");
 		return -1;
 	}
@@ -145,6 +146,7 @@ static int a_send_sccrq(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a
 	if (tunnel_send_msg(t, 0, &m, now) < 0) {
 		t->state = L2TP_TUNNEL_CLOSED;
 		t->hold_until_ms = now;
+		t->failed_here = true;
 		tunnel_notify_down(t, true, 0, 0, "cannot send SCCRQ");
 		return -1;
 	}
@@ -192,6 +194,7 @@ static void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, 
 
 static int a_send_stopccn(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, uint64_t now)
 {
+	t->failed_here = true;         /* a local close */
 	tunnel_stop(t, a->result ? a->result : L2TP_STOPCCN_CLEAR, a->error, a->why, now);
 	return -1;
 }
@@ -279,6 +282,7 @@ static int a_rx_sccrp(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, 
 		m.present |= L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
 	}
 	if (tunnel_send_msg(t, 0, &m, now) < 0) {
+		t->failed_here = true;
 		tunnel_stop(t, L2TP_STOPCCN_GENERAL, L2TP_ERR_RESOURCES, "cannot send SCCCN", now);
 		return -1;
 	}
@@ -344,6 +348,7 @@ static int a_give_up(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, u
 static int a_closed_quiet(struct l2tp_tunnel *t, const struct l2tp_tunnel_evarg *a, uint64_t now)
 {
 	t->hold_until_ms = now;
+	t->failed_here = true;
 	tunnel_notify_down(t, true, a->result, a->error, a->why ? a->why : "closed");
 	return 0;
 }

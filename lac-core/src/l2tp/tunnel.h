@@ -99,6 +99,10 @@ struct l2tp_tunnel {
 	uint64_t hold_until_ms;         /* CLOSED: free after this */
 	uint64_t setup_deadline_ms;     /* WAIT_CTL_REPLY: give up at this time; 0: none */
 	uint16_t close_result, close_error;
+	/* Set before `down` when the failure is ours, not the peer's: no
+	 * randomness, a full send queue, a local close (RFC 2867 Tunnel-Reject
+	 * reports only what the LNS refused or left unanswered). */
+	bool failed_here;
 	struct l2tp_rel rel;
 	struct l2tp_tunnel_stats stats;
 	const struct l2tp_tunnel_ops *ops;
