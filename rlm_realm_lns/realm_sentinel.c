@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "realm_sentinel.h"
 
@@ -348,6 +349,7 @@ struct realm_sentinel {
 	char                  failed_why[160];
 
 	pthread_t             watch;
+	pid_t                 watch_pid;      /* the process the watcher runs in */
 	int                   watching, stop; /* stop: __atomic */
 	unsigned              retry_ms;
 };
@@ -685,14 +687,27 @@ int realm_sentinel_watch_start(struct realm_sentinel *s, unsigned retry_ms)
 	if (pthread_create(&s->watch, NULL, watch_main, s) != 0)
 		return -1;
 	s->watching = 1;
+	s->watch_pid = getpid();
 	return 0;
+}
+
+int realm_sentinel_watch_restart_child(struct realm_sentinel *s, unsigned retry_ms)
+{
+	if (s->watching && s->watch_pid == getpid())
+		return 0;
+	/* the parent's watcher (and whoever held mu) does not exist here */
+	s->watching = 0;
+	pthread_mutex_init(&s->mu, NULL);
+	return realm_sentinel_watch_start(s, retry_ms);
 }
 
 void realm_sentinel_watch_stop(struct realm_sentinel *s)
 {
 	if (!s || !s->watching)
 		return;
-	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
-	pthread_join(s->watch, NULL);
+	if (s->watch_pid == getpid()) {
+		__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+		pthread_join(s->watch, NULL);
+	}
 	s->watching = 0;
 }

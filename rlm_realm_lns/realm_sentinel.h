@@ -141,5 +141,9 @@ int realm_sentinel_check_master(redisContext *c, char *why, size_t whylen);
  */
 int realm_sentinel_watch_start(struct realm_sentinel *s, unsigned retry_ms);
 void realm_sentinel_watch_stop(struct realm_sentinel *s);
+/* In a child after fork (the parent's watcher does not run there): start
+ * its own. Nothing if this process already has one. 0 or -1. Stop and free
+ * never join a thread of another process. */
+int realm_sentinel_watch_restart_child(struct realm_sentinel *s, unsigned retry_ms);
 
 #endif
