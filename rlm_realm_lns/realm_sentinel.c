@@ -338,12 +338,13 @@ struct realm_sentinel {
 	realm_sentinel_log_fn log;
 	void                 *log_ctx;
 
-	pthread_mutex_t       mu;             /* held during a query: one at a time */
+	pthread_mutex_t       mu;             /* the fields below; never held during I/O */
 	char                  host[REALM_SENTINEL_HOST_MAX + 1];
 	int                   port;
 	int                   valid;          /* host/port usable without asking */
 	uint64_t              gen;            /* __atomic for readers without mu */
 	unsigned              next;           /* the sentinel to ask first */
+	unsigned              querying;       /* queries under way (without mu) */
 	uint64_t              failed_ms;      /* monotonic ms of the last failed query */
 	unsigned              failed_budget;
 	char                  failed_why[160];
@@ -467,17 +468,21 @@ static int ask_one(struct realm_sentinel *s, const struct realm_sentinel_addr *a
 	return rc;
 }
 
-/* Under mu: ask the sentinels in order within budget_ms. 0 or -1 (why). */
-static int query_locked(struct realm_sentinel *s, unsigned budget_ms, char *why, size_t whylen)
+/*
+ * Ask the sentinels in order from *first within budget_ms, without mu (a
+ * slow sentinel never holds up a caller that only wants the known master).
+ * 0 with host/port and *first the one that answered, or -1 with why and
+ * *first the one after the last that failed.
+ */
+static int query(struct realm_sentinel *s, unsigned *first, unsigned budget_ms, char *host,
+		 size_t hostlen, int *port, char *why, size_t whylen)
 {
 	uint64_t deadline = mono_ms() + budget_ms;
-	char host[REALM_SENTINEL_HOST_MAX + 1];
 	unsigned i;
-	int port;
 
 	snprintf(why, whylen, "no sentinel asked (budget %u ms)", budget_ms);
 	for (i = 0; i < s->conf.n; i++) {
-		unsigned idx = (s->next + i) % s->conf.n;
+		unsigned idx = (*first + i) % s->conf.n;
 		uint64_t now = mono_ms();
 		unsigned ms;
 		if (now >= deadline)
@@ -485,13 +490,12 @@ static int query_locked(struct realm_sentinel *s, unsigned budget_ms, char *why,
 		ms = (unsigned)(deadline - now);
 		if (ms > s->timeout_ms)
 			ms = s->timeout_ms;
-		if (ask_one(s, &s->conf.sentinel[idx], ms, host, sizeof(host), &port, why, whylen) == 0) {
-			s->next = idx;
-			set_master_locked(s, host, port, "query");
+		if (ask_one(s, &s->conf.sentinel[idx], ms, host, hostlen, port, why, whylen) == 0) {
+			*first = idx;
 			return 0;
 		}
 		/* a sentinel that failed is asked last next time */
-		s->next = (idx + 1) % s->conf.n;
+		*first = (idx + 1) % s->conf.n;
 	}
 	return -1;
 }
@@ -499,33 +503,55 @@ static int query_locked(struct realm_sentinel *s, unsigned budget_ms, char *why,
 int realm_sentinel_get(struct realm_sentinel *s, unsigned budget_ms, int fresh, char *host,
 		       size_t hostlen, int *port, uint64_t *gen, char *why, size_t whylen)
 {
-	int rc = 0;
+	char got[REALM_SENTINEL_HOST_MAX + 1];
+	uint64_t gen0;
+	unsigned first;
+	int got_port, rc;
 
 	pthread_mutex_lock(&s->mu);
-	if (fresh || !s->valid) {
-		uint64_t now = mono_ms();
-		if (!fresh && s->failed_ms && now - s->failed_ms < s->failed_budget) {
+	if (!fresh && !s->valid) {
+		if (s->querying) {
+			/* the answer is on its way to another caller: no second query */
+			snprintf(why, whylen, "sentinel query under way");
+			pthread_mutex_unlock(&s->mu);
+			return -1;
+		}
+		if (s->failed_ms && mono_ms() - s->failed_ms < s->failed_budget) {
 			/* another caller just asked them all: do not ask again at once */
 			snprintf(why, whylen, "%s", s->failed_why);
-			rc = -1;
-		} else if (query_locked(s, budget_ms, why, whylen) < 0) {
+			pthread_mutex_unlock(&s->mu);
+			return -1;
+		}
+	}
+	if (fresh || !s->valid) {
+		s->querying++;
+		first = s->next;
+		gen0 = s->gen;
+		pthread_mutex_unlock(&s->mu);
+		rc = query(s, &first, budget_ms, got, sizeof(got), &got_port, why, whylen);
+		pthread_mutex_lock(&s->mu);
+		s->querying--;
+		s->next = first;
+		if (rc < 0) {
 			s->failed_ms = mono_ms();
 			s->failed_budget = budget_ms;
 			snprintf(s->failed_why, sizeof(s->failed_why), "%s", why);
-			rc = -1;
-		} else {
-			s->failed_ms = 0;
+			pthread_mutex_unlock(&s->mu);
+			return -1;
 		}
+		s->failed_ms = 0;
+		/* a +switch-master while we asked is newer than our answer */
+		if (s->gen == gen0)
+			set_master_locked(s, got, got_port, "query");
 	}
-	if (rc == 0) {
-		if ((size_t)snprintf(host, hostlen, "%s", s->host) >= hostlen) {
-			snprintf(why, whylen, "master host too long");
-			rc = -1;
-		}
-		*port = s->port;
-		if (gen)
-			*gen = s->gen;
+	rc = 0;
+	if ((size_t)snprintf(host, hostlen, "%s", s->host) >= hostlen) {
+		snprintf(why, whylen, "master host too long");
+		rc = -1;
 	}
+	*port = s->port;
+	if (gen)
+		*gen = s->gen;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }

@@ -105,9 +105,10 @@ const struct realm_sentinel_conf *realm_sentinel_conf(const struct realm_sentine
  * not wanted). With fresh = 0 the known address is returned without I/O
  * while it is valid; otherwise (fresh = 1, nothing known yet, or it was
  * invalidated) the sentinels are asked in order, starting with the one that
- * answered last, all within budget_ms in total: a worker never waits longer.
- * Callers asking at the same time wait for one query; a query that failed is
- * not repeated by others for budget_ms. Returns 0, or -1 with why.
+ * answered last, all within budget_ms in total: a worker never waits longer
+ * (no lock is held while a sentinel is asked). With fresh = 0, while another
+ * caller's query is under way or one failed less than its budget ago, -1 at
+ * once instead of a second query. Returns 0, or -1 with why.
  *
  * The generation changes whenever the master's address does, so a
  * connection opened at generation g is stale once the generation is not g.
