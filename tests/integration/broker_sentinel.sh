@@ -125,6 +125,17 @@ t_eq "the realm is on the master r1" "$(redis_cli r1 "$STATE" HGET realm:t.examp
 t_eq "realmctl: a malformed sentinel url is a usage error" \
     "$(ip netns exec "$NS" "$REALMCTL" --redis "sentinel://$ADDR:26401" realm list >/dev/null 2>&1; echo $?)" 2
 
+# --- the module refuses a malformed sentinel option at start, saying why
+bad_start() {
+    broker_start broker-bad "$NS" "$ADDR" 1842 "$SECRET" "$ADDR/32" "$1" "$STATE" >/dev/null 2>&1 && {
+        broker_stop broker-bad "$STATE"; return 1; }
+    grep -q "$2" "$STATE/broker-bad/radius.out"
+}
+t_check "the module refuses a sentinel url without a master name" \
+    bad_start "sentinel://$ADDR:26401" "sentinel url: no master name"
+t_check "the module refuses the master's password in the sentinel url" \
+    bad_start "sentinel://:pw@$ADDR:26401/$MASTER" "give the master's password and database with"
+
 # --- two brokers on the sentinels
 for b in a b; do
     port=$([ $b = a ] && echo 1812 || echo 1822)
