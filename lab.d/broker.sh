@@ -6,7 +6,8 @@
 #     switch), plus the site SITE (a name in policy/sites-available, default
 #     vpdn-broker, or a path: anything containing "/"), the
 #     policy/mods-available/realm_lns module pointing at REDIS_URL
-#     (redis://[:PASSWORD@]HOST[:PORT][/DB]), dictionaries/dictionary.realm_lns,
+#     (redis://[:PASSWORD@]HOST[:PORT][/DB], or sentinel://H:P,H:P/MASTER: the
+#     module's `sentinel` option), dictionaries/dictionary.realm_lns,
 #     one client CLIENT_CIDR with SECRET and require_message_authenticator, and
 #     a `files` users file for the carrier AAA. Starts `freeradius -f -l stdout`
 #     in NS listening on ADDR:PORT for authentication and ADDR:PORT+1 for
@@ -82,7 +83,10 @@ broker_acct_port() {
 broker_render() {
     local name=$1 addr=$2 port=$3 secret=$4 cidr=$5 url=$6 state=$7 site=$8
     local dir=$state/$name raddb=$state/$name/raddb src=${top_srcdir:-$LAB_TOP}
-    local rhost rport rdb rpass m parsed acct_port site_file site_name f
+    local rhost rport rdb rpass m parsed acct_port site_file site_name f sentinel=
+    case $url in
+        sentinel://*) sentinel=$url; url=redis://127.0.0.1:6379 ;;
+    esac
     parsed=$(broker_parse_redis_url "$url") || return 1
     acct_port=$(broker_acct_port "$port") || return 1
     read -r rhost rport rdb rpass <<EOF
@@ -135,6 +139,11 @@ EOF
         "$src/policy/mods-available/realm_lns" > "$raddb/mods-available/realm_lns" || return 1
     if [ -n "$rpass" ]; then
         sed -i "s|^\([[:space:]]*\)#  password = .*|\1password = \"$rpass\"|" "$raddb/mods-available/realm_lns"
+    fi
+    if [ -n "$sentinel" ]; then
+        sed -i "s|^\([[:space:]]*\)#  sentinel = \"\"\$|\1sentinel = \"$sentinel\"|" "$raddb/mods-available/realm_lns"
+        grep -q "^[[:space:]]*sentinel = \"$sentinel\"" "$raddb/mods-available/realm_lns" || {
+            echo "broker_start: cannot set sentinel in the module file" >&2; return 1; }
     fi
     # realm table options (rlm_realm_lns, issue 10): BROKER_TABLE yes|no,
     # BROKER_SERVE_STALE yes|no, BROKER_STALE_MAX_AGE seconds

@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "realm_notify.h"
+#include "realm_sentinel.h"
 #include "realm_store.h"
 #include "realm_sync.h"
 
@@ -37,6 +38,7 @@ struct realm_sync {
 	struct realm_version   ver;
 	int                    outage_logged;
 	char                   where[300];
+	char                   refused[120]; /* why open_one refused a connection */
 };
 
 static uint64_t now_ms(void)
@@ -135,6 +137,14 @@ static redisContext *open_one(struct realm_sync *s, const char *host, int port)
 		}
 		freeReplyObject(r);
 	}
+	if (s->opts.check_role) {
+		char why[120];
+		if (realm_sentinel_check_master(c, why, sizeof(why)) != 1) {
+			snprintf(s->refused, sizeof(s->refused), "%s", why);
+			redisFree(c);
+			return NULL;
+		}
+	}
 	return c;
 }
 
@@ -153,10 +163,11 @@ static int connect_all(struct realm_sync *s, const char **why)
 		return -1;
 	}
 	snprintf(s->where, sizeof(s->where), "%s:%d", host, port);
+	s->refused[0] = '\0';
 	s->sub = open_one(s, host, port);
 	s->cmd = s->sub ? open_one(s, host, port) : NULL;
 	if (!s->sub || !s->cmd) {
-		*why = "cannot connect";
+		*why = s->refused[0] ? s->refused : "cannot connect";
 		return -1;
 	}
 	r = cmdv(s->sub, 2, sub);
@@ -522,6 +533,12 @@ static void *sync_main(void *arg)
 				uint64_t left = next - now_ms();
 				if (pump(s, (unsigned)(left > 50 ? 50 : left), lk) < 0)
 					goto lost;
+				if (s->opts.moved && s->opts.moved(s->opts.resolve_ctx)) {
+					logf_(s, REALM_SYNC_INFO, "event=sync_master_moved redis=%s "
+					      "(reconnecting to the new master)", s->where);
+					disconnect(s);
+					goto again;
+				}
 			}
 			if (__atomic_load_n(&s->want_resync, __ATOMIC_RELAXED) && full_load(s, lk) < 0)
 				goto lost;
@@ -540,6 +557,8 @@ static void *sync_main(void *arg)
 lost:
 		outage(s, "connection lost or command timeout");
 		sleep_ms_interruptible(s, s->opts.retry_ms);
+again:
+		;
 	}
 	disconnect(s);
 	free(lk);

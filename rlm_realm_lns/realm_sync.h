@@ -18,7 +18,9 @@
  *
  * The address of Redis comes from resolve() before each connect (a fixed
  * host, or the master named by Sentinel: realm_sentinel.h), so a failover
- * is followed on the next reconnect.
+ * is followed on the next reconnect; with check_role a connection whose
+ * ROLE is not master is refused (the next try resolves again), and moved()
+ * polled every 50 ms makes an announced failover a reconnect at once.
  *
  * Threads: the sync thread is the only writer of the table; status and
  * stop may be called from any thread. Nothing here blocks a worker.
@@ -37,10 +39,15 @@ enum realm_sync_level { REALM_SYNC_INFO = 0, REALM_SYNC_WARN, REALM_SYNC_ERROR }
 typedef void (*realm_sync_log_fn)(void *ctx, enum realm_sync_level level, const char *line);
 /* The current Redis address into host/port; 0, or -1 (none known now). */
 typedef int (*realm_sync_resolve_fn)(void *ctx, char *host, size_t hostlen, int *port);
+/* 1 when the address resolve() gave last is no longer the master's (a
+ * Sentinel failover was announced): the thread reconnects at once. */
+typedef int (*realm_sync_moved_fn)(void *ctx);
 
 struct realm_sync_opts {
 	realm_sync_resolve_fn resolve;
-	void                 *resolve_ctx;
+	realm_sync_moved_fn   moved;            /* NULL: the address never moves */
+	void                 *resolve_ctx;      /* for both */
+	int                   check_role;       /* ROLE must say master (Sentinel) */
 	const char           *password;         /* NULL or "": no AUTH */
 	unsigned              database;
 	unsigned              connect_timeout_ms;

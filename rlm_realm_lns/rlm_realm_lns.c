@@ -33,6 +33,7 @@ RCSID("$Id$")
 #include "realm_name.h"
 #include "realm_schema.h"
 #include "realm_select.h"
+#include "realm_sentinel.h"
 #include "realm_store.h"
 #include "realm_sync.h"
 #include "realm_table.h"
@@ -41,6 +42,7 @@ typedef struct rlm_realm_lns_t {
 	char const              *name;                 /* instance name, for logs */
 	char const              *server;
 	uint32_t                 port;
+	char const              *sentinel_url;         /* NULL/"": server and port */
 	uint32_t                 database;
 	char const              *password;
 	uint32_t                 connect_timeout_ms;
@@ -65,6 +67,9 @@ typedef struct rlm_realm_lns_t {
 	uint32_t                 sync_batch;
 	uint32_t                 health_hold_down;
 
+	struct realm_sentinel   *sentinel;             /* NULL: the fixed server */
+	uint64_t                 sync_gen;             /* generation the sync thread connected at */
+	char                     where[600];           /* the Redis, for logs */
 	struct realm_cache      *cache;                /* NULL: cache_ttl = 0 */
 	struct realm_table      *table;                /* NULL: table = no */
 	struct realm_sync       *sync;
@@ -84,6 +89,7 @@ typedef struct rlm_realm_lns_t {
 static const CONF_PARSER module_config[] = {
 	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, server), "127.0.0.1" },
 	{ "port", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, port), "6379" },
+	{ "sentinel", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_realm_lns_t, sentinel_url), "" },
 	{ "database", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, database), "0" },
 	{ "password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_realm_lns_t, password), NULL },
 	{ "connect_timeout_ms", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_realm_lns_t, connect_timeout_ms), "100" },
@@ -130,9 +136,11 @@ static char const *const realm_script_name[REALM_SCRIPT_COUNT] = {
 	[REALM_SCRIPT_CAPS]   = "caps",
 };
 
-/* One pooled Redis connection; the scripts' SHA1s are learnt per connection. */
+/* One pooled Redis connection; the scripts' SHA1s are learnt per connection.
+ * gen: the Sentinel generation of the master it was opened to (0: no Sentinel). */
 struct realm_conn {
 	redisContext *ctx;
+	uint64_t      gen;
 	char          sha[REALM_SCRIPT_COUNT][41];
 };
 
@@ -157,15 +165,15 @@ static struct timeval ms_to_tv(uint32_t ms)
 static void realm_outage_begin(rlm_realm_lns_t *inst, char const *reason)
 {
 	if (__atomic_exchange_n(&inst->outage, 1, __ATOMIC_ACQ_REL) == 0)
-		WARN("rlm_realm_lns (%s): event=redis_down server=%s:%u fail_mode=%s reason=\"%s\"",
-		     inst->name, inst->server, inst->port, inst->fail_mode, reason);
+		WARN("rlm_realm_lns (%s): event=redis_down server=%s fail_mode=%s reason=\"%s\"",
+		     inst->name, inst->where, inst->fail_mode, reason);
 }
 
 static void realm_outage_end(rlm_realm_lns_t *inst)
 {
 	if (__atomic_exchange_n(&inst->outage, 0, __ATOMIC_ACQ_REL) == 1)
-		INFO("rlm_realm_lns (%s): event=redis_up server=%s:%u acct_unrecorded=%llu",
-		     inst->name, inst->server, inst->port,
+		INFO("rlm_realm_lns (%s): event=redis_up server=%s acct_unrecorded=%llu",
+		     inst->name, inst->where,
 		     (unsigned long long)__atomic_load_n(&inst->acct_unrecorded, __ATOMIC_RELAXED));
 }
 
@@ -233,14 +241,24 @@ static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
 {
 	rlm_realm_lns_t *inst = instance;
 	struct realm_conn *conn;
-	char db[16];
+	char db[16], host[REALM_SENTINEL_HOST_MAX + 1], why[200];
+	int port = (int)inst->port;
 
 	conn = talloc_zero(ctx, struct realm_conn);
 	if (!conn)
 		return NULL;
 	talloc_set_destructor(conn, realm_conn_free);
-	conn->ctx = redisConnectWithTimeout(inst->server, (int)inst->port,
-					    ms_to_tv(inst->connect_timeout_ms));
+	if (inst->sentinel) {
+		/* the known master, or one Sentinel query within the connect timeout */
+		if (realm_sentinel_get(inst->sentinel, inst->connect_timeout_ms, 0, host, sizeof(host),
+				       &port, &conn->gen, why, sizeof(why)) < 0) {
+			realm_outage_begin(inst, why);
+			goto fail;
+		}
+	} else {
+		snprintf(host, sizeof(host), "%s", inst->server);
+	}
+	conn->ctx = redisConnectWithTimeout(host, port, ms_to_tv(inst->connect_timeout_ms));
 	if (!conn->ctx || conn->ctx->err) {
 		realm_outage_begin(inst, conn->ctx ? conn->ctx->errstr : "out of memory");
 		goto fail;
@@ -262,6 +280,13 @@ static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
 		if (realm_conn_simple(inst, conn, 2, argv, argvlen) < 0)
 			goto fail;
 	}
+	/* after a failover the old master comes back as a replica: writes there fail */
+	if (inst->sentinel && realm_sentinel_check_master(conn->ctx, why, sizeof(why)) != 1) {
+		RATE_LIMIT(WARN("rlm_realm_lns (%s): event=sentinel_not_master addr=%s:%d reason=\"%s\"",
+				inst->name, host, port, why));
+		realm_outage_begin(inst, why);
+		goto fail;
+	}
 	if (realm_conn_load_script(inst, conn, REALM_SCRIPT_LOOKUP) < 0 ||
 	    realm_conn_load_script(inst, conn, REALM_SCRIPT_ACCT) < 0 ||
 	    realm_conn_load_script(inst, conn, REALM_SCRIPT_CAPS) < 0)
@@ -269,6 +294,8 @@ static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
 	return conn;
 
 fail:
+	if (inst->sentinel)
+		realm_sentinel_invalidate(inst->sentinel, conn->gen);
 	talloc_free(conn);
 	return NULL;
 }
@@ -340,14 +367,84 @@ static int realm_cache_setup(CONF_SECTION *conf, rlm_realm_lns_t *inst)
 	return 0;
 }
 
-/* The sync thread's Redis: the configured one (Sentinel: realm_sentinel). */
+/*
+ * The sync thread's Redis: the configured one, or with Sentinel the master
+ * the sentinels name now (asked afresh before every connect: the sync thread
+ * is no worker and may wait for each sentinel in turn). Workers then find
+ * the address known without asking.
+ */
 static int realm_sync_resolve(void *ctx, char *host, size_t hostlen, int *port)
 {
 	rlm_realm_lns_t *inst = ctx;
+	char why[200];
+	uint64_t gen;
 
+	if (inst->sentinel) {
+		unsigned n = realm_sentinel_conf(inst->sentinel)->n;
+		if (realm_sentinel_get(inst->sentinel, inst->connect_timeout_ms * n, 1, host, hostlen,
+				       port, &gen, why, sizeof(why)) < 0) {
+			RATE_LIMIT(WARN("rlm_realm_lns (%s): event=sentinel_unavailable reason=\"%s\"",
+					inst->name, why));
+			return -1;
+		}
+		__atomic_store_n(&inst->sync_gen, gen, __ATOMIC_RELAXED);
+		return 0;
+	}
 	if ((size_t)snprintf(host, hostlen, "%s", inst->server) >= hostlen)
 		return -1;
 	*port = (int)inst->port;
+	return 0;
+}
+
+/* The sync thread's master was replaced (+switch-master, or a worker found it gone). */
+static int realm_sync_moved(void *ctx)
+{
+	rlm_realm_lns_t *inst = ctx;
+
+	return inst->sentinel &&
+	       realm_sentinel_generation(inst->sentinel) != __atomic_load_n(&inst->sync_gen, __ATOMIC_RELAXED);
+}
+
+static void realm_sentinel_log(void *ctx, int warn, char const *line)
+{
+	rlm_realm_lns_t *inst = ctx;
+
+	if (warn)
+		WARN("rlm_realm_lns (%s): %s", inst->name, line);
+	else
+		INFO("rlm_realm_lns (%s): %s", inst->name, line);
+}
+
+/*
+ * The `sentinel` option: parsed once, the master's credentials and database
+ * from `password` and `database` only. Starts the +switch-master watcher.
+ */
+static int realm_sentinel_setup(CONF_SECTION *conf, rlm_realm_lns_t *inst)
+{
+	struct realm_sentinel_conf sc;
+	char err[200];
+
+	if (!inst->sentinel_url || !inst->sentinel_url[0]) {
+		snprintf(inst->where, sizeof(inst->where), "%s:%u", inst->server, inst->port);
+		return 0;
+	}
+	if (realm_sentinel_parse(inst->sentinel_url, &sc, err, sizeof(err)) < 0) {
+		cf_log_err_cs(conf, "sentinel: %s", err);
+		return -1;
+	}
+	if (sc.has_password || sc.db) {
+		cf_log_err_cs(conf, "sentinel: give the master's password and database with "
+			      "`password` and `database`, not in the URL");
+		return -1;
+	}
+	realm_sentinel_describe(&sc, inst->where, sizeof(inst->where));
+	inst->sentinel = realm_sentinel_new(&sc, inst->connect_timeout_ms, realm_sentinel_log, inst);
+	if (!inst->sentinel || realm_sentinel_watch_start(inst->sentinel, 500) < 0) {
+		cf_log_err_cs(conf, "sentinel: cannot start the +switch-master watcher");
+		return -1;
+	}
+	INFO("rlm_realm_lns (%s): event=sentinel_on sentinels=%u master=%s (server and port unused)",
+	     inst->name, sc.n, sc.master);
 	return 0;
 }
 
@@ -371,7 +468,8 @@ static void realm_sync_log(void *ctx, enum realm_sync_level level, char const *l
 static int realm_sync_begin(rlm_realm_lns_t *inst)
 {
 	struct realm_sync_opts o = {
-		.resolve = realm_sync_resolve, .resolve_ctx = inst,
+		.resolve = realm_sync_resolve, .moved = realm_sync_moved, .resolve_ctx = inst,
+		.check_role = inst->sentinel != NULL,
 		.password = inst->password, .database = inst->database,
 		.connect_timeout_ms = inst->connect_timeout_ms,
 		/* a full load's pipeline of sync_batch scripts takes longer than one command */
@@ -417,6 +515,8 @@ static void realm_sync_check_pid(rlm_realm_lns_t *inst)
 	if (inst->sync_pid != me) {
 		/* the old handle's thread does not exist here: forget it, start ours */
 		inst->sync = NULL;
+		if (inst->sentinel && realm_sentinel_watch_restart_child(inst->sentinel, 500) < 0)
+			ERROR("rlm_realm_lns (%s): event=sentinel_watch_start_failed", inst->name);
 		if (realm_sync_begin(inst) < 0)
 			ERROR("rlm_realm_lns (%s): event=sync_start_failed", inst->name);
 	}
@@ -477,6 +577,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "connect_timeout_ms and command_timeout_ms must be > 0");
 		return -1;
 	}
+	if (realm_sentinel_setup(conf, inst) < 0)
+		return -1;
 	inst->name_opts.suffix_delimiters = inst->suffix_delimiters;
 	inst->name_opts.prefix_delimiters = inst->prefix_delimiters;
 	inst->name_opts.order = order;
@@ -545,6 +647,10 @@ static int mod_detach(void *instance)
 		pthread_mutex_destroy(&inst->sync_mu);
 	}
 	fr_connection_pool_free(inst->pool);
+	if (inst->sentinel) {
+		realm_sentinel_free(inst->sentinel);
+		inst->sentinel = NULL;
+	}
 	if (inst->cache) {
 		struct realm_cache_stats st;
 
@@ -722,6 +828,14 @@ static redisReply *realm_script_run(rlm_realm_lns_t *inst, enum realm_script whi
 		*why = "no connection to redis";
 		return NULL;
 	}
+	if (inst->sentinel && conn->gen != realm_sentinel_generation(inst->sentinel)) {
+		/* opened to a master Sentinel has since replaced */
+		conn = fr_connection_reconnect(inst->pool, conn);
+		if (!conn) {
+			*why = "cannot connect to the new master";
+			return NULL;
+		}
+	}
 	*why = "script retries exhausted";
 	for (attempt = 0; attempt < 3; attempt++) {
 		argc = build(build_ctx, conn->sha[which], argv, argvlen, REALM_ARGV_CAP);
@@ -734,7 +848,25 @@ static redisReply *realm_script_run(rlm_realm_lns_t *inst, enum realm_script whi
 		if (!r) {
 			int timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
 			*why = timed_out ? "redis command timeout" : "redis connection error";
+			if (inst->sentinel)
+				realm_sentinel_invalidate(inst->sentinel, conn->gen);
 			if (timed_out || attempt > 0) {
+				fr_connection_close(inst->pool, conn, *why);
+				return NULL;
+			}
+			conn = fr_connection_reconnect(inst->pool, conn);
+			if (!conn)
+				return NULL;
+			continue;
+		}
+		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+			/* a replica now (failover): ask Sentinel again, retry once on the master */
+			freeReplyObject(r);
+			r = NULL;
+			*why = "redis is a read-only replica (failover?)";
+			if (inst->sentinel)
+				realm_sentinel_invalidate(inst->sentinel, conn->gen);
+			if (attempt > 0) {
 				fr_connection_close(inst->pool, conn, *why);
 				return NULL;
 			}

@@ -14,10 +14,12 @@
 #include <string.h>
 #include <time.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "doc.h"
+#include "realm_sentinel.h"
 #include "redis_url.h"
 #include "store.h"
 
@@ -27,6 +29,8 @@
 
 #define IMPORT_MAX_BYTES (16u << 20)   /* a document of 16 MiB is ~50k realms */
 #define REDIS_TIMEOUT_MS 5000
+#define SENTINEL_TIMEOUT_MS 1000     /* per sentinel asked */
+#define SENTINEL_ATTEMPTS   10       /* 500 ms apart: rides out a failover in progress */
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -107,7 +111,9 @@ static void usage_all(FILE *f)
 
 	fprintf(f, "usage: realmctl [--redis URL] COMMAND ...\n\n"
 		"Provision realm-lns realms, their LNS and DNIS maps in Redis.\n"
-		"--redis URL: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N];\n"
+		"--redis URL: redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N],\n"
+		"or the master named by Redis Sentinel:\n"
+		"sentinel://[[user]:password@]host[:port][,host[:port]...]/master-name[/db];\n"
 		"default $%s, else %s.\n\ncommands:\n", REDIS_URL_ENV, REDIS_URL_DEFAULT);
 	for (c = commands; c->word; c++)
 		fprintf(f, "  %s%s%s %s\n      %s\n", c->word, c->sub ? " " : "", c->sub ? c->sub : "",
@@ -142,12 +148,75 @@ static int finish(const char *what, int rc, struct realmctl_errs *errs)
 	return rc;
 }
 
+/*
+ * --redis sentinel://...: ask the sentinels for the master, connect to it as
+ * the URL says (AUTH, SELECT) and check with ROLE that it is the master.
+ * While a failover is under way (the old master gone or still named, the
+ * new one not yet promoted) it asks again, 500 ms apart, a few seconds in
+ * all, so a command run right after a failover goes to the new master.
+ */
+static int connect_sentinel(struct ctx *ctx)
+{
+	struct realm_sentinel_conf sc;
+	struct realm_sentinel *s;
+	struct realmctl_errs errs = { 0 };
+	struct redis_url url;
+	char err[256], why[600] = "";
+	int attempt;
+
+	if (realm_sentinel_parse(ctx->redis_url, &sc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "realmctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	s = realm_sentinel_new(&sc, SENTINEL_TIMEOUT_MS, NULL, NULL);
+	if (!s) {
+		fprintf(stderr, "realmctl: out of memory\n");
+		return EXIT_REDIS;
+	}
+	memset(&url, 0, sizeof(url));
+	url.kind = REDIS_URL_TCP;
+	snprintf(url.user, sizeof(url.user), "%s", sc.user);
+	snprintf(url.password, sizeof(url.password), "%s", sc.password);
+	url.has_password = sc.has_password;
+	url.db = sc.db;
+	for (attempt = 0; attempt < SENTINEL_ATTEMPTS; attempt++) {
+		if (attempt)
+			usleep(500 * 1000);
+		if (realm_sentinel_get(s, SENTINEL_TIMEOUT_MS * sc.n, 1, url.host, sizeof(url.host),
+				       &url.port, NULL, why, sizeof(why)) < 0)
+			continue;
+		realmctl_errs_free(&errs);
+		ctx->redis = store_connect(&url, REDIS_TIMEOUT_MS, &errs);
+		if (!ctx->redis) {
+			snprintf(why, sizeof(why), "%s", errs.n ? errs.msg[errs.n - 1] : "cannot connect");
+			continue;
+		}
+		if (realm_sentinel_check_master(ctx->redis, err, sizeof(err)) == 1)
+			break;
+		snprintf(why, sizeof(why), "%s:%d: %s", url.host, url.port, err);
+		redisFree(ctx->redis);
+		ctx->redis = NULL;
+	}
+	memset(&url, 0, sizeof(url));
+	realm_sentinel_free(s);
+	realmctl_errs_free(&errs);
+	if (!ctx->redis) {
+		fprintf(stderr, "realmctl: connect: redis: sentinel master %s: %s\n", sc.master, why);
+		memset(&sc, 0, sizeof(sc));
+		return EXIT_REDIS;
+	}
+	memset(&sc, 0, sizeof(sc));
+	return 0;
+}
+
 static int connect_redis(struct ctx *ctx)
 {
 	struct realmctl_errs errs = { 0 };
 	struct redis_url url;
 	char err[256];
 
+	if (realm_sentinel_is_url(ctx->redis_url))
+		return connect_sentinel(ctx);
 	if (redis_url_parse(ctx->redis_url, &url, err, sizeof(err)) < 0) {
 		fprintf(stderr, "realmctl: %s\n", err);
 		return EXIT_USAGE;
