@@ -236,6 +236,11 @@ enum realm_acct_op realm_acct_op_from_status(uint32_t status_type)
 	}
 }
 
+uint32_t realm_acct_reject_hold_left(uint32_t hold_s, uint32_t delay_s)
+{
+	return delay_s >= hold_s ? 0 : hold_s - delay_s;
+}
+
 int realm_acct_check_nas(const char *nas)
 {
 	size_t len = strlen(nas), i;

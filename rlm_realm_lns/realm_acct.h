@@ -105,6 +105,14 @@ struct realm_acct_req {
 int realm_acct_check_nas(const char *nas);
 
 /*
+ * The hold-down a Tunnel-Reject still deserves when it arrives delay_s late
+ * (RFC 2866 5.2 Acct-Delay-Time: a LAC's spool replays it after a restart or
+ * an outage): the mark ends hold_s after the refusal, not after its arrival.
+ * 0: the hold-down is already over, the record changes nothing.
+ */
+uint32_t realm_acct_reject_hold_left(uint32_t hold_s, uint32_t delay_s);
+
+/*
  * An Acct-Session-Id we can key on: 1..253 bytes, printable ASCII (0x20..0x7e);
  * RFC 2866 5.5 recommends a printable string. Returns 0 or -1.
  */

@@ -1356,6 +1356,18 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 		RDEBUG2("tunnel reject: health_hold_down = 0, LNS health off");
 		return RLM_MODULE_NOOP;
 	}
+	if (req.op == REALM_ACCT_OP_REJECT) {
+		VALUE_PAIR *delay = fr_pair_find_by_num(request->packet->vps, PW_ACCT_DELAY_TIME, 0,
+							TAG_ANY);
+
+		req.hold_s = realm_acct_reject_hold_left(inst->health_hold_down,
+							 delay ? delay->vp_integer : 0);
+		if (!req.hold_s) {
+			RDEBUG2("tunnel reject %u s old (Acct-Delay-Time): its hold-down is over",
+				delay->vp_integer);
+			return RLM_MODULE_NOOP;
+		}
+	}
 	req.session_id = "";
 	req.endpoint = "";
 	req.assignment_id = "";

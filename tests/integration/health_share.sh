@@ -191,4 +191,23 @@ t_eq "tshark: the two Tunnel-Reject records (and their retransmissions, if any) 
 bad=$(tshark -r "$cap" -Y 'radius && (_ws.malformed || _ws.expert.severity >= "warning")' 2>/dev/null)
 t_eq "tshark finds no malformed or warning-level accounting packet" "$bad" ""
 
+# --- 6. a Tunnel-Reject replayed late (a LAC's spool after an outage) marks
+# the LNS only for what is left of the hold-down since the refusal
+# (Acct-Delay-Time, RFC 2866 5.2); one older than the hold-down changes nothing.
+late_reject() { # late_reject DELAY_S: a Tunnel-Reject naming lns2, DELAY_S late
+    printf '%s\n' 'Acct-Status-Type = Tunnel-Reject' 'NAS-Identifier = "lac9"' \
+        'User-Name = "zed@corp.example"' "Acct-Session-Id = \"late-$1\"" \
+        'Tunnel-Type = L2TP' 'Tunnel-Medium-Type = IPv4' 'Tunnel-Server-Endpoint = "10.88.3.2"' \
+        'Tunnel-Client-Endpoint = "10.88.3.1"' "Acct-Delay-Time = $1" |
+        netns_exec "$LAB_NS_AAA" radclient -r 2 -t 2 "$LAB_RADIUS_ADDR:$((LAB_RADIUS_PORT + 1))" acct \
+            "$LAB_RADIUS_SECRET" >/dev/null 2>&1
+}
+t_check "a Tunnel-Reject $((HOLD + 5)) s late is answered" late_reject $((HOLD + 5))
+t_check "...and leaves lns2 healthy (its hold-down was over)" \
+    grep -q '^lns=lns2 .*health=ok' <<<"$(realm_show)"
+t_check "a Tunnel-Reject $((HOLD - 5)) s late is answered" late_reject $((HOLD - 5))
+left=$(realm_show | sed -n 's/^lns=lns2 .*health=unhealthy .*hold_down_left=\([0-9]*\).*/\1/p')
+t_check "...and holds lns2 down for what is left of the hold-down (${left:-none} s, at most 5)" \
+    test -n "$left" -a "${left:-99}" -le 5
+
 t_done

@@ -251,3 +251,14 @@ Test(realm_acct, malformed_replies_refused)
 	cr_expect_eq(realm_acct_parse(rarr(3, rstr("started"), nul, rnum(1)), &res), -1);
 	cr_expect_eq(res.count, -1, "a refused reply leaves no stale count");
 }
+
+/* A Tunnel-Reject replayed late from a LAC's spool marks the LNS only for
+ * what is left of the hold-down since the refusal. */
+Test(realm_acct, late_tunnel_reject_gets_what_is_left_of_the_hold_down)
+{
+	cr_expect_eq(realm_acct_reject_hold_left(60, 0), 60);
+	cr_expect_eq(realm_acct_reject_hold_left(60, 45), 15);
+	cr_expect_eq(realm_acct_reject_hold_left(60, 59), 1);
+	cr_expect_eq(realm_acct_reject_hold_left(60, 60), 0);
+	cr_expect_eq(realm_acct_reject_hold_left(60, 4000000000u), 0);
+}
