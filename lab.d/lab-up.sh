@@ -123,6 +123,7 @@ lab_part_up() {
                 RADIUS_SERVER="$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" RADIUS_SECRET="$LAB_RADIUS_SECRET" \
                 NAS_IP=10.88.1.2 HOST_NAME=lac1 \
                 ${RLNS_LAC_LOCAL_POOL:+LOCAL_POOL=$RLNS_LAC_LOCAL_POOL} \
+                ${RLNS_LAC_DEAD_HOLD_DOWN:+DEAD_HOLD_DOWN=$RLNS_LAC_DEAD_HOLD_DOWN} \
                 ${RLNS_LAC_LOG_LEVEL:+LOG_LEVEL=$RLNS_LAC_LOG_LEVEL} || return 1  # scale: pool, log level for benches
             lac_start lac "$LAB_NS_LAC" "$LAB_STATE" ;;
     esac

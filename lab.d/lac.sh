@@ -33,12 +33,12 @@ lac_config() {
     STREAM_LISTEN=tcp:10.88.0.1:2000 PPPOE_IF= L2TP_BIND= RADIUS_SERVER=10.88.1.1:1812
     RADIUS_SECRET=testing123 NAS_IP=10.88.1.2 HOST_NAME=lac1 LOCAL_POOL=10.66.0.0/24
     LOCAL_GATEWAY=10.66.0.1 DNS1=10.66.0.53 DNS2= TUN=rlns-local
-    DAE_LISTEN= DAE_CLIENT=10.88.1.1 DAE_REQUIRE_MA=yes ACCT_INTERIM=0
+    DAE_LISTEN= DAE_CLIENT=10.88.1.1 DAE_REQUIRE_MA=yes ACCT_INTERIM=0 DEAD_HOLD_DOWN=
     for kv in "$@"; do
         case "$kv" in
             STREAM_LISTEN=*|PPPOE_IF=*|L2TP_BIND=*|RADIUS_SERVER=*|RADIUS_SECRET=*|NAS_IP=*|HOST_NAME=*|\
             LOCAL_POOL=*|LOCAL_GATEWAY=*|DNS1=*|DNS2=*|TUN=*|DAE_LISTEN=*|DAE_CLIENT=*|DAE_REQUIRE_MA=*|\
-            ACCT_INTERIM=*|ACCT_SPOOL=*|ACCT_SPOOL_FSYNC=*|DAE_REPLAY_WINDOW=*|RADIUS_SERVER2=*|RADIUS_RETRIES=*|LOG_LEVEL=*) eval "${kv%%=*}=\${kv#*=}" ;;
+            ACCT_INTERIM=*|ACCT_SPOOL=*|ACCT_SPOOL_FSYNC=*|DAE_REPLAY_WINDOW=*|RADIUS_SERVER2=*|RADIUS_RETRIES=*|LOG_LEVEL=*|DEAD_HOLD_DOWN=*) eval "${kv%%=*}=\${kv#*=}" ;;
             *) echo "lac_config: unknown setting '$kv'" >&2; return 1 ;;
         esac
     done
@@ -82,6 +82,7 @@ lac_config() {
         for b in $L2TP_BIND; do echo "bind = $b"; done
         echo "host_name = $HOST_NAME"
         echo "hello_interval_s = 30"
+        [ -n "$DEAD_HOLD_DOWN" ] && echo "dead_hold_down_s = $DEAD_HOLD_DOWN"
         echo "[local]"
         echo "pool = $LOCAL_POOL"
         echo "gateway = $LOCAL_GATEWAY"

@@ -20,6 +20,10 @@ export RLNS_PREFIX=rlt-e2e-$$
 export RLNS_STATE
 RLNS_STATE=$(mktemp -d /tmp/rlt-e2e.XXXXXX)
 export RLNS_NO_BUILD=1 RLNS_NO_DEPS=1
+# a dead LNS is skipped for this long, then used again (checked in 7): by
+# lac-core's dead-cache, and by the broker, which lac-core's Tunnel-Link-Reject
+# told (shared LNS health)
+export RLNS_LAC_DEAD_HOLD_DOWN=20 BROKER_HEALTH_HOLD=20
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/lab.d/lib.sh"
 
@@ -122,6 +126,7 @@ t_eq "bob over PPPoE gets his Framed-IP-Address" "$(field "$out" addr)" 10.66.0.
 lab_pid_stop "$RLNS_STATE/lns1/l2tpns.pid"
 before=$(lacctl_ show counters | grep -o 'tunnel_failover=[0-9]*' | cut -d= -f2)
 out=$(dial --user carol@corp.example --password carol-pw --ping 10.88.3.2)
+failed_at=$(date +%s)
 t_eq "carol is up although lns1 is dead" "$(field "$out" outcome)" up
 t_check "carol got an address from lns2's pool (10.77.2.0/24): $(field "$out" addr)" in_net "$(field "$out" addr)" 10.77.2
 t_eq "ping to lns2 answers" "$(field "$out" ping)" ok
@@ -131,6 +136,14 @@ out=$(dial --user alice@corp.example --password alice-pw)
 t_check "the next subscriber lands on lns2 too: $(field "$out" addr)" in_net "$(field "$out" addr)" 10.77.2
 again=$(lacctl_ show counters | grep -o 'tunnel_failover=[0-9]*' | cut -d= -f2)
 t_eq "...directly: lns1 is in the dead-cache, no second failover" "$again" "$after"
+# lns1 returns: once the hold-downs (20 s from carol's failover) are over,
+# calls go to the preferred LNS again, on a fresh tunnel.
+t_check "lns1 restarted" lab_part_up lns1
+sleep_until=$((failed_at + RLNS_LAC_DEAD_HOLD_DOWN + 1))
+while [ "$(date +%s)" -lt "$sleep_until" ]; do sleep 1; done
+out=$(dial --user alice@corp.example --password alice-pw)
+t_check "after the hold-down the returned lns1 is used again: $(field "$out" addr)" \
+    in_net "$(field "$out" addr)" 10.77.1
 
 # 8. Hanging up clears the session on the LNS (CDN).
 sleep 1
