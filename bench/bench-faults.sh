@@ -6,6 +6,8 @@
 #   2. session setup time p50/p95 of BENCH_FAULTS_COUNT tunnelled subscribers
 #      (to l2tpns) with 0%, 5% and 20% random loss of L2TP control messages in
 #      both directions (nftables in the LNS's namespace), 0% as the baseline;
+#   2b. the same with BENCH_FAULTS_SPREAD (200) subscribers spread over
+#      tunnels of BENCH_FAULTS_PER_TUNNEL (10) sessions;
 #   3. LNS failover: lns1 is killed with -9 while its tunnel is up; the setup
 #      time of the first call after the kill (it fails over to lns2) and of the
 #      next one (lns1 is in the dead-cache), beside a call with lns1 alive.
@@ -14,6 +16,8 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 count=${BENCH_FAULTS_COUNT:-20}
+spread=${BENCH_FAULTS_SPREAD:-200}
+per_tunnel=${BENCH_FAULTS_PER_TUNNEL:-10}
 records=${BENCH_FAULTS_RECORDS:-20000}
 
 [ "$(id -u)" = 0 ] || { echo "bench-faults: needs root (network namespaces)" >&2; exit 2; }
@@ -34,7 +38,7 @@ echo "   127.0.0.1; spool in $spooldir; bench/acct_spool_bench)"
 lab_down >/dev/null 2>&1
 mkdir -p "$RLNS_STATE"
 users=$RLNS_STATE/lns-users
-for n in $(seq 1 $((count * 4 + 10))); do echo "t$n@corp.example t-pw"; done > "$users"
+for n in $(seq 1 $((count * 4 + spread * 3 + 10))); do echo "t$n@corp.example t-pw"; done > "$users"
 lab_topology_up >/dev/null || { echo "bench-faults: cannot create the namespaces" >&2; exit 1; }
 lab_part_up redis >/dev/null && lab_part_up broker >/dev/null || { echo "bench-faults: broker" >&2; exit 1; }
 for l in 1 2; do
@@ -54,7 +58,9 @@ dial() {
     first=$((first + n))
     echo "$(lab_kv "$out" up) $(lab_kv "$out" setup_ms_p50) $(lab_kv "$out" setup_ms_p95)"
 }
-rtx() { lac_ctl lac "$RLNS_STATE" show counters | grep '^l2tp ' | tr ' ' '\n' | grep '^retransmits=' | cut -d= -f2; }
+l2tp_counter() { lac_ctl lac "$RLNS_STATE" show counters | grep '^l2tp ' | tr ' ' '\n' | grep "^$1=" | cut -d= -f2; }
+rtx() { l2tp_counter retransmits; }
+tunnels() { l2tp_counter tunnels_opened; }
 
 dial 1 >/dev/null       # the tunnel to lns1 is up before the rounds
 echo
@@ -72,6 +78,32 @@ for pct in 0 5 20; do
         "$((${after:-0} - ${before:-0}))"
 done
 loss_l2tp "$LAB_NS_LNS1" 0
+
+# 2b: the calls of a burst spread over tunnels of per_tunnel sessions (what
+# tests/integration/l2tp_loss.sh does with 200): each tunnel's control
+# channel carries its own share, so loss costs each call far less.
+echo
+echo "2b. the same with $spread subscribers at once spread over tunnels of $per_tunnel sessions"
+echo "    (lac-core restarted with [l2tp] max_sessions_per_tunnel = $per_tunnel)"
+lac_stop lac "$RLNS_STATE" >/dev/null 2>&1
+RLNS_LAC_EXTRA_CONF=$'[l2tp]\nmax_sessions_per_tunnel = '$per_tunnel lab_part_up lac >/dev/null ||
+    { echo "bench-faults: lac" >&2; exit 1; }
+printf '%-14s %8s %10s %10s %12s %12s %8s\n' loss up p50_ms p95_ms "p50 vs 0%" retransmits tunnels
+base=
+for pct in 0 5 20; do
+    loss_l2tp "$LAB_NS_LNS1" "$pct"
+    before=$(rtx)
+    tbefore=$(tunnels)
+    set -- $(dial "$spread")
+    after=$(rtx)
+    [ -z "$base" ] && base=${2:-0}
+    ratio=$(awk -v a="${2:-0}" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')
+    printf '%-14s %8s %10s %10s %12s %12s %8s\n' "$pct%" "${1:-0}/$spread" "${2:--}" "${3:--}" "$ratio" \
+        "$((${after:-0} - ${before:-0}))" "$(($(tunnels) - ${tbefore:-0}))"
+done
+loss_l2tp "$LAB_NS_LNS1" 0
+echo "    LNSs taken for dead by lac-core in these rounds: $(grep -c 'event=endpoint_dead' "$RLNS_STATE/lac/lac-core.log")"
+dial 1 >/dev/null       # a tunnel to lns1 is up before the failover
 
 echo
 echo "3. LNS failover (lns1 killed with -9 while its tunnel is up; corp.example prefers lns1, then lns2)"

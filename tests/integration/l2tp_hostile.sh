@@ -153,6 +153,23 @@ t_eq "the fake LNS saw one ICRQ" "$(grep -c '^rx ICRQ' "$STATE/silent-icrq.log")
 st=$(field "$STATE/silent-icrq-drive.out" stats setup_timeouts)
 if [ "${st:-0}" -ge 1 ]; then t_ok "setup timeout counted ($st)"; else t_fail "setup timeout counted" "setup_timeouts=${st:-none}"; fi
 
+# A slow LNS is not a dead one (issue 12): it holds the ICRQ back for its
+# first three transmissions (0, 1 and 3 s) while it keeps sending HELLOs, then
+# answers at the fourth (7 s). With a 2 s session setup deadline the call must
+# wait for it, not fail over, and the LNS stays out of the dead-cache.
+fake_mode slow-icrq
+netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw \
+    --lns 10.90.12.2 --lns 10.90.11.2 --timeout-s 12 --session-setup-timeout-s 2 \
+    >"$STATE/slow-icrq-drive.out" 2>"$STATE/slow-icrq-drive.log"
+t_eq "slow LNS: ICRQ held back three times" "$(grep -c '^rx ICRQ held' "$STATE/slow-icrq.log")" 3
+t_check "slow LNS: the call came up on it (candidate 0)" \
+    grep -q '^up session=0 .*candidate=0 ' "$STATE/slow-icrq-drive.out"
+t_check "slow LNS: no failover" sh -c "! grep -q '^failover' '$STATE/slow-icrq-drive.out'"
+t_check "slow LNS: not put in the dead-cache" sh -c "! grep -q 'event=endpoint_dead' '$STATE/slow-icrq-drive.log'"
+sw=$(field "$STATE/slow-icrq-drive.out" stats setup_waits)
+if [ "${sw:-0}" -ge 1 ]; then t_ok "slow LNS: deadline moved on ($sw)"; else t_fail "slow LNS: deadline moved on" "setup_waits=${sw:-none}"; fi
+t_eq "slow LNS: no setup timeout" "$(field "$STATE/slow-icrq-drive.out" stats setup_timeouts)" 0
+
 # An SCCRP with an unknown mandatory AVP: StopCCN 2/8 to the LNS's tunnel id
 # (RFC 2661 4.1), not a silent drop; the call fails over.
 fake_mode bad-sccrp

@@ -563,7 +563,7 @@ static void print_stats(void)
 	       "rx_unknown_session=%llu rx_bad_peer=%llu retransmits=%llu tunnels_opened=%llu "
 	       "tunnels_failed=%llu sessions_opened=%llu sessions_up=%llu sessions_failed=%llu "
 	       "failovers=%llu setup_timeouts=%llu rx_duplicate=%llu rx_out_of_window=%llu "
-	       "rx_bad_nr=%llu icmp_ignored=%llu stray_rate_limited=%llu tx_dropped=%llu\n",
+	       "rx_bad_nr=%llu icmp_ignored=%llu stray_rate_limited=%llu tx_dropped=%llu setup_waits=%llu\n",
 	       (unsigned long long)s.rx_datagrams, (unsigned long long)s.tx_datagrams,
 	       (unsigned long long)s.rx_malformed, (unsigned long long)s.rx_unknown_tunnel,
 	       (unsigned long long)s.rx_unknown_session, (unsigned long long)s.rx_bad_peer,
@@ -573,7 +573,8 @@ static void print_stats(void)
 	       (unsigned long long)s.failovers, (unsigned long long)s.setup_timeouts,
 	       (unsigned long long)s.rx_duplicate, (unsigned long long)s.rx_out_of_window,
 	       (unsigned long long)s.rx_bad_nr, (unsigned long long)s.icmp_ignored,
-	       (unsigned long long)s.stray_rate_limited, (unsigned long long)s.tx_dropped);
+	       (unsigned long long)s.stray_rate_limited, (unsigned long long)s.tx_dropped,
+	       (unsigned long long)s.setup_waits);
 }
 
 static void drive_finish(bool ok, const char *reason)

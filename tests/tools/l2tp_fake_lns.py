@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Hostile fake LNS for tests/integration/l2tp_hostile.sh (a test tool).
 
-Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE [hostile|busy|silent-sccrq|silent-icrq|bad-sccrp]
+Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE [hostile|busy|silent-sccrq|silent-icrq|bad-sccrp|slow-icrq]
 
 Listens on BIND_ADDR:1701. When a LAC's SCCRQ arrives it first fires a burst of
 broken datagrams at it (short, wrong version, control bits wrong, Length past
@@ -22,6 +22,11 @@ error 7 ("try another"), to exercise the LAC's failover on CDN.
 Mode "silent-sccrq": acknowledges the SCCRQ with a ZLB and never answers.
 Mode "silent-icrq": brings the tunnel up, acknowledges the ICRQ with a ZLB
 and never answers it.
+Mode "slow-icrq": a slow LNS that answers: brings the tunnel up, sends a
+HELLO every 0.5 s, holds each ICRQ back unacknowledged for its first three
+transmissions (answering each with a ZLB that acknowledges nothing new, as an
+LNS with a full receive window would), then takes it and answers with a good
+ICRP; the call must not fail over at a setup deadline shorter than that.
 Mode "bad-sccrp": answers the SCCRQ with an SCCRP that carries an unknown
 mandatory AVP (the LAC must send StopCCN 2/8 to tunnel 4242, RFC 2661 4.1).
 """
@@ -94,8 +99,17 @@ def main():
     s.bind((bind, 1701))
     my_ns, lac_nr, lac_tid, lac_sid = 0, 0, 0, 0
     sccrp = None
+    peer, held = None, {}
+    if mode == "slow-icrq":
+        s.settimeout(0.5)
     while True:
-        pkt, addr = s.recvfrom(8192)
+        try:
+            pkt, addr = s.recvfrom(8192)
+        except socket.timeout:
+            if peer and sccrp:
+                s.sendto(ctrl(lac_tid, 0, my_ns, lac_nr, avp(0, b"\x00\x06")), peer)
+                my_ns = (my_ns + 1) & 0xFFFF
+            continue
         m = parse(pkt)
         if m is None:
             continue
@@ -105,6 +119,12 @@ def main():
             continue
         if m["type"] == 0:
             continue
+        if mode == "slow-icrq" and m["type"] == 10 and m["ns"] == lac_nr:
+            held[m["ns"]] = held.get(m["ns"], 0) + 1
+            if held[m["ns"]] <= 3:
+                log.write("rx ICRQ held transmission=%d\n" % held[m["ns"]])
+                s.sendto(ctrl(lac_tid, 0, my_ns, lac_nr, b""), addr)
+                continue
         if m["ns"] == lac_nr:
             lac_nr = (lac_nr + 1) & 0xFFFF
         name = NAMES.get(m["type"], str(m["type"]))
@@ -169,6 +189,10 @@ def main():
                 send(sccrp + avp(99, b"boom"))
             else:
                 send(sccrp)
+            peer = addr
+        elif m["type"] == 10 and mode == "slow-icrq":
+            lac_sid = struct.unpack("!H", m["avps"][14][1])[0]
+            send(avp(0, b"\x00\x0b") + avp(14, b"\x00\x21"), sid=lac_sid)
         elif m["type"] == 10 and mode == "silent-icrq":
             zlb()
         elif m["type"] == 10 and busy:

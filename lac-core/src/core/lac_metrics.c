@@ -166,6 +166,7 @@ static const struct metric_field l2tp_tab[] = {
 	METRIC_C(LS, failovers, "Calls moved to another LNS."),
 	METRIC_C(LS, tx_dropped, "Datagrams dropped on send."),
 	METRIC_C(LS, setup_timeouts, "Tunnel or call setups that passed their deadline."),
+	METRIC_C(LS, setup_waits, "Setup deadlines moved on because the LNS, though late, answers on its tunnels."),
 	METRIC_C(LS, rx_duplicate, "Control messages received twice (duplicate Ns)."),
 	METRIC_C(LS, rx_out_of_window, "Control messages outside the receive window."),
 	METRIC_C(LS, rx_bad_nr, "Control messages acknowledging what was never sent (bogus Nr)."),

@@ -13,6 +13,7 @@
 #include "l2tp/l2tp.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -579,16 +580,35 @@ static void sess_start_cb(struct ev_loop *loop, struct ev_timer *timer, void *ar
  * for the tunnel's own retransmit cycle, over a minute with max_retransmits
  * 10, would outlast the subscriber's patience), or it was acknowledged and
  * never answered. The call fails over, the endpoint goes into the dead-cache
- * (tried last, so a false alarm on a lossy path costs preference, not the
- * call) and the tunnel takes no new calls (it closes once empty). */
+ * (tried last) and the tunnel takes no new calls (it closes once empty).
+ *
+ * An ICRQ not yet acknowledged while the LNS answers on its tunnels is only
+ * late: queued behind the LNS's receive window (l2tpns advertises 4, so a
+ * burst of calls on one tunnel queues) or retransmitted through loss. Its
+ * deadline moves to session_setup_timeout_s after the LNS was last heard, so
+ * a slow LNS is never put in the dead-cache (issue 12) and a dead one still
+ * is, that long after it fell silent. Once acknowledged, the LNS owes the
+ * answer within a fresh deadline, which does not move: it retransmits its
+ * ICRP itself, and one that answers other calls but not this one is broken
+ * for this call. */
 static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
 {
 	struct l2tp_session *s = arg;
 	struct eng_tunnel *tun = s->tun;
 	uint64_t now = ev_now_ms(loop);
+	unsigned timeout_s = s->e->cfg.session_setup_timeout_s;
 
 	if (s->zombie || !tun || s->fsm.state != L2TP_SESSION_WAIT_REPLY)
 		return;
+	if (s->in_ackq && s->ack_type == L2TP_MSG_ICRQ && tun_endpoint_answers(tun, now, timeout_s)) {
+		uint64_t until = tun_endpoint_heard_ms(tun) + (uint64_t)timeout_s * 1000;
+
+		s->e->stats.setup_waits++;
+		log_debug("tid=%u sid=%u event=session_setup_wait why=\"ICRQ not acknowledged yet, the LNS answers\" wait_ms=%" PRIu64,
+			  tun->t.local_tid, s->fsm.local_sid, until - now);
+		ev_timer_start(loop, &s->setup_timer, until - now);
+		return;
+	}
 	log_info("tid=%u sid=%u event=session_setup_timeout timeout_s=%u", tun->t.local_tid,
 		 s->fsm.local_sid, s->e->cfg.session_setup_timeout_s);
 	s->e->stats.setup_timeouts++;
@@ -860,6 +880,20 @@ static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg
 	struct eng_tunnel *tun = arg;
 	uint64_t now = ev_now_ms(loop);
 
+	if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY && tun->t.setup_deadline_ms &&
+	    now >= tun->t.setup_deadline_ms && tun->t.rel.una == 0 &&
+	    tun_endpoint_answers(tun, now, tun->e->cfg.tunnel_setup_timeout_s)) {
+		/* Our SCCRQ not acknowledged yet, but the LNS answers on its other
+		 * tunnels: the SCCRQ or its answer was lost, a retransmission is
+		 * due, the LNS is not dead (see sess_setup_timeout_cb). An SCCRQ
+		 * acknowledged and never answered keeps its deadline: that is the
+		 * LNS ignoring this tunnel. */
+		tun->t.setup_deadline_ms =
+			tun_endpoint_heard_ms(tun) + (uint64_t)tun->e->cfg.tunnel_setup_timeout_s * 1000;
+		tun->e->stats.setup_waits++;
+		log_debug("tid=%u event=tunnel_setup_wait why=\"SCCRQ not acknowledged yet, the LNS answers on other tunnels\"",
+			  tun->t.local_tid);
+	}
 	l2tp_tunnel_timer(&tun->t, now);
 	if (l2tp_tunnel_done(&tun->t, now) && tun->n_sessions == 0) {
 		tun_free(tun);

@@ -154,6 +154,8 @@ void dead_add(struct l2tp_engine *e, const struct sockaddr_storage *a, socklen_t
 /* tunnel_pool.c */
 struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *c);
 bool tun_endpoint_opening(const struct eng_tunnel *tun);
+uint64_t tun_endpoint_heard_ms(const struct eng_tunnel *tun);
+bool tun_endpoint_answers(const struct eng_tunnel *tun, uint64_t now, unsigned within_s);
 void tun_kick(struct l2tp_engine *e, const struct eng_tunnel *ref, bool dead);
 
 /* data.c */

@@ -252,6 +252,10 @@ struct l2tp_engine_stats {
 	/* setup_rejects / link_rejects: tunnels and calls an LNS refused or left
 	 * unanswered, as reported through `setup_reject` (RFC 2867 4.1/4.2). */
 	uint64_t setup_rejects, link_rejects;
+	/* setup_waits: setup deadlines moved on because the LNS, though late
+	 * with this tunnel or call, answers on its tunnels (a slow LNS, not a
+	 * dead one). */
+	uint64_t setup_waits;
 };
 struct l2tp_tunnel_info {
 	uint16_t local_tid, peer_tid;

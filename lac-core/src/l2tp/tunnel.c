@@ -570,6 +570,8 @@ void l2tp_tunnel_input(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const ui
 		}
 	}
 	v = l2tp_rel_input(&t->rel, h->ns, h->nr, zlb, pkt, len, now, tunnel_tx, t);
+	if (v != L2TP_REL_DROPPED)
+		t->last_heard_ms = now;
 	if (v != L2TP_REL_DELIVER && v != L2TP_REL_ZLB)
 		log_debug("tid=%u event=rx_seq verdict=%s ns=%u nr=%u", t->local_tid,
 			  l2tp_rel_verdict_str(v), h->ns, t->rel.nr);

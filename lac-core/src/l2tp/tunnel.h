@@ -96,6 +96,10 @@ struct l2tp_tunnel {
 	char peer_host_name[64];
 	char peer_vendor[64];
 	uint64_t last_activity_ms;      /* for HELLO */
+	/* The last datagram from the peer that reliable delivery took (in order,
+	 * ahead of a gap, a duplicate or a ZLB): the peer is alive, however lossy
+	 * the path. 0: never heard. */
+	uint64_t last_heard_ms;
 	uint64_t hold_until_ms;         /* CLOSED: free after this */
 	uint64_t setup_deadline_ms;     /* WAIT_CTL_REPLY: give up at this time; 0: none */
 	uint16_t close_result, close_error;

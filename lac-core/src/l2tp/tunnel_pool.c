@@ -44,6 +44,31 @@ bool tun_endpoint_opening(const struct eng_tunnel *tun)
 	return false;
 }
 
+/* When tun's LNS was last heard on any tunnel to it (0: never). */
+uint64_t tun_endpoint_heard_ms(const struct eng_tunnel *tun)
+{
+	const struct eng_tunnel *o;
+	uint64_t heard = tun->t.last_heard_ms;
+
+	for (o = tun->e->tunnel_list; o; o = o->next)
+		if (o != tun && tun_same_endpoint(o, tun) && o->t.last_heard_ms > heard)
+			heard = o->t.last_heard_ms;
+	return heard;
+}
+
+/* Whether tun's LNS answered on some tunnel within the last within_s
+ * seconds: it is slow (a lossy path, a small receive window,
+ * calls queued behind others), not dead. The setup deadlines are there to
+ * find a silent LNS; one that answers is waited for, as long as reliable
+ * delivery keeps its messages going (it gives the tunnel up after
+ * max_retransmits unanswered retransmissions). */
+bool tun_endpoint_answers(const struct eng_tunnel *tun, uint64_t now, unsigned within_s)
+{
+	uint64_t heard = tun_endpoint_heard_ms(tun);
+
+	return heard && now < heard + (uint64_t)within_s * 1000;
+}
+
 /* The tunnel ahead to ref's endpoint is done opening (or gone): opens the
  * oldest deferred one. dead: the endpoint did not answer, so the deferred
  * tunnels give up at once (their sessions fail over) instead. */
