@@ -1,14 +1,17 @@
 /* udp_relay: the raw UDP relay a data-plane benchmark compares lac-core with
- * (issue 12, bench-relay; the bench itself is not written yet). The least a
+ * (issue 12, make bench-relay). The least a
  * userspace relay does per packet: datagrams from the access side, read in
  * batches of up to 64 with recvmmsg(), are sent to --to with sendmmsg(); what
  * comes back from --to goes to the access peer it last heard from. No parsing,
  * no allocation, one epoll loop.
  *
  *   udp_relay --listen ADDR:PORT --to ADDR:PORT [--bind ADDR]
+ *   udp_relay --reflect ADDR:PORT
  *
  * --listen: the access-side socket; --to: the far end (an LNS, a reflector);
- * --bind: local address of the far-side socket (default any). At SIGINT or
+ * --bind: local address of the far-side socket (default any). --reflect: the
+ * far end of the bench instead, every datagram sent back to its sender (the
+ * same batches). At SIGINT or
  * SIGTERM one line "stats up_pkts=.. down_pkts=.. up_batches=.. down_batches=..
  * send_errors=.." goes to stdout and it exits. */
 #include <arpa/inet.h>
@@ -105,18 +108,56 @@ static void relay(int from, int out, const struct sockaddr_in *to, struct sockad
 	}
 }
 
+/* --reflect: each datagram back to where it came from. */
+static void reflect(int fd)
+{
+	for (int round = 0; round < 16; round++) {
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = PKT_MAX;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &froms[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(froms[i]);
+		}
+		int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++)
+			iov[i].iov_len = msgs[i].msg_len;
+		int sent = 0;
+		while (sent < n) {
+			int k = sendmmsg(fd, msgs + sent, (unsigned)(n - sent), 0);
+			if (k < 0) {
+				if (errno == EINTR)
+					continue;
+				send_errors += (unsigned long long)(n - sent);
+				break;
+			}
+			sent += k;
+		}
+		up_pkts += (unsigned long long)n;
+		up_batches++;
+		if (n < BATCH)
+			return;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "to", required_argument, NULL, 't' },
 		{ "bind", required_argument, NULL, 'b' },
+		{ "reflect", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_in listen_sa, to_sa, bind_sa = { .sin_family = AF_INET }, peer = { 0 };
-	int have_l = 0, have_t = 0, c;
-	while ((c = getopt_long(argc, argv, "l:t:b:", opts, NULL)) != -1) {
+	int have_l = 0, have_t = 0, have_r = 0, c;
+	while ((c = getopt_long(argc, argv, "l:t:b:r:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r': have_r = parse(optarg, &listen_sa) == 0; break;
 		case 'l': have_l = parse(optarg, &listen_sa) == 0; break;
 		case 't': have_t = parse(optarg, &to_sa) == 0; break;
 		case 'b':
@@ -126,11 +167,12 @@ int main(int argc, char **argv)
 		default: have_l = 0;
 		}
 	}
-	if (!have_l || !have_t) {
-		fprintf(stderr, "usage: udp_relay --listen ADDR:PORT --to ADDR:PORT [--bind ADDR]\n");
+	if ((!have_l || !have_t) && !have_r) {
+		fprintf(stderr, "usage: udp_relay --listen ADDR:PORT --to ADDR:PORT [--bind ADDR]\n"
+				"       udp_relay --reflect ADDR:PORT\n");
 		return 2;
 	}
-	int a = udp_socket(&listen_sa), f = udp_socket(&bind_sa);
+	int a = udp_socket(&listen_sa), f = have_r ? a : udp_socket(&bind_sa);
 	if (a < 0 || f < 0) {
 		perror("udp_relay: socket");
 		return 1;
@@ -146,7 +188,8 @@ int main(int argc, char **argv)
 	ev.data.fd = a;
 	epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev);
 	ev.data.fd = f;
-	epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev);
+	if (f != a)
+		epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	for (;;) {
@@ -157,7 +200,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == sfd)
 				goto out;
-			if (evs[i].data.fd == a)
+			if (have_r)
+				reflect(a);
+			else if (evs[i].data.fd == a)
 				relay(a, f, &to_sa, &peer, &up_pkts, &up_batches);
 			else if (peer.sin_family == AF_INET)
 				relay(f, a, &peer, NULL, &down_pkts, &down_batches);

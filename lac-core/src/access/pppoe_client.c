@@ -26,6 +26,7 @@
 #define HOST_UNIQ_LEN 8
 #define RX_BURST 64
 #define TIMEOUT_CAP_MS 8000
+#define TX_BATCH 64             /* frames per sendmmsg() while corked */
 
 enum pppoe_cli_state {
 	PPPOE_CLI_PADI_SENT,
@@ -76,6 +77,12 @@ struct pppoe_client_mux {
 	struct pppoe_vlan vlan;         /* when tagged */
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
 	uint8_t untagged[PPPOE_FRAME_MAX];
+	/* pppoe_client_mux_cork(): frames wait here for one sendmmsg() */
+	bool corked;
+	unsigned txq_n;
+	uint8_t (*txq)[PPPOE_VLAN_HEADROOM + PPPOE_FRAME_MAX];    /* TX_BATCH frames */
+	size_t txq_len[TX_BATCH];
+	unsigned long tx_errors;
 };
 
 struct pppoe_client {
@@ -119,6 +126,56 @@ static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN])
 	return h % CLIENT_HASH_SIZE;
 }
 
+/* Sends the corked frames in one sendmmsg() (more if the kernel takes a
+ * part). A frame the socket refuses is dropped and counted: a bulk sender
+ * outrunning the interface, not a protocol event. */
+static void mux_flush(struct pppoe_client_mux *mux)
+{
+	struct mmsghdr msgs[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	unsigned done = 0;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (unsigned i = 0; i < mux->txq_n; i++) {
+		iov[i].iov_base = mux->txq[i];
+		iov[i].iov_len = mux->txq_len[i];
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < mux->txq_n) {
+		int k = sendmmsg(mux->fd, msgs + done, mux->txq_n - done, MSG_DONTWAIT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			mux->tx_errors += mux->txq_n - done;
+			break;
+		}
+		done += (unsigned)k;
+	}
+	mux->txq_n = 0;
+}
+
+void pppoe_client_mux_cork(struct pppoe_client_mux *mux)
+{
+	if (mux->io.tx)
+		return;         /* injected I/O (tests): frames go one by one */
+	if (!mux->txq)
+		mux->txq = malloc(sizeof(*mux->txq) * TX_BATCH);
+	mux->corked = mux->txq != NULL;
+}
+
+void pppoe_client_mux_uncork(struct pppoe_client_mux *mux)
+{
+	if (mux->corked && mux->txq_n)
+		mux_flush(mux);
+	mux->corked = false;
+}
+
+unsigned long pppoe_client_mux_tx_errors(const struct pppoe_client_mux *mux)
+{
+	return mux->tx_errors;
+}
+
 static int mux_tx(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len)
 {
 	uint8_t tbuf[PPPOE_VLAN_HEADROOM + PPPOE_FRAME_MAX];
@@ -130,6 +187,15 @@ static int mux_tx(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len
 	}
 	if (mux->io.tx)
 		return mux->io.tx(mux->io.io_ctx, frame, len);
+	if (mux->corked) {
+		if (len > sizeof(mux->txq[0]))
+			return -1;
+		memcpy(mux->txq[mux->txq_n], frame, len);
+		mux->txq_len[mux->txq_n++] = len;
+		if (mux->txq_n == TX_BATCH)
+			mux_flush(mux);
+		return 0;
+	}
 	if (send(mux->fd, frame, len, MSG_DONTWAIT) != (ssize_t)len) {
 		log_peer("pppoe-client=%s event=tx-error len=%zu errno=%d", mux->ifname, len, errno);
 		return -1;
@@ -606,6 +672,7 @@ void pppoe_client_mux_destroy(struct pppoe_client_mux *mux)
 		ev_io_del(mux->loop, mux->fd);
 		pppoe_sock_close(mux->fd);      /* scale: unmaps its receive ring */
 	}
+	free(mux->txq);
 	free(mux);
 }
 

@@ -67,6 +67,14 @@ int pppoe_client_mux_set_vlan(struct pppoe_client_mux *mux, const struct pppoe_v
  * socket, frees the mux. NULL is a no-op. */
 void pppoe_client_mux_destroy(struct pppoe_client_mux *mux);
 
+/* Batching for a bulk sender (lac-dial --traffic): from cork to uncork, frames
+ * are queued and go out by sendmmsg() in batches of up to 64 (when a batch is
+ * full, and at uncork). Frames the socket refuses are dropped and counted
+ * (pppoe_client_mux_tx_errors). No effect on a mux with injected I/O. */
+void pppoe_client_mux_cork(struct pppoe_client_mux *mux);
+void pppoe_client_mux_uncork(struct pppoe_client_mux *mux);
+unsigned long pppoe_client_mux_tx_errors(const struct pppoe_client_mux *mux);
+
 /* Starts discovery for one subscriber: sends the first PADI now. cfg is
  * copied. Returns the client, or NULL (out of memory, logged). */
 struct pppoe_client *pppoe_client_start(struct pppoe_client_mux *mux,

@@ -25,6 +25,8 @@
 #include "access/access_line.h"
 #include "access/pppoe_client.h"
 #include "dial/icmp.h"
+#include "dial/traffic.h"
+#include "dial/traffic_run.h"
 #include "ev/ev.h"
 #include "ppp/hdlc.h"
 #include "ppp/ppp.h"
@@ -35,7 +37,7 @@
 #define PING_PAYLOAD 32
 #define READ_CHUNK 16384
 
-enum dial_transport { DIAL_TCP, DIAL_PPPOE };
+enum dial_transport { DIAL_TCP, DIAL_PPPOE, DIAL_UDP };
 
 enum dial_outcome { DIAL_PENDING, DIAL_UP, DIAL_REJECTED, DIAL_TIMEOUT, DIAL_FAILED };
 
@@ -69,6 +71,12 @@ struct dial_opts {
 	struct pppoe_vlan vlan;         /* --vlan: tags to send PPPoE with */
 	uint8_t tr101[255];             /* --tr101: the tag an access node would insert */
 	size_t tr101_len;
+	/* --traffic: once every subscriber is up (or has failed), paced test
+	 * traffic through the up ones (dial/traffic_run.h), then hang up */
+	bool traffic;
+	struct traffic_run_cfg traffic_cfg;
+	struct in_addr traffic_dst;     /* --traffic-dst, inside PPP */
+	struct sockaddr_in udp_to;      /* --udp: plain UDP to a relay instead of PPP */
 };
 
 struct dialer;
@@ -114,12 +122,25 @@ struct dialer {
 	uint64_t t0;
 	struct ev_timer t_launch;
 	int sigfd;
+	/* --traffic */
+	unsigned held;                  /* sessions up and holding */
+	struct dial **flows;            /* the held sessions when the traffic began */
+	unsigned n_flows;
+	struct traffic_run *run;
+	int udp_fd;
+	unsigned udp_n;                 /* payloads waiting for the tick's sendmmsg */
 };
+
+#define UDP_BATCH 64
+static uint8_t udp_tx[UDP_BATCH][TRAFFIC_MAX_IP_LEN];
+static size_t udp_tx_len[UDP_BATCH];
 
 static void dial_start_tcp(struct dial *d);
 static void dial_start_pppoe(struct dial *d);
 static void dial_finish(struct dial *d);
 static void dial_report(struct dial *d);
+static void dialer_stop(struct dialer *dr);
+static void traffic_maybe_start(struct dialer *dr);
 
 /* ---- PPP glue ---- */
 
@@ -229,6 +250,11 @@ static void dial_start_hold(struct dial *d)
 {
 	dial_report(d);
 	d->stage = STAGE_HOLD;
+	if (d->dr->o.traffic) {
+		d->dr->held++;
+		traffic_maybe_start(d->dr);
+		return;         /* held until the traffic is over */
+	}
 	ev_timer_start(d->dr->loop, &d->t_app, d->dr->o.hold_ms);
 }
 
@@ -269,6 +295,11 @@ static void cb_ip_rx(void *owner, const uint8_t *pkt, size_t len)
 {
 	struct dial *d = owner;
 	struct icmp_echo_reply r;
+	uint32_t seq;
+	if (d->dr->run && traffic_ip_parse(pkt, len, &seq) == 0) {
+		traffic_run_rx(d->dr->run, seq);
+		return;
+	}
 	if (d->stage != STAGE_PING || icmp_echo_reply_parse(pkt, len, &r) < 0)
 		return;
 	if (r.id != (uint16_t)d->n || r.seq != d->ping_seq ||
@@ -684,6 +715,8 @@ static void dial_finish(struct dial *d)
 	dr->done++;
 	if (dr->done == dr->o.count || (dr->stopping && dr->done == dr->started))
 		ev_loop_stop(dr->loop);
+	else
+		traffic_maybe_start(dr);
 }
 
 static void dial_start(struct dialer *dr, unsigned i)
@@ -744,6 +777,15 @@ static void dialer_signal(struct ev_loop *loop, int fd, unsigned events, void *a
 		return;
 	}
 	log_info("event=interrupted started=%u done=%u", dr->started, dr->done);
+	dialer_stop(dr);
+}
+
+/* Stop launching, hang up what is up, drop what is dialling; the loop ends
+ * when every session is done. */
+static void dialer_stop(struct dialer *dr)
+{
+	struct ev_loop *loop = dr->loop;
+
 	dr->stopping = true;
 	ev_timer_stop(loop, &dr->t_launch);
 	for (unsigned i = 0; i < dr->started; i++) {
@@ -762,6 +804,184 @@ static void dialer_signal(struct ev_loop *loop, int fd, unsigned events, void *a
 	}
 	if (dr->done == dr->started)
 		ev_loop_stop(loop);
+}
+
+/* ---- --traffic ---- */
+
+static int traffic_send_ppp(void *arg, unsigned flow, uint32_t seq)
+{
+	struct dialer *dr = arg;
+	struct dial *d = dr->flows[flow];
+	uint8_t pkt[TRAFFIC_MAX_IP_LEN];
+	size_t n;
+
+	if (d->stage != STAGE_HOLD || !d->ppp)
+		return -1;      /* this one went down meanwhile */
+	n = traffic_ip_build(pkt, sizeof(pkt), d->ip.local, dr->o.traffic_dst,
+			     (uint16_t)(40000 + d->n % 20000), 9, seq, dr->o.traffic_cfg.size);
+	if (!n)
+		return -1;
+	return ppp_session_send_ip(d->ppp, pkt, n) < 0 ? -1 : 0;
+}
+
+static void traffic_cork(void *arg)
+{
+	struct dialer *dr = arg;
+	if (dr->mux)
+		pppoe_client_mux_cork(dr->mux);
+}
+
+static void traffic_uncork(void *arg)
+{
+	struct dialer *dr = arg;
+	if (dr->mux)
+		pppoe_client_mux_uncork(dr->mux);
+}
+
+static void traffic_done(void *arg)
+{
+	struct dialer *dr = arg;
+	if (dr->o.transport == DIAL_UDP) {
+		ev_loop_stop(dr->loop);
+		return;
+	}
+	dialer_stop(dr);
+}
+
+static const struct traffic_run_ops traffic_ppp_ops = {
+	.send = traffic_send_ppp,
+	.tick_begin = traffic_cork,
+	.tick_end = traffic_uncork,
+	.done = traffic_done,
+};
+
+/* Every subscriber has an outcome: the traffic runs over the ones up. */
+static void traffic_maybe_start(struct dialer *dr)
+{
+	unsigned i, n = 0;
+
+	if (!dr->o.traffic || dr->run || dr->stopping || dr->started < dr->o.count ||
+	    dr->held + dr->done < dr->o.count)
+		return;
+	if (!dr->held) {
+		fprintf(stderr, "lac-dial: --traffic: no subscriber came up\n");
+		dialer_stop(dr);
+		return;
+	}
+	dr->flows = calloc(dr->held, sizeof(*dr->flows));
+	if (!dr->flows) {
+		dialer_stop(dr);
+		return;
+	}
+	for (i = 0; i < dr->started && n < dr->held; i++)
+		if (dr->dials[i].stage == STAGE_HOLD)
+			dr->flows[n++] = &dr->dials[i];
+	dr->n_flows = n;
+	printf("traffic flows=%u steps=%zu step_ms=%u size=%zu\n", n, dr->o.traffic_cfg.n_steps,
+	       dr->o.traffic_cfg.step_ms, dr->o.traffic_cfg.size);
+	fflush(stdout);
+	dr->run = traffic_run_start(dr->loop, &dr->o.traffic_cfg, n, &traffic_ppp_ops, dr);
+	if (!dr->run)
+		dialer_stop(dr);
+}
+
+/* --udp: the same paced traffic as UDP payloads to a relay, in sendmmsg()
+ * batches, read back with recvmmsg(): the baseline of make bench-relay. */
+static void udp_send_batch(struct dialer *dr)
+{
+	struct mmsghdr m[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	unsigned i, done = 0;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < dr->udp_n; i++) {
+		iov[i].iov_base = udp_tx[i];
+		iov[i].iov_len = udp_tx_len[i];
+		m[i].msg_hdr.msg_iov = &iov[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < dr->udp_n) {
+		int k = sendmmsg(dr->udp_fd, m + done, dr->udp_n - done, MSG_DONTWAIT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;  /* socket full: the rest is lost, and shows as loss */
+		done += (unsigned)k;
+	}
+	dr->udp_n = 0;
+}
+
+static int traffic_send_udp(void *arg, unsigned flow, uint32_t seq)
+{
+	struct dialer *dr = arg;
+	size_t len = dr->o.traffic_cfg.size - TRAFFIC_IP_UDP_HLEN;
+	(void)flow;
+	if (!traffic_payload_build(udp_tx[dr->udp_n], sizeof(udp_tx[0]), seq, len))
+		return -1;
+	udp_tx_len[dr->udp_n++] = len;
+	if (dr->udp_n == UDP_BATCH)
+		udp_send_batch(dr);
+	return 0;
+}
+
+static void traffic_udp_flush(void *arg)
+{
+	struct dialer *dr = arg;
+	if (dr->udp_n)
+		udp_send_batch(dr);
+}
+
+static const struct traffic_run_ops traffic_udp_ops = {
+	.send = traffic_send_udp,
+	.tick_end = traffic_udp_flush,
+	.done = traffic_done,
+};
+
+static void traffic_udp_readable(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	static uint8_t rx[UDP_BATCH][TRAFFIC_MAX_IP_LEN];
+	struct dialer *dr = arg;
+	struct mmsghdr m[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	int i, n, round;
+	uint32_t seq;
+	(void)loop;
+	(void)events;
+	for (round = 0; round < 16; round++) {
+		memset(m, 0, sizeof(m));
+		for (i = 0; i < UDP_BATCH; i++) {
+			iov[i].iov_base = rx[i];
+			iov[i].iov_len = sizeof(rx[i]);
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, m, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i++)
+			if (traffic_payload_parse(rx[i], m[i].msg_len, &seq) == 0)
+				traffic_run_rx(dr->run, seq);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+static int traffic_udp_start(struct dialer *dr)
+{
+	int big = 16 << 20;
+	dr->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (dr->udp_fd < 0)
+		return -1;
+	(void)setsockopt(dr->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	(void)setsockopt(dr->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	if (connect(dr->udp_fd, (const struct sockaddr *)&dr->o.udp_to, sizeof(dr->o.udp_to)) < 0 ||
+	    ev_io_add(dr->loop, dr->udp_fd, EV_READ, traffic_udp_readable, dr) < 0)
+		return -1;
+	printf("traffic flows=1 steps=%zu step_ms=%u size=%zu\n", dr->o.traffic_cfg.n_steps,
+	       dr->o.traffic_cfg.step_ms, dr->o.traffic_cfg.size);
+	fflush(stdout);
+	dr->run = traffic_run_start(dr->loop, &dr->o.traffic_cfg, 1, &traffic_udp_ops, dr);
+	return dr->run ? 0 : -1;
 }
 
 /* ---- options ---- */
@@ -786,6 +1006,14 @@ static void usage(FILE *f)
 		"  --tr101 CID[,RID[,UP,DOWN]] send a TR-101 tag (Agent-Circuit-Id, Agent-Remote-Id,\n"
 		"                           actual rates in kbit/s) in PADI/PADR, as an access node would\n"
 		"  --expect up|rejected     the outcome that makes the exit code 0 (default up)\n"
+		"  --traffic PPS[,PPS...]   once all are up: paced IPv4/UDP test traffic through the up\n"
+		"                           subscribers, one step per offered rate (packets/s in all;\n"
+		"                           20k = 20000), counted when reflected back; then hang up\n"
+		"  --traffic-size N         IPv4 packet octets (default 64, 36..1500)\n"
+		"  --traffic-s S            seconds per step (default 3)\n"
+		"  --traffic-dst ADDR       destination inside PPP (default 192.0.2.1)\n"
+		"  --udp ADDR:PORT          no PPP: the traffic as UDP payloads (size - 28) to ADDR:PORT\n"
+		"  --cpu-pid PID            report PID's CPU per relayed packet with each step\n"
 		"One line per subscriber on stdout, then a summary line.\n");
 }
 
@@ -883,6 +1111,8 @@ static double parse_num(const char *opt, const char *arg, double min, double max
 	return v;
 }
 
+enum { OPT_TRAFFIC = 256, OPT_TRAFFIC_SIZE, OPT_TRAFFIC_S, OPT_TRAFFIC_DST, OPT_UDP, OPT_CPU_PID };
+
 static void parse_opts(int argc, char **argv, struct dial_opts *o)
 {
 	static const struct option longopts[] = {
@@ -903,6 +1133,12 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 		{ "vlan", required_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "traffic", required_argument, NULL, OPT_TRAFFIC },
+		{ "traffic-size", required_argument, NULL, OPT_TRAFFIC_SIZE },
+		{ "traffic-s", required_argument, NULL, OPT_TRAFFIC_S },
+		{ "traffic-dst", required_argument, NULL, OPT_TRAFFIC_DST },
+		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "cpu-pid", required_argument, NULL, OPT_CPU_PID },
 		{ NULL, 0, NULL, 0 }
 	};
 	bool have_transport = false;
@@ -913,6 +1149,9 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 	o->timeout_ms = 30000;
 	o->expect = DIAL_UP;
 	o->restart_ms = 3000;
+	o->traffic_cfg.step_ms = 3000;
+	o->traffic_cfg.size = 64;
+	inet_pton(AF_INET, "192.0.2.1", &o->traffic_dst);
 	while ((c = getopt_long(argc, argv, "c:e:u:p:n:f:r:H:P:jt:x:R:T:V:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V': {
@@ -1001,6 +1240,47 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 		case 'v':
 			verbose++;
 			break;
+		case OPT_TRAFFIC:
+			if (traffic_parse_steps(optarg, &o->traffic_cfg) < 0) {
+				fprintf(stderr, "lac-dial: bad --traffic %s (want PPS[,PPS...], e.g. 20k,50k; at most %d)\n",
+					optarg, TRAFFIC_MAX_STEPS);
+				exit(2);
+			}
+			o->traffic = true;
+			break;
+		case OPT_TRAFFIC_SIZE:
+			o->traffic_cfg.size = (size_t)parse_num("traffic-size", optarg, TRAFFIC_MIN_IP_LEN,
+								TRAFFIC_MAX_IP_LEN);
+			break;
+		case OPT_TRAFFIC_S:
+			o->traffic_cfg.step_ms = (unsigned)(parse_num("traffic-s", optarg, 0.1, 3600) * 1000);
+			break;
+		case OPT_TRAFFIC_DST:
+			if (inet_pton(AF_INET, optarg, &o->traffic_dst) != 1) {
+				fprintf(stderr, "lac-dial: bad --traffic-dst address %s\n", optarg);
+				exit(2);
+			}
+			break;
+		case OPT_UDP: {
+			char host[64];
+			const char *colon = strrchr(optarg, ':');
+			memset(&o->udp_to, 0, sizeof(o->udp_to));
+			o->udp_to.sin_family = AF_INET;
+			if (!colon || (size_t)(colon - optarg) >= sizeof(host) ||
+			    (snprintf(host, sizeof(host), "%.*s", (int)(colon - optarg), optarg),
+			     inet_pton(AF_INET, host, &o->udp_to.sin_addr) != 1) ||
+			    atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+				fprintf(stderr, "lac-dial: bad --udp %s (want ADDR:PORT)\n", optarg);
+				exit(2);
+			}
+			o->udp_to.sin_port = htons((uint16_t)atoi(colon + 1));
+			o->transport = DIAL_UDP;
+			have_transport = true;
+			break;
+		}
+		case OPT_CPU_PID:
+			o->traffic_cfg.cpu_pid = (pid_t)parse_num("cpu-pid", optarg, 1, 1e9);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -1009,7 +1289,12 @@ static void parse_opts(int argc, char **argv, struct dial_opts *o)
 			exit(2);
 		}
 	}
-	if (!have_transport || !o->user || !o->password || optind != argc) {
+	if (o->transport == DIAL_UDP && !o->traffic) {
+		fprintf(stderr, "lac-dial: --udp needs --traffic\n");
+		exit(2);
+	}
+	if (!have_transport || optind != argc ||
+	    (o->transport != DIAL_UDP && (!o->user || !o->password))) {
 		usage(stderr);
 		exit(2);
 	}
@@ -1031,6 +1316,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 	memset(&dr, 0, sizeof(dr));
 	dr.sigfd = -1;
+	dr.udp_fd = -1;
 	log_set_ident("lac-dial");
 	parse_opts(argc, argv, &dr.o);
 	signal(SIGPIPE, SIG_IGN);
@@ -1061,6 +1347,14 @@ int main(int argc, char **argv)
 		ev_io_add(dr.loop, dr.sigfd, EV_READ, dialer_signal, &dr);
 
 	dr.t0 = ev_now_ms(dr.loop);
+	if (dr.o.transport == DIAL_UDP) {
+		if (traffic_udp_start(&dr) < 0 || ev_loop_run(dr.loop) < 0) {
+			fprintf(stderr, "lac-dial: --udp: %s\n", strerror(errno));
+			goto fail;
+		}
+		rc = 0;
+		goto fail;
+	}
 	ev_timer_init(&dr.t_launch, dialer_launch, &dr);
 	ev_timer_start(dr.loop, &dr.t_launch, 0);
 	if (ev_loop_run(dr.loop) < 0) {
@@ -1078,6 +1372,12 @@ fail:
 		for (unsigned i = 0; i < dr.started; i++)
 			if (dr.dials[i].stage != STAGE_DONE)
 				dial_finish(&dr.dials[i]);
+	}
+	traffic_run_free(dr.run);
+	free(dr.flows);
+	if (dr.udp_fd >= 0) {
+		ev_io_del(dr.loop, dr.udp_fd);
+		close(dr.udp_fd);
 	}
 	if (dr.mux)
 		pppoe_client_mux_destroy(dr.mux);
