@@ -24,13 +24,13 @@
 # ratio to the raw relay. Every step's line is kept in the state directory
 # (BENCH_KEEP=1) and printed with BENCH_RELAY_VERBOSE=1.
 # Environment: BENCH_RELAY_SESSIONS (100), BENCH_RELAY_SIZES ("64 1400"),
-# BENCH_RELAY_STEPS (10k,...,300k), BENCH_RELAY_STEP_S (2), BENCH_KEEP.
+# BENCH_RELAY_STEPS (20k,...,300k), BENCH_RELAY_STEP_S (2), BENCH_KEEP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 sessions=${BENCH_RELAY_SESSIONS:-100}
 sizes=${BENCH_RELAY_SIZES:-64 1400}
-steps=${BENCH_RELAY_STEPS:-10k,20k,40k,60k,80k,100k,120k,150k,200k,250k,300k}
+steps=${BENCH_RELAY_STEPS:-20k,40k,60k,70k,80k,90k,100k,110k,120k,135k,150k,175k,200k,250k,300k}
 step_s=${BENCH_RELAY_STEP_S:-2}
 
 export RLNS_PREFIX=rlt-brelay-$$
@@ -43,8 +43,10 @@ pids=()
 cleanup() {
     local p
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    # lab_down removes the state directory: a copy is what is kept
+    [ "${BENCH_KEEP:-0}" = 1 ] && cp -a "$RLNS_STATE" "$RLNS_STATE.kept" && echo "kept: $RLNS_STATE.kept"
     lab_down >/dev/null 2>&1
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept: $RLNS_STATE"; else rm -rf "$RLNS_STATE"; fi
+    rm -rf "$RLNS_STATE"
 }
 trap cleanup EXIT
 

@@ -594,7 +594,7 @@ int pppoe_client_mux_set_vlan(struct pppoe_client_mux *mux, const struct pppoe_v
 		return -1;
 	}
 	ev_io_del(mux->loop, mux->fd);
-	close(mux->fd);
+	pppoe_sock_close(mux->fd);     /* unmaps its receive ring */
 	mux->fd = fd;
 	if (ev_io_add(mux->loop, mux->fd, EV_READ, mux_readable, mux) < 0) {
 		log_error("pppoe-client=%s event=ev-add-failed errno=%d", mux->ifname, errno);

@@ -118,8 +118,10 @@ void pppoe_sock_close(int fd)
 }
 
 /* The next frame of the ring into buf: its length, 0 to skip it, or -1 when
- * the ring is empty. */
-static ssize_t ring_recv(struct pppoe_ring *r, uint8_t *buf, size_t cap)
+ * the ring is empty. A tag the kernel took off into the ring header goes back
+ * in front of the EtherType when tags_in_band (pppoe_vsock.c), else the frame
+ * is skipped (see pppoe_sock_recv). */
+static ssize_t ring_recv(struct pppoe_ring *r, uint8_t *buf, size_t cap, bool tags_in_band)
 {
 	uint8_t *slot = r->map + (size_t)r->head * r->frame_size;
 	struct tpacket2_hdr *h = (struct tpacket2_hdr *)slot;
@@ -131,12 +133,44 @@ static ssize_t ring_recv(struct pppoe_ring *r, uint8_t *buf, size_t cap)
 	ssize_t n = (ssize_t)h->tp_snaplen;
 	/* the same skips as the recvmsg path (see pppoe_sock.h) */
 	if (from->sll_pkttype == PACKET_OUTGOING || h->tp_snaplen != h->tp_len || h->tp_snaplen > cap ||
-	    (status & TP_STATUS_VLAN_VALID) || h->tp_mac + h->tp_snaplen > r->frame_size)
+	    h->tp_mac + h->tp_snaplen > r->frame_size)
 		n = 0;
-	else
+	else if (!(status & TP_STATUS_VLAN_VALID))
 		memcpy(buf, slot + h->tp_mac, h->tp_snaplen);
+	else if (!tags_in_band || h->tp_snaplen < 12 || h->tp_snaplen + 4 > cap)
+		n = 0;
+	else {
+		const uint8_t *f = slot + h->tp_mac;
+		uint16_t tpid = PPPOE_TPID_8021Q;
+#ifdef TP_STATUS_VLAN_TPID_VALID
+		if (status & TP_STATUS_VLAN_TPID_VALID)
+			tpid = h->tp_vlan_tpid;
+#endif
+		memcpy(buf, f, 12);
+		buf[12] = (uint8_t)(tpid >> 8);
+		buf[13] = (uint8_t)tpid;
+		buf[14] = (uint8_t)(h->tp_vlan_tci >> 8);
+		buf[15] = (uint8_t)h->tp_vlan_tci;
+		memcpy(buf + 16, f + 12, h->tp_snaplen - 12);
+		n += 4;
+	}
 	__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 	r->head = (r->head + 1) % r->frames;
+	return n;
+}
+
+void pppoe_sock_ring_attach(int fd, int ifindex)
+{
+	ring_setup(fd, ifindex);
+}
+
+ssize_t pppoe_sock_ring_recv(int fd, uint8_t *buf, size_t cap)
+{
+	struct pppoe_ring *r = ring_of(fd);
+	ssize_t n = r ? ring_recv(r, buf, cap, true) : -1;
+
+	if (n < 0)
+		errno = EAGAIN;
 	return n;
 }
 
@@ -198,7 +232,7 @@ ssize_t pppoe_sock_recv(int fd, uint8_t *buf, size_t cap)
 {
 	struct pppoe_ring *r = ring_of(fd);
 	if (r) {
-		ssize_t n = ring_recv(r, buf, cap);
+		ssize_t n = ring_recv(r, buf, cap, false);
 		if (n >= 0)
 			return n;
 		/* ring empty: the ordinary queue only holds what arrived while the

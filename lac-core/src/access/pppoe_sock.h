@@ -27,6 +27,14 @@ int pppoe_sock_open(int ifindex, bool promisc);
 #define PPPOE_SOCK_RING_BYTES (8u << 20)
 #define PPPOE_SOCK_MAX_RINGS 8
 
+/* For pppoe_vsock.c: the same receive ring on a packet socket it opened
+ * (call before bind), and its next frame with any tag the kernel took off put
+ * back in band (see pppoe_vsock_recv). ring_recv: length, 0 to skip, or -1
+ * with errno EAGAIN when the ring is empty or the socket has none. Such a
+ * socket is closed with pppoe_sock_close(). */
+void pppoe_sock_ring_attach(int fd, int ifindex);
+ssize_t pppoe_sock_ring_recv(int fd, uint8_t *buf, size_t cap);
+
 /* Closes a socket of pppoe_sock_open() and unmaps its ring. */
 void pppoe_sock_close(int fd);
 

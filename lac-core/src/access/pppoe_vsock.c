@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "access/pppoe_codec.h"
+#include "access/pppoe_sock.h"
 #include "util/be.h"
 
 #define J(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
@@ -46,6 +47,10 @@ int pppoe_vsock_open(int ifindex, bool promisc)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		goto fail;
+	/* The receive ring of pppoe_sock.h: no system call per frame, some 4096
+	 * frames of room (the socket buffer below held about 450 full-size ones,
+	 * and lost frames at 60,000/s in make bench-relay). */
+	pppoe_sock_ring_attach(fd, ifindex);
 	struct sockaddr_ll sll;
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
@@ -71,7 +76,7 @@ int pppoe_vsock_open(int ifindex, bool promisc)
 	return fd;
 fail:
 	saved = errno;
-	close(fd);
+	pppoe_sock_close(fd);
 	errno = saved;
 	return -1;
 }
@@ -85,6 +90,10 @@ ssize_t pppoe_vsock_recv(int fd, uint8_t *buf, size_t cap)
 	} control;
 	if (cap < 4 + PPPOE_ETH_HLEN)
 		return 0;
+	ssize_t r = pppoe_sock_ring_recv(fd, buf, cap);
+	if (r >= 0)
+		return r;
+	/* no ring, or it is empty: what the ordinary queue holds, if anything */
 	/* Read 4 octets in, so an offloaded tag can go back in front. */
 	struct iovec iov = { .iov_base = buf + 4, .iov_len = cap - 4 };
 	struct msghdr msg = {
