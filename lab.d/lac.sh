@@ -154,6 +154,17 @@ lac_start() {
         fi
         sleep 0.1
     done
+    # The socket is bound before lac-core leaves root and starts its loop: an
+    # answer on it means start-up is over (privileges dropped, listeners open).
+    until "$(lac_bin lacctl)" -s "$dir/lac.sock" show counters >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -gt $limit ] || ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+            echo "lac_start: lac-core does not answer on its control socket; last log lines:" >&2
+            tail -n 20 "$dir/lac-core.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
 }
 
 # lab_raise_nofile N: raises this shell's open-file limit to N (soft and hard)

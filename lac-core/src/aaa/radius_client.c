@@ -329,10 +329,16 @@ static void req_finish(struct radius_request *req, enum radius_status status,
 	case RADIUS_STATUS_TIMEOUT: c->ctr.timeouts++; break;
 	case RADIUS_STATUS_ERROR: c->ctr.errors++; break;
 	}
-	log_info("radius user=%s server=%s event=%s elapsed_ms=%u tunnels=%zu%s%s%s",
-		 req->params.user_name ? req->params.user_name : "", server ? server : "-",
-		 radius_status_str(status), res.elapsed_ms, reply ? reply->n_tunnels : (size_t)0,
-		 detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
+	/* An answer is the session's business (its session_end line says how it
+	 * went): debug. A timeout or an error is the AAA path's: info. */
+	enum log_level lvl = status == RADIUS_STATUS_ACCEPT || status == RADIUS_STATUS_REJECT
+				     ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+	if (log_get_level() <= lvl)
+		log_msg(lvl, "radius user=%s server=%s event=%s elapsed_ms=%u tunnels=%zu%s%s%s",
+			req->params.user_name ? req->params.user_name : "", server ? server : "-",
+			radius_status_str(status), res.elapsed_ms,
+			reply ? reply->n_tunnels : (size_t)0, detail ? " detail=\"" : "",
+			detail ? detail : "", detail ? "\"" : "");
 	req->done(req->arg, &res);
 	free(req);
 }

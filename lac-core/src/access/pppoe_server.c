@@ -552,7 +552,7 @@ static void padr_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 	struct pppoe_conn *old = padr_repeat_find(srv, req, now_ms);
 	if (old) {
 		srv->ctr.padr_retransmit++;
-		log_info("pppoe=%s sid=%u mac=%s event=padr-repeat", srv->ifname, old->sid, mac);
+		log_debug("pppoe=%s sid=%u mac=%s event=padr-repeat", srv->ifname, old->sid, mac);
 		pads_send(srv, old, req);
 		return;
 	}
@@ -574,7 +574,7 @@ static void padr_input(struct pppoe_server *srv, const struct pppoe_disc *req, u
 		pads_error_send(srv, req, PPPOE_TAG_AC_SYSTEM_ERROR, "out of resources");
 		return;
 	}
-	log_info("pppoe=%s sid=%u mac=%s service=\"%s\" mru=%u event=session-up", srv->ifname, sid, mac,
+	log_debug("pppoe=%s sid=%u mac=%s service=\"%s\" mru=%u event=session-up", srv->ifname, sid, mac,
 		 c->service, c->base.info.mru);
 	if (pads_send(srv, c, req) < 0) {
 		/* The client will repeat its PADR; it finds this session then. */
@@ -614,7 +614,7 @@ static void padt_input(struct pppoe_server *srv, const struct pppoe_disc *req)
 			 req->session_id, mac);
 		return;
 	}
-	log_info("pppoe=%s sid=%u mac=%s event=padt-rx", srv->ifname, c->sid, mac);
+	log_debug("pppoe=%s sid=%u mac=%s event=padt-rx", srv->ifname, c->sid, mac);
 	conn_closed_by_peer(srv, c, "padt");
 }
 
@@ -748,7 +748,7 @@ static void conn_close(struct access_conn *conn, const char *reason)
 	char mac[18];
 
 	pppoe_mac_format(c->mac, mac);
-	log_info("pppoe=%s sid=%u mac=%s event=session-close reason=\"%s\"", srv->ifname, c->sid,
+	log_debug("pppoe=%s sid=%u mac=%s event=session-close reason=\"%s\"", srv->ifname, c->sid,
 		 mac, reason ? reason : "");
 	padt_send(srv, c->mac, c->sid, &c->vlan, reason);
 	conn_unlink(srv, c);

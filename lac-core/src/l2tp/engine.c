@@ -422,7 +422,7 @@ static void sess_start(struct l2tp_session *s)
 		return;
 	}
 	sess_attach(s, tun);
-	log_info("tid=%u sid=%u event=session_attach candidate=%u serial=%u", tun->t.local_tid,
+	log_debug("tid=%u sid=%u event=session_attach candidate=%u serial=%u", tun->t.local_tid,
 		 s->fsm.local_sid, s->order[s->pos], s->fsm.call_serial);
 	if (tun->t.state == L2TP_TUNNEL_ESTABLISHED) {
 		sess_tunnel_up(s, now);

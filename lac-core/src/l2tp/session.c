@@ -6,8 +6,10 @@
 #include "util/escape.h"
 #include "util/log.h"
 
+/* Per-call events: debug (the subscriber's session_end line is the one line
+ * a call leaves at info); failures the peer caused go through log_peer. */
 #define slog(f, fmt, ...) \
-	log_info("tid=%u sid=%u psid=%u " fmt, (f)->local_tid, (f)->local_sid, (f)->peer_sid, \
+	log_debug("tid=%u sid=%u psid=%u " fmt, (f)->local_tid, (f)->local_sid, (f)->peer_sid, \
 		 ##__VA_ARGS__)
 
 static const char *const state_names[L2TP_SESSION_N_STATES] = {

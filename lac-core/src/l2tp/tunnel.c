@@ -76,7 +76,8 @@ static int tunnel_send_msg(struct l2tp_tunnel *t, uint16_t sid, struct l2tp_msg 
 		tlog(t, "event=send_queue_full msg=%s", l2tp_msg_type_str(m->type));
 		return -1;
 	}
-	tlog(t, "event=tx msg=%s sid=%u", l2tp_msg_type_str(m->type), sid);
+	log_debug("tid=%u ptid=%u event=tx msg=%s sid=%u", t->local_tid, t->peer_tid,
+		  l2tp_msg_type_str(m->type), sid);
 	return 0;
 }
 
@@ -464,8 +465,9 @@ void l2tp_tunnel_event(struct l2tp_tunnel *t, enum l2tp_tunnel_event ev,
 	if (row->action(t, arg, now) == 0 && row->next >= 0)
 		t->state = (enum l2tp_tunnel_state)row->next;
 	if (t->state != from)
-		tlog(t, "fsm=tunnel event=%s from=%s to=%s", l2tp_tunnel_event_str(ev),
-		     l2tp_tunnel_state_str(from), l2tp_tunnel_state_str(t->state));
+		log_debug("tid=%u ptid=%u fsm=tunnel event=%s from=%s to=%s", t->local_tid, t->peer_tid,
+			  l2tp_tunnel_event_str(ev), l2tp_tunnel_state_str(from),
+			  l2tp_tunnel_state_str(t->state));
 }
 
 void l2tp_tunnel_init(struct l2tp_tunnel *t, uint16_t local_tid, const struct l2tp_tunnel_cfg *cfg,
