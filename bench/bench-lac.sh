@@ -27,23 +27,46 @@ trap 'lab_down >/dev/null 2>&1' EXIT
 lab_down >/dev/null 2>&1
 mkdir -p "$RLNS_STATE"
 lab_topology_up >/dev/null || { echo "bench-lac: cannot create the namespaces" >&2; exit 1; }
-for part in redis broker lns1 lac; do
+for part in redis broker lac; do
     lab_part_up "$part" >/dev/null || { echo "bench-lac: $part did not start" >&2; exit 1; }
 done
+# Both l2tpns instances know the demo users and sam@spread.example (row tunnel-spread).
+users=$RLNS_STATE/lns-users
+{ cat "$LAB_DEMO/lns-users"; echo "sam@spread.example sam-pw"; } > "$users"
+lns_start lns1 "$LAB_NS_LNS1" "$LAB_LNS1_ADDR" "$LAB_LNS1_SECRET" "$LAB_LNS1_POOL" "$users" "$RLNS_STATE" \
+    >/dev/null || { echo "bench-lac: lns1 did not start" >&2; exit 1; }
+lns_start lns2 "$LAB_NS_LNS2" "$LAB_LNS2_ADDR" "$LAB_LNS2_SECRET" "$LAB_LNS2_POOL" "$users" "$RLNS_STATE" \
+    >/dev/null || { echo "bench-lac: lns2 did not start" >&2; exit 1; }
 lab_provision || exit 1
 
-# (d) the LNS load peer (tests/tools/lns_load) in lns2's namespace, for realm
-# load.example: what lac-core itself can do, with the same dialer and broker.
+# (d) the LNS load peer (tests/tools/lns_load) in lns2's namespace, on a
+# second address beside l2tpns lns2, for realm load.example: what lac-core
+# itself can do, with the same dialer and broker.
 load_secret=load-l2tp-secret
-( exec ip netns exec "$LAB_NS_LNS2" "$top_builddir/tests/tools/lns_load" --bind "$LAB_LNS2_ADDR" \
+load_addr=${LAB_LNS2_ADDR%.*}.3
+netns_exec "$LAB_NS_LNS2" ip addr add "$load_addr/24" dev lac0 2>/dev/null
+( exec ip netns exec "$LAB_NS_LNS2" "$top_builddir/tests/tools/lns_load" --bind "$load_addr" \
     --secret "$load_secret" --host-name lns-load ) > "$RLNS_STATE/lns_load.out" 2>&1 &
 load_pid=$!
 trap 'kill $load_pid 2>/dev/null; lab_down >/dev/null 2>&1' EXIT
 rc() { netns_exec "$LAB_NS_AAA" "$LAB_BIN_REALMCTL" --redis "$LAB_REDIS_URL" "$@" >/dev/null; }
 rc realm add load.example --mode tunnel --policy preference &&
-    rc lns add load.example a --endpoint "$LAB_LNS2_ADDR" --secret "$load_secret" --preference 1 \
+    rc lns add load.example a --endpoint "$load_addr" --secret "$load_secret" --preference 1 \
         --assignment-id load-a ||
     { echo "bench-lac: cannot provision load.example" >&2; exit 1; }
+# (c) tunnel-spread: spread.example has both l2tpns instances 5 times each,
+# every entry with its own Tunnel-Assignment-Id (RFC 2868 3.7: one tunnel per
+# endpoint and Assignment-Id), all at preference 1, so the broker's shuffle of
+# ties spreads the calls over 10 tunnels on two LNS.
+rc realm add spread.example --mode tunnel --policy preference ||
+    { echo "bench-lac: cannot provision spread.example" >&2; exit 1; }
+for a in 1 2 3 4 5; do
+    rc lns add spread.example "lns1-$a" --endpoint "$LAB_LNS1_ADDR" --secret "$LAB_LNS1_SECRET" \
+        --preference 1 --assignment-id "spread-1-$a" &&
+    rc lns add spread.example "lns2-$a" --endpoint "$LAB_LNS2_ADDR" --secret "$LAB_LNS2_SECRET" \
+        --preference 1 --assignment-id "spread-2-$a" ||
+        { echo "bench-lac: cannot provision spread.example" >&2; exit 1; }
+done
 lac_pid=$(cat "$RLNS_STATE/lac/pid")
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$lac_pid/stat"; }
@@ -64,11 +87,12 @@ dial_round() {
         "$n" >> "$RLNS_STATE/$name.rounds"
 }
 
-configs="local-stream tunnel-stream tunnel-pppoe load-stream load-pppoe"
+configs="local-stream tunnel-stream tunnel-pppoe tunnel-spread load-stream load-pppoe"
 for r in $(seq "$rounds"); do
     dial_round local-stream --connect "$LAB_LAC_STREAM" --user dave@local.example --password dave-pw
     dial_round tunnel-stream --connect "$LAB_LAC_STREAM" --user alice@corp.example --password alice-pw
     dial_round tunnel-pppoe --pppoe pppoe-sub --user alice@corp.example --password alice-pw
+    dial_round tunnel-spread --pppoe pppoe-sub --user sam@spread.example --password sam-pw
     dial_round load-stream --connect "$LAB_LAC_STREAM" --user 'u{n}@load.example' --password x
     dial_round load-pppoe --pppoe pppoe-sub --user 'u{n}@load.example' --password x
 done
@@ -82,6 +106,7 @@ for c in $configs; do
     line=$(awk '{ rate = ($2 > 0) ? $1 * 1000 / $2 : 0; printf "%.1f %s %s %s %s %s\n", rate, $1, $3, $4, $5, $6 }' \
            "$RLNS_STATE/$c.rounds" | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2)')
     set -- $line
+    echo "$1" > "$RLNS_STATE/$c.median"
     [ -z "$base" ] && base=$1
     ratio=$(awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')
     printf '%-15s %8s %12s %10s %10s %10s %12s\n' "$c" "$2/$6" "$1" "$3" "$4" "$ratio" "$5"
@@ -89,7 +114,11 @@ done
 echo
 echo "local-stream: lac-core answers CHAP after RADIUS and runs IPCP itself (the baseline);"
 echo "tunnel-*: lac-core opens an L2TP session per subscriber to l2tpns, which renegotiates"
-echo "LCP, re-authenticates with its own RADIUS and assigns the address."
+echo "LCP, re-authenticates with its own RADIUS and assigns the address (one tunnel)."
+echo "tunnel-spread: PPPoE as tunnel-pppoe, spread over 10 tunnels on two l2tpns instances (5"
+echo "Tunnel-Assignment-Ids each, all at preference 1): $(awk 'NR == FNR { a = $1; next }
+    { printf "%.2fx", (a > 0) ? $1 / a : 0 }' "$RLNS_STATE/tunnel-pppoe.median" "$RLNS_STATE/tunnel-spread.median") tunnel-pppoe;"
+echo "    tunnels lac-core opened in all: $(lac_ctl lac "$RLNS_STATE" show counters | grep '^l2tp ' | tr ' ' '\n' | sed -n 's/^tunnels_opened=//p')"
 echo "load-*: tunnelled to tests/tools/lns_load (LCP, CHAP, IPCP through lac-core's PPP engine,"
 echo "receive window 4096): the LAC's own limit with the same dialer and broker."
 echo "cpu_us/setup: lac-core CPU (utime+stime, /proc) per session, setup and hang-up, median round."

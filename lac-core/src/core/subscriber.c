@@ -74,9 +74,20 @@ const char *sub_event_str(enum sub_event e)
 	return (unsigned)e < SUB_N_EVENTS ? sub_event_names[e] : "?";
 }
 
+/* The user name escaped for a log line or a lacctl row (util/escape.h),
+ * made when needed: most sessions never log but their session_end line. */
+static const char *sub_user_log(const struct subscriber *sub, char *buf, size_t cap)
+{
+	return sub->user_len ? escape_bytes(buf, cap, sub->user, sub->user_len) : sub->user;
+}
+
 #define sub_log(level, sub, fmt, ...) \
-	log_msg(level, "sub=%u user=%s state=%s " fmt, (sub)->id, (sub)->user_log, \
-		sub_state_str((sub)->state), ##__VA_ARGS__)
+	do { \
+		char ulog_[ESCAPE_FIELD_MAX]; \
+		log_msg(level, "sub=%u user=%s state=%s " fmt, (sub)->id, \
+			sub_user_log((sub), ulog_, sizeof(ulog_)), sub_state_str((sub)->state), \
+			##__VA_ARGS__); \
+	} while (0)
 #define sub_debug(sub, fmt, ...) \
 	do { \
 		if (log_get_level() <= LOG_LVL_DEBUG) \
@@ -340,13 +351,13 @@ static void sub_acct_stop(struct subscriber *sub)
 /* The one info line of a session. */
 static void sub_log_end(struct subscriber *sub, const char *reason)
 {
-	char why[ESCAPE_FIELD_MAX], lns[ESCAPE_FIELD_MAX];
+	char why[ESCAPE_FIELD_MAX], lns[ESCAPE_FIELD_MAX], ulog[ESCAPE_FIELD_MAX];
 	uint64_t now = sub_now(sub);
 	escape_str(why, sizeof(why), reason ? reason : "");
 	escape_str(lns, sizeof(lns), sub->lns[0] ? sub->lns : "-");
 	log_info("sub=%u event=session_end user=%s decision=%s access=%s calling=%s lns=%s tid=%u sid=%u "
 		 "peer_tid=%u peer_sid=%u addr=%s setup_ms=%lld duration_s=%llu acct=%s cause=%s reason=%s",
-		 sub->id, sub->user_log, sub->decision[0] ? sub->decision : "-",
+		 sub->id, sub_user_log(sub, ulog, sizeof(ulog)), sub->decision[0] ? sub->decision : "-",
 		 sub->info.kind == ACCESS_KIND_PPPOE ? "pppoe" : "stream", sub->info.calling_station_id, lns,
 		 sub->l2tp_status.local_tid, sub->l2tp_status.local_sid, sub->l2tp_status.peer_tid,
 		 sub->l2tp_status.peer_sid, sub->ip.s_addr ? inet_ntoa(sub->ip) : "-",
@@ -418,7 +429,6 @@ static void act_start_aaa(struct subscriber *sub, const struct sub_evarg *arg)
 	sub->user[a->name_len] = '\0';
 	sub->user_len = a->name_len;
 	sub->auth_type = a->type;
-	escape_bytes(sub->user_log, sizeof(sub->user_log), sub->user, sub->user_len);
 	struct radius_auth_params p = {
 		.user_name = sub->user,
 		.has_nas_ip = lac->cfg.nas_ip_address.s_addr != 0,
@@ -718,7 +728,6 @@ static void act_reject(struct subscriber *sub, const struct sub_evarg *arg)
 	snprintf(sub->decision, sizeof(sub->decision), "reject");
 	const char *msg = arg->reply && arg->reply->reply_message[0] ? arg->reply->reply_message
 								   : "Authentication failed";
-	snprintf(sub->reply_message, sizeof(sub->reply_message), "%.255s", msg);
 	lac->counters.aaa_reject++;
 	sub_ppp_refuse(sub, msg);
 }
@@ -1195,7 +1204,9 @@ void sub_dispatch(struct subscriber *sub, enum sub_event ev, const struct sub_ev
 	if (!arg)
 		arg = &no_arg;
 	if (sub->dispatching) {
-		if (sub->n_queued >= SUB_QUEUE_MAX) {
+		if (!sub->queued)
+			sub->queued = calloc(SUB_QUEUE_MAX, sizeof(*sub->queued));
+		if (!sub->queued || sub->n_queued >= SUB_QUEUE_MAX) {
 			sub->lac->counters.unexpected_events++;
 			sub_log(LOG_LVL_WARN, sub, "event=%s raised_inside_dispatch outcome=dropped",
 				sub_event_str(ev));
@@ -1238,7 +1249,6 @@ struct subscriber *sub_create(struct lac *lac, struct access_conn *conn)
 	sub->info = conn->info;
 	sub->created_ms = sub_now(sub);
 	snprintf(sub->user, sizeof(sub->user), "-");
-	snprintf(sub->user_log, sizeof(sub->user_log), "-");
 	/* RFC 2866 5.5: unique per NAS; time-independent part from random bits */
 	snprintf(sub->acct_session_id, sizeof(sub->acct_session_id), "%08X%08X", rnd, sub->id);
 	sub->next = lac->subscribers;
@@ -1257,6 +1267,7 @@ static void sub_free(struct subscriber *sub)
 	free(sub->cand_label);
 	free(sub->cand_acct);
 	free(sub->class_val);
+	free(sub->queued);
 	free(sub);
 }
 
@@ -1340,9 +1351,9 @@ void subscriber_show_all(struct lac *lac, struct strbuf *out)
 	for (struct subscriber *sub = lac->subscribers; sub; sub = sub->next) {
 		if (sub->state == SUB_DEAD)
 			continue;
-		char lns[ESCAPE_FIELD_MAX];
+		char lns[ESCAPE_FIELD_MAX], ulog[ESCAPE_FIELD_MAX];
 		strbuf_printf(out, "id=%u user=%s state=%s decision=%s access=%s port_id=%s calling=%s", sub->id,
-			      sub->user_log, sub_state_str(sub->state), sub->decision[0] ? sub->decision : "-",
+			      sub_user_log(sub, ulog, sizeof(ulog)), sub_state_str(sub->state), sub->decision[0] ? sub->decision : "-",
 			      sub->conn ? (sub->info.kind == ACCESS_KIND_PPPOE ? "pppoe" : "stream") : "-",
 			      sub->conn ? sub->info.nas_port_id : "-", sub->conn ? sub->info.calling_station_id : "-");
 		if (sub->state == SUB_RELAY || sub->state == SUB_TUNNEL_SETUP)

@@ -126,7 +126,9 @@ struct subscriber {
 	bool dispatching;
 	bool released;                  /* sub_release() ran: detached, reap armed */
 	unsigned n_queued;
-	struct sub_queued queued[SUB_QUEUE_MAX];
+	/* events raised while dispatching, SUB_QUEUE_MAX of them; allocated the
+	 * first time one is (768 bytes a session need not carry) */
+	struct sub_queued *queued;
 
 	struct access_conn *conn;
 	struct access_conn_info info;   /* kept for accounting after conn is gone */
@@ -140,11 +142,9 @@ struct subscriber {
 	size_t user_len;
 	enum ppp_auth_type auth_type;
 	bool identity_pinned;
-	char user_log[ESCAPE_FIELD_MAX];        /* escaped, for logs and lacctl */
 
 	char acct_session_id[20];
 	char decision[8];               /* tunnel | local | reject | fail */
-	char reply_message[256];
 	uint64_t created_ms, up_ms;
 
 	/* accounting (RFC 2866): what the Accept said, what we counted */

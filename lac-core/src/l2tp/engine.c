@@ -334,6 +334,7 @@ void sess_free(struct l2tp_session *s)
 	ev_timer_stop(e->loop, &s->start_timer);
 	ev_timer_stop(e->loop, &s->setup_timer);
 	e->sessions[s->fsm.local_sid] = NULL;
+	free(s->call);
 	free(s);
 }
 
@@ -400,7 +401,7 @@ static void sess_start(struct l2tp_session *s)
 	struct eng_tunnel *tun;
 	struct l2tp_session_evarg a;
 
-	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, &s->call,
+	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, s->call,
 			      sess_hide_mask(e), &session_fsm_ops, s);
 	s->fsm.sequencing_required = e->cfg.data_sequencing;
 	s->seq = e->cfg.data_sequencing;
@@ -494,6 +495,9 @@ static void sess_after(struct l2tp_session *s)
 
 		s->fsm.up_pending = false;
 		e->stats.sessions_up++;
+		free(s->call);          /* no other LNS will be asked now */
+		s->call = NULL;
+		s->fsm.call = NULL;
 		if (s->in_setup) {
 			s->tun->n_setup--;
 			s->in_setup = false;
@@ -1104,7 +1108,12 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 			s->order[n++] = i;
 		}
 	}
-	s->call = *call;
+	s->call = malloc(sizeof(*s->call));
+	if (!s->call) {
+		free(s);
+		return NULL;
+	}
+	*s->call = *call;
 	s->ev = *ev;
 	s->owner = owner;
 	s->fsm.local_sid = sid;

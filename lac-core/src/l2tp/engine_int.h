@@ -32,7 +32,10 @@ struct l2tp_session {
 	size_t n_cands;
 	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
 	unsigned pos;                           /* index into order */
-	struct l2tp_call_info call;
+	/* What the ICRQ and ICCN carry (1.8 KB with the proxy LCP and
+	 * authentication): needed while the call may still go to another LNS,
+	 * freed once it is up (issue 12: per-session memory). */
+	struct l2tp_call_info *call;
 	struct l2tp_session_events ev;
 	void *owner;
 	struct ev_timer start_timer;

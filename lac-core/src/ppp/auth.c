@@ -107,16 +107,18 @@ void ppp_auth_act_give_up(struct ppp_session *s, uint64_t now)
  * decides (no timer meanwhile: the owner has its own AAA timeouts). */
 void ppp_auth_act_ask_owner(struct ppp_session *s, uint64_t now)
 {
-	s->auth_req = s->auth_rx;
+	struct ppp_nego *n = s->nego;  /* the packet handler made sure of it */
+
+	n->auth_req = n->auth_rx;
 	s->auth_at = 0;
 	if (s->cb.auth_request)
-		s->cb.auth_request(s->owner, &s->auth_req);
+		s->cb.auth_request(s->owner, &n->auth_req);
 }
 
 /* Client: the verdict arrived (message in auth_rx_msg). */
 void ppp_auth_act_client_success(struct ppp_session *s, uint64_t now)
 {
-	memcpy(s->auth_msg, s->auth_rx_msg, sizeof(s->auth_msg));
+	memcpy(s->auth_msg, s->nego->auth_rx_msg, sizeof(s->auth_msg));
 	s->auth_at = 0;
 	if (s->cb.auth_result)
 		s->cb.auth_result(s->owner, true, s->auth_msg);
@@ -125,7 +127,7 @@ void ppp_auth_act_client_success(struct ppp_session *s, uint64_t now)
 
 void ppp_auth_act_client_failure(struct ppp_session *s, uint64_t now)
 {
-	memcpy(s->auth_msg, s->auth_rx_msg, sizeof(s->auth_msg));
+	memcpy(s->auth_msg, s->nego->auth_rx_msg, sizeof(s->auth_msg));
 	s->auth_at = 0;
 	if (s->cb.auth_result)
 		s->cb.auth_result(s->owner, false, s->auth_msg);
@@ -136,7 +138,7 @@ void ppp_auth_act_client_failure(struct ppp_session *s, uint64_t now)
  * Terminate itself; only the refusal is reported here. */
 void ppp_auth_act_client_terminated(struct ppp_session *s, uint64_t now)
 {
-	memcpy(s->auth_msg, s->auth_rx_msg, sizeof(s->auth_msg));
+	memcpy(s->auth_msg, s->nego->auth_rx_msg, sizeof(s->auth_msg));
 	s->auth_at = 0;
 	if (log_get_level() <= LOG_LVL_DEBUG) {
 		char why[ESCAPE_FIELD_MAX];

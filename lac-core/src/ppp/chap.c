@@ -34,8 +34,8 @@ static void chap_send(struct ppp_session *s, uint8_t code, uint8_t id, const uin
 
 static void chap_send_challenge(struct ppp_session *s, uint64_t now)
 {
-	chap_send(s, CHAP_CHALLENGE, s->auth_id, s->auth_req.challenge, s->auth_req.challenge_len,
-		  s->cfg.host_name, strlen(s->cfg.host_name));
+	chap_send(s, CHAP_CHALLENGE, s->auth_id, s->nego->auth_req.challenge,
+		  s->nego->auth_req.challenge_len, s->cfg.host_name, strlen(s->cfg.host_name));
 	s->auth_at = now + s->cfg.restart_ms;
 }
 
@@ -43,12 +43,18 @@ static void chap_send_challenge(struct ppp_session *s, uint64_t now)
  * retransmitted up to Max-Configure times in all. */
 static void chap_act_new_challenge(struct ppp_session *s, uint64_t now)
 {
-	memset(&s->auth_req, 0, sizeof(s->auth_req));
-	s->auth_req.type = PPP_AUTH_CHAP;
+	struct ppp_nego *n = ppp_nego(s);
+
+	if (!n) {
+		ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "out of memory");
+		return;
+	}
+	memset(&n->auth_req, 0, sizeof(n->auth_req));
+	n->auth_req.type = PPP_AUTH_CHAP;
 	s->auth_id++;
-	s->auth_req.chap_id = s->auth_id;
-	s->auth_req.challenge_len = PPP_CHAP_CHALLENGE_LEN;
-	if (ppp_random_bytes(s->auth_req.challenge, PPP_CHAP_CHALLENGE_LEN) < 0) {
+	n->auth_req.chap_id = s->auth_id;
+	n->auth_req.challenge_len = PPP_CHAP_CHALLENGE_LEN;
+	if (ppp_random_bytes(n->auth_req.challenge, PPP_CHAP_CHALLENGE_LEN) < 0) {
 		/* no unpredictable challenge: refuse to authenticate at all */
 		ppp_fatal(s, PPP_DOWN_AUTH_FAILED, "no random challenge");
 		return;
@@ -101,11 +107,11 @@ static void chap_act_respond(struct ppp_session *s, uint64_t now)
 {
 	struct md5_ctx ctx;
 	uint8_t digest[MD5_DIGEST_LEN];
-	uint8_t id = s->auth_rx.chap_id;
+	uint8_t id = s->nego->auth_rx.chap_id;
 	md5_init(&ctx);
 	md5_update(&ctx, &id, 1);
 	md5_update(&ctx, s->cfg.password, strlen(s->cfg.password));
-	md5_update(&ctx, s->auth_rx.challenge, s->auth_rx.challenge_len);
+	md5_update(&ctx, s->nego->auth_rx.challenge, s->nego->auth_rx.challenge_len);
 	md5_final(&ctx, digest);
 	s->auth_id = id;
 	if (s->auth_state == AUTH_RESPONSE_SENT) {
@@ -159,8 +165,11 @@ static void chap_rcv_response(struct ppp_session *s, uint8_t id, const uint8_t *
 	size_t nlen = len - 1 - vlen;
 	if (nlen > PPP_NAME_MAX)
 		nlen = PPP_NAME_MAX;
-	struct ppp_auth_request *r = &s->auth_rx;
-	*r = s->auth_req;       /* keeps type, id and challenge of this exchange */
+	struct ppp_nego *n = ppp_nego(s);
+	if (!n)
+		return;
+	struct ppp_auth_request *r = &n->auth_rx;
+	*r = n->auth_req;       /* keeps type, id and challenge of this exchange */
 	memcpy(r->response, data + 1, vlen);
 	r->response_len = vlen;
 	memcpy(r->name, data + 1 + vlen, nlen);
@@ -177,9 +186,12 @@ static void chap_rcv_challenge(struct ppp_session *s, uint8_t id, const uint8_t 
 		log_peer("%s proto=chap event=challenge_malformed", s->ident);
 		return;
 	}
-	s->auth_rx.chap_id = id;
-	s->auth_rx.challenge_len = data[0];
-	memcpy(s->auth_rx.challenge, data + 1, data[0]);
+	struct ppp_nego *n = ppp_nego(s);
+	if (!n)
+		return;
+	n->auth_rx.chap_id = id;
+	n->auth_rx.challenge_len = data[0];
+	memcpy(n->auth_rx.challenge, data + 1, data[0]);
 	ppp_auth_dispatch(s, AUTH_EV_RX_CHALLENGE, now);
 }
 
@@ -192,8 +204,11 @@ static void chap_rcv_verdict(struct ppp_session *s, uint8_t code, uint8_t id,
 		return;
 	}
 	size_t mlen = len > PPP_MESSAGE_MAX ? PPP_MESSAGE_MAX : len;
-	memcpy(s->auth_rx_msg, data, mlen);
-	s->auth_rx_msg[mlen] = '\0';
+	struct ppp_nego *n = ppp_nego(s);
+	if (!n)
+		return;
+	memcpy(n->auth_rx_msg, data, mlen);
+	n->auth_rx_msg[mlen] = '\0';
 	ppp_auth_dispatch(s, code == CHAP_SUCCESS ? AUTH_EV_RX_SUCCESS : AUTH_EV_RX_FAILURE, now);
 }
 

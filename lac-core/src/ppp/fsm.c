@@ -397,18 +397,21 @@ void fsm_timeout(struct fsm *f, uint64_t now)
 /* A ConfReq: judge it, then dispatch RCR+ or RCR-. */
 static void fsm_rcv_confreq(struct fsm *f, const uint8_t *data, size_t len, uint64_t now)
 {
+	uint8_t reply[FSM_OPTS_MAX];   /* sent by sca/scn within this dispatch */
 	size_t out_len = 0;
 	bool reject_only = f->failure_count >= f->params.max_failure;
-	int code = f->ops->recv_req(f, data, len, f->reply, sizeof(f->reply), &out_len,
-				    reject_only);
+	int code = f->ops->recv_req(f, data, len, reply, sizeof(reply), &out_len, reject_only);
 	if (code < 0) {
 		log_peer("%s proto=%s event=confreq_malformed outcome=dropped", f->ident,
 			 f->ops->name);
 		return;
 	}
 	f->reply_code = (uint8_t)code;
+	f->reply = reply;
 	f->reply_len = out_len;
 	fsm_dispatch(f, code == FSM_CODE_CONFACK ? FSM_EV_RCR_POS : FSM_EV_RCR_NEG, now);
+	f->reply = NULL;
+	f->reply_len = 0;
 }
 
 /* Ack, Nak or Reject of our ConfReq: must carry the Identifier of our

@@ -33,7 +33,10 @@ enum fsm_code {
 	FSM_CODE_PROTREJ, FSM_CODE_ECHOREQ, FSM_CODE_ECHOREP, FSM_CODE_DISCREQ
 };
 
-#define FSM_OPTS_MAX 512        /* our ConfReq options, or a reply's */
+#define FSM_OPTS_MAX 512        /* a reply's options (built on the stack) */
+/* Our own ConfReq's options, kept per automaton (issue 12: per-session
+ * memory): LCP asks for 24 octets at most, IPCP for 18. */
+#define FSM_REQ_MAX 64
 
 struct fsm;
 
@@ -96,10 +99,10 @@ struct fsm {
 	const uint8_t *rx_pkt;
 	size_t rx_len;
 	uint8_t reply_code;
-	uint8_t reply[FSM_OPTS_MAX];
+	const uint8_t *reply;           /* while a ConfReq is handled: the answer, on the stack */
 	size_t reply_len;
 	/* Our last ConfReq's options, as sent (LCP keeps them for proxy AVPs). */
-	uint8_t req_opts[FSM_OPTS_MAX];
+	uint8_t req_opts[FSM_REQ_MAX];
 	size_t req_len;
 	char term_reason[64];           /* Terminate-Request data */
 };

@@ -156,11 +156,14 @@ static int lcp_recv_req(struct fsm *f, const uint8_t *opts, size_t len, uint8_t 
 	struct reply_lists r = { .nak_len = 0, .rej_len = 0 };
 	struct lcp_opts his = { .mru = PPP_DEFAULT_MRU, .accm = PPP_ACCM_ALL };
 	bool looped = false;
+	struct ppp_nego *n = ppp_nego(s);
 
-	if (!s->initial_recorded) {
-		s->initial_recorded = true;
-		record_block(s->proxy.initial_rcvd_confreq, &s->proxy.initial_rcvd_len,
-			     &s->proxy.truncated, opts, len);
+	if (!n)
+		return -1;      /* dropped: memory is short */
+	if (!n->initial_recorded) {
+		n->initial_recorded = true;
+		record_block(n->proxy.initial_rcvd_confreq, &n->proxy.initial_rcvd_len,
+			     &n->proxy.truncated, opts, len);
 	}
 	for (size_t off = 0; off < len;) {
 		int olen = fsm_opt_len(opts + off, len - off);
@@ -252,7 +255,7 @@ static int lcp_recv_req(struct fsm *f, const uint8_t *opts, size_t len, uint8_t 
 	int code = reply_finish(&r, opts, len, out, cap, out_len);
 	if (code == FSM_CODE_CONFACK) {
 		s->lcp_his = his;
-		record_block(s->peer_req, &s->peer_req_len, &s->peer_req_truncated, opts, len);
+		record_block(n->peer_req, &n->peer_req_len, &n->peer_req_truncated, opts, len);
 	}
 	return code;
 }
@@ -380,17 +383,21 @@ static int lcp_recv_rej(struct fsm *f, const uint8_t *opts, size_t len)
 static void lcp_up(struct fsm *f, uint64_t now)
 {
 	struct ppp_session *s = lcp_session(f);
-	record_block(s->proxy.last_sent_confreq, &s->proxy.last_sent_len, &s->proxy.truncated,
-		     f->req_opts, f->req_len);
-	if (s->peer_req_truncated)
-		s->proxy.truncated = true;
-	memcpy(s->proxy.last_rcvd_confreq, s->peer_req, s->peer_req_len);
-	s->proxy.last_rcvd_len = s->peer_req_len;
-	s->proxy.peer_mru = s->lcp_his.mru_on ? s->lcp_his.mru : PPP_DEFAULT_MRU;
-	s->proxy.peer_magic = s->lcp_his.magic_on ? s->lcp_his.magic : 0;
-	s->proxy.our_magic = s->lcp_want.magic_on ? s->lcp_want.magic : 0;
+	struct ppp_nego *n = ppp_nego(s);
+	if (n) {
+		record_block(n->proxy.last_sent_confreq, &n->proxy.last_sent_len, &n->proxy.truncated,
+			     f->req_opts, f->req_len);
+		if (n->peer_req_truncated)
+			n->proxy.truncated = true;
+		memcpy(n->proxy.last_rcvd_confreq, n->peer_req, n->peer_req_len);
+		n->proxy.last_rcvd_len = n->peer_req_len;
+		n->proxy.peer_mru = s->lcp_his.mru_on ? s->lcp_his.mru : PPP_DEFAULT_MRU;
+		n->proxy.peer_magic = s->lcp_his.magic_on ? s->lcp_his.magic : 0;
+		n->proxy.our_magic = s->lcp_want.magic_on ? s->lcp_want.magic : 0;
+	}
 	log_debug("%s event=lcp_up mru=%u peer_mru=%u auth=%s pfc=%d acfc=%d", s->ident,
-		 s->lcp_want.mru_on ? s->lcp_want.mru : PPP_DEFAULT_MRU, s->proxy.peer_mru,
+		 s->lcp_want.mru_on ? s->lcp_want.mru : PPP_DEFAULT_MRU,
+		 s->lcp_his.mru_on ? s->lcp_his.mru : PPP_DEFAULT_MRU,
 		 ppp_auth_type_str(s->role == PPP_ROLE_AUTHENTICATOR ? s->lcp_want.auth :
 				   s->lcp_his.auth),
 		 s->lcp_his.pfc, s->lcp_his.acfc);

@@ -127,7 +127,10 @@ static void pap_rcv_request(struct ppp_session *s, uint8_t id, const uint8_t *da
 	}
 	size_t ulen = data[0];
 	size_t plen = data[ulen + 1];
-	struct ppp_auth_request *r = &s->auth_rx;
+	struct ppp_nego *n = ppp_nego(s);
+	if (!n)
+		return;
+	struct ppp_auth_request *r = &n->auth_rx;
 	memset(r, 0, sizeof(*r));
 	r->type = PPP_AUTH_PAP;
 	memcpy(r->name, data + 1, ulen);
@@ -153,8 +156,11 @@ static void pap_rcv_verdict(struct ppp_session *s, uint8_t code, uint8_t id,
 	size_t mlen = 0;
 	if (len >= 1 && (size_t)data[0] + 1 <= len)
 		mlen = data[0];
-	memcpy(s->auth_rx_msg, data + 1, mlen);
-	s->auth_rx_msg[mlen] = '\0';
+	struct ppp_nego *n = ppp_nego(s);
+	if (!n)
+		return;
+	memcpy(n->auth_rx_msg, data + 1, mlen);
+	n->auth_rx_msg[mlen] = '\0';
 	ppp_auth_dispatch(s, code == PAP_ACK ? AUTH_EV_RX_SUCCESS : AUTH_EV_RX_FAILURE, now);
 }
 

@@ -201,8 +201,10 @@ void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now)
 {
 	if (log_get_level() <= LOG_LVL_DEBUG) {
 		char user[ESCAPE_FIELD_MAX];
-		if (s->role == PPP_ROLE_AUTHENTICATOR)
-			escape_bytes(user, sizeof(user), s->auth_req.name, s->auth_req.name_len);
+		if (s->role == PPP_ROLE_AUTHENTICATOR && s->nego)
+			escape_bytes(user, sizeof(user), s->nego->auth_req.name, s->nego->auth_req.name_len);
+		else if (s->role == PPP_ROLE_AUTHENTICATOR)
+			escape_str(user, sizeof(user), "");
 		else
 			escape_str(user, sizeof(user), s->cfg.user);
 		log_debug("%s event=auth_%s auth=%s user=%s", s->ident, success ? "ok" : "failed",
@@ -249,7 +251,10 @@ struct ppp_session *ppp_session_create(const struct ppp_config *cfg, enum ppp_ro
 	s->phase = PPP_PHASE_DEAD;
 	snprintf(s->ident, sizeof(s->ident), "ppp=%s", s->cfg.ident);
 	s->lcp_his = (struct lcp_opts){ .mru = PPP_DEFAULT_MRU, .accm = PPP_ACCM_ALL };
-	s->proxy.peer_mru = PPP_DEFAULT_MRU;
+	if (!ppp_nego(s)) {
+		free(s);
+		return NULL;
+	}
 	s->auth_id = (uint8_t)ppp_random_magic();
 	s->echo_id = 1;
 	struct fsm_params p = {
@@ -270,6 +275,7 @@ void ppp_session_destroy(struct ppp_session *s)
 	if (!s)
 		return;
 	if (s->depth == 0) {
+		free(s->nego);
 		free(s);
 		return;
 	}
@@ -315,8 +321,26 @@ static void session_leave(struct ppp_session *s, uint64_t now)
 			s->cb.down(s->owner, s->down_cause, s->down_reason);
 	}
 	s->depth = 0;
-	if (s->destroy_pending)
+	if (s->destroy_pending) {
+		free(s->nego);
 		free(s);
+		return;
+	}
+	/* Established: what only negotiation needed goes (struct ppp_nego). */
+	if (s->phase == PPP_PHASE_NETWORK && s->nego) {
+		free(s->nego);
+		s->nego = NULL;
+	}
+}
+
+struct ppp_nego *ppp_nego(struct ppp_session *s)
+{
+	if (!s->nego) {
+		s->nego = calloc(1, sizeof(*s->nego));
+		if (s->nego)
+			s->nego->proxy.peer_mru = PPP_DEFAULT_MRU;
+	}
+	return s->nego;
 }
 
 static bool session_dead(const struct ppp_session *s)
@@ -364,10 +388,13 @@ static void session_peer_terminates(struct ppp_session *s, const uint8_t *pkt, s
 	text[tlen] = '\0';
 	if (s->role == PPP_ROLE_CLIENT &&
 	    (s->auth_state == AUTH_RESPONSE_SENT || s->auth_state == AUTH_REQUEST_SENT)) {
-		snprintf(s->auth_rx_msg, sizeof(s->auth_rx_msg),
-			 "terminated by peer during authentication%s%s", tlen ? ": " : "", text);
-		ppp_auth_dispatch(s, AUTH_EV_PEER_TERMINATE, now);
-		return;
+		struct ppp_nego *n = ppp_nego(s);
+		if (n) {
+			snprintf(n->auth_rx_msg, sizeof(n->auth_rx_msg),
+				 "terminated by peer during authentication%s%s", tlen ? ": " : "", text);
+			ppp_auth_dispatch(s, AUTH_EV_PEER_TERMINATE, now);
+			return;
+		}
 	}
 	if (fsm_is_opened(&s->lcp) || s->lcp.state == FSM_ACK_SENT ||
 	    s->lcp.state == FSM_ACK_RCVD || s->lcp.state == FSM_REQ_SENT) {
@@ -490,11 +517,11 @@ void ppp_session_auth_result(struct ppp_session *s, bool accept, const char *mes
 
 int ppp_session_get_proxy(const struct ppp_session *s, struct ppp_proxy_info *proxy)
 {
-	if (s->role != PPP_ROLE_AUTHENTICATOR || s->auth_req.type == PPP_AUTH_NONE ||
+	if (s->role != PPP_ROLE_AUTHENTICATOR || !s->nego || s->nego->auth_req.type == PPP_AUTH_NONE ||
 	    s->auth_state == AUTH_CHALLENGE_SENT || s->auth_state == AUTH_WAIT_REQUEST)
 		return -1;
-	*proxy = s->proxy;
-	proxy->auth = s->auth_req;
+	*proxy = s->nego->proxy;
+	proxy->auth = s->nego->auth_req;
 	return 0;
 }
 
@@ -504,8 +531,8 @@ int ppp_session_handoff(struct ppp_session *s, struct ppp_proxy_info *proxy)
 		return -1;
 	if (log_get_level() <= LOG_LVL_DEBUG) {
 		char user[ESCAPE_FIELD_MAX];
-		escape_bytes(user, sizeof(user), s->auth_req.name, s->auth_req.name_len);
-		log_debug("%s event=handoff user=%s auth=%s", s->ident, user, ppp_auth_type_str(s->auth_req.type));
+		escape_bytes(user, sizeof(user), proxy->auth.name, proxy->auth.name_len);
+		log_debug("%s event=handoff user=%s auth=%s", s->ident, user, ppp_auth_type_str(proxy->auth.type));
 	}
 	s->handed_off = true;
 	s->phase = PPP_PHASE_HANDED_OFF;

@@ -85,6 +85,23 @@ struct ppp_auth_row {
 	enum ppp_auth_state next;
 };
 
+/* What only negotiation needs (4.2 KB of the 8.5 a session had): the record
+ * for RFC 2661 proxy LCP and authentication, and the exchange in progress.
+ * Allocated with the session, freed once it is in the network phase (at the
+ * end of the event that took it there), allocated again when anything needs
+ * it later (LCP renegotiates, a CHAP re-challenge, a repeated Response): an
+ * established subscriber then holds only the automata (issue 12). */
+struct ppp_nego {
+	struct ppp_proxy_info proxy;
+	bool initial_recorded;
+	uint8_t peer_req[PPP_PROXY_LCP_MAX];    /* the peer's last ConfReq that we acked */
+	size_t peer_req_len;
+	bool peer_req_truncated;
+	struct ppp_auth_request auth_req;       /* authenticator: exchange and credentials given to the owner */
+	struct ppp_auth_request auth_rx;        /* a received packet's fields, until the table takes them */
+	char auth_rx_msg[PPP_MESSAGE_MAX + 1];  /* client: received verdict message, likewise */
+};
+
 struct ppp_session {
 	struct ppp_config cfg;
 	struct ppp_callbacks cb;
@@ -104,12 +121,8 @@ struct ppp_session {
 	const char *lcp_fatal;          /* set by option handlers: close LCP after the packet */
 	enum ppp_down_cause lcp_fatal_cause;
 
-	/* LCP record for proxy AVPs (RFC 2661 4.4.5) */
-	struct ppp_proxy_info proxy;
-	bool initial_recorded;
-	uint8_t peer_req[PPP_PROXY_LCP_MAX];    /* the peer's last ConfReq that we acked */
-	size_t peer_req_len;
-	bool peer_req_truncated;
+	/* proxy LCP record and authentication exchange; see struct ppp_nego */
+	struct ppp_nego *nego;
 
 	/* Keepalive (RFC 1661 5.8) */
 	uint64_t echo_at;
@@ -123,9 +136,6 @@ struct ppp_session {
 	unsigned auth_tx_left;          /* retransmissions left of the current challenge/request */
 	unsigned auth_failures;         /* authenticator: rejected attempts */
 	uint8_t auth_id;                /* Identifier of the current exchange */
-	struct ppp_auth_request auth_req;       /* authenticator: exchange and credentials given to the owner */
-	struct ppp_auth_request auth_rx;        /* a received packet's fields, until the table takes them */
-	char auth_rx_msg[PPP_MESSAGE_MAX + 1];  /* client: received verdict message, likewise */
 	char auth_msg[PPP_MESSAGE_MAX + 1];     /* the last verdict message we sent/got */
 
 	/* IPCP */
@@ -145,6 +155,10 @@ struct ppp_session {
 };
 
 /* ppp.c */
+/* s->nego, allocated again if it was freed; NULL when memory is short (the
+ * caller drops what it was handling, or ends the session). */
+struct ppp_nego *ppp_nego(struct ppp_session *s);
+
 void ppp_send_proto(struct ppp_session *s, uint16_t proto, const uint8_t *pkt, size_t len);
 void ppp_fsm_send(void *ctx, uint16_t proto, const uint8_t *pkt, size_t len);
 int ppp_random_bytes(uint8_t *buf, size_t len);
