@@ -425,8 +425,15 @@ static void act_start_aaa(struct subscriber *sub, const struct sub_evarg *arg)
 	const struct access_conn_info *info = &sub->info;
 	const struct ppp_auth_request *a = arg->auth;
 	/* the identity RADIUS is asked about; pinned once it answers */
-	memcpy(sub->user, a->name, a->name_len);
-	sub->user[a->name_len] = '\0';
+	char *user = malloc(a->name_len + 1);
+	if (!user) {
+		sub_ppp_refuse(sub, "out of memory");
+		return;
+	}
+	memcpy(user, a->name, a->name_len);
+	user[a->name_len] = '\0';
+	free(sub->user);
+	sub->user = user;
 	sub->user_len = a->name_len;
 	sub->auth_type = a->type;
 	struct radius_auth_params p = {
@@ -753,12 +760,44 @@ static void sub_take_l2tp_status(struct subscriber *sub, const struct l2tp_sessi
 		return;
 	sub->l2tp_status = *st;
 	sub->l2tp_status_known = true;
-	if (st->candidate_idx < sub->n_cands)
+	if (sub->cand_kept)
+		sub->l2tp_status.candidate_idx = 0;     /* see sub_keep_carrier */
+	else if (st->candidate_idx < sub->n_cands)
 		snprintf(sub->lns, sizeof(sub->lns), "%s", sub->cand_label[st->candidate_idx]);
 	if (st->peer_host_name)
 		snprintf(sub->lns_host_name, sizeof(sub->lns_host_name), "%s", st->peer_host_name);
 	sub->l2tp_status.peer = NULL; /* only valid during the callback */
 	sub->l2tp_status.peer_host_name = NULL;
+}
+
+/* The call is up (ICCN acknowledged): no other candidate will be tried, so
+ * only the carrying one's accounting record stays, at index 0 (issue 12:
+ * three candidates' arrays are 1.8 KB a session). */
+static void sub_keep_carrier(struct subscriber *sub)
+{
+	unsigned i = sub->l2tp_status.candidate_idx;
+	if (sub->cand_kept || !sub->l2tp_status_known || i >= sub->n_cands)
+		return;
+	if (i != 0) {
+		sub->cands[0] = sub->cands[i];
+		memcpy(sub->cand_label[0], sub->cand_label[i], sizeof(sub->cand_label[0]));
+		sub->cand_acct[0] = sub->cand_acct[i];
+	}
+	if (sub->n_cands > 1) {
+		/* shrinking in place: realloc gives the tail back to the heap */
+		void *p = realloc(sub->cands, sizeof(*sub->cands));
+		if (p)
+			sub->cands = p;
+		p = realloc(sub->cand_label, sizeof(*sub->cand_label));
+		if (p)
+			sub->cand_label = p;
+		p = realloc(sub->cand_acct, sizeof(*sub->cand_acct));
+		if (p)
+			sub->cand_acct = p;
+	}
+	sub->n_cands = 1;
+	sub->l2tp_status.candidate_idx = 0;
+	sub->cand_kept = true;
 }
 
 static void act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
@@ -772,6 +811,8 @@ static void act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
 		sub_ops(sub)->local_endpoint(&sub->cands[i].addr, sub->cands[i].addr_len,
 					     sub->cand_acct[i].client_endpoint,
 					     sizeof(sub->cand_acct[i].client_endpoint));
+	if (arg->l2tp_up)
+		sub_keep_carrier(sub);
 	sub->up_ms = sub_now(sub);
 	lac->counters.tunnel_up++;
 	metrics_observe_setup(sub->up_ms - sub->created_ms); /* install: setup-time histogram */
@@ -786,6 +827,12 @@ static void act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
 static void act_relay_confirm(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	sub_take_l2tp_status(sub, arg->l2tp_up);
+	unsigned i = sub->l2tp_status.candidate_idx;
+	if (!sub->cand_kept && sub->l2tp_status_known && i < sub->n_cands && !sub->cand_acct[i].client_endpoint[0])
+		sub_ops(sub)->local_endpoint(&sub->cands[i].addr, sub->cands[i].addr_len,
+					     sub->cand_acct[i].client_endpoint,
+					     sizeof(sub->cand_acct[i].client_endpoint));
+	sub_keep_carrier(sub);
 }
 
 static void act_relay_down(struct subscriber *sub, const struct sub_evarg *arg);
@@ -1227,6 +1274,8 @@ void sub_dispatch(struct subscriber *sub, enum sub_event ev, const struct sub_ev
 		sub_dispatch_one(sub, q->ev, &q->arg);
 	}
 	sub->n_queued = 0;
+	free(sub->queued);
+	sub->queued = NULL;
 	sub->dispatching = false;
 }
 
@@ -1248,7 +1297,11 @@ struct subscriber *sub_create(struct lac *lac, struct access_conn *conn)
 	sub->conn = conn;
 	sub->info = conn->info;
 	sub->created_ms = sub_now(sub);
-	snprintf(sub->user, sizeof(sub->user), "-");
+	sub->user = strdup("-");
+	if (!sub->user) {
+		free(sub);
+		return NULL;
+	}
 	/* RFC 2866 5.5: unique per NAS; time-independent part from random bits */
 	snprintf(sub->acct_session_id, sizeof(sub->acct_session_id), "%08X%08X", rnd, sub->id);
 	sub->next = lac->subscribers;
@@ -1268,6 +1321,7 @@ static void sub_free(struct subscriber *sub)
 	free(sub->cand_acct);
 	free(sub->class_val);
 	free(sub->queued);
+	free(sub->user);
 	free(sub);
 }
 

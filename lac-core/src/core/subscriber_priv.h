@@ -126,8 +126,9 @@ struct subscriber {
 	bool dispatching;
 	bool released;                  /* sub_release() ran: detached, reap armed */
 	unsigned n_queued;
-	/* events raised while dispatching, SUB_QUEUE_MAX of them; allocated the
-	 * first time one is (768 bytes a session need not carry) */
+	/* events raised while dispatching, SUB_QUEUE_MAX of them: allocated when
+	 * one is, freed when they have run (768 bytes a session need not carry
+	 * between events) */
 	struct sub_queued *queued;
 
 	struct access_conn *conn;
@@ -138,7 +139,7 @@ struct subscriber {
 	struct l2tp_session *l2tp;
 
 	/* identity: the name RADIUS was asked about; pinned once it answered */
-	char user[PPP_NAME_MAX + 1];
+	char *user;                     /* heap, at its length ("-" before the first request) */
 	size_t user_len;
 	enum ppp_auth_type auth_type;
 	bool identity_pinned;
@@ -174,6 +175,7 @@ struct subscriber {
 	} *cand_acct;
 	char lns_host_name[64];                 /* the LNS's Host Name (Tunnel-Server-Auth-Id) */
 	size_t n_cands;
+	bool cand_kept;                         /* up: only the carrying candidate is left, at 0 */
 	struct l2tp_session_status l2tp_status;
 	bool l2tp_status_known;                 /* from `up` or from the engine */
 	char lns[64];

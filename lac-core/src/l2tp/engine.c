@@ -334,7 +334,7 @@ void sess_free(struct l2tp_session *s)
 	ev_timer_stop(e->loop, &s->start_timer);
 	ev_timer_stop(e->loop, &s->setup_timer);
 	e->sessions[s->fsm.local_sid] = NULL;
-	free(s->call);
+	free(s->setup);
 	free(s);
 }
 
@@ -396,12 +396,12 @@ static void sess_pace_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg
 static void sess_start(struct l2tp_session *s)
 {
 	struct l2tp_engine *e = s->e;
-	const struct l2tp_candidate *c = &s->cands[s->order[s->pos]];
+	const struct l2tp_candidate *c = &s->setup->cands[s->order[s->pos]];
 	uint64_t now = ev_now_ms(e->loop);
 	struct eng_tunnel *tun;
 	struct l2tp_session_evarg a;
 
-	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, s->call,
+	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, &s->setup->call,
 			      sess_hide_mask(e), &session_fsm_ops, s);
 	s->fsm.sequencing_required = e->cfg.data_sequencing;
 	s->seq = e->cfg.data_sequencing;
@@ -491,12 +491,11 @@ static void sess_after(struct l2tp_session *s)
 
 	if (s->fsm.up_pending && !s->zombie) {
 		struct l2tp_session_status st;
-		const struct l2tp_candidate *c = &s->cands[s->order[s->pos]];
 
 		s->fsm.up_pending = false;
 		e->stats.sessions_up++;
-		free(s->call);          /* no other LNS will be asked now */
-		s->call = NULL;
+		free(s->setup);         /* no other LNS will be asked now */
+		s->setup = NULL;
 		s->fsm.call = NULL;
 		if (s->in_setup) {
 			s->tun->n_setup--;
@@ -513,7 +512,6 @@ static void sess_after(struct l2tp_session *s)
 		st.peer_len = s->tun->peer_len;
 		st.peer_host_name = s->tun->t.peer_host_name;
 		st.sequencing = s->seq;
-		(void)c;
 		s->busy++;
 		if (s->ev.up)
 			s->ev.up(s->owner, &st);
@@ -1082,11 +1080,16 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 	sid = alloc_id((void **)e->sessions);
 	if (!sid)
 		return NULL;
-	s = calloc(1, sizeof(*s) + n_cands * sizeof(*cands));
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->setup = malloc(sizeof(*s->setup) + n_cands * sizeof(*cands));
+	if (!s->setup) {
+		free(s);
+		return NULL;
+	}
 	s->e = e;
-	memcpy(s->cands, cands, n_cands * sizeof(*cands));
+	memcpy(s->setup->cands, cands, n_cands * sizeof(*cands));
 	s->n_cands = n_cands;
 	/* Live endpoints in the given order, then those in the dead-cache (tried
 	 * only when nothing else is left). */
@@ -1108,12 +1111,7 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 			s->order[n++] = i;
 		}
 	}
-	s->call = malloc(sizeof(*s->call));
-	if (!s->call) {
-		free(s);
-		return NULL;
-	}
-	*s->call = *call;
+	s->setup->call = *call;
 	s->ev = *ev;
 	s->owner = owner;
 	s->fsm.local_sid = sid;

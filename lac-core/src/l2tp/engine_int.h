@@ -24,6 +24,15 @@
 
 struct eng_tunnel;
 
+/* What a call needs only while it may still go to another LNS: what the
+ * ICRQ and ICCN carry (1.8 KB with the proxy LCP and authentication) and the
+ * candidates (456 bytes each). Freed once the call is up (issue 12:
+ * per-session memory). */
+struct sess_setup {
+	struct l2tp_call_info call;
+	struct l2tp_candidate cands[];          /* n_cands of them, sized at open */
+};
+
 struct l2tp_session {
 	struct l2tp_session_fsm fsm;
 	struct l2tp_engine *e;
@@ -32,10 +41,7 @@ struct l2tp_session {
 	size_t n_cands;
 	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
 	unsigned pos;                           /* index into order */
-	/* What the ICRQ and ICCN carry (1.8 KB with the proxy LCP and
-	 * authentication): needed while the call may still go to another LNS,
-	 * freed once it is up (issue 12: per-session memory). */
-	struct l2tp_call_info *call;
+	struct sess_setup *setup;               /* NULL once up */
 	struct l2tp_session_events ev;
 	void *owner;
 	struct ev_timer start_timer;
@@ -54,7 +60,6 @@ struct l2tp_session {
 	unsigned busy;                          /* inside one of its callbacks */
 	bool zombie;                            /* closed from inside a callback */
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
-	struct l2tp_candidate cands[];          /* n_cands of them, sized at open */
 };
 
 struct eng_tunnel {

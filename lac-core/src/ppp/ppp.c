@@ -223,14 +223,38 @@ void ppp_auth_finished(struct ppp_session *s, bool success, uint64_t now)
 struct ppp_session *ppp_session_create(const struct ppp_config *cfg, enum ppp_role role,
 				       const struct ppp_callbacks *cb, void *owner)
 {
-	struct ppp_session *s = calloc(1, sizeof(*s));
+	size_t hl = strnlen(cfg->host_name, sizeof(cfg->host_name) - 1);
+	size_t ul = strnlen(cfg->user, sizeof(cfg->user) - 1);
+	size_t pl = strnlen(cfg->password, sizeof(cfg->password) - 1);
+	struct ppp_session *s = calloc(1, sizeof(*s) + hl + ul + pl + 3);
 	if (!s)
 		return NULL;
-	s->cfg = *cfg;
-	s->cfg.ident[sizeof(s->cfg.ident) - 1] = '\0';
-	s->cfg.host_name[sizeof(s->cfg.host_name) - 1] = '\0';
-	s->cfg.user[sizeof(s->cfg.user) - 1] = '\0';
-	s->cfg.password[sizeof(s->cfg.password) - 1] = '\0';
+	char *str = s->strings;
+	memcpy(str, cfg->host_name, hl);
+	s->cfg.host_name = str;
+	str += hl + 1;
+	memcpy(str, cfg->user, ul);
+	s->cfg.user = str;
+	str += ul + 1;
+	memcpy(str, cfg->password, pl);
+	s->cfg.password = str;
+	s->cfg.mru = cfg->mru;
+	s->cfg.no_addr_ctl = cfg->no_addr_ctl;
+	s->cfg.async_map = cfg->async_map;
+	s->cfg.request_pfc = cfg->request_pfc;
+	s->cfg.request_acfc = cfg->request_acfc;
+	memcpy(s->cfg.auth_order, cfg->auth_order, sizeof(s->cfg.auth_order));
+	s->cfg.auth_order_len = cfg->auth_order_len;
+	s->cfg.auth_max_attempts = cfg->auth_max_attempts;
+	s->cfg.auth_timeout_ms = cfg->auth_timeout_ms;
+	s->cfg.restart_ms = cfg->restart_ms;
+	s->cfg.max_configure = cfg->max_configure;
+	s->cfg.max_terminate = cfg->max_terminate;
+	s->cfg.max_failure = cfg->max_failure;
+	s->cfg.echo_interval_ms = cfg->echo_interval_ms;
+	s->cfg.echo_failures = cfg->echo_failures;
+	s->cfg.request_dns = cfg->request_dns;
+	s->cfg.client_addr = cfg->client_addr;
 	if (s->cfg.auth_order_len > 2)
 		s->cfg.auth_order_len = 2;
 	if (s->cfg.auth_max_attempts == 0)
@@ -249,7 +273,8 @@ struct ppp_session *ppp_session_create(const struct ppp_config *cfg, enum ppp_ro
 	s->owner = owner;
 	s->role = role;
 	s->phase = PPP_PHASE_DEAD;
-	snprintf(s->ident, sizeof(s->ident), "ppp=%s", s->cfg.ident);
+	snprintf(s->ident, sizeof(s->ident), "ppp=%.*s", (int)strnlen(cfg->ident, sizeof(cfg->ident)),
+		 cfg->ident);
 	s->lcp_his = (struct lcp_opts){ .mru = PPP_DEFAULT_MRU, .accm = PPP_ACCM_ALL };
 	if (!ppp_nego(s)) {
 		free(s);

@@ -85,6 +85,22 @@ struct ppp_auth_row {
 	enum ppp_auth_state next;
 };
 
+/* The session's copy of its struct ppp_config: the same fields by the same
+ * names, but the strings held once at their length, after the session in the
+ * same allocation (the three arrays are 256 octets each and mostly empty: an
+ * authenticator has no user or password, a client no host name; issue 12).
+ * The ident lives on in ppp_session.ident. */
+struct ppp_session_cfg {
+	uint16_t mru;
+	bool no_addr_ctl, async_map, request_pfc, request_acfc;
+	enum ppp_auth_type auth_order[2];
+	unsigned auth_order_len, auth_max_attempts, auth_timeout_ms, restart_ms;
+	unsigned max_configure, max_terminate, max_failure, echo_interval_ms, echo_failures;
+	const char *host_name, *user, *password;        /* NUL-terminated */
+	bool request_dns;
+	struct in_addr client_addr;
+};
+
 /* What only negotiation needs (4.2 KB of the 8.5 a session had): the record
  * for RFC 2661 proxy LCP and authentication, and the exchange in progress.
  * Allocated with the session, freed once it is in the network phase (at the
@@ -103,7 +119,7 @@ struct ppp_nego {
 };
 
 struct ppp_session {
-	struct ppp_config cfg;
+	struct ppp_session_cfg cfg;
 	struct ppp_callbacks cb;
 	void *owner;
 	enum ppp_role role;
@@ -152,6 +168,7 @@ struct ppp_session {
 	bool destroy_pending;           /* ppp_session_destroy() while on the stack */
 	enum ppp_down_cause down_cause;
 	char down_reason[PPP_MESSAGE_MAX + 64];
+	char strings[];                 /* cfg.host_name, cfg.user, cfg.password */
 };
 
 /* ppp.c */
