@@ -89,9 +89,12 @@ lac_stop lac "$RLNS_STATE" >/dev/null 2>&1
 RLNS_LAC_EXTRA_CONF=$'[l2tp]\nmax_sessions_per_tunnel = '$per_tunnel lab_part_up lac >/dev/null ||
     { echo "bench-faults: lac" >&2; exit 1; }
 printf '%-14s %8s %10s %10s %12s %12s %8s\n' loss up p50_ms p95_ms "p50 vs 0%" retransmits tunnels
+log_mark=$(wc -l < "$RLNS_STATE/lac/lac-core.log")
 base=
 for pct in 0 5 20; do
+    # both LNS: a call that fails over to lns2 must not escape the loss
     loss_l2tp "$LAB_NS_LNS1" "$pct"
+    loss_l2tp "$LAB_NS_LNS2" "$pct"
     before=$(rtx)
     tbefore=$(tunnels)
     set -- $(dial "$spread")
@@ -102,7 +105,10 @@ for pct in 0 5 20; do
         "$((${after:-0} - ${before:-0}))" "$(($(tunnels) - ${tbefore:-0}))"
 done
 loss_l2tp "$LAB_NS_LNS1" 0
-echo "    LNSs taken for dead by lac-core in these rounds: $(grep -c 'event=endpoint_dead' "$RLNS_STATE/lac/lac-core.log")"
+loss_l2tp "$LAB_NS_LNS2" 0
+echo "    (tunnels: opened in the round; the rounds after the first reuse the pool's tunnels)"
+echo "    LNSs taken for dead by lac-core in these rounds: $(tail -n +$((log_mark + 1)) "$RLNS_STATE/lac/lac-core.log" | grep -c 'event=endpoint_dead'),"
+echo "    calls failed over: $(l2tp_counter failovers)"
 dial 1 >/dev/null       # a tunnel to lns1 is up before the failover
 
 echo

@@ -29,6 +29,7 @@
 #define UNKNOWN_PADT_PER_S 10           /* PADTs answering frames for dead sessions */
 #define SERVICE_MAX 63
 #define RATE_SLOTS 4096                 /* per-MAC discovery buckets (hashed) */
+#define TX_BATCH 64                     /* frames per sendmmsg() */
 
 /* One MAC's discovery bucket; a slot is taken over by another MAC that
  * hashes to it (the newcomer starts with a full bucket). */
@@ -89,6 +90,14 @@ struct pppoe_server {
 	struct rate_slot *rate_slots;   /* RATE_SLOTS, when disc_rate_mac */
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
 	uint8_t untagged_buf[PPPOE_FRAME_MAX];
+	/* Frames sent during one loop iteration wait here, in order, and go out
+	 * in sendmmsg() batches when the iteration is over (flush_timer, 0 ms)
+	 * or TX_BATCH are waiting: no system call per frame on the access side
+	 * (issue 12; bench-relay). */
+	uint8_t (*txq)[PPPOE_VLAN_HEADROOM + PPPOE_FRAME_MAX];
+	size_t txq_len[TX_BATCH];
+	unsigned txq_n;
+	struct ev_timer flush_timer;
 };
 
 static const struct access_conn_vtbl pppoe_conn_vtbl;
@@ -132,7 +141,47 @@ static bool mac_is_bcast(const uint8_t mac[PPPOE_ETH_ALEN])
 	return memcmp(mac, b, PPPOE_ETH_ALEN) == 0;
 }
 
-/* Sends an untagged frame built at buf + PPPOE_VLAN_HEADROOM with v's tags. */
+/* Sends what waits in txq. A frame the socket refuses is lost (a congested
+ * link) and counted. */
+static void server_flush(struct pppoe_server *srv)
+{
+	struct mmsghdr msgs[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	unsigned done = 0;
+
+	if (!srv->txq_n)
+		return;
+	memset(msgs, 0, sizeof(msgs));
+	for (unsigned i = 0; i < srv->txq_n; i++) {
+		iov[i].iov_base = srv->txq[i];
+		iov[i].iov_len = srv->txq_len[i];
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < srv->txq_n) {
+		int k = sendmmsg(srv->fd, msgs + done, srv->txq_n - done, MSG_DONTWAIT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			srv->ctr.tx_errors += srv->txq_n - done;
+			log_peer("pppoe=%s event=tx-error frames=%u errno=%d", srv->ifname, srv->txq_n - done,
+				 errno);
+			break;
+		}
+		done += (unsigned)k;
+	}
+	srv->txq_n = 0;
+}
+
+static void flush_timer_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	server_flush(arg);
+}
+
+/* Sends an untagged frame built at buf + PPPOE_VLAN_HEADROOM with v's tags:
+ * queued for the end of this loop iteration (see txq). */
 static int server_tx(struct pppoe_server *srv, uint8_t *buf, size_t ulen, const struct pppoe_vlan *v)
 {
 	int rc;
@@ -140,6 +189,14 @@ static int server_tx(struct pppoe_server *srv, uint8_t *buf, size_t ulen, const 
 	const uint8_t *frame = pppoe_vlan_push(buf, ulen, v, &len);
 	if (srv->io.tx) {
 		rc = srv->io.tx(srv->io.io_ctx, frame, len);
+	} else if (srv->txq && len <= sizeof(srv->txq[0])) {
+		memcpy(srv->txq[srv->txq_n], frame, len);
+		srv->txq_len[srv->txq_n++] = len;
+		if (srv->txq_n == TX_BATCH)
+			server_flush(srv);
+		else if (!ev_timer_armed(&srv->flush_timer))
+			ev_timer_start(srv->loop, &srv->flush_timer, 0);
+		return 0;
 	} else {
 		rc = send(srv->fd, frame, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
 	}
@@ -817,6 +874,7 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 		goto fail;
 	srv->loop = loop;
 	srv->fd = -1;
+	ev_timer_init(&srv->flush_timer, flush_timer_cb, srv);
 	snprintf(srv->ifname, sizeof(srv->ifname), "%s", cfg->ifname ? cfg->ifname : "");
 	if (cfg->ac_name) {
 		snprintf(srv->ac_name, sizeof(srv->ac_name), "%s", cfg->ac_name);
@@ -898,6 +956,8 @@ struct pppoe_server *pppoe_server_create(struct ev_loop *loop, const struct pppo
 		log_error("pppoe=%s event=ev-add-failed errno=%d", srv->ifname, errno);
 		goto fail;
 	}
+	/* only with the real socket: injected I/O (tests) sends frame by frame */
+	srv->txq = malloc(sizeof(*srv->txq) * TX_BATCH);
 	char mac[18];
 	pppoe_mac_format(srv->mac, mac);
 	log_info("pppoe=%s mac=%s mtu=%u ac_name=\"%s\" services=%zu event=listening", srv->ifname,
@@ -919,6 +979,11 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 		padt_send(srv, c->mac, c->sid, &c->vlan, "shutdown");
 		conn_closed_by_peer(srv, c, "shutdown");
 	}
+	if (srv->fd >= 0)
+		server_flush(srv);      /* the PADTs above, and anything queued */
+	if (srv->loop)
+		ev_timer_stop(srv->loop, &srv->flush_timer);
+	free(srv->txq);
 	if (srv->fd >= 0) {
 		if (srv->loop)
 			ev_io_del(srv->loop, srv->fd);
