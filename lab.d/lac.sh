@@ -144,22 +144,21 @@ lac_start() {
             >>"$dir/lac-core.log" 2>&1 &
     fi
     echo $! > "$dir/pid"
-    i=0
-    while [ ! -S "$dir/lac.sock" ]; do
-        i=$((i + 1))
-        if [ $i -gt $limit ] || ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-            echo "lac_start: lac-core did not come up; last log lines:" >&2
-            tail -n 20 "$dir/lac-core.log" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
     # The socket is bound before lac-core leaves root and starts its loop: an
     # answer on it means start-up is over (privileges dropped, listeners open).
-    until "$(lac_bin lacctl)" -s "$dir/lac.sock" show counters >/dev/null 2>&1; do
+    lac_wait_up "$dir" "$limit" test -S "$dir/lac.sock" &&
+        lac_wait_up "$dir" "$limit" "$(lac_bin lacctl)" -s "$dir/lac.sock" show counters
+}
+
+# lac_wait_up DIR TENTHS CMD...: until CMD succeeds, for at most TENTHS tenths
+# of a second while lac-core (DIR/pid) lives; else its last log lines.
+lac_wait_up() {
+    local dir=$1 limit=$2 i=0
+    shift 2
+    until "$@" >/dev/null 2>&1; do
         i=$((i + 1))
-        if [ $i -gt $limit ] || ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-            echo "lac_start: lac-core does not answer on its control socket; last log lines:" >&2
+        if [ $i -gt "$limit" ] || ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+            echo "lac_start: lac-core did not come up; last log lines:" >&2
             tail -n 20 "$dir/lac-core.log" >&2
             return 1
         fi

@@ -66,7 +66,8 @@ static struct sockaddr_in froms[BATCH];
 static unsigned long long up_pkts, down_pkts, up_batches, down_batches, send_errors;
 
 /* Reads what is queued on `from` (batches until EAGAIN or 16 batches) and
- * sends each datagram to *to on `out`. last_peer: set to the last sender. */
+ * sends each datagram on `out`: to *to, or, with to == NULL (--reflect),
+ * back to where it came from. last_peer: set to the last sender. */
 static void relay(int from, int out, const struct sockaddr_in *to, struct sockaddr_in *last_peer,
 		  unsigned long long *pkts, unsigned long long *batches)
 {
@@ -87,8 +88,10 @@ static void relay(int from, int out, const struct sockaddr_in *to, struct sockad
 			*last_peer = froms[n - 1];
 		for (int i = 0; i < n; i++) {
 			iov[i].iov_len = msgs[i].msg_len;
-			msgs[i].msg_hdr.msg_name = (void *)to;
-			msgs[i].msg_hdr.msg_namelen = sizeof(*to);
+			if (to) {
+				msgs[i].msg_hdr.msg_name = (void *)to;
+				msgs[i].msg_hdr.msg_namelen = sizeof(*to);
+			}
 		}
 		int sent = 0;
 		while (sent < n) {
@@ -103,42 +106,6 @@ static void relay(int from, int out, const struct sockaddr_in *to, struct sockad
 		}
 		*pkts += (unsigned long long)n;
 		(*batches)++;
-		if (n < BATCH)
-			return;
-	}
-}
-
-/* --reflect: each datagram back to where it came from. */
-static void reflect(int fd)
-{
-	for (int round = 0; round < 16; round++) {
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = PKT_MAX;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &froms[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(froms[i]);
-		}
-		int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return;
-		for (int i = 0; i < n; i++)
-			iov[i].iov_len = msgs[i].msg_len;
-		int sent = 0;
-		while (sent < n) {
-			int k = sendmmsg(fd, msgs + sent, (unsigned)(n - sent), 0);
-			if (k < 0) {
-				if (errno == EINTR)
-					continue;
-				send_errors += (unsigned long long)(n - sent);
-				break;
-			}
-			sent += k;
-		}
-		up_pkts += (unsigned long long)n;
-		up_batches++;
 		if (n < BATCH)
 			return;
 	}
@@ -201,7 +168,7 @@ int main(int argc, char **argv)
 			if (evs[i].data.fd == sfd)
 				goto out;
 			if (have_r)
-				reflect(a);
+				relay(a, a, NULL, NULL, &up_pkts, &up_batches);
 			else if (evs[i].data.fd == a)
 				relay(a, f, &to_sa, &peer, &up_pkts, &up_batches);
 			else if (peer.sin_family == AF_INET)

@@ -19,6 +19,7 @@
 
 #include "ev/ev.h"
 #include "util/log.h"
+#include "util/send_batch.h"
 
 #define CLIENT_HASH_SIZE 1024
 #define NAME_MAX_LEN 63
@@ -26,7 +27,7 @@
 #define HOST_UNIQ_LEN 8
 #define RX_BURST 64
 #define TIMEOUT_CAP_MS 8000
-#define TX_BATCH 64             /* frames per sendmmsg() while corked */
+#define TX_BATCH SEND_BATCH_MAX /* frames per sendmmsg() while corked */
 
 enum pppoe_cli_state {
 	PPPOE_CLI_PADI_SENT,
@@ -131,27 +132,13 @@ static unsigned mac_hash(const uint8_t mac[PPPOE_ETH_ALEN])
  * outrunning the interface, not a protocol event. */
 static void mux_flush(struct pppoe_client_mux *mux)
 {
-	struct mmsghdr msgs[TX_BATCH];
 	struct iovec iov[TX_BATCH];
-	unsigned done = 0;
 
-	memset(msgs, 0, sizeof(msgs));
 	for (unsigned i = 0; i < mux->txq_n; i++) {
 		iov[i].iov_base = mux->txq[i];
 		iov[i].iov_len = mux->txq_len[i];
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	while (done < mux->txq_n) {
-		int k = sendmmsg(mux->fd, msgs + done, mux->txq_n - done, MSG_DONTWAIT);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			mux->tx_errors += mux->txq_n - done;
-			break;
-		}
-		done += (unsigned)k;
-	}
+	mux->tx_errors += mux->txq_n - send_batch(mux->fd, iov, mux->txq_n);
 	mux->txq_n = 0;
 }
 

@@ -21,6 +21,7 @@
 #include "util/log.h"
 #include "util/md5.h"
 #include "util/random.h"
+#include "util/send_batch.h"
 
 #define MAC_HASH_SIZE 1024
 #define HOST_UNIQ_KEEP 64               /* longer Host-Uniqs are echoed but not remembered */
@@ -29,7 +30,7 @@
 #define UNKNOWN_PADT_PER_S 10           /* PADTs answering frames for dead sessions */
 #define SERVICE_MAX 63
 #define RATE_SLOTS 4096                 /* per-MAC discovery buckets (hashed) */
-#define TX_BATCH 64                     /* frames per sendmmsg() */
+#define TX_BATCH SEND_BATCH_MAX         /* frames per sendmmsg() */
 
 /* One MAC's discovery bucket; a slot is taken over by another MAC that
  * hashes to it (the newcomer starts with a full bucket). */
@@ -145,30 +146,19 @@ static bool mac_is_bcast(const uint8_t mac[PPPOE_ETH_ALEN])
  * link) and counted. */
 static void server_flush(struct pppoe_server *srv)
 {
-	struct mmsghdr msgs[TX_BATCH];
 	struct iovec iov[TX_BATCH];
-	unsigned done = 0;
+	unsigned sent;
 
 	if (!srv->txq_n)
 		return;
-	memset(msgs, 0, sizeof(msgs));
 	for (unsigned i = 0; i < srv->txq_n; i++) {
 		iov[i].iov_base = srv->txq[i];
 		iov[i].iov_len = srv->txq_len[i];
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	while (done < srv->txq_n) {
-		int k = sendmmsg(srv->fd, msgs + done, srv->txq_n - done, MSG_DONTWAIT);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			srv->ctr.tx_errors += srv->txq_n - done;
-			log_peer("pppoe=%s event=tx-error frames=%u errno=%d", srv->ifname, srv->txq_n - done,
-				 errno);
-			break;
-		}
-		done += (unsigned)k;
+	sent = send_batch(srv->fd, iov, srv->txq_n);
+	if (sent < srv->txq_n) {
+		srv->ctr.tx_errors += srv->txq_n - sent;
+		log_peer("pppoe=%s event=tx-error frames=%u errno=%d", srv->ifname, srv->txq_n - sent, errno);
 	}
 	srv->txq_n = 0;
 }

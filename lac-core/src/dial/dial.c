@@ -31,6 +31,7 @@
 #include "ppp/hdlc.h"
 #include "ppp/ppp.h"
 #include "util/log.h"
+#include "util/send_batch.h"
 
 #define PING_TRIES 3
 #define PING_WAIT_MS 1000
@@ -131,7 +132,7 @@ struct dialer {
 	unsigned udp_n;                 /* payloads waiting for the tick's sendmmsg */
 };
 
-#define UDP_BATCH 64
+#define UDP_BATCH SEND_BATCH_MAX
 static uint8_t udp_tx[UDP_BATCH][TRAFFIC_MAX_IP_LEN];
 static size_t udp_tx_len[UDP_BATCH];
 
@@ -889,25 +890,13 @@ static void traffic_maybe_start(struct dialer *dr)
  * batches, read back with recvmmsg(): the baseline of make bench-relay. */
 static void udp_send_batch(struct dialer *dr)
 {
-	struct mmsghdr m[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
-	unsigned i, done = 0;
 
-	memset(m, 0, sizeof(m));
-	for (i = 0; i < dr->udp_n; i++) {
+	for (unsigned i = 0; i < dr->udp_n; i++) {
 		iov[i].iov_base = udp_tx[i];
 		iov[i].iov_len = udp_tx_len[i];
-		m[i].msg_hdr.msg_iov = &iov[i];
-		m[i].msg_hdr.msg_iovlen = 1;
 	}
-	while (done < dr->udp_n) {
-		int k = sendmmsg(dr->udp_fd, m + done, dr->udp_n - done, MSG_DONTWAIT);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;  /* socket full: the rest is lost, and shows as loss */
-		done += (unsigned)k;
-	}
+	(void)send_batch(dr->udp_fd, iov, dr->udp_n);  /* what the socket refused shows as loss */
 	dr->udp_n = 0;
 }
 
