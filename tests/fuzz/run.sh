@@ -44,7 +44,7 @@ target_srcs() {
 	access_line) echo "lac-core/src/access/access_line.c" ;;
 	pppoe_server) echo "lac-core/src/access/pppoe_server.c lac-core/src/access/pppoe_sock.c
 		lac-core/src/access/pppoe_vsock.c lac-core/src/access/access_line.c lac-core/src/util/random.c
-		lac-core/src/access/pppoe_codec.c lac-core/src/ev/ev.c lac-core/src/util/log.c
+		lac-core/src/access/pppoe_codec.c lac-core/src/ev/ev.c lac-core/src/util/log.c lac-core/src/util/send_batch.c
 		lac-core/src/util/md5.c" ;;
 	hdlc) echo "lac-core/src/ppp/hdlc.c $ppp_srcs" ;;
 	ppp) echo "$ppp_srcs" ;;
