@@ -602,9 +602,9 @@ static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, 
 
 	if (s->zombie || !tun || s->fsm.state != L2TP_SESSION_WAIT_REPLY)
 		return;
-	if (s->in_ackq && s->ack_type == L2TP_MSG_ICRQ && tun_endpoint_answers(tun, now, timeout_s)) {
-		uint64_t until = tun_endpoint_heard_ms(tun) + (uint64_t)timeout_s * 1000;
-
+	uint64_t until = s->in_ackq && s->ack_type == L2TP_MSG_ICRQ
+				 ? tun_endpoint_wait_until(tun, now, timeout_s) : 0;
+	if (until > now) {
 		s->e->stats.setup_waits++;
 		log_debug("tid=%u sid=%u event=session_setup_wait why=\"ICRQ not acknowledged yet, the LNS answers\" wait_ms=%" PRIu64,
 			  tun->t.local_tid, s->fsm.local_sid, until - now);
@@ -882,16 +882,18 @@ static void tun_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg
 	struct eng_tunnel *tun = arg;
 	uint64_t now = ev_now_ms(loop);
 
+	uint64_t until = 0;
+
 	if (tun->t.state == L2TP_TUNNEL_WAIT_CTL_REPLY && tun->t.setup_deadline_ms &&
-	    now >= tun->t.setup_deadline_ms && tun->t.rel.una == 0 &&
-	    tun_endpoint_answers(tun, now, tun->e->cfg.tunnel_setup_timeout_s)) {
+	    now >= tun->t.setup_deadline_ms && tun->t.rel.una == 0)
+		until = tun_endpoint_wait_until(tun, now, tun->e->cfg.tunnel_setup_timeout_s);
+	if (until > now) {
 		/* Our SCCRQ not acknowledged yet, but the LNS answers on its other
 		 * tunnels: the SCCRQ or its answer was lost, a retransmission is
 		 * due, the LNS is not dead (see sess_setup_timeout_cb). An SCCRQ
 		 * acknowledged and never answered keeps its deadline: that is the
 		 * LNS ignoring this tunnel. */
-		tun->t.setup_deadline_ms =
-			tun_endpoint_heard_ms(tun) + (uint64_t)tun->e->cfg.tunnel_setup_timeout_s * 1000;
+		tun->t.setup_deadline_ms = until;
 		tun->e->stats.setup_waits++;
 		log_debug("tid=%u event=tunnel_setup_wait why=\"SCCRQ not acknowledged yet, the LNS answers on other tunnels\"",
 			  tun->t.local_tid);

@@ -82,6 +82,7 @@ struct eng_tunnel {
 	bool open_done;                         /* SCCCN acknowledged: the LNS has the tunnel open */
 	unsigned n_setup;                       /* sessions on it not up yet (its control load) */
 	uint16_t opener_sid;                    /* the session that opened it: reports its Tunnel-Reject */
+	uint64_t probe_ms;                      /* a HELLO sent as a liveness probe (tun_endpoint_answers) */
 	struct eng_tunnel *next, *prev;
 };
 
@@ -163,7 +164,7 @@ void dead_add(struct l2tp_engine *e, const struct sockaddr_storage *a, socklen_t
 struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *c);
 bool tun_endpoint_opening(const struct eng_tunnel *tun);
 uint64_t tun_endpoint_heard_ms(const struct eng_tunnel *tun);
-bool tun_endpoint_answers(const struct eng_tunnel *tun, uint64_t now, unsigned within_s);
+uint64_t tun_endpoint_wait_until(struct eng_tunnel *tun, uint64_t now, unsigned within_s);
 void tun_kick(struct l2tp_engine *e, const struct eng_tunnel *ref, bool dead);
 
 /* data.c */

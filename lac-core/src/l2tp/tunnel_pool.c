@@ -56,17 +56,40 @@ uint64_t tun_endpoint_heard_ms(const struct eng_tunnel *tun)
 	return heard;
 }
 
-/* Whether tun's LNS answered on some tunnel within the last within_s
- * seconds: it is slow (a lossy path, a small receive window,
- * calls queued behind others), not dead. The setup deadlines are there to
- * find a silent LNS; one that answers is waited for, as long as reliable
- * delivery keeps its messages going (it gives the tunnel up after
- * max_retransmits unanswered retransmissions). */
-bool tun_endpoint_answers(const struct eng_tunnel *tun, uint64_t now, unsigned within_s)
+/* Until when a late setup to tun's LNS is waited for (0: not at all, the
+ * LNS is taken for dead). It is while the LNS answers: heard on some tunnel within the last within_s
+ * seconds, so it is slow (a lossy path, a small receive window, calls queued
+ * behind others), not dead. The setup deadlines are there to find a silent
+ * LNS; one that answers is waited for, as long as reliable delivery keeps its
+ * messages going (it gives the tunnel up after max_retransmits unanswered
+ * retransmissions). An LNS whose other tunnels are merely idle has not been
+ * heard because nothing was asked of it: a HELLO goes out on one of them now
+ * (RFC 2661 6.5, as a liveness probe) and the answer is waited for, within_s
+ * at most; unanswered, the LNS is taken for dead as before. */
+uint64_t tun_endpoint_wait_until(struct eng_tunnel *tun, uint64_t now, unsigned within_s)
 {
-	uint64_t heard = tun_endpoint_heard_ms(tun);
+	uint64_t heard = tun_endpoint_heard_ms(tun), within = (uint64_t)within_s * 1000;
+	struct eng_tunnel *o, *idle = NULL;
 
-	return heard && now < heard + (uint64_t)within_s * 1000;
+	if (heard && now < heard + within)
+		return heard + within;
+	for (o = tun->e->tunnel_list; o; o = o->next) {
+		if (o == tun || !tun_same_endpoint(o, tun) || o->going_down ||
+		    o->t.state != L2TP_TUNNEL_ESTABLISHED)
+			continue;
+		if (o->probe_ms && now < o->probe_ms + within && o->probe_ms > heard)
+			return o->probe_ms + within;    /* a probe is out: its answer counts */
+		if (!idle && l2tp_rel_idle(&o->t.rel))
+			idle = o;
+	}
+	if (!idle || (idle->probe_ms && idle->probe_ms > heard))
+		return 0;       /* nothing to ask, or a probe went unanswered */
+	idle->probe_ms = now;
+	log_debug("tid=%u event=liveness_probe why=\"a setup to this LNS is late, its tunnels are idle\"",
+		  idle->t.local_tid);
+	l2tp_tunnel_event(&idle->t, L2TP_TEV_HELLO_TIMER, NULL, now);
+	tun_arm(idle);
+	return now + within;
 }
 
 /* The tunnel ahead to ref's endpoint is done opening (or gone): opens the
