@@ -770,6 +770,17 @@ static void sub_take_l2tp_status(struct subscriber *sub, const struct l2tp_sessi
 	sub->l2tp_status.peer_host_name = NULL;
 }
 
+/* RFC 2867 Tunnel-Client-Endpoint of candidate idx: the local address the
+ * kernel picked towards that LNS, unless RADIUS named one. */
+static void sub_fill_client_endpoint(struct subscriber *sub, unsigned idx)
+{
+	if (idx >= sub->n_cands || sub->cand_acct[idx].client_endpoint[0])
+		return;
+	sub_ops(sub)->local_endpoint(&sub->cands[idx].addr, sub->cands[idx].addr_len,
+				     sub->cand_acct[idx].client_endpoint,
+				     sizeof(sub->cand_acct[idx].client_endpoint));
+}
+
 /* The call is up (ICCN acknowledged): no other candidate will be tried, so
  * only the carrying one's accounting record stays, at index 0 (issue 12:
  * three candidates' arrays are 1.8 KB a session). */
@@ -806,11 +817,8 @@ static void act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
 	struct ppp_proxy_info proxy;
 	sub_ops(sub)->ppp_handoff(sub, &proxy);
 	sub_take_l2tp_status(sub, arg->l2tp_up);
-	unsigned i = sub->l2tp_status.candidate_idx;
-	if (sub->l2tp_status_known && i < sub->n_cands && !sub->cand_acct[i].client_endpoint[0])
-		sub_ops(sub)->local_endpoint(&sub->cands[i].addr, sub->cands[i].addr_len,
-					     sub->cand_acct[i].client_endpoint,
-					     sizeof(sub->cand_acct[i].client_endpoint));
+	if (sub->l2tp_status_known)
+		sub_fill_client_endpoint(sub, sub->l2tp_status.candidate_idx);
 	if (arg->l2tp_up)
 		sub_keep_carrier(sub);
 	sub->up_ms = sub_now(sub);
@@ -827,11 +835,8 @@ static void act_relay_start(struct subscriber *sub, const struct sub_evarg *arg)
 static void act_relay_confirm(struct subscriber *sub, const struct sub_evarg *arg)
 {
 	sub_take_l2tp_status(sub, arg->l2tp_up);
-	unsigned i = sub->l2tp_status.candidate_idx;
-	if (!sub->cand_kept && sub->l2tp_status_known && i < sub->n_cands && !sub->cand_acct[i].client_endpoint[0])
-		sub_ops(sub)->local_endpoint(&sub->cands[i].addr, sub->cands[i].addr_len,
-					     sub->cand_acct[i].client_endpoint,
-					     sizeof(sub->cand_acct[i].client_endpoint));
+	if (!sub->cand_kept && sub->l2tp_status_known)
+		sub_fill_client_endpoint(sub, sub->l2tp_status.candidate_idx);
 	sub_keep_carrier(sub);
 }
 
@@ -920,10 +925,7 @@ static void act_l2tp_reject(struct subscriber *sub, const struct sub_evarg *arg)
 		lac->cfg.radius_acct_tunnel_reject ? "yes" : "off");
 	if (!lac->cfg.radius_acct_tunnel_reject)
 		return;
-	if (!sub->cand_acct[idx].client_endpoint[0])
-		sub_ops(sub)->local_endpoint(&sub->cands[idx].addr, sub->cands[idx].addr_len,
-					     sub->cand_acct[idx].client_endpoint,
-					     sizeof(sub->cand_acct[idx].client_endpoint));
+	sub_fill_client_endpoint(sub, idx);
 	struct radius_acct_params p;
 	struct radius_acct_tunnel tun;
 	char connection[16];
