@@ -84,7 +84,7 @@ tunnels=$(counter l2tp tunnels_opened)
 waits=$(counter l2tp setup_waits)
 echo "# lac-core retransmissions: L2TP $l2tp_rtx, RADIUS $rad_rtx (failovers $rad_fo); setup $setup"
 echo "# tunnels opened: $tunnels; setup deadlines moved on (LNS late but answering): $waits"
-# Known defect (issue 9, open): in about one run in three some calls still time out on a lossy
+# Known defect (issue 9, open): in many runs (more on a loaded machine) some calls time out on a lossy
 # but live LNS, which goes into the dead-cache, and fail over (all still come up). Printed,
 # not asserted, until the remaining path is found; the calls coming up is asserted above.
 echo "# LNS taken for dead: $(grep -c 'event=endpoint_dead' "$RLNS_STATE/lac/lac-core.log") (want 0); calls failed over: $(counter l2tp failovers) (want 0)"
