@@ -150,6 +150,8 @@ t_check "failover at the session setup deadline" after_ms_ok "$STATE/silent-icrq
 t_check "the LNS got CDN result 10 (not established in time)" grep -q '^rx CDN result=10' "$STATE/silent-icrq.log"
 t_check "the later call did not join the dead tunnel" sh -c "! grep -q '^failover session=1' '$STATE/silent-icrq-drive.out'"
 t_eq "the fake LNS saw one ICRQ" "$(grep -c '^rx ICRQ' "$STATE/silent-icrq.log")" 1
+t_check "the ICRP that crossed the LAC's CDN got a CDN on the LNS's session ID" \
+    grep -q '^rx CDN result=10 .*sid=33 ' "$STATE/silent-icrq.log"
 st=$(field "$STATE/silent-icrq-drive.out" stats setup_timeouts)
 if [ "${st:-0}" -ge 1 ]; then t_ok "setup timeout counted ($st)"; else t_fail "setup timeout counted" "setup_timeouts=${st:-none}"; fi
 
@@ -170,6 +172,22 @@ sw=$(field "$STATE/slow-icrq-drive.out" stats setup_waits)
 if [ "${sw:-0}" -ge 1 ]; then t_ok "slow LNS: deadline moved on ($sw)"; else t_fail "slow LNS: deadline moved on" "setup_waits=${sw:-none}"; fi
 t_eq "slow LNS: no setup timeout" "$(field "$STATE/slow-icrq-drive.out" stats setup_timeouts)" 0
 
+# An answer lost on its way is not a dead LNS (issue 9): the ICRQ is
+# acknowledged, the ICRP is "lost" three times and gets through at 7 s. At the
+# 2 s deadline the LAC sends a HELLO, the ZLB that acknowledges it carries the
+# LNS's next Ns, one past what the LAC received: an answer is on its way, the
+# call waits for it.
+fake_mode lost-icrp
+netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw \
+    --lns 10.90.12.2 --lns 10.90.11.2 --timeout-s 12 --session-setup-timeout-s 2 \
+    >"$STATE/lost-icrp-drive.out" 2>"$STATE/lost-icrp-drive.log"
+t_check "lost ICRP: the LAC asked with a HELLO" grep -q '^rx HELLO' "$STATE/lost-icrp.log"
+t_check "lost ICRP: the call came up on it (candidate 0)" \
+    grep -q '^up session=0 .*candidate=0 ' "$STATE/lost-icrp-drive.out"
+t_check "lost ICRP: no failover, not put in the dead-cache" \
+    sh -c "! grep -q '^failover' '$STATE/lost-icrp-drive.out' && ! grep -q 'event=endpoint_dead' '$STATE/lost-icrp-drive.log'"
+t_eq "lost ICRP: no setup timeout" "$(field "$STATE/lost-icrp-drive.out" stats setup_timeouts)" 0
+
 # An SCCRP with an unknown mandatory AVP: StopCCN 2/8 to the LNS's tunnel id
 # (RFC 2661 4.1), not a silent drop; the call fails over.
 fake_mode bad-sccrp
@@ -182,5 +200,5 @@ t_check "StopCCN 2/8 sent to the LNS's tunnel id 4242" grep -q '^rx StopCCN resu
 case "$DRIVE" in *_asan) t_check "no AddressSanitizer/UBSan report in any run" \
     sh -c "! grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' '$STATE'/*.log" ;; esac
 t_check "no errors logged in the deadline and SCCRP runs" \
-    sh -c "! grep -q 'level=error' '$STATE/silent-sccrq-drive.log' '$STATE/silent-icrq-drive.log' '$STATE/bad-sccrp-drive.log'"
+    sh -c "! grep -q 'level=error' '$STATE/silent-sccrq-drive.log' '$STATE/silent-icrq-drive.log' '$STATE/bad-sccrp-drive.log' '$STATE/lost-icrp-drive.log'"
 t_done

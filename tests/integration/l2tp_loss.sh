@@ -54,7 +54,7 @@ t_check "start lns2" lns_start lns2 "$LAB_NS_LNS2" "$LAB_LNS2_ADDR" "$LAB_LNS2_S
     "$users" "$RLNS_STATE"
 t_check "start lac-core" eval 'lac_config lac "$RLNS_STATE" STREAM_LISTEN="$LAB_LAC_STREAM" PPPOE_IF= \
     RADIUS_SERVER="$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" RADIUS_SECRET="$LAB_RADIUS_SECRET" NAS_IP=10.88.1.2 \
-    HOST_NAME=lac1 RADIUS_RETRIES=5 && lac_start lac "$LAB_NS_LAC" "$RLNS_STATE"'
+    HOST_NAME=lac1 RADIUS_RETRIES=5 LOG_LEVEL="${LOSS_LOG_LEVEL:-}" && lac_start lac "$LAB_NS_LAC" "$RLNS_STATE"'
 t_check "provision demo realms with realmctl" lab_provision
 lacctl_() { lac_ctl lac "$RLNS_STATE" "$@"; }
 counter() { lacctl_ show counters | grep "^$1 " | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
@@ -84,10 +84,9 @@ tunnels=$(counter l2tp tunnels_opened)
 waits=$(counter l2tp setup_waits)
 echo "# lac-core retransmissions: L2TP $l2tp_rtx, RADIUS $rad_rtx (failovers $rad_fo); setup $setup"
 echo "# tunnels opened: $tunnels; setup deadlines moved on (LNS late but answering): $waits"
-# Known defect (issue 9, open): in many runs (more on a loaded machine) some calls time out on a lossy
-# but live LNS, which goes into the dead-cache, and fail over (all still come up). Printed,
-# not asserted, until the remaining path is found; the calls coming up is asserted above.
-echo "# LNS taken for dead: $(grep -c 'event=endpoint_dead' "$RLNS_STATE/lac/lac-core.log") (want 0); calls failed over: $(counter l2tp failovers) (want 0)"
+t_eq "no LNS taken for dead (a lossy LNS is slow, not dead)" \
+    "$(grep -c 'event=endpoint_dead' "$RLNS_STATE/lac/lac-core.log")" 0
+t_eq "no call failed over" "$(counter l2tp failovers)" 0
 t_check "calls spread over tunnels ($tunnels for $N calls)" test "${tunnels:-0}" -ge $((N / ${LOSS_PER_TUNNEL:-10}))
 t_check "nft dropped L2TP control messages ($drop_l2tp)" test "$drop_l2tp" -gt 0
 t_check "lac-core retransmitted L2TP control messages ($l2tp_rtx)" test "${l2tp_rtx:-0}" -gt 0

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Hostile fake LNS for tests/integration/l2tp_hostile.sh (a test tool).
 
-Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE [hostile|busy|silent-sccrq|silent-icrq|bad-sccrp|slow-icrq]
+Usage: l2tp_fake_lns.py BIND_ADDR SECRET LOGFILE [hostile|busy|silent-sccrq|silent-icrq|bad-sccrp|slow-icrq|lost-icrp]
 
 Listens on BIND_ADDR:1701. When a LAC's SCCRQ arrives it first fires a burst of
 broken datagrams at it (short, wrong version, control bits wrong, Length past
@@ -21,7 +21,15 @@ Mode "busy": a well-behaved LNS that answers every ICRQ with CDN result 2,
 error 7 ("try another"), to exercise the LAC's failover on CDN.
 Mode "silent-sccrq": acknowledges the SCCRQ with a ZLB and never answers.
 Mode "silent-icrq": brings the tunnel up, acknowledges the ICRQ with a ZLB
-and never answers it.
+and does not answer it (HELLOs get a ZLB that shows nothing missing); when
+the LAC gives up with a CDN that has no session ID of ours (it has none),
+the ICRP goes out after all, crossing it: the LAC must clear that session with
+a CDN to its session ID (logged as "rx CDN result=10 sid=33").
+Mode "lost-icrp": brings the tunnel up, acknowledges the ICRQ with a ZLB and
+answers it with an ICRP that is "lost" on the way three times (its Ns is
+used, nothing is sent), as under heavy loss, and goes out at the fourth
+transmission (7 s); meanwhile every message of the LAC (its HELLO) gets a
+ZLB whose Ns shows the gap. The call must wait for it, not fail over.
 Mode "slow-icrq": a slow LNS that answers: brings the tunnel up, sends a
 HELLO every 0.5 s, holds each ICRQ back unacknowledged for its first three
 transmissions (answering each with a ZLB that acknowledges nothing new, as an
@@ -100,12 +108,19 @@ def main():
     my_ns, lac_nr, lac_tid, lac_sid = 0, 0, 0, 0
     sccrp = None
     peer, held = None, {}
-    if mode == "slow-icrq":
+    lost = None         # lost-icrp: (due time, datagram) of the ICRP not yet "delivered"
+    if mode in ("slow-icrq", "lost-icrp"):
         s.settimeout(0.5)
     while True:
         try:
             pkt, addr = s.recvfrom(8192)
         except socket.timeout:
+            if lost and time.time() >= lost[0]:
+                log.write("tx ICRP delivered\n")
+                s.sendto(lost[1], peer)
+                lost = None
+            if mode == "lost-icrp":
+                continue
             if peer and sccrp:
                 s.sendto(ctrl(lac_tid, 0, my_ns, lac_nr, avp(0, b"\x00\x06")), peer)
                 my_ns = (my_ns + 1) & 0xFFFF
@@ -134,6 +149,8 @@ def main():
             extra = " result=%d" % struct.unpack("!H", v[:2])[0]
             if len(v) >= 4:
                 extra += " error=%d" % struct.unpack("!H", v[2:4])[0]
+        if m["type"] == 14:
+            extra += " sid=%d" % m["sid"]
         log.write("rx %s%s tid=%d\n" % (name, extra, m["tid"]))
 
         def send(body, sid=0):
@@ -194,7 +211,17 @@ def main():
             lac_sid = struct.unpack("!H", m["avps"][14][1])[0]
             send(avp(0, b"\x00\x0b") + avp(14, b"\x00\x21"), sid=lac_sid)
         elif m["type"] == 10 and mode == "silent-icrq":
+            lac_sid = struct.unpack("!H", m["avps"][14][1])[0]
             zlb()
+        elif m["type"] == 14 and mode == "silent-icrq" and m["sid"] == 0:
+            zlb()
+            send(avp(0, b"\x00\x0b") + avp(14, b"\x00\x21"), sid=lac_sid)
+        elif m["type"] == 10 and mode == "lost-icrp":
+            lac_sid = struct.unpack("!H", m["avps"][14][1])[0]
+            zlb()
+            lost = (time.time() + 7, ctrl(lac_tid, lac_sid, my_ns, lac_nr, avp(0, b"\x00\x0b") + avp(14, b"\x00\x21")))
+            my_ns = (my_ns + 1) & 0xFFFF
+            log.write("tx ICRP lost\n")
         elif m["type"] == 10 and busy:
             sid = struct.unpack("!H", m["avps"][14][1])[0]
             send(avp(0, b"\x00\x0e") + avp(1, b"\x00\x02\x00\x07busy") + avp(14, b"\x00\x22"), sid=sid)

@@ -286,3 +286,42 @@ Test(l2tp_reliable, after_a_timeout_the_messages_behind_the_lost_one_go_out_agai
 	cr_assert_eq(r.tx_count, 1);
 	l2tp_rel_free(&r);
 }
+
+/* What the peer has sent but we lack shows in its Ns: a message held behind a
+ * gap, or a ZLB whose Ns (its next message, 5.8) is ahead of ours. The engine
+ * waits for a late answer while this is so (issue 9, l2tp_loss). */
+Test(l2tp_reliable, a_gap_in_what_the_peer_sent_is_known_until_it_closes)
+{
+	struct l2tp_rel r;
+	struct sent s = { 0 };
+	struct l2tp_rel_msg *q;
+	uint8_t m[13] = { 0 };
+
+	l2tp_rel_init(&r, &cfg);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 0);
+	cr_assert_eq(l2tp_rel_input(&r, 0, 0, false, m, 13, 100, tx, &s), L2TP_REL_DELIVER);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 0, "in order: nothing missing");
+	/* Ns 1 lost, 2 arrives: behind since now. */
+	cr_assert_eq(l2tp_rel_input(&r, 2, 0, false, m, 13, 200, tx, &s), L2TP_REL_QUEUED);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 200);
+	cr_assert_eq(l2tp_rel_input(&r, 3, 0, false, m, 13, 300, tx, &s), L2TP_REL_QUEUED);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 200, "the gap is as old as its first sign");
+	/* The retransmitted 1 fills it. */
+	cr_assert_eq(l2tp_rel_input(&r, 1, 0, false, m, 13, 400, tx, &s), L2TP_REL_DELIVER);
+	cr_assert_neq(l2tp_rel_behind_since(&r), 0, "2 and 3 not popped yet");
+	while ((q = l2tp_rel_pop(&r)) != NULL)
+		free(q);
+	cr_assert_eq(r.nr, 4);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 0);
+	/* A ZLB with Ns 5: the peer sent Ns 4 (lost, or on its way). */
+	cr_assert_eq(l2tp_rel_input(&r, 5, 0, true, NULL, 0, 500, tx, &s), L2TP_REL_ZLB);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 500);
+	cr_assert_eq(l2tp_rel_input(&r, 4, 0, false, m, 13, 600, tx, &s), L2TP_REL_DELIVER);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 0);
+	/* A ZLB with our Ns, a duplicate, and one beyond the window tell nothing. */
+	cr_assert_eq(l2tp_rel_input(&r, 5, 0, true, NULL, 0, 700, tx, &s), L2TP_REL_ZLB);
+	cr_assert_eq(l2tp_rel_input(&r, 3, 0, false, m, 13, 700, tx, &s), L2TP_REL_DUPLICATE);
+	cr_assert_eq(l2tp_rel_input(&r, 5 + 8, 0, false, m, 13, 700, tx, &s), L2TP_REL_DROPPED);
+	cr_assert_eq(l2tp_rel_behind_since(&r), 0);
+	l2tp_rel_free(&r);
+}

@@ -252,6 +252,7 @@ static void tun_free(struct eng_tunnel *tun)
 static void sess_attach(struct l2tp_session *s, struct eng_tunnel *tun)
 {
 	s->tun = tun;
+	s->answer_probe_until = 0;
 	s->tprev = NULL;
 	s->tnext = tun->sessions;
 	if (tun->sessions)
@@ -589,25 +590,31 @@ static void sess_start_cb(struct ev_loop *loop, struct ev_timer *timer, void *ar
  * burst of calls on one tunnel queues) or retransmitted through loss. Its
  * deadline moves to session_setup_timeout_s after the LNS was last heard, so
  * a slow LNS is never put in the dead-cache (issue 12) and a dead one still
- * is, that long after it fell silent. Once acknowledged, the LNS owes the
- * answer within a fresh deadline, which does not move: it retransmits its
- * ICRP itself, and one that answers other calls but not this one is broken
- * for this call. */
+ * is, that long after it fell silent. An acknowledged one: see
+ * sess_answer_wait_until. */
+static uint64_t sess_answer_wait_until(struct l2tp_session *s, uint64_t now, unsigned within_s);
+
 static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
 {
 	struct l2tp_session *s = arg;
 	struct eng_tunnel *tun = s->tun;
 	uint64_t now = ev_now_ms(loop);
 	unsigned timeout_s = s->e->cfg.session_setup_timeout_s;
+	bool acked;
+	uint64_t until;
 
 	if (s->zombie || !tun || s->fsm.state != L2TP_SESSION_WAIT_REPLY)
 		return;
-	uint64_t until = s->in_ackq && s->ack_type == L2TP_MSG_ICRQ
-				 ? tun_endpoint_wait_until(tun, now, timeout_s) : 0;
+	acked = !(s->in_ackq && s->ack_type == L2TP_MSG_ICRQ);
+	until = acked ? sess_answer_wait_until(s, now, timeout_s)
+		      : tun_endpoint_wait_until(tun, now, timeout_s);
 	if (until > now) {
 		s->e->stats.setup_waits++;
-		log_debug("tid=%u sid=%u event=session_setup_wait why=\"ICRQ not acknowledged yet, the LNS answers\" wait_ms=%" PRIu64,
-			  tun->t.local_tid, s->fsm.local_sid, until - now);
+		log_debug("tid=%u sid=%u event=session_setup_wait why=\"%s\" wait_ms=%" PRIu64,
+			  tun->t.local_tid, s->fsm.local_sid,
+			  acked ? "ICRP not received yet, the LNS sent messages we lack or is asked"
+				: "ICRQ not acknowledged yet, the LNS answers",
+			  until - now);
 		ev_timer_start(loop, &s->setup_timer, until - now);
 		return;
 	}
@@ -619,6 +626,56 @@ static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, 
 	s->try_next = true;
 	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_SETUP_TIMEOUT, NULL, now);
 	sess_after(s);
+}
+
+/* Our ICRQ was acknowledged, its ICRP has not come within the deadline. Until
+ * when it is still waited for (0: not at all, the LNS is broken for this call).
+ *
+ * When the LNS has sent messages on this tunnel that we have not received
+ * (its Ns, in its messages and in its ZLBs, is ahead of ours), the ICRP may be
+ * one of them, lost and retransmitted on the LNS's own schedule: through 20%
+ * loss each way l2tpns's backoff (1, 2, 4, 8 s) can take half a minute to get
+ * one message through (seen in l2tp_loss). That is waited for, as long as our
+ * own reliable delivery would keep retransmitting before it gave up (a peer
+ * that keeps a gap open longer is not going to close it). Nothing missing
+ * that we know of: the ICRP may still be the LNS's latest message, lost, so
+ * a HELLO goes out on the tunnel (RFC 2661 6.5) once per call; its
+ * acknowledgement carries the LNS's next Ns and shows the gap if there is
+ * one. Acknowledged with no gap, or unacknowledged after one more deadline,
+ * the LNS is broken for this call. Until then the timer polls at the
+ * retransmission interval, so the verdict comes with the acknowledgement. */
+static uint64_t sess_answer_wait_until(struct l2tp_session *s, uint64_t now, unsigned within_s)
+{
+	struct eng_tunnel *tun = s->tun;
+	uint64_t within = (uint64_t)within_s * 1000, behind = l2tp_rel_behind_since(&tun->t.rel);
+	uint64_t poll = tun->t.rel.cfg.rto_initial_ms ? tun->t.rel.cfg.rto_initial_ms : 1000;
+
+	if (behind) {
+		uint64_t cap = behind + l2tp_rel_cycle_ms(&tun->t.rel.cfg);
+
+		if (now >= cap)
+			return 0;
+		return now + within < cap ? now + within : cap;
+	}
+	if (tun->t.state != L2TP_TUNNEL_ESTABLISHED)
+		return 0;
+	if (!s->answer_probe_until) {
+		s->answer_probe_until = now + within;
+		/* Late calls on one tunnel share a HELLO still unacknowledged. */
+		if (!tun->probe_ms || now >= tun->probe_ms + within ||
+		    l2tp_seq_lt(tun->probe_ns, tun->t.rel.una)) {
+			tun->probe_ms = now;
+			tun->probe_ns = tun->t.rel.ns_next;
+			log_debug("tid=%u sid=%u event=answer_probe why=\"ICRP late, asking for the LNS's next Ns\"",
+				  tun->t.local_tid, s->fsm.local_sid);
+			l2tp_tunnel_event(&tun->t, L2TP_TEV_HELLO_TIMER, NULL, now);
+			tun_arm(tun);
+		}
+		s->answer_probe_ns = tun->probe_ns;
+	} else if (l2tp_seq_lt(s->answer_probe_ns, tun->t.rel.una) || now >= s->answer_probe_until) {
+		return 0;       /* the HELLO was acknowledged and nothing is missing, or no answer */
+	}
+	return now + poll < s->answer_probe_until ? now + poll : s->answer_probe_until;
 }
 
 static int sess_fsm_send(void *arg, struct l2tp_session_fsm *f, uint16_t peer_sid,
@@ -784,31 +841,51 @@ static void tun_on_down(void *arg, struct l2tp_tunnel *t, bool setup, uint16_t r
 	ev_timer_start(e->loop, &tun->timer, 0);
 }
 
-/* A session message for a session we do not have. The LAC takes no calls from
- * the LNS (ICRQ, OCRQ): those get CDN; anything else is counted and ignored. */
-static void tun_stray_session_msg(struct eng_tunnel *tun, const struct l2tp_msg *m, uint64_t now)
+/* A session message for a session we do not have on this tunnel. The LAC
+ * takes no calls from the LNS (ICRQ, OCRQ): those get CDN. An ICRP answers an
+ * ICRQ we gave up on (its setup deadline passed and the call failed over, our
+ * CDN went out without the LNS's session ID, which an LNS may not match):
+ * the LNS holds that session now, so it gets a CDN on its own session ID, or
+ * it would keep it (an address and a session count) until the tunnel goes.
+ * Anything else is counted and ignored. */
+static void tun_stray_session_msg(struct eng_tunnel *tun, uint16_t sid, const struct l2tp_msg *m,
+				  uint64_t now)
 {
 	struct l2tp_msg r;
+	const char *why;
 
 	tun->e->stats.rx_unknown_session++;
-	if (m->type != L2TP_MSG_ICRQ && m->type != L2TP_MSG_OCRQ) {
-		log_peer("tid=%u event=rx_unknown_session msg=%s", tun->t.local_tid,
-			 l2tp_msg_type_str(m->type));
-		return;
-	}
 	memset(&r, 0, sizeof(r));
 	r.type = L2TP_MSG_CDN;
 	r.present = L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SID);
-	r.result = m->type == L2TP_MSG_OCRQ ? L2TP_CDN_PERM_RESOURCES : L2TP_CDN_GENERAL;
-	r.error = L2TP_ERR_VENDOR;
-	r.has_error = true;
-	l2tp_msg_set_str(&r, L2TP_AVP_RESULT_CODE, &r.result_msg,
-			 m->type == L2TP_MSG_OCRQ ? "outgoing calls not supported by this LAC"
-						  : "incoming calls from the LNS not supported");
-	r.assigned_sid = 0;
-	log_peer("tid=%u event=call_refused msg=%s peer_sid=%u", tun->t.local_tid,
-		 l2tp_msg_type_str(m->type), m->assigned_sid);
+	switch (m->type) {
+	case L2TP_MSG_ICRQ:
+	case L2TP_MSG_OCRQ:
+		r.result = m->type == L2TP_MSG_OCRQ ? L2TP_CDN_PERM_RESOURCES : L2TP_CDN_GENERAL;
+		r.error = L2TP_ERR_VENDOR;
+		r.has_error = true;
+		why = m->type == L2TP_MSG_OCRQ ? "outgoing calls not supported by this LAC"
+					       : "incoming calls from the LNS not supported";
+		r.assigned_sid = 0;
+		break;
+	case L2TP_MSG_ICRP:
+		if (!m->assigned_sid)
+			goto ignore;
+		r.result = L2TP_CDN_TIMEOUT;
+		why = "answer came after the LAC's setup timeout";
+		r.assigned_sid = sid;
+		break;
+	default:
+		goto ignore;
+	}
+	l2tp_msg_set_str(&r, L2TP_AVP_RESULT_CODE, &r.result_msg, why);
+	log_peer("tid=%u event=call_refused msg=%s sid=%u peer_sid=%u", tun->t.local_tid,
+		 l2tp_msg_type_str(m->type), sid, m->assigned_sid);
 	l2tp_tunnel_send(&tun->t, m->assigned_sid, &r, now);
+	tun_arm(tun);
+	return;
+ignore:
+	log_peer("tid=%u event=rx_unknown_session msg=%s", tun->t.local_tid, l2tp_msg_type_str(m->type));
 }
 
 static void tun_on_session_msg(void *arg, struct l2tp_tunnel *t, uint16_t sid,
@@ -822,7 +899,7 @@ static void tun_on_session_msg(void *arg, struct l2tp_tunnel *t, uint16_t sid,
 	enum l2tp_session_event ev;
 
 	if (!s || s->tun != tun) {
-		tun_stray_session_msg(tun, m, now);
+		tun_stray_session_msg(tun, sid, m, now);
 		return;
 	}
 	memset(&a, 0, sizeof(a));

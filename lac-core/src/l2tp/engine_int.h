@@ -47,6 +47,8 @@ struct l2tp_session {
 	struct ev_timer start_timer;
 	struct ev_timer setup_timer;            /* ICRQ acknowledged, no ICRP yet */
 	bool try_next;                          /* a setup failure now may fail over */
+	uint64_t answer_probe_until;            /* a HELLO asked for the LNS's Ns (late ICRP) */
+	uint16_t answer_probe_ns;               /* ... and its Ns */
 	/* The tunnel's queue of sessions waiting for the ack of their ICRQ or
 	 * ICCN, in Ns order (Ns grows with each message): an ack pops from the
 	 * front only, so it costs O(sessions acked), not O(sessions on tunnel). */
@@ -83,6 +85,7 @@ struct eng_tunnel {
 	unsigned n_setup;                       /* sessions on it not up yet (its control load) */
 	uint16_t opener_sid;                    /* the session that opened it: reports its Tunnel-Reject */
 	uint64_t probe_ms;                      /* a HELLO sent as a liveness probe (tun_endpoint_answers) */
+	uint16_t probe_ns;                      /* its Ns */
 	struct eng_tunnel *next, *prev;
 };
 

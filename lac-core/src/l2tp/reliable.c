@@ -159,6 +159,31 @@ static void rel_ack(struct l2tp_rel *rel, uint16_t nr, uint64_t now)
 	rel->rto_at = rel->tx_sent ? now + rel->rto_ms : 0;
 }
 
+/* After nr or peer_next moved: are we still missing something the peer sent? */
+static void rel_note_behind(struct l2tp_rel *rel, uint64_t now)
+{
+	if (!l2tp_seq_lt(rel->nr, rel->peer_next))
+		rel->behind_since = 0;
+	else if (!rel->behind_since)
+		rel->behind_since = now ? now : 1;
+}
+
+/* The peer's Ns tells how far it has sent: a message ns was sent, so its next
+ * is ns + 1; a ZLB carries the next one itself. */
+static void rel_note_peer_ns(struct l2tp_rel *rel, uint16_t ns, bool zlb, uint64_t now)
+{
+	uint16_t next = zlb ? ns : (uint16_t)(ns + 1);
+
+	if (l2tp_seq_lt(rel->peer_next, next))
+		rel->peer_next = next;
+	rel_note_behind(rel, now);
+}
+
+uint64_t l2tp_rel_behind_since(const struct l2tp_rel *rel)
+{
+	return l2tp_seq_lt(rel->nr, rel->peer_next) ? rel->behind_since : 0;
+}
+
 enum l2tp_rel_verdict l2tp_rel_input(struct l2tp_rel *rel, uint16_t ns, uint16_t nr, bool zlb,
 				     const uint8_t *msg, size_t len, uint64_t now,
 				     l2tp_rel_tx_fn tx, void *arg)
@@ -168,12 +193,15 @@ enum l2tp_rel_verdict l2tp_rel_input(struct l2tp_rel *rel, uint16_t ns, uint16_t
 
 	rel_ack(rel, nr, now);
 	rel_pump(rel, now, tx, arg);
-	if (zlb)
+	if (zlb) {
+		rel_note_peer_ns(rel, ns, true, now);
 		return L2TP_REL_ZLB;
+	}
 	if (ns == rel->nr) {
 		rel->nr++;
 		rel->ack_pending = true;
 		rel->stats.delivered++;
+		rel_note_peer_ns(rel, ns, false, now);
 		return L2TP_REL_DELIVER;
 	}
 	if (l2tp_seq_lt(ns, rel->nr)) {
@@ -199,6 +227,7 @@ enum l2tp_rel_verdict l2tp_rel_input(struct l2tp_rel *rel, uint16_t ns, uint16_t
 	memcpy(m->buf, msg, len);
 	rel->rxq[ns % L2TP_REL_RXQ] = m;
 	rel->stats.out_of_order++;
+	rel_note_peer_ns(rel, ns, false, now);
 	return L2TP_REL_QUEUED;
 }
 
@@ -213,6 +242,8 @@ struct l2tp_rel_msg *l2tp_rel_pop(struct l2tp_rel *rel)
 	rel->nr++;
 	rel->ack_pending = true;
 	rel->stats.delivered++;
+	if (!l2tp_seq_lt(rel->nr, rel->peer_next))
+		rel->behind_since = 0;
 	return m;
 }
 

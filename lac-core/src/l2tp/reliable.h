@@ -55,6 +55,10 @@ struct l2tp_rel {
 	unsigned retries;
 	bool failed;            /* gave up: peer unreachable */
 	bool ack_pending;       /* received something not yet acknowledged */
+	uint16_t peer_next;     /* Ns the peer sends next, as far as its messages and ZLBs
+	                         * tell (a ZLB carries it, 5.8): ahead of nr, the peer sent
+	                         * messages we have not received yet */
+	uint64_t behind_since;  /* when nr fell behind peer_next (0: it is not) */
 	struct l2tp_rel_msg *rxq[L2TP_REL_RXQ];  /* rxq[ns % RXQ] for ns in (nr, nr + rx_window) */
 	struct l2tp_rel_stats stats;
 };
@@ -89,6 +93,11 @@ enum l2tp_rel_verdict l2tp_rel_input(struct l2tp_rel *rel, uint16_t ns, uint16_t
 /* After a delivered message: returns the next held message that is now in
  * order (the caller frees it with free()), or NULL. */
 struct l2tp_rel_msg *l2tp_rel_pop(struct l2tp_rel *rel);
+
+/* Since when (ms) the peer has sent messages we have not received: it will
+ * retransmit them on its own schedule (a message lost, or one queued behind
+ * a gap). 0 when nothing it sent is missing, as far as we can tell. */
+uint64_t l2tp_rel_behind_since(const struct l2tp_rel *rel);
 
 /* True when something was received that no outgoing message acknowledged yet. */
 static inline bool l2tp_rel_ack_due(const struct l2tp_rel *rel) { return rel->ack_pending; }

@@ -85,6 +85,7 @@ uint64_t tun_endpoint_wait_until(struct eng_tunnel *tun, uint64_t now, unsigned 
 	if (!idle || (idle->probe_ms && idle->probe_ms > heard))
 		return 0;       /* nothing to ask, or a probe went unanswered */
 	idle->probe_ms = now;
+	idle->probe_ns = idle->t.rel.ns_next;
 	log_debug("tid=%u event=liveness_probe why=\"a setup to this LNS is late, its tunnels are idle\"",
 		  idle->t.local_tid);
 	l2tp_tunnel_event(&idle->t, L2TP_TEV_HELLO_TIMER, NULL, now);
