@@ -140,6 +140,34 @@ Test(random, bytes_fill_and_range_stays_in_bounds)
 	cr_expect_eq(random_range(8, 7, &v), -1);
 }
 
+/* Values are served from a pool refilled 512 bytes at a time: across many
+ * refills no two 16-byte values repeat and every byte value turns up (a pool
+ * served twice, or not refilled, would show), large requests bypass it. */
+Test(random, pooled_values_do_not_repeat_across_refills)
+{
+	enum { N = 2000 };
+	static uint8_t v[N][16];
+	unsigned seen[256] = { 0 };
+	cr_assert_eq(random_init(), 0);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(random_bytes(v[i], (i % 3) ? 16 : 5), 0);
+		if (i % 3 == 0)
+			memset(v[i] + 5, (uint8_t)i, 11);   /* short ones: unique tail */
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = 0; j < 16; j++)
+			seen[v[i][j]]++;
+	for (int i = 1; i < N; i++)
+		for (int j = 0; j < i; j++)
+			cr_assert(memcmp(v[i], v[j], 16) != 0,
+				  "values %d and %d repeat", i, j);
+	for (int b = 0; b < 256; b++)
+		cr_expect_gt(seen[b], 0u, "byte %d never seen", b);
+	uint8_t big[300] = { 0 }, zero[300] = { 0 };
+	cr_assert_eq(random_bytes(big, sizeof(big)), 0);
+	cr_expect(memcmp(big, zero, sizeof(big)) != 0);
+}
+
 Test(random, constant_time_compare_tells_equal_from_different)
 {
 	cr_expect(bytes_equal_ct("abcd", "abcd", 4));

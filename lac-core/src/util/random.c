@@ -1,6 +1,7 @@
 #include "util/random.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/random.h>
 
 int random_init(void)
@@ -9,9 +10,8 @@ int random_init(void)
 	return random_bytes(probe, sizeof(probe));
 }
 
-int random_bytes(void *buf, size_t len)
+static int random_fill(uint8_t *p, size_t len)
 {
-	uint8_t *p = buf;
 	size_t got = 0;
 	while (got < len) {
 		ssize_t n = getrandom(p + got, len - got, GRND_NONBLOCK);
@@ -22,6 +22,32 @@ int random_bytes(void *buf, size_t len)
 		}
 		got += (size_t)n;
 	}
+	return 0;
+}
+
+/* A call setup asks for a handful of small values (a CHAP challenge, a RADIUS
+ * authenticator, tunnel and session ids, a magic number): one getrandom()
+ * per RANDOM_POOL bytes instead of one per value. The pool holds kernel
+ * CSPRNG output only; a served byte is wiped from it at once. */
+#define RANDOM_POOL 512
+#define RANDOM_POOLED_MAX 64    /* larger requests go to the kernel directly */
+static uint8_t pool[RANDOM_POOL];
+static size_t pool_left;        /* unserved bytes at the end of pool */
+
+int random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	if (len > RANDOM_POOLED_MAX)
+		return random_fill(p, len);
+	if (pool_left < len) {
+		if (random_fill(pool, sizeof(pool)) < 0)
+			return -1;
+		pool_left = sizeof(pool);
+	}
+	uint8_t *src = pool + sizeof(pool) - pool_left;
+	memcpy(p, src, len);
+	memset(src, 0, len);
+	pool_left -= len;
 	return 0;
 }
 
