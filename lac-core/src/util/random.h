@@ -7,7 +7,9 @@
  * kernel pool is not ready (the daemon refuses to start then); after a
  * successful random_init() the pool is initialised for good, so
  * random_bytes() can only fail on an impossible kernel error, which it reports
- * with -1 (callers fail the operation, they never use the buffer). */
+ * with -1 (callers fail the operation, they never use the buffer). Small
+ * values come from a process-wide pool of getrandom() output: not for use
+ * from more than one thread (lac-core has one event loop and no threads). */
 #ifndef UTIL_RANDOM_H
 #define UTIL_RANDOM_H
 
