@@ -664,12 +664,7 @@ static uint64_t sess_answer_wait_until(struct l2tp_session *s, uint64_t now, uns
 		/* Late calls on one tunnel share a HELLO still unacknowledged. */
 		if (!tun->probe_ms || now >= tun->probe_ms + within ||
 		    l2tp_seq_lt(tun->probe_ns, tun->t.rel.una)) {
-			tun->probe_ms = now;
-			tun->probe_ns = tun->t.rel.ns_next;
-			log_debug("tid=%u sid=%u event=answer_probe why=\"ICRP late, asking for the LNS's next Ns\"",
-				  tun->t.local_tid, s->fsm.local_sid);
-			l2tp_tunnel_event(&tun->t, L2TP_TEV_HELLO_TIMER, NULL, now);
-			tun_arm(tun);
+			tun_send_probe(tun, now, "ICRP late, asking for the LNS's next Ns");
 		}
 		s->answer_probe_ns = tun->probe_ns;
 	} else if (l2tp_seq_lt(s->answer_probe_ns, tun->t.rel.una) || now >= s->answer_probe_until) {

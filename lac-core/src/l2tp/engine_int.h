@@ -168,6 +168,9 @@ struct eng_tunnel *tun_find(struct l2tp_engine *e, const struct l2tp_candidate *
 bool tun_endpoint_opening(const struct eng_tunnel *tun);
 uint64_t tun_endpoint_heard_ms(const struct eng_tunnel *tun);
 uint64_t tun_endpoint_wait_until(struct eng_tunnel *tun, uint64_t now, unsigned within_s);
+/* Sends a HELLO on tun as a probe (RFC 2661 6.5): its acknowledgement shows the
+ * LNS alive and carries its next Ns; recorded in tun->probe_ms and probe_ns. */
+void tun_send_probe(struct eng_tunnel *tun, uint64_t now, const char *why);
 void tun_kick(struct l2tp_engine *e, const struct eng_tunnel *ref, bool dead);
 
 /* data.c */

@@ -84,13 +84,17 @@ uint64_t tun_endpoint_wait_until(struct eng_tunnel *tun, uint64_t now, unsigned 
 	}
 	if (!idle || (idle->probe_ms && idle->probe_ms > heard))
 		return 0;       /* nothing to ask, or a probe went unanswered */
-	idle->probe_ms = now;
-	idle->probe_ns = idle->t.rel.ns_next;
-	log_debug("tid=%u event=liveness_probe why=\"a setup to this LNS is late, its tunnels are idle\"",
-		  idle->t.local_tid);
-	l2tp_tunnel_event(&idle->t, L2TP_TEV_HELLO_TIMER, NULL, now);
-	tun_arm(idle);
+	tun_send_probe(idle, now, "a setup to this LNS is late, its tunnels are idle");
 	return now + within;
+}
+
+void tun_send_probe(struct eng_tunnel *tun, uint64_t now, const char *why)
+{
+	tun->probe_ms = now;
+	tun->probe_ns = tun->t.rel.ns_next;
+	log_debug("tid=%u event=probe why=\"%s\"", tun->t.local_tid, why);
+	l2tp_tunnel_event(&tun->t, L2TP_TEV_HELLO_TIMER, NULL, now);
+	tun_arm(tun);
 }
 
 /* The tunnel ahead to ref's endpoint is done opening (or gone): opens the
