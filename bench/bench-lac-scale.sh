@@ -31,6 +31,7 @@ levels=${BENCH_SCALE_LEVELS:-8000 32000 64000}
 transports=${BENCH_SCALE_TRANSPORTS:-stream pppoe pppoe-tunnel}
 probe=${BENCH_SCALE_PROBE:-1000}
 fill_rate=${BENCH_SCALE_FILL_RATE:-1500}
+idle_s=${BENCH_SCALE_IDLE_S:-5}
 
 export RLNS_PREFIX=rlt-bscale-$$
 export RLNS_STATE
@@ -48,8 +49,10 @@ cleanup() {
     sleep 1
     for p in "${dialers[@]}"; do kill -9 "$p" 2>/dev/null; done
     [ -n "${load_pid:-}" ] && kill "$load_pid" 2>/dev/null
+    # lab_down removes the state directory: a copy is what BENCH_KEEP keeps
+    [ "${BENCH_KEEP:-0}" = 1 ] && cp -a "$RLNS_STATE" "$RLNS_STATE.kept" && echo "kept: $RLNS_STATE.kept"
     lab_down >/dev/null 2>&1
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept: $RLNS_STATE"; else rm -rf "$RLNS_STATE"; fi
+    rm -rf "$RLNS_STATE"
 }
 trap cleanup EXIT
 
@@ -151,17 +154,26 @@ for tr in $transports; do
         have=$lvl
         sleep 2
         rss=$(rss_kb)
+        # what the held sessions cost with nobody dialling (keepalives relayed
+        # for them, timers), so the probe's figure can be given without it
+        i0=$(cpu_ticks); it0=$(date +%s.%N)
+        sleep "$idle_s"
+        i1=$(cpu_ticks); it1=$(date +%s.%N)
+        idle_pct=$(awk -v d=$((i1 - i0)) -v hz="$hz" -v a="$it0" -v b="$it1" 'BEGIN { printf "%.1f", d * 100 / hz / (b - a) }')
         c0=$(cpu_ticks)
         out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" $(via "$tr") $(who "$tr") --count "$probe" --first 900001 --timeout 60 2>/dev/null | grep '^summary')
         c1=$(cpu_ticks)
         up=$(lab_kv "$out" up)
         el=$(lab_kv "$out" elapsed_ms)
         cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="${up:-0}" 'BEGIN { printf "%.0f", n ? d * 1e6 / hz / n : 0 }')
+        # the same less the idle share over the probe's own time
+        net_us=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="${up:-0}" -v e="${el:-0}" -v p="$idle_pct" \
+            'BEGIN { x = d / hz - p / 100 * e / 1000; if (x < 0) x = 0; printf "%.0f", n ? x * 1e6 / n : 0 }')
         rate=$(awk -v n="${up:-0}" -v e="${el:-0}" 'BEGIN { printf "%.0f", e ? n * 1000 / e : 0 }')
         per=$(awk -v a="$rss" -v b="$rss0" -v n="$lvl" 'BEGIN { printf "%.2f", n ? (a - b) / n : 0 }')
-        printf '%s %s %s %s %s %s %s %s %s %s %s\n' "$tr" "$lvl" "$rss0" "$rss" "$per" "$fill_s" \
+        printf '%s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$tr" "$lvl" "$rss0" "$rss" "$per" "$fill_s" \
             "${up:-0}/$probe" "$rate" "$(lab_kv "$out" setup_ms_p50)" "$(lab_kv "$out" setup_ms_p95)" "$cpu_us" \
-            | tee -a "$rows"
+            "$idle_pct" "$net_us" | tee -a "$rows"
         wait_held "$lvl" 60
     done
     # hang up everything of this transport
@@ -174,11 +186,11 @@ for tr in $transports; do
 done
 
 printf '\nlac-core memory per held session and setup rate at fill levels (bench/bench-lac-scale.sh)\n'
-printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s\n' access held rss0_KiB rss_KiB KiB/sess \
-    fill_s probe_up setups/s p50_ms p95_ms cpu_us/su
-while read -r tr lvl r0 r per fs pu rate p50 p95 cpu; do
-    printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s\n' "$tr" "$lvl" "$r0" "$r" "$per" "$fs" "$pu" \
-        "$rate" "$p50" "$p95" "$cpu"
+printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s %7s %9s\n' access held rss0_KiB rss_KiB KiB/sess \
+    fill_s probe_up setups/s p50_ms p95_ms cpu_us/su idle_% net_us/su
+while read -r tr lvl r0 r per fs pu rate p50 p95 cpu idle net; do
+    printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s %7s %9s\n' "$tr" "$lvl" "$r0" "$r" "$per" "$fs" "$pu" \
+        "$rate" "$p50" "$p95" "$cpu" "$idle" "$net"
 done < "$rows"
 echo
 while read -r tr _ r0 r; do
@@ -189,4 +201,6 @@ kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null
 echo "lns_load: $(tail -n 1 "$RLNS_STATE/lns_load.out")"
 echo "(RSS of lac-core from /proc/PID/status; KiB/sess = (RSS at the level - RSS at the start) / held;"
 echo " probe: $probe subscribers dialled at once at that fill level, local termination, then hung up;"
-echo " cpu_us/su = lac-core utime+stime over the probe / probe setups; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo " cpu_us/su = lac-core utime+stime over the probe / probe setups; idle_% = lac-core CPU with the"
+echo " sessions held and nobody dialling, over ${idle_s} s before the probe; net_us/su = cpu_us/su less"
+echo " idle_% of the probe's elapsed time; load average $(cut -d' ' -f1-3 /proc/loadavg))"

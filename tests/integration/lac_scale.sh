@@ -7,7 +7,9 @@
 # (lac-core holds no session, created == destroyed, no unexpected event), and
 # lac-core's RSS must come back to within SCALE_RSS_SLACK_KB (16384) of what
 # it was before the first subscriber (it grows by tens of MB while they are
-# held). The figures (RSS per held session) are printed, not asserted.
+# held), and every session's accounting Start and Stop must have been
+# answered, none dropped. The figures (RSS per held session) are printed,
+# not asserted.
 set -u
 . "$(dirname "$0")/testlib.sh"
 t_require_root
@@ -109,5 +111,17 @@ if [ "$rss1" -le $((rss0 + slack_kb)) ]; then
 else
     t_fail "RSS after teardown within ${slack_kb} KiB of the start" "start=$rss0 held=$rss_held after=$rss1"
 fi
+# Accounting is never lost: every session's Start and Stop, the Stops of the
+# whole teardown in one burst, are answered by the broker, none dropped for
+# want of queue room (the default queue holds two records per session the
+# configuration admits).
+acct() { lac_ctl lac "$RLNS_STATE" show counters | sed -n 's/^radius_acct .*\b'"$1"'=\([0-9]*\).*/\1/p'; }
+acct_drained() { [ "$(acct pending)" = 0 ]; }
+t_check "accounting drained" wait_until 120 acct_drained
+t_eq "accounting Starts" "$(acct starts)" "$total"
+t_eq "accounting Stops" "$(acct stops)" "$total"
+t_eq "no Start or Stop dropped for queue room" "$(acct dropped_other)" 0
+t_eq "every accounting record answered" "$(acct responses)" "$((2 * total))"
+echo "# accounting: $(lac_ctl lac "$RLNS_STATE" show counters | grep '^radius_acct ')"
 t_check "lac-core still answers" lac_ctl lac "$RLNS_STATE" show counters
 t_done

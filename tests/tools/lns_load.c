@@ -14,10 +14,12 @@
  * decoded and encoded with lac-core's codec (l2tp/msg.h); datagrams are read
  * and written in batches (l2tp/l2tp_io.h: recvmmsg/sendmmsg). Reliable
  * delivery: in-order Nr/Ns with a receive window of --window (default 4096),
- * ZLB acknowledgements once per receive batch, retransmission of its own
- * unacknowledged messages after 1 s. LCP Echo every 10 s; when PPP goes down
- * (Terminate, or three echoes unanswered) it clears the call with CDN. --echo sends every IPv4 packet of an up
- * session back with source and destination swapped (a reflector for
+ * ZLB acknowledgements once per receive batch, no more messages outstanding
+ * than the LAC's Receive Window Size (5.8; the rest wait in order, counted
+ * as window_waits), retransmission of its own unacknowledged messages after
+ * 1 s. LCP Echo every 10 s; when PPP goes down (Terminate, or three echoes
+ * unanswered) it clears the call with CDN. --echo sends every IPv4 packet of
+ * an up session back with source and destination swapped (a reflector for
  * bench-relay).
  *
  * One line "stats key=value..." on stdout every --report-ms (0: only at
@@ -66,8 +68,18 @@ struct rtx_slot {
 	uint8_t buf[RTX_MSG_MAX];
 };
 
+/* A control message waiting for the peer's receive window (RFC 2661 5.8):
+ * its body is encoded, Ns and Nr are put in when it is sent. */
+struct pending_msg {
+	struct pending_msg *next;
+	uint16_t sid, len;
+	uint8_t buf[];
+};
+
 struct lns_tunnel {
 	uint16_t tid, peer_tid;
+	uint16_t peer_rws;              /* the LAC's Receive Window Size, at most RTX_SLOTS */
+	struct pending_msg *pend_head, *pend_tail;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	uint16_t ns, nr;                /* next Ns to send, next Ns expected */
@@ -99,7 +111,7 @@ static struct {
 	struct {
 		uint64_t rx_datagrams, rx_ctrl, rx_data, rx_zlb, rx_bad, rx_dup, rx_out_of_order;
 		uint64_t rx_type[32];
-		uint64_t tx_ctrl, tx_zlb, tx_data, retransmits;
+		uint64_t tx_ctrl, tx_zlb, tx_data, retransmits, window_waits;
 		uint64_t tunnels_up, tunnels_closed, bad_challenge;
 		uint64_t sessions_opened, sessions_closed, ppp_up, ppp_down, echoed, cdn_sent;
 		uint64_t no_session;
@@ -113,25 +125,76 @@ static void tx_raw(struct lns_tunnel *t, const uint8_t *buf, size_t len)
 	l2tp_io_queue(&L.io, buf, len, (const struct sockaddr *)&t->peer, t->peer_len);
 }
 
-/* Sends one control message with Ns/Nr, keeps it for retransmission. */
-static void tx_ctrl(struct lns_tunnel *t, uint16_t sid, struct l2tp_msg *m)
+/* Sends one encoded control message body with the next Ns and our Nr, and
+ * keeps it for retransmission. Only within the peer's window: its slot is
+ * free then, since the window is at most RTX_SLOTS. */
+static void tx_ctrl_now(struct lns_tunnel *t, uint16_t sid, const uint8_t *body, size_t len)
 {
 	struct rtx_slot *r = &t->rtx[t->ns % RTX_SLOTS];
-	uint8_t rv[16] = { 0 };
-	int n = l2tp_msg_encode(m, NULL, 0, rv, r->buf + L2TP_CTRL_HDR_LEN,
-				sizeof(r->buf) - L2TP_CTRL_HDR_LEN);
-	if (n < 0) {
-		log_warn("event=encode_failed type=%u", m->type);
-		return;
-	}
-	l2tp_ctrl_hdr_put(r->buf, (uint16_t)(n + L2TP_CTRL_HDR_LEN), t->peer_tid, sid, t->ns, t->nr);
+
+	memcpy(r->buf + L2TP_CTRL_HDR_LEN, body, len);
+	l2tp_ctrl_hdr_put(r->buf, (uint16_t)(len + L2TP_CTRL_HDR_LEN), t->peer_tid, sid, t->ns, t->nr);
 	r->ns = t->ns;
-	r->len = (uint16_t)(n + L2TP_CTRL_HDR_LEN);
+	r->len = (uint16_t)(len + L2TP_CTRL_HDR_LEN);
 	r->sent_ms = ev_now_ms(L.loop);
 	t->ns++;
 	t->need_ack = false;
 	L.st.tx_ctrl++;
 	tx_raw(t, r->buf, r->len);
+}
+
+static bool window_open(const struct lns_tunnel *t)
+{
+	return (uint16_t)(t->ns - t->acked) < t->peer_rws;
+}
+
+/* Sends what waits for the window while the window has room. */
+static void tx_pending(struct lns_tunnel *t)
+{
+	while (t->pend_head && window_open(t)) {
+		struct pending_msg *p = t->pend_head;
+
+		t->pend_head = p->next;
+		if (!t->pend_head)
+			t->pend_tail = NULL;
+		tx_ctrl_now(t, p->sid, p->buf, p->len);
+		free(p);
+	}
+}
+
+/* Sends one control message, or queues it (in order) while the peer's
+ * receive window is full: a burst of thousands of CDNs must not be sent
+ * past what the LAC takes, nor overwrite unacknowledged slots. */
+static void tx_ctrl(struct lns_tunnel *t, uint16_t sid, struct l2tp_msg *m)
+{
+	uint8_t body[RTX_MSG_MAX - L2TP_CTRL_HDR_LEN];
+	uint8_t rv[16] = { 0 };
+	int n = l2tp_msg_encode(m, NULL, 0, rv, body, sizeof(body));
+	struct pending_msg *p;
+
+	if (n < 0) {
+		log_warn("event=encode_failed type=%u", m->type);
+		return;
+	}
+	if (!t->pend_head && window_open(t)) {
+		tx_ctrl_now(t, sid, body, (size_t)n);
+		return;
+	}
+	p = malloc(sizeof(*p) + (size_t)n);
+	if (!p) {
+		log_warn("event=queue_failed type=%u", m->type);
+		return;
+	}
+	p->next = NULL;
+	p->sid = sid;
+	p->len = (uint16_t)n;
+	memcpy(p->buf, body, (size_t)n);
+	if (t->pend_tail)
+		t->pend_tail->next = p;
+	else
+		t->pend_head = p;
+	t->pend_tail = p;
+	L.st.window_waits++;
 }
 
 static void tx_zlb(struct lns_tunnel *t)
@@ -327,6 +390,12 @@ static void tunnel_free(struct lns_tunnel *t)
 	}
 	L.tunnels[t->tid % MAX_TUNNELS] = NULL;
 	L.st.tunnels_closed++;
+	while (t->pend_head) {
+		struct pending_msg *p = t->pend_head;
+
+		t->pend_head = p->next;
+		free(p);
+	}
 	free(t->rtx);
 	free(t);
 }
@@ -362,6 +431,10 @@ static void on_sccrq(const struct l2tp_msg *m, const struct sockaddr *from, sock
 	memcpy(&t->peer, from, len);
 	t->peer_len = len;
 	t->nr = 1;                      /* the SCCRQ (Ns 0) is taken */
+	/* RFC 2661 4.4.3: absent, the window is 4 */
+	t->peer_rws = l2tp_msg_has(m, L2TP_AVP_RX_WINDOW) && m->rx_window ? m->rx_window : 4;
+	if (t->peer_rws > RTX_SLOTS)
+		t->peer_rws = RTX_SLOTS;
 	random_bytes(t->chal, sizeof(t->chal));
 
 	struct l2tp_msg r;
@@ -472,6 +545,7 @@ static void on_ack(struct lns_tunnel *t, uint16_t nr)
 	/* our messages with Ns before nr are acknowledged (serial arithmetic) */
 	if ((uint16_t)(nr - t->acked) <= (uint16_t)(t->ns - t->acked))
 		t->acked = nr;
+	tx_pending(t);
 }
 
 static void on_datagram(void *arg, struct l2tp_io_sock *sock, uint8_t *buf, size_t len,
@@ -584,7 +658,7 @@ static void report(void)
 	       "rx_datagrams=%llu rx_ctrl=%llu rx_data=%llu rx_zlb=%llu rx_bad=%llu rx_dup=%llu "
 	       "rx_out_of_order=%llu no_session=%llu rx_sccrq=%llu rx_scccn=%llu rx_stopccn=%llu "
 	       "rx_hello=%llu rx_icrq=%llu rx_iccn=%llu rx_cdn=%llu tx_ctrl=%llu tx_zlb=%llu "
-	       "tx_data=%llu retransmits=%llu echoed=%llu cdn_sent=%llu tx_dropped=%llu\n",
+	       "tx_data=%llu retransmits=%llu window_waits=%llu echoed=%llu cdn_sent=%llu tx_dropped=%llu\n",
 	       tunnels, sessions, (unsigned long long)L.st.tunnels_up,
 	       (unsigned long long)L.st.tunnels_closed, (unsigned long long)L.st.bad_challenge,
 	       (unsigned long long)L.st.sessions_opened, (unsigned long long)L.st.sessions_closed,
@@ -598,8 +672,8 @@ static void report(void)
 	       (unsigned long long)L.st.rx_type[L2TP_MSG_ICRQ], (unsigned long long)L.st.rx_type[L2TP_MSG_ICCN],
 	       (unsigned long long)L.st.rx_type[L2TP_MSG_CDN], (unsigned long long)L.st.tx_ctrl,
 	       (unsigned long long)L.st.tx_zlb, (unsigned long long)L.st.tx_data,
-	       (unsigned long long)L.st.retransmits, (unsigned long long)L.st.echoed,
-	       (unsigned long long)L.st.cdn_sent,
+	       (unsigned long long)L.st.retransmits, (unsigned long long)L.st.window_waits,
+	       (unsigned long long)L.st.echoed, (unsigned long long)L.st.cdn_sent,
 	       (unsigned long long)L.io.tx_dropped);
 	fflush(stdout);
 }

@@ -89,7 +89,12 @@ Test(conf, accounting_and_dae_sections_parse_with_defaults)
 	lac_config_defaults(&cfg);
 	cr_expect(cfg.radius_accounting, "accounting on by default");
 	cr_expect(cfg.radius_acct_tunnel_reject, "Tunnel-Reject records on by default");
-	cr_expect_eq(cfg.radius_acct_queue_max, 4096);
+	/* unset: a Start and a Stop for every session admitted, at least 4096 */
+	cr_expect_eq(cfg.radius_acct_queue_max, 0);
+	cr_expect_eq(lac_config_acct_queue_max(&cfg), 200000, "2 x the default max_sessions of 100000");
+	cfg.max_sessions = 100;
+	cr_expect_eq(lac_config_acct_queue_max(&cfg), 4096);
+	cfg.max_sessions = 100000;
 	cr_expect_eq(cfg.radius_acct_interim_interval_s, 0);
 	cr_expect_str_eq(cfg.dae_listen, "", "no DAE server by default");
 	cr_expect(cfg.dae_require_message_authenticator);
@@ -101,6 +106,7 @@ Test(conf, accounting_and_dae_sections_parse_with_defaults)
 	cr_assert_eq(parse(&cfg, text, err), 0, "%s", err);
 	cr_expect_eq(cfg.radius_acct_interim_interval_s, 300);
 	cr_expect_eq(cfg.radius_acct_queue_max, 10);
+	cr_expect_eq(lac_config_acct_queue_max(&cfg), 10, "set: as given");
 	cr_expect(!cfg.radius_accounting);
 	cr_expect(!cfg.radius_acct_tunnel_reject);
 	cr_expect_str_eq(cfg.dae_listen, "10.88.1.2:3799");

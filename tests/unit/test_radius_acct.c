@@ -300,6 +300,33 @@ Test(radius_acct, full_queue_drops_the_oldest_interim_first, .init = setup, .fin
 	radius_acct_destroy(a);
 }
 
+/* 256 requests fill the identifiers of the one socket; the records after
+ * them wait for one. A full queue then drops a waiting record, not one on the
+ * wire: freeing that would release its identifier to the next record (a
+ * 257th send), and its late answer would not match the new request. */
+Test(radius_acct, full_queue_keeps_the_requests_on_the_wire, .init = setup, .fini = teardown)
+{
+	struct radius_client_config cfg;
+	server_open(&srv[0], ACCT_SILENT);
+	cfg_for(&cfg, 1);
+	cfg.timeout_ms = 5000;          /* nothing retransmits within the test */
+	struct radius_acct *a = radius_acct_create(loop, &cfg, 260);
+	struct radius_acct_params stop = start;
+	stop.status_type = RADIUS_ACCT_STATUS_STOP;
+	for (int i = 0; i < 260; i++)
+		cr_assert_eq(radius_acct_send(a, &stop), 0);
+	run_ms(30);
+	cr_expect_eq(srv[0].received, 256, "one socket: 256 identifiers on the wire");
+	cr_assert_eq(radius_acct_send(a, &stop), 0);
+	run_ms(30);
+	struct radius_acct_counters c;
+	radius_acct_counters_get(a, &c);
+	cr_expect_eq(c.dropped_other, 1);
+	cr_expect_eq(c.pending, 260);
+	cr_expect_eq(srv[0].received, 256, "no identifier freed: the dropped record was a waiting one");
+	radius_acct_destroy(a);
+}
+
 static void on_idle(void *arg)
 {
 	*(int *)arg += 1;

@@ -32,6 +32,7 @@ struct radius_acct {
 	size_t queue_max;
 	struct acct_record *head, *tail;
 	size_t n_records;
+	size_t n_interim;               /* Interim-Updates among them */
 	struct radius_acct_counters ctr;
 	void (*idle_fn)(void *arg);
 	void *idle_arg;
@@ -119,6 +120,8 @@ static void record_free(struct acct_record *r)
 	else
 		a->tail = r->prev;
 	a->n_records--;
+	if (r->status == RADIUS_ACCT_STATUS_INTERIM)
+		a->n_interim--;
 	free(r);
 	if (a->spilled_pending && a->n_records <= a->queue_max / 2 && !ev_timer_armed(&a->reload_timer))
 		ev_timer_start(a->loop, &a->reload_timer, 0);
@@ -162,21 +165,38 @@ static const struct radius_xact_ops record_ops = {
 
 /* Makes room for one record: the oldest Interim-Update goes first, since a
  * later interim or the Stop supersedes it; otherwise the oldest record, which
- * with a spool stays on disk. */
+ * with a spool stays on disk. Among those, one not on the wire goes before
+ * one that is: a request in flight has its answer on the way, and freeing it
+ * would hand its identifier to a new request that the late answer then fails
+ * to match. The walk ends once the choice is made: past at most the requests
+ * in flight (one socket's identifiers) unless Interim-Updates are queued. */
 static void queue_make_room(struct radius_acct *a)
 {
-	struct acct_record *victim = NULL;
-	for (struct acct_record *r = a->head; r; r = r->next)
+	struct acct_record *interim_idle = NULL, *interim_wire = NULL, *oldest_idle = NULL, *victim;
+	size_t interims_seen = 0;
+	for (struct acct_record *r = a->head; r; r = r->next) {
+		bool wire = radius_xact_on_wire(&r->x);
 		if (r->status == RADIUS_ACCT_STATUS_INTERIM) {
-			victim = r;
-			break;
+			interims_seen++;
+			if (!wire) {
+				interim_idle = r;
+				break;
+			}
+			if (!interim_wire)
+				interim_wire = r;
+		} else if (!wire && !oldest_idle) {
+			oldest_idle = r;
 		}
+		if (oldest_idle && interims_seen == a->n_interim)
+			break;
+	}
+	victim = interim_idle ? interim_idle : interim_wire;
 	if (victim) {
 		a->ctr.dropped_interim++;
 		if (a->spool && victim->spool_seq)
 			acct_spool_done(a->spool, victim->spool_seq);
 	} else {
-		victim = a->head;
+		victim = oldest_idle ? oldest_idle : a->head;
 		a->ctr.dropped_other++;
 		if (victim->spool_seq) {
 			a->ctr.spilled++;
@@ -231,6 +251,8 @@ static struct acct_record *record_new(struct radius_acct *a, const uint8_t *attr
 		a->head = r;
 	a->tail = r;
 	a->n_records++;
+	if (r->status == RADIUS_ACCT_STATUS_INTERIM)
+		a->n_interim++;
 	if (count)
 		count_status(a, r->status);
 	return r;

@@ -438,6 +438,11 @@ void radius_xact_retry_in(struct radius_xact *x, uint64_t delay_ms)
 	ev_timer_start(x->t->loop, &x->timer, delay_ms);
 }
 
+bool radius_xact_on_wire(const struct radius_xact *x)
+{
+	return x->sock != NULL;
+}
+
 void radius_xact_cancel(struct radius_xact *x)
 {
 	if (!x->t)

@@ -133,6 +133,8 @@ int radius_xact_start(struct radius_xact *x);
 void radius_xact_retry_in(struct radius_xact *x, uint64_t delay_ms);
 /* Abandons x: no callback follows, late replies are dropped as unexpected. */
 void radius_xact_cancel(struct radius_xact *x);
+/* True while x holds an identifier: sent and not yet answered or timed out. */
+bool radius_xact_on_wire(const struct radius_xact *x);
 /* The server x was last sent to (its name for logs). */
 const char *radius_xact_server_name(const struct radius_xact *x);
 

@@ -168,7 +168,7 @@ void lac_config_defaults(struct lac_config *cfg)
 	cfg->ppp_auth_timeout_s = 30;
 	snprintf(cfg->radius_config, sizeof(cfg->radius_config), "/etc/realm-lns/radiusclient.conf");
 	cfg->radius_nas_port_type_stream = 5; /* Virtual (RFC 2865 5.41) */
-	cfg->radius_acct_queue_max = 4096;
+	cfg->radius_acct_queue_max = 0;      /* from max_sessions */
 	cfg->radius_accounting = true;
 	cfg->radius_acct_tunnel_reject = true;
 	cfg->dae_require_message_authenticator = true;
@@ -649,4 +649,15 @@ fail:
 	free(text);
 	fclose(f);
 	return rc;
+}
+
+uint32_t lac_config_acct_queue_max(const struct lac_config *cfg)
+{
+	uint64_t n = 2 * (uint64_t)cfg->max_sessions;
+
+	if (cfg->radius_acct_queue_max)
+		return cfg->radius_acct_queue_max;
+	if (n < 4096)
+		n = 4096;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }

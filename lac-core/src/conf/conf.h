@@ -132,7 +132,7 @@ struct lac_config {
 	char radius_config[CONF_PATH];
 	uint32_t radius_nas_port_type_stream;
 	uint32_t radius_acct_interim_interval_s;
-	uint32_t radius_acct_queue_max;
+	uint32_t radius_acct_queue_max; /* 0: lac_config_acct_queue_max() decides */
 	bool radius_accounting;
 	/* RFC 2867 Tunnel-Reject / Tunnel-Link-Reject for tunnels and calls an
 	 * LNS refused (the broker's shared LNS health); default yes */
@@ -184,6 +184,11 @@ void lac_config_defaults(struct lac_config *cfg);
  * Returns 0, or -1 with the first error written to err ("name:line: ..."). */
 int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,
 		     char *err, size_t errlen);
+
+/* The accounting queue bound in records: acct_queue_max when set, else room
+ * for a Start and a Stop of every session max_sessions admits (at least
+ * 4096), so that tearing down every session at once loses no Stop. */
+uint32_t lac_config_acct_queue_max(const struct lac_config *cfg);
 
 /* Reads and parses a file; defaults first. Returns 0 or -1 with err set. */
 int lac_config_load(struct lac_config *cfg, const char *path, char *err, size_t errlen);

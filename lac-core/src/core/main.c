@@ -221,7 +221,7 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 		struct radius_client_config ac;
 		if (radius_acct_config_from_radcli(cfg->radius_config, &ac, err, errlen) < 0)
 			return -1;
-		lac->acct = radius_acct_create(lac->loop, &ac, cfg->radius_acct_queue_max);
+		lac->acct = radius_acct_create(lac->loop, &ac, lac_config_acct_queue_max(cfg));
 		if (!lac->acct) {
 			snprintf(err, errlen, "RADIUS accounting: %s", strerror(errno));
 			return -1;
