@@ -173,7 +173,7 @@ static int f_l2tp_status(struct subscriber *sub, struct l2tp_session *s, struct 
 	return 0;
 }
 
-static void f_local_endpoint(const struct sockaddr_storage *lns, socklen_t len, char *out, size_t cap)
+static void f_local_endpoint(struct lac *lac, const struct sockaddr_storage *lns, socklen_t len, char *out, size_t cap)
 {
 	snprintf(out, cap, "192.0.2.1");
 }

@@ -9,6 +9,7 @@
 
 #include "conf/conf.h"
 #include "core/admission.h"
+#include "core/endpoint_cache.h"
 #include "core/pool.h"
 #include "ev/ev.h"
 
@@ -70,6 +71,7 @@ struct lac {
 	struct ev_timer shutdown_timer;
 	struct lac_counters counters;
 	struct admission adm;           /* call admission control (issue 11) */
+	struct endpoint_cache endpoints; /* local address towards each LNS */
 };
 
 #endif

@@ -776,7 +776,7 @@ static void sub_fill_client_endpoint(struct subscriber *sub, unsigned idx)
 {
 	if (idx >= sub->n_cands || sub->cand_acct[idx].client_endpoint[0])
 		return;
-	sub_ops(sub)->local_endpoint(&sub->cands[idx].addr, sub->cands[idx].addr_len,
+	sub_ops(sub)->local_endpoint(sub->lac, &sub->cands[idx].addr, sub->cands[idx].addr_len,
 				     sub->cand_acct[idx].client_endpoint,
 				     sizeof(sub->cand_acct[idx].client_endpoint));
 }

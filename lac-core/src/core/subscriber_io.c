@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "aaa/radius_acct.h"
@@ -199,46 +198,20 @@ static void io_route_source(const struct sockaddr_storage *lns, socklen_t len, c
 	close(fd);
 }
 
-/* The route look-up costs four system calls, for every tunnelled call; a
- * carrier LAC sends its calls to a few LNS addresses, so the answer is kept
- * per address for ENDPOINT_CACHE_MS (a route change shows within that). */
-#define ENDPOINT_CACHE 16
-#define ENDPOINT_CACHE_MS 1000
-static struct {
-	struct sockaddr_storage lns;
-	socklen_t len;
-	uint64_t at_ms;
-	char local[INET6_ADDRSTRLEN];
-} endpoint_cache[ENDPOINT_CACHE];
-
-static void io_local_endpoint(const struct sockaddr_storage *lns, socklen_t len, char *out, size_t cap)
+/* The route look-up costs four system calls, for every tunnelled call: the
+ * answer is kept per LNS address on the loop's clock (core/endpoint_cache.h). */
+static void io_local_endpoint(struct lac *lac, const struct sockaddr_storage *lns, socklen_t len,
+			      char *out, size_t cap)
 {
-	struct timespec ts;
-	uint64_t now;
-	unsigned i, slot = 0;
+	uint64_t now = ev_now_ms(lac->loop);
+	const char *cached = endpoint_cache_lookup(&lac->endpoints, lns, len, now);
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
-	for (i = 0; i < ENDPOINT_CACHE; i++) {
-		if (endpoint_cache[i].at_ms && endpoint_cache[i].len == len &&
-		    memcmp(&endpoint_cache[i].lns, lns, len) == 0) {
-			if (now < endpoint_cache[i].at_ms + ENDPOINT_CACHE_MS) {
-				snprintf(out, cap, "%s", endpoint_cache[i].local);
-				return;
-			}
-			slot = i;
-			break;
-		}
-		if (endpoint_cache[i].at_ms < endpoint_cache[slot].at_ms)
-			slot = i;       /* the oldest (or an empty one) goes */
+	if (cached) {
+		snprintf(out, cap, "%s", cached);
+		return;
 	}
 	io_route_source(lns, len, out, cap);
-	if (!out[0] || len > sizeof(endpoint_cache[slot].lns))
-		return;
-	memcpy(&endpoint_cache[slot].lns, lns, len);
-	endpoint_cache[slot].len = len;
-	endpoint_cache[slot].at_ms = now;
-	snprintf(endpoint_cache[slot].local, sizeof(endpoint_cache[slot].local), "%s", out);
+	endpoint_cache_store(&lac->endpoints, lns, len, now, out);
 }
 
 static int io_tun_write(struct subscriber *sub, const uint8_t *pkt, size_t len)

@@ -82,7 +82,7 @@ struct sub_ops {
 	/* the engine's view of the session (ids, candidate carrying it): 0, or -1 */
 	int (*l2tp_status)(struct subscriber *sub, struct l2tp_session *s, struct l2tp_session_status *out);
 	/* our address towards an LNS, for Tunnel-Client-Endpoint; "" if unknown */
-	void (*local_endpoint)(const struct sockaddr_storage *lns, socklen_t len, char *out, size_t cap);
+	void (*local_endpoint)(struct lac *lac, const struct sockaddr_storage *lns, socklen_t len, char *out, size_t cap);
 
 	/* TUN (local termination) */
 	int (*tun_write)(struct subscriber *sub, const uint8_t *pkt, size_t len);
