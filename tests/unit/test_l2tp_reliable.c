@@ -243,6 +243,37 @@ Test(l2tp_reliable, zlb_carries_the_ns_of_the_next_message_to_send)
 	l2tp_rel_free(&r);
 }
 
+/* A message that acknowledges ours opens the window: what goes out because of
+ * it acknowledges it too (Nr past its Ns), so no ZLB is owed. l2tpns acks a
+ * message only when nothing of its own is unacknowledged: an Nr one short
+ * left the end of every burst waiting for our 1 s retransmission. */
+Test(l2tp_reliable, messages_let_out_by_an_ack_acknowledge_the_message_that_carried_it)
+{
+	struct l2tp_rel r;
+	struct sent s = { 0 };
+	unsigned i;
+
+	l2tp_rel_init(&r, &cfg);
+	l2tp_rel_set_peer_window(&r, 1);
+	for (i = 0; i < 3; i++)
+		queue(&r, &s, 0);
+	cr_assert_eq(s.n, 1);
+	/* Peer's Ns 0 acknowledges our Ns 0: our Ns 1 goes out with Nr 1. */
+	cr_assert_eq(l2tp_rel_input(&r, 0, 1, false, (const uint8_t *)"x", 1, 10, tx, &s),
+		     L2TP_REL_DELIVER);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(s.ns[1], 1);
+	cr_assert_eq(s.nr[1], 1, "Nr %u: the released message must ack the one that released it", s.nr[1]);
+	cr_assert_not(l2tp_rel_ack_due(&r));
+	/* Out of order (Ns 2 ahead of 1) with an ack: the released message acks
+	 * only what is in order (Nr stays 1), and the gap keeps an ack owed. */
+	cr_assert_eq(l2tp_rel_input(&r, 2, 2, false, (const uint8_t *)"y", 1, 20, tx, &s),
+		     L2TP_REL_QUEUED);
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(s.nr[2], 1);
+	l2tp_rel_free(&r);
+}
+
 /* The window we advertise is what we buffer: the configured value is capped
  * at L2TP_REL_RXQ. */
 Test(l2tp_reliable, rx_window_is_capped_at_what_is_buffered)

@@ -184,15 +184,13 @@ uint64_t l2tp_rel_behind_since(const struct l2tp_rel *rel)
 	return l2tp_seq_lt(rel->nr, rel->peer_next) ? rel->behind_since : 0;
 }
 
-enum l2tp_rel_verdict l2tp_rel_input(struct l2tp_rel *rel, uint16_t ns, uint16_t nr, bool zlb,
-				     const uint8_t *msg, size_t len, uint64_t now,
-				     l2tp_rel_tx_fn tx, void *arg)
+/* Classifies a received message's Ns (advancing nr for one in order). */
+static enum l2tp_rel_verdict rel_take_ns(struct l2tp_rel *rel, uint16_t ns, bool zlb,
+					 const uint8_t *msg, size_t len, uint64_t now)
 {
 	uint16_t ahead;
 	struct l2tp_rel_msg *m;
 
-	rel_ack(rel, nr, now);
-	rel_pump(rel, now, tx, arg);
 	if (zlb) {
 		rel_note_peer_ns(rel, ns, true, now);
 		return L2TP_REL_ZLB;
@@ -229,6 +227,22 @@ enum l2tp_rel_verdict l2tp_rel_input(struct l2tp_rel *rel, uint16_t ns, uint16_t
 	rel->stats.out_of_order++;
 	rel_note_peer_ns(rel, ns, false, now);
 	return L2TP_REL_QUEUED;
+}
+
+enum l2tp_rel_verdict l2tp_rel_input(struct l2tp_rel *rel, uint16_t ns, uint16_t nr, bool zlb,
+				     const uint8_t *msg, size_t len, uint64_t now,
+				     l2tp_rel_tx_fn tx, void *arg)
+{
+	/* Ns first: the messages this Nr lets out of the window then carry an
+	 * Nr that acknowledges this one as well. Sent before it, a released
+	 * message acknowledges one message too few, and a peer that acks only
+	 * when it has nothing of its own outstanding (l2tpns) leaves the last
+	 * messages of a burst unacknowledged until our retransmission. */
+	enum l2tp_rel_verdict v = rel_take_ns(rel, ns, zlb, msg, len, now);
+
+	rel_ack(rel, nr, now);
+	rel_pump(rel, now, tx, arg);
+	return v;
 }
 
 struct l2tp_rel_msg *l2tp_rel_pop(struct l2tp_rel *rel)
