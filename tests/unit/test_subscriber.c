@@ -22,6 +22,7 @@ struct fake {
 	uint64_t timer_at[SUB_N_TIMERS];
 	/* PPP */
 	unsigned ppp_inputs, ppp_closes, ppp_handoffs, ppp_frees, auth_results;
+	struct subscriber *last_ip_to;  /* the session the last TUN packet went to */
 	bool last_auth_accept;
 	char last_auth_msg[128];
 	/* when set, ppp_close reports `down` synchronously (LCP never opened) */
@@ -107,7 +108,11 @@ static void f_ppp_close(struct subscriber *sub, const char *reason)
 	}
 }
 
-static int f_ppp_send_ip(struct subscriber *sub, const uint8_t *p, size_t n) { return 0; }
+static int f_ppp_send_ip(struct subscriber *sub, const uint8_t *p, size_t n)
+{
+	F.last_ip_to = sub;
+	return 0;
+}
 static void f_ppp_free(struct subscriber *sub) { F.ppp_frees++; }
 
 static struct radius_request *f_aaa_start(struct subscriber *sub, const struct radius_auth_params *p)
@@ -271,6 +276,7 @@ static void teardown(void)
 			sub_dispatch(sub, SUB_EV_ACCESS_CLOSED, NULL);
 		sub_timer_fired(sub, SUB_TIMER_REAP);
 	}
+	lac_ip_table_free(&L);
 	ip_pool_free(&L.pool);
 }
 
@@ -734,6 +740,47 @@ Test(subscriber, framed_ip_outside_the_pool_cannot_be_shared)
 	struct subscriber *c = sub_in(SUB_AAA);
 	sub_dispatch(c, SUB_EV_AAA_LOCAL, &loc);
 	cr_expect_eq(c->state, SUB_LOCAL, "free again once the first is gone");
+}
+
+/* A packet from the TUN to dst, as the loop hands it over: to whom did it go? */
+static struct subscriber *tun_packet_to(const char *dst)
+{
+	uint8_t pkt[20] = { 0x45 };
+	inet_pton(AF_INET, dst, pkt + 16);
+	F.last_ip_to = NULL;
+	subscriber_tun_input(&L, pkt, sizeof(pkt));
+	return F.last_ip_to;
+}
+
+Test(subscriber, the_address_table_grows_past_its_first_size_and_finds_every_session)
+{
+	/* 10,000 local sessions, more than LAC_IP_BUCKETS: the table doubles
+	 * (twice) and every address still leads to its own session */
+	enum { N = 10000 };
+	static struct subscriber *subs[N];
+	char ip[32];
+	local_reply.has_framed_ip = true;
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(ip, sizeof(ip), "100.64.%u.%u", i / 256, i % 256);
+		inet_pton(AF_INET, ip, &local_reply.framed_ip);
+		subs[i] = sub_in(SUB_LOCAL);
+		sub_dispatch(subs[i], SUB_EV_PPP_UP, NULL);     /* IPCP up: the address is in use */
+		cr_assert_eq(subs[i]->state, SUB_LOCAL);
+	}
+	cr_expect_eq(L.n_ip, N);
+	cr_expect_geq(L.ip_mask + 1, N, "at most one session per bucket on average");
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(ip, sizeof(ip), "100.64.%u.%u", i / 256, i % 256);
+		cr_assert_eq(tun_packet_to(ip), subs[i], "%s", ip);
+	}
+	/* half of them hang up: theirs lead nowhere, the others' still do */
+	for (unsigned i = 0; i < N; i += 2)
+		sub_dispatch(subs[i], SUB_EV_ACCESS_CLOSED, NULL);
+	cr_expect_eq(L.n_ip, N / 2);
+	uint64_t lost = L.counters.tun_no_session;
+	cr_expect_null(tun_packet_to("100.64.0.0"));
+	cr_expect_eq(L.counters.tun_no_session, lost + 1);
+	cr_expect_eq(tun_packet_to("100.64.39.15"), subs[9999]);
 }
 
 Test(subscriber, failures_to_start_go_back_to_lcp_with_a_failure)

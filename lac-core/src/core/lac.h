@@ -61,7 +61,13 @@ struct lac {
 	struct subscriber *subscribers; /* all live sessions */
 	uint32_t n_subscribers;
 	uint32_t next_id;
-	struct subscriber *by_ip[LAC_IP_BUCKETS];       /* locally terminated, by address */
+	/* locally terminated, by address: a table of ip_mask + 1 buckets that
+	 * doubles when it holds more sessions than buckets (scale: a fixed 4096
+	 * put 16 on every chain at 64k sessions, walked per packet from the TUN);
+	 * NULL: by_ip_first, until the first growth */
+	struct subscriber **by_ip;
+	struct subscriber *by_ip_first[LAC_IP_BUCKETS];
+	uint32_t ip_mask, n_ip;
 
 	/* the subscriber call flow's operations; NULL: the daemon's own
 	 * (core/subscriber_io.c); tests put fakes here */

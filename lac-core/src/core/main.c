@@ -649,6 +649,7 @@ int main(int argc, char **argv)
 			 radius_acct_pending(lac.acct));
 	radius_acct_destroy(lac.acct);
 	radius_client_destroy(lac.radius);
+	lac_ip_table_free(&lac);
 	log_info("event=stopped");
 	return rc < 0 ? 1 : 0;
 }

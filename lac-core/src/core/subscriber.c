@@ -111,18 +111,64 @@ static void sub_next(struct subscriber *sub, enum sub_state st)
 
 /* ---- helpers ---- */
 
-static uint32_t lac_ip_hash(struct in_addr ip)
+static uint32_t lac_ip_hash32(struct in_addr ip)
 {
-	uint32_t h = ntohl(ip.s_addr) * 2654435761u;
-	return h % LAC_IP_BUCKETS;
+	/* the low bits of an odd multiple: consecutive addresses of a pool
+	 * fall in distinct buckets */
+	return ntohl(ip.s_addr) * 2654435761u;
+}
+
+static struct subscriber **lac_ip_bucket(struct lac *lac, struct in_addr ip)
+{
+	if (!lac->by_ip)
+		return &lac->by_ip_first[lac_ip_hash32(ip) % LAC_IP_BUCKETS];
+	return &lac->by_ip[lac_ip_hash32(ip) & lac->ip_mask];
+}
+
+/* Doubles the table (rehashing every entry); on allocation failure the
+ * chains just grow longer. */
+static void lac_ip_grow(struct lac *lac)
+{
+	uint32_t old_n = lac->by_ip ? lac->ip_mask + 1 : LAC_IP_BUCKETS;
+	struct subscriber **old = lac->by_ip ? lac->by_ip : lac->by_ip_first;
+	uint32_t n = old_n * 2;
+	if (n < old_n)
+		return;
+	struct subscriber **t = calloc(n, sizeof(*t));
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < old_n; i++) {
+		struct subscriber *sub = old[i];
+		while (sub) {
+			struct subscriber *next = sub->ip_next;
+			struct subscriber **b = &t[lac_ip_hash32(sub->ip) & (n - 1)];
+			sub->ip_next = *b;
+			*b = sub;
+			sub = next;
+		}
+		old[i] = NULL;
+	}
+	if (lac->by_ip)
+		free(lac->by_ip);
+	lac->by_ip = t;
+	lac->ip_mask = n - 1;
+}
+
+void lac_ip_table_free(struct lac *lac)
+{
+	free(lac->by_ip);
+	lac->by_ip = NULL;
 }
 
 static void sub_ip_register(struct subscriber *sub)
 {
 	struct lac *lac = sub->lac;
-	uint32_t b = lac_ip_hash(sub->ip);
-	sub->ip_next = lac->by_ip[b];
-	lac->by_ip[b] = sub;
+	if (lac->n_ip >= (lac->by_ip ? lac->ip_mask + 1 : LAC_IP_BUCKETS))
+		lac_ip_grow(lac);
+	struct subscriber **b = lac_ip_bucket(lac, sub->ip);
+	sub->ip_next = *b;
+	*b = sub;
+	lac->n_ip++;
 	sub->ip_registered = true;
 }
 
@@ -130,11 +176,13 @@ static void sub_ip_unregister(struct subscriber *sub)
 {
 	if (!sub->ip_registered)
 		return;
-	struct subscriber **pp = &sub->lac->by_ip[lac_ip_hash(sub->ip)];
+	struct subscriber **pp = lac_ip_bucket(sub->lac, sub->ip);
 	while (*pp && *pp != sub)
 		pp = &(*pp)->ip_next;
-	if (*pp)
+	if (*pp) {
 		*pp = sub->ip_next;
+		sub->lac->n_ip--;
+	}
 	sub->ip_registered = false;
 }
 
@@ -1383,7 +1431,7 @@ void subscriber_tun_input(struct lac *lac, const uint8_t *pkt, size_t len)
 		return;
 	struct in_addr dst;
 	memcpy(&dst.s_addr, pkt + 16, 4);
-	for (struct subscriber *sub = lac->by_ip[lac_ip_hash(dst)]; sub; sub = sub->ip_next) {
+	for (struct subscriber *sub = *lac_ip_bucket(lac, dst); sub; sub = sub->ip_next) {
 		if (sub->ip.s_addr == dst.s_addr && sub->ppp) {
 			struct sub_evarg arg = { .frame = pkt, .len = len };
 			sub_dispatch(sub, SUB_EV_TUN_PACKET, &arg);

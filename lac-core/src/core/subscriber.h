@@ -70,6 +70,8 @@ enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_re
 /* An IPv4 packet read from the TUN device: hands it to the locally terminated
  * subscriber owning its destination address, if any. */
 void subscriber_tun_input(struct lac *lac, const uint8_t *pkt, size_t len);
+/* Frees the grown address table (at exit; sessions no longer looked up). */
+void lac_ip_table_free(struct lac *lac);
 
 /* lacctl views. */
 void subscriber_show_all(struct lac *lac, struct strbuf *out);

@@ -416,8 +416,10 @@ static void sub_ppp_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 static void sub_reap_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	(void)t;
-	sub_timer_fired(arg, SUB_TIMER_REAP);
-	lac_mem_released(loop);
+	struct subscriber *sub = arg;
+	struct lac *lac = sub->lac;
+	lac_mem_released(loop, &lac->n_subscribers);
+	sub_timer_fired(sub, SUB_TIMER_REAP);
 }
 SUB_TIMER_CB(sub_interim_timer, SUB_TIMER_INTERIM)
 SUB_TIMER_CB(sub_session_timer, SUB_TIMER_SESSION)
