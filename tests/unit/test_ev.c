@@ -81,3 +81,107 @@ Test(ev_io, readable_fd_reaches_callback_once_then_deleted)
 	close(p[0]);
 	close(p[1]);
 }
+
+/* ---- the timer heap against a model, on a clock the test moves ---- */
+
+static uint64_t fake_now;
+static uint64_t fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+enum { MODEL_TIMERS = 300 };
+static struct ev_timer mt[MODEL_TIMERS];
+static uint64_t model_due[MODEL_TIMERS];        /* 0: not armed */
+static uint64_t model_fired_at[MODEL_TIMERS];
+static unsigned model_fires, model_wrong;
+
+static void model_fire(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	size_t i = (size_t)(intptr_t)arg;
+	/* fires once, exactly at its last deadline (the clock steps by 1 ms) */
+	if (model_due[i] != ev_now_ms(loop) || ev_timer_armed(t))
+		model_wrong++;
+	model_due[i] = 0;
+	model_fired_at[i] = ev_now_ms(loop);
+	model_fires++;
+}
+
+Test(ev_timer, heap_matches_a_model_under_random_arming_pushing_pulling_and_stopping)
+{
+	struct ev_loop *loop = ev_loop_create();
+	fake_now = 1000;
+	ev_loop_set_clock(loop, fake_clock, NULL);
+	for (size_t i = 0; i < MODEL_TIMERS; i++) {
+		ev_timer_init(&mt[i], model_fire, (void *)(intptr_t)i);
+		model_due[i] = 0;
+	}
+	model_fires = model_wrong = 0;
+	uint32_t rnd = 12345;
+	unsigned stops = 0, pushes = 0, pulls = 0;
+	for (int step = 0; step < 20000; step++) {
+		rnd = rnd * 1103515245u + 12345u;
+		size_t i = (rnd >> 8) % MODEL_TIMERS;
+		unsigned op = (rnd >> 20) % 8;
+		if (op < 5) {
+			/* (re)arm 1..200 ms ahead: later than before (push), earlier (pull) or new */
+			uint64_t when = fake_now + 1 + (rnd >> 24) % 200;
+			if (model_due[i])
+				(when > model_due[i] ? pushes++ : pulls++);
+			ev_timer_start_at(loop, &mt[i], when);
+			model_due[i] = when;
+		} else if (op == 5) {
+			ev_timer_stop(loop, &mt[i]);
+			stops += model_due[i] != 0;
+			model_due[i] = 0;
+		} else {
+			fake_now++;
+			ev_loop_run_once(loop, 0);
+		}
+		cr_assert_eq(ev_timer_armed(&mt[i]), model_due[i] != 0, "step %d", step);
+	}
+	/* let every armed timer come due */
+	for (int k = 0; k < 300; k++) {
+		fake_now++;
+		ev_loop_run_once(loop, 0);
+	}
+	for (size_t i = 0; i < MODEL_TIMERS; i++)
+		cr_expect(!ev_timer_armed(&mt[i]) && model_due[i] == 0, "timer %zu still armed", i);
+	cr_expect_eq(model_wrong, 0, "a timer fired off its deadline or twice");
+	cr_expect_gt(model_fires, 1000);
+	cr_expect_gt(pushes, 1000);
+	cr_expect_gt(pulls, 1000);
+	cr_expect_gt(stops, 100);
+	ev_loop_destroy(loop);
+}
+
+static struct ev_timer pushed;
+static unsigned pushed_fires;
+static void on_pushed(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	pushed_fires++;
+}
+
+Test(ev_timer, a_timer_pushed_later_fires_at_the_later_time_only)
+{
+	struct ev_loop *loop = ev_loop_create();
+	fake_now = 5000;
+	ev_loop_set_clock(loop, fake_clock, NULL);
+	pushed_fires = 0;
+	ev_timer_init(&pushed, on_pushed, NULL);
+	ev_timer_start(loop, &pushed, 10);
+	ev_timer_start(loop, &pushed, 30);      /* pushed on: keeps its old slot */
+	fake_now = 5010;
+	ev_loop_run_once(loop, 0);
+	cr_expect_eq(pushed_fires, 0, "not at the old time");
+	cr_expect(ev_timer_armed(&pushed));
+	fake_now = 5029;
+	ev_loop_run_once(loop, 0);
+	cr_expect_eq(pushed_fires, 0);
+	fake_now = 5030;
+	ev_loop_run_once(loop, 0);
+	cr_expect_eq(pushed_fires, 1);
+	cr_expect(!ev_timer_armed(&pushed));
+	ev_loop_destroy(loop);
+}

@@ -23,7 +23,7 @@ typedef void (*ev_io_cb)(struct ev_loop *loop, int fd, unsigned events, void *ar
 typedef void (*ev_timer_cb)(struct ev_loop *loop, struct ev_timer *timer, void *arg);
 
 struct ev_timer {
-	uint64_t when_ms;       /* absolute, on ev_now_ms()'s clock */
+	uint64_t when_ms;       /* deadline, absolute, on ev_now_ms()'s clock */
 	size_t heap_index;      /* position in the heap + 1; 0 when not armed */
 	ev_timer_cb cb;
 	void *arg;
@@ -45,7 +45,10 @@ int ev_io_del(struct ev_loop *loop, int fd);
 
 /* Prepares a timer for use; it starts disarmed. */
 void ev_timer_init(struct ev_timer *timer, ev_timer_cb cb, void *arg);
-/* Arms (or re-arms) the timer to fire once, delay_ms from ev_now_ms(). */
+/* Arms (or re-arms) the timer to fire once, delay_ms from ev_now_ms().
+ * Re-arming an armed timer for later costs no heap work (it is re-keyed when
+ * its old time comes), so a timer pushed on at every frame is cheap; the loop
+ * may then wake once at the old time for nothing. */
 void ev_timer_start(struct ev_loop *loop, struct ev_timer *timer, uint64_t delay_ms);
 /* Arms (or re-arms) the timer at an absolute time on ev_now_ms()'s clock. */
 void ev_timer_start_at(struct ev_loop *loop, struct ev_timer *timer, uint64_t when_ms);
@@ -60,6 +63,9 @@ static inline bool ev_timer_armed(const struct ev_timer *timer)
 uint64_t ev_now_ms(struct ev_loop *loop);
 /* Re-reads the clock; for callbacks that ran long. */
 void ev_now_update(struct ev_loop *loop);
+/* Replaces the clock (tests: a clock they move themselves); NULL restores
+ * CLOCK_MONOTONIC. Read at once. */
+void ev_loop_set_clock(struct ev_loop *loop, uint64_t (*clock_ms)(void *arg), void *arg);
 
 /* Runs until ev_loop_stop(). Returns 0, or -1 with errno set if epoll fails. */
 int ev_loop_run(struct ev_loop *loop);
