@@ -37,6 +37,9 @@ struct stream_conn {
 	struct hdlc_decoder *dec;
 	uint8_t *txq;                   /* scale: NULL while nothing is queued */
 	size_t txq_len, txq_cap;
+	bool want_write;                /* the socket refused data: EV_WRITE is on */
+	bool dirty;                     /* on sa->dirty: written at the iteration's end */
+	struct stream_conn *dirty_next;
 	unsigned busy;                  /* >0 while inside owner callbacks */
 	bool dead;                      /* closed by the owner while busy: free when out */
 	bool failed;                    /* peer gone / I/O error: `closed` is scheduled */
@@ -70,6 +73,12 @@ struct stream_access {
 	struct stream_src *src[STREAM_SRC_BUCKETS];
 	struct stream_access_counters counters;
 	struct hdlc_decoder dec_scratch;        /* scale: shared by all conns (one loop) */
+	/* Frames are queued and written once per loop iteration and
+	 * connection (one send for what a PPP exchange answers at once, e.g.
+	 * Configure-Ack and Configure-Request, or the LNS's frames of one
+	 * receive batch): a 0 ms timer runs after the iteration's I/O. */
+	struct stream_conn *dirty;
+	struct ev_timer flush_timer;
 };
 
 static struct stream_src **stream_src_slot(struct stream_access *sa, uint32_t addr)
@@ -140,10 +149,24 @@ static void stream_resume_timer(struct ev_loop *loop, struct ev_timer *t, void *
 	stream_listener_resume(arg);
 }
 
+static void stream_dirty_del(struct stream_conn *c)
+{
+	if (!c->dirty)
+		return;
+	for (struct stream_conn **pp = &c->sa->dirty; *pp; pp = &(*pp)->dirty_next) {
+		if (*pp == c) {
+			*pp = c->dirty_next;
+			break;
+		}
+	}
+	c->dirty = false;
+}
+
 static void stream_conn_free(struct stream_conn *c)
 {
 	struct stream_access *sa = c->sa;
 	ev_timer_stop(sa->loop, &c->closed_timer);
+	stream_dirty_del(c);
 	if (c->io_registered)
 		ev_io_del(sa->loop, c->fd);
 	close(c->fd);
@@ -199,7 +222,10 @@ static void stream_conn_flush(struct stream_conn *c)
 		ssize_t n = send(c->fd, c->txq, c->txq_len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				ev_io_mod(c->sa->loop, c->fd, EV_READ | EV_WRITE);
+				if (!c->want_write) {
+					c->want_write = true;
+					ev_io_mod(c->sa->loop, c->fd, EV_READ | EV_WRITE);
+				}
 				return;
 			}
 			if (errno == EINTR)
@@ -214,7 +240,22 @@ static void stream_conn_flush(struct stream_conn *c)
 	free(c->txq);
 	c->txq = NULL;
 	c->txq_cap = 0;
-	ev_io_mod(c->sa->loop, c->fd, EV_READ);
+	if (c->want_write) {
+		c->want_write = false;
+		ev_io_mod(c->sa->loop, c->fd, EV_READ);
+	}
+}
+
+static void stream_flush_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct stream_access *sa = arg;
+	while (sa->dirty) {
+		struct stream_conn *c = sa->dirty;
+		sa->dirty = c->dirty_next;
+		c->dirty = false;
+		if (!c->dead && !c->failed && !c->want_write)
+			stream_conn_flush(c);   /* may mark failed, never frees */
+	}
 }
 
 static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size_t len)
@@ -236,31 +277,9 @@ static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size
 	ssize_t n = hdlc_encode(enc, sizeof(enc), frame, len, HDLC_ACCM_DEFAULT);
 	if (n < 0)
 		return -1;
-	size_t off = 0;
-	if (c->txq_len == 0) {
-		/* scale: nothing queued: straight to the socket, no queue */
-		while (off < (size_t)n) {
-			ssize_t w = send(c->fd, enc + off, (size_t)n - off, MSG_NOSIGNAL);
-			if (w > 0) {
-				off += (size_t)w;
-				continue;
-			}
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			c->sa->counters.frames_tx++;
-			stream_conn_fail(c, "write error");      /* deferred: a send never frees */
-			return 0;
-		}
-		c->sa->counters.frames_tx++;
-		if (off == (size_t)n)
-			return 0;
-	} else {
-		c->sa->counters.frames_tx++;
-	}
-	/* scale: queue the rest, growing the queue by doubling */
-	size_t need = c->txq_len + ((size_t)n - off);
+	/* scale: the queue grows by doubling from STREAM_TXQ_MIN; it holds
+	 * this iteration's frames, or what the socket refused */
+	size_t need = c->txq_len + (size_t)n;
 	if (need > c->txq_cap) {
 		size_t cap = c->txq_cap ? c->txq_cap : STREAM_TXQ_MIN;
 		while (cap < need)
@@ -268,16 +287,21 @@ static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size
 		uint8_t *q = realloc(c->txq, cap);
 		if (!q) {
 			c->sa->counters.tx_dropped++;
-			return off ? 0 : -1;    /* a partly sent frame cannot be taken back */
+			return -1;
 		}
 		c->txq = q;
 		c->txq_cap = cap;
 	}
-	bool was_empty = c->txq_len == 0;
-	memcpy(c->txq + c->txq_len, enc + off, (size_t)n - off);
+	memcpy(c->txq + c->txq_len, enc, (size_t)n);
 	c->txq_len = need;
-	if (was_empty)
-		ev_io_mod(c->sa->loop, c->fd, EV_READ | EV_WRITE);
+	c->sa->counters.frames_tx++;
+	if (!c->want_write && !c->dirty) {
+		c->dirty = true;
+		c->dirty_next = c->sa->dirty;
+		c->sa->dirty = c;
+		if (!ev_timer_armed(&c->sa->flush_timer))
+			ev_timer_start(c->sa->loop, &c->sa->flush_timer, 0);
+	}
 	return 0;
 }
 
@@ -290,6 +314,8 @@ static void stream_conn_close(struct access_conn *conn, const char *reason)
 	/* Best effort: push out what is queued (e.g. an LCP Terminate-Ack). */
 	if (c->txq_len && !c->failed)
 		(void)send(c->fd, c->txq, c->txq_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	c->txq_len = 0;
+	stream_dirty_del(c);
 	c->dead = true;
 	ev_timer_stop(c->sa->loop, &c->closed_timer); /* the owner asked: no `closed` */
 	if (!c->busy)
@@ -493,6 +519,7 @@ struct stream_access *stream_access_create(struct ev_loop *loop, const char *lis
 	sa->new_cb = new_cb;
 	sa->ctx = ctx;
 	ev_timer_init(&sa->resume_timer, stream_resume_timer, sa);
+	ev_timer_init(&sa->flush_timer, stream_flush_timer, sa);
 	hdlc_decoder_init(&sa->dec_scratch, 0);
 	snprintf(sa->listen, sizeof(sa->listen), "%s", listen_spec);
 
@@ -562,6 +589,7 @@ void stream_access_destroy(struct stream_access *sa)
 		stream_conn_free(sa->conns);
 	}
 	ev_timer_stop(sa->loop, &sa->resume_timer);
+	ev_timer_stop(sa->loop, &sa->flush_timer);
 	ev_io_del(sa->loop, sa->fd);
 	close(sa->fd);
 	if (sa->is_unix)
