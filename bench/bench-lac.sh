@@ -30,12 +30,17 @@ lab_topology_up >/dev/null || { echo "bench-lac: cannot create the namespaces" >
 for part in redis broker lac; do
     lab_part_up "$part" >/dev/null || { echo "bench-lac: $part did not start" >&2; exit 1; }
 done
+# The lab's /24 LNS pools would fill when a round starts while l2tpns still
+# closes the sessions of the one before (seen: "IP address pool is FULL", a
+# round at 180/200): each bench LNS gets 4,094 addresses.
+lns1_pool=${BENCH_LAC_LNS1_POOL:-10.78.0.0/20}
+lns2_pool=${BENCH_LAC_LNS2_POOL:-10.78.16.0/20}
 # Both l2tpns instances know the demo users and sam@spread.example (row tunnel-spread).
 users=$RLNS_STATE/lns-users
 { cat "$LAB_DEMO/lns-users"; echo "sam@spread.example sam-pw"; } > "$users"
-lns_start lns1 "$LAB_NS_LNS1" "$LAB_LNS1_ADDR" "$LAB_LNS1_SECRET" "$LAB_LNS1_POOL" "$users" "$RLNS_STATE" \
+lns_start lns1 "$LAB_NS_LNS1" "$LAB_LNS1_ADDR" "$LAB_LNS1_SECRET" "$lns1_pool" "$users" "$RLNS_STATE" \
     >/dev/null || { echo "bench-lac: lns1 did not start" >&2; exit 1; }
-lns_start lns2 "$LAB_NS_LNS2" "$LAB_LNS2_ADDR" "$LAB_LNS2_SECRET" "$LAB_LNS2_POOL" "$users" "$RLNS_STATE" \
+lns_start lns2 "$LAB_NS_LNS2" "$LAB_LNS2_ADDR" "$LAB_LNS2_SECRET" "$lns2_pool" "$users" "$RLNS_STATE" \
     >/dev/null || { echo "bench-lac: lns2 did not start" >&2; exit 1; }
 lab_provision || exit 1
 
