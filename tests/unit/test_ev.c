@@ -185,3 +185,80 @@ Test(ev_timer, a_timer_pushed_later_fires_at_the_later_time_only)
 	cr_expect(!ev_timer_armed(&pushed));
 	ev_loop_destroy(loop);
 }
+
+/* ---- ev_defer: work for the end of the iteration ---- */
+
+struct defer_probe {
+	struct ev_defer d[3];
+	int order[16];
+	int n;
+	struct ev_loop *loop;
+};
+
+static void defer_record(struct ev_loop *loop, struct ev_defer *d, void *arg)
+{
+	struct defer_probe *p = arg;
+	int which = (int)(d - p->d);
+	p->order[p->n++] = which;
+	if (which == 0)                 /* a flush that makes another part send */
+		ev_defer(loop, &p->d[2]);
+}
+
+static void io_queues_defers(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct defer_probe *p = arg;
+	char c;
+	(void)events;
+	cr_assert_eq(read(fd, &c, 1), 1);
+	/* queued twice, run once; in the order first queued */
+	ev_defer(loop, &p->d[1]);
+	ev_defer(loop, &p->d[0]);
+	ev_defer(loop, &p->d[1]);
+	cr_expect_eq(p->n, 0, "nothing runs while the iteration's I/O is handled");
+}
+
+Test(ev_defer, runs_once_after_the_iterations_io_in_order_with_what_it_queues)
+{
+	struct defer_probe p = { .n = 0 };
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	p.loop = ev_loop_create();
+	for (int i = 0; i < 3; i++)
+		ev_defer_init(&p.d[i], defer_record, &p);
+	cr_assert_eq(ev_io_add(p.loop, fds[0], EV_READ, io_queues_defers, &p), 0);
+	cr_assert_eq(write(fds[1], "x", 1), 1);
+	cr_assert_eq(ev_loop_run_once(p.loop, 1000), 0);
+	cr_assert_eq(p.n, 3, "d1, d0 and the d2 that d0 queued, in one pass");
+	cr_expect_eq(p.order[0], 1);
+	cr_expect_eq(p.order[1], 0);
+	cr_expect_eq(p.order[2], 2);
+	for (int i = 0; i < 3; i++)
+		cr_expect(!ev_defer_queued(&p.d[i]));
+	ev_io_del(p.loop, fds[0]);
+	ev_loop_destroy(p.loop);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+Test(ev_defer, queued_outside_an_iteration_it_runs_without_waiting_and_a_cancelled_one_never)
+{
+	struct defer_probe p = { .n = 0 };
+	p.loop = ev_loop_create();
+	for (int i = 0; i < 3; i++)
+		ev_defer_init(&p.d[i], defer_record, &p);
+	ev_defer(p.loop, &p.d[1]);
+	ev_defer(p.loop, &p.d[2]);
+	ev_defer(p.loop, &p.d[0]);
+	ev_defer_cancel(p.loop, &p.d[0]);       /* the tail: d2 becomes it */
+	ev_defer_cancel(p.loop, &p.d[1]);       /* the head */
+	cr_expect(!ev_defer_queued(&p.d[0]));
+	ev_defer(p.loop, &p.d[1]);              /* appended after d2 */
+	/* No fd, no timer: a loop that waited would block for the whole timeout. */
+	uint64_t before = ev_now_ms(p.loop);
+	cr_assert_eq(ev_loop_run_once(p.loop, 5000), 0);
+	cr_expect_lt(ev_now_ms(p.loop) - before, 4000u, "the iteration did not sleep");
+	cr_assert_eq(p.n, 2);
+	cr_expect_eq(p.order[0], 2);
+	cr_expect_eq(p.order[1], 1);
+	ev_loop_destroy(p.loop);
+}

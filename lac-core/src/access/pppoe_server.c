@@ -97,13 +97,13 @@ struct pppoe_server {
 	uint8_t rxbuf[PPPOE_FRAME_MAX];
 	uint8_t untagged_buf[PPPOE_FRAME_MAX];
 	/* Frames sent during one loop iteration wait here, in order, and go out
-	 * in sendmmsg() batches when the iteration is over (flush_timer, 0 ms)
+	 * in sendmmsg() batches when the iteration is over (flush, an ev_defer)
 	 * or TX_BATCH are waiting: no system call per frame on the access side
 	 * (issue 12; bench-relay). */
 	uint8_t (*txq)[PPPOE_VLAN_HEADROOM + PPPOE_FRAME_MAX];
 	size_t txq_len[TX_BATCH];
 	unsigned txq_n;
-	struct ev_timer flush_timer;
+	struct ev_defer flush;
 };
 
 static const struct access_conn_vtbl pppoe_conn_vtbl;
@@ -174,10 +174,10 @@ static void server_flush(struct pppoe_server *srv)
 	srv->txq_n = 0;
 }
 
-static void flush_timer_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+static void flush_cb(struct ev_loop *loop, struct ev_defer *d, void *arg)
 {
 	(void)loop;
-	(void)t;
+	(void)d;
 	server_flush(arg);
 }
 
@@ -195,8 +195,8 @@ static int server_tx(struct pppoe_server *srv, uint8_t *buf, size_t ulen, const 
 		srv->txq_len[srv->txq_n++] = len;
 		if (srv->txq_n == TX_BATCH)
 			server_flush(srv);
-		else if (!ev_timer_armed(&srv->flush_timer))
-			ev_timer_start(srv->loop, &srv->flush_timer, 0);
+		else
+			ev_defer(srv->loop, &srv->flush);
 		return 0;
 	} else {
 		rc = send(srv->fd, frame, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
@@ -875,7 +875,7 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 		goto fail;
 	srv->loop = loop;
 	srv->fd = -1;
-	ev_timer_init(&srv->flush_timer, flush_timer_cb, srv);
+	ev_defer_init(&srv->flush, flush_cb, srv);
 	snprintf(srv->ifname, sizeof(srv->ifname), "%s", cfg->ifname ? cfg->ifname : "");
 	if (cfg->ac_name) {
 		snprintf(srv->ac_name, sizeof(srv->ac_name), "%s", cfg->ac_name);
@@ -990,7 +990,7 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 	if (srv->fd >= 0)
 		server_flush(srv);      /* the PADTs above, and anything queued */
 	if (srv->loop)
-		ev_timer_stop(srv->loop, &srv->flush_timer);
+		ev_defer_cancel(srv->loop, &srv->flush);
 	free(srv->txq);
 	if (srv->fd >= 0) {
 		if (srv->loop)

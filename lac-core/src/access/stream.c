@@ -76,9 +76,9 @@ struct stream_access {
 	/* Frames are queued and written once per loop iteration and
 	 * connection (one send for what a PPP exchange answers at once, e.g.
 	 * Configure-Ack and Configure-Request, or the LNS's frames of one
-	 * receive batch): a 0 ms timer runs after the iteration's I/O. */
+	 * receive batch): flush runs at the end of the iteration (ev_defer). */
 	struct stream_conn *dirty;
-	struct ev_timer flush_timer;
+	struct ev_defer flush;
 };
 
 static struct stream_src **stream_src_slot(struct stream_access *sa, uint32_t addr)
@@ -246,7 +246,7 @@ static void stream_conn_flush(struct stream_conn *c)
 	}
 }
 
-static void stream_flush_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+static void stream_flush(struct ev_loop *loop, struct ev_defer *d, void *arg)
 {
 	struct stream_access *sa = arg;
 	while (sa->dirty) {
@@ -299,8 +299,7 @@ static int stream_conn_send(struct access_conn *conn, const uint8_t *frame, size
 		c->dirty = true;
 		c->dirty_next = c->sa->dirty;
 		c->sa->dirty = c;
-		if (!ev_timer_armed(&c->sa->flush_timer))
-			ev_timer_start(c->sa->loop, &c->sa->flush_timer, 0);
+		ev_defer(c->sa->loop, &c->sa->flush);
 	}
 	return 0;
 }
@@ -519,7 +518,7 @@ struct stream_access *stream_access_create(struct ev_loop *loop, const char *lis
 	sa->new_cb = new_cb;
 	sa->ctx = ctx;
 	ev_timer_init(&sa->resume_timer, stream_resume_timer, sa);
-	ev_timer_init(&sa->flush_timer, stream_flush_timer, sa);
+	ev_defer_init(&sa->flush, stream_flush, sa);
 	hdlc_decoder_init(&sa->dec_scratch, 0);
 	snprintf(sa->listen, sizeof(sa->listen), "%s", listen_spec);
 
@@ -589,7 +588,7 @@ void stream_access_destroy(struct stream_access *sa)
 		stream_conn_free(sa->conns);
 	}
 	ev_timer_stop(sa->loop, &sa->resume_timer);
-	ev_timer_stop(sa->loop, &sa->flush_timer);
+	ev_defer_cancel(sa->loop, &sa->flush);
 	ev_io_del(sa->loop, sa->fd);
 	close(sa->fd);
 	if (sa->is_unix)

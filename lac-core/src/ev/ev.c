@@ -28,6 +28,8 @@ struct ev_loop {
 	/* min-heap of armed timers; see struct heap_ent */
 	struct heap_ent *heap;
 	size_t heap_len, heap_cap;
+	/* queued ev_defer callbacks, in order */
+	struct ev_defer *defer_head, **defer_tail;
 };
 
 /* A heap slot holds its key beside the timer, so that sifting compares keys
@@ -60,6 +62,7 @@ struct ev_loop *ev_loop_create(void)
 		return NULL;
 	}
 	loop->now_ms = monotonic_ms();
+	loop->defer_tail = &loop->defer_head;
 	return loop;
 }
 
@@ -251,10 +254,53 @@ static void run_timers(struct ev_loop *loop)
 	}
 }
 
+void ev_defer_init(struct ev_defer *defer, ev_defer_cb cb, void *arg)
+{
+	*defer = (struct ev_defer){ .cb = cb, .arg = arg };
+}
+
+void ev_defer(struct ev_loop *loop, struct ev_defer *defer)
+{
+	if (defer->queued)
+		return;
+	defer->queued = true;
+	defer->next = NULL;
+	*loop->defer_tail = defer;
+	loop->defer_tail = &defer->next;
+}
+
+void ev_defer_cancel(struct ev_loop *loop, struct ev_defer *defer)
+{
+	if (!defer->queued)
+		return;
+	/* A few parts at most are queued at a time: a walk is fine. */
+	for (struct ev_defer **p = &loop->defer_head; *p; p = &(*p)->next) {
+		if (*p != defer)
+			continue;
+		*p = defer->next;
+		if (loop->defer_tail == &defer->next)
+			loop->defer_tail = p;
+		break;
+	}
+	defer->queued = false;
+}
+
+static void run_defers(struct ev_loop *loop)
+{
+	while (loop->defer_head && !loop->stop) {
+		struct ev_defer *d = loop->defer_head;
+		loop->defer_head = d->next;
+		if (!loop->defer_head)
+			loop->defer_tail = &loop->defer_head;
+		d->queued = false;
+		d->cb(loop, d, d->arg);
+	}
+}
+
 int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
 {
 	struct epoll_event events[64];
-	int wait = timeout_ms;
+	int wait = loop->defer_head ? 0 : timeout_ms;
 
 	ev_now_update(loop);
 	if (loop->heap_len > 0) {
@@ -286,6 +332,7 @@ int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
 	}
 	if (!loop->stop)
 		run_timers(loop);
+	run_defers(loop);
 	return 0;
 }
 

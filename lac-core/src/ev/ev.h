@@ -13,6 +13,7 @@
 
 struct ev_loop;
 struct ev_timer;
+struct ev_defer;
 
 /* Interest/readiness bits, as given to ev_io_add() and passed to callbacks. */
 #define EV_READ  0x1u
@@ -21,6 +22,7 @@ struct ev_timer;
 
 typedef void (*ev_io_cb)(struct ev_loop *loop, int fd, unsigned events, void *arg);
 typedef void (*ev_timer_cb)(struct ev_loop *loop, struct ev_timer *timer, void *arg);
+typedef void (*ev_defer_cb)(struct ev_loop *loop, struct ev_defer *defer, void *arg);
 
 struct ev_timer {
 	uint64_t when_ms;       /* deadline, absolute, on ev_now_ms()'s clock */
@@ -57,6 +59,30 @@ void ev_timer_stop(struct ev_loop *loop, struct ev_timer *timer);
 static inline bool ev_timer_armed(const struct ev_timer *timer)
 {
 	return timer->heap_index != 0;
+}
+
+/* Work for the end of the iteration: a sender queues what the iteration's
+ * callbacks produce and writes it in one batch (sendmmsg) once they have all
+ * run. ev_defer() queues the callback once however often it is called; queued
+ * callbacks run in order after the iteration's I/O and timers, and one queued
+ * while they run (a flush that makes another part send) runs in the same pass,
+ * so nothing waits for the next wake-up. Queued outside an iteration, it runs
+ * at the end of the next one, which then does not sleep. Embedded by its
+ * owner like struct ev_timer. */
+struct ev_defer {
+	struct ev_defer *next;
+	bool queued;
+	ev_defer_cb cb;
+	void *arg;
+};
+
+void ev_defer_init(struct ev_defer *defer, ev_defer_cb cb, void *arg);
+void ev_defer(struct ev_loop *loop, struct ev_defer *defer);
+/* Unqueues it; a no-op when it is not queued. Call it before freeing the owner. */
+void ev_defer_cancel(struct ev_loop *loop, struct ev_defer *defer);
+static inline bool ev_defer_queued(const struct ev_defer *defer)
+{
+	return defer->queued;
 }
 
 /* The loop's idea of now (CLOCK_MONOTONIC, ms), refreshed before callbacks run. */

@@ -80,7 +80,7 @@ void flush_all(struct l2tp_engine *e)
 		e->stats.tx_datagrams += l2tp_io_flush(&e->socks[i]);
 }
 
-static void flush_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *arg)
+static void flush_cb(struct ev_loop *loop, struct ev_defer *defer, void *arg)
 {
 	flush_all(arg);
 }
@@ -93,8 +93,7 @@ void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *b
 		return;
 	}
 	/* Coalesce what this loop iteration sends into one sendmmsg(). */
-	if (!ev_timer_armed(&e->flush_timer))
-		ev_timer_start(e->loop, &e->flush_timer, 0);
+	ev_defer(e->loop, &e->flush);
 }
 
 /* ---- tunnels ---- */
@@ -1039,7 +1038,7 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 		log_error("event=l2tp_no_randomness err=\"%s\"", strerror(errno));
 		goto fail;
 	}
-	ev_timer_init(&e->flush_timer, flush_timer_cb, e);
+	ev_defer_init(&e->flush, flush_cb, e);
 	ev_timer_init(&e->done_timer, done_timer_cb, e);
 	e->stray_tokens = STRAY_BURST;
 	e->stray_refill_ms = ev_now_ms(loop);
@@ -1090,7 +1089,7 @@ void l2tp_engine_destroy(struct l2tp_engine *e)
 		ev_io_del(e->loop, e->socks[i].fd);
 		l2tp_io_close(&e->socks[i]);
 	}
-	ev_timer_stop(e->loop, &e->flush_timer);
+	ev_defer_cancel(e->loop, &e->flush);
 	ev_timer_stop(e->loop, &e->done_timer);
 	free(e->tunnels);
 	free(e->sessions);

@@ -105,7 +105,7 @@ struct l2tp_engine {
 	struct eng_tunnel *tunnel_list;
 	uint32_t next_serial;
 	struct dead_entry dead[DEAD_CACHE_SIZE];
-	struct ev_timer flush_timer;
+	struct ev_defer flush;
 	struct ev_timer done_timer;
 	bool shutting_down;
 	void (*done_cb)(void *);
