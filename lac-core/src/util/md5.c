@@ -21,8 +21,8 @@ static uint32_t rotl32(uint32_t x, unsigned n)
 
 /* The four rounds written out step by step (RFC 1321 3.4): with constant
  * shifts, message indices and round functions the compiler keeps the state in
- * registers; the looped form with a branch per step cost about 1.6 times as
- * much per block. */
+ * registers; the looped form with a branch per step made an HMAC over 300
+ * bytes cost about 1.4 times as much (1.3 against 0.93 us). */
 #define MD5_F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 #define MD5_G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
 #define MD5_H(x, y, z) ((x) ^ (y) ^ (z))
