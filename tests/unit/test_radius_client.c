@@ -344,18 +344,68 @@ Test(radius_client, challenge_is_treated_as_reject)
 	radius_client_destroy(c);
 }
 
-Test(radius_client, cancelled_request_gets_no_callback)
+/* Requests wait for the end of the loop iteration and go out together (one
+ * sendmmsg): one cancelled before then never leaves. */
+Test(radius_client, request_cancelled_in_its_iteration_never_leaves)
 {
 	struct radius_client *c = client_one_server(SRV_ACCEPT);
 	struct outcome o = { 0 };
 	struct radius_request *r = radius_auth_start(c, &params, on_done, &o);
 	cr_assert_not_null(r);
+	cr_expect_eq(srv[0].received, 0, "nothing is sent before the iteration ends");
+	radius_request_cancel(r);
+	run_until(&o, 1, 100);
+	cr_expect_eq(o.calls, 0);
+	cr_expect_eq(srv[0].received, 0, "the cancelled request was not sent");
+	struct radius_client_counters k = counters(c);
+	cr_expect_eq(k.cancels, 1);
+	cr_expect_eq(k.replies_unexpected, 0);
+	radius_client_destroy(c);
+}
+
+Test(radius_client, request_cancelled_after_it_left_gets_no_callback)
+{
+	struct radius_client *c = client_one_server(SRV_ACCEPT);
+	struct outcome o = { 0 };
+	struct radius_request *r = radius_auth_start(c, &params, on_done, &o);
+	cr_assert_not_null(r);
+	/* The server reads the request and answers in one iteration; the
+	 * answer is read in a later one, after the cancel. */
+	for (int i = 0; i < 100 && srv[0].received == 0; i++)
+		ev_loop_run_once(loop, 5);
+	cr_assert_eq(srv[0].received, 1);
+	cr_assert_eq(o.calls, 0);
 	radius_request_cancel(r);
 	run_until(&o, 1, 100);
 	cr_expect_eq(o.calls, 0);
 	struct radius_client_counters k = counters(c);
 	cr_expect_eq(k.cancels, 1);
 	cr_expect_eq(k.replies_unexpected, 1, "the late reply finds no request");
+	radius_client_destroy(c);
+}
+
+/* More requests in one iteration than one batch holds (64): the queue is sent
+ * as it fills, and every request reaches the server and is answered. */
+Test(radius_client, a_burst_larger_than_a_send_batch_is_answered_in_full)
+{
+	enum { N = 200 };
+	struct radius_client *c = client_one_server(SRV_ACCEPT);
+	static struct outcome o[N];
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < N; i++)
+		cr_assert_not_null(radius_auth_start(c, &params, on_done, &o[i]), "request %d", i);
+	int answered = 0;
+	for (int round = 0; round < 400 && answered < N; round++) {
+		ev_loop_run_once(loop, 5);
+		answered = 0;
+		for (int i = 0; i < N; i++)
+			answered += o[i].calls == 1 && o[i].status == RADIUS_STATUS_ACCEPT;
+	}
+	cr_expect_eq(answered, N);
+	cr_expect_eq(srv[0].received, N);
+	struct radius_client_counters k = counters(c);
+	cr_expect_eq(k.retransmits, 0);
+	cr_expect_eq(k.replies_unexpected, 0);
 	radius_client_destroy(c);
 }
 

@@ -13,6 +13,38 @@
 
 #define IDS_PER_SOCKET 256
 #define RECV_BURST 64           /* datagrams per wake-up, so one socket cannot starve the loop */
+#define RECV_BATCH 16           /* datagrams per recvmmsg() */
+#define TX_BATCH 64             /* datagrams per sendmmsg() */
+#define TX_ARENA (64 * 1024)    /* bytes of queued packets; at least one RADIUS_MAX_PACKET */
+
+/* Requests sent during one loop iteration go out together when it ends (an
+ * ev_defer): at a thousand setups a second a sendto() per Access-Request and
+ * accounting record, and a recvfrom() per reply, were 6 of lac-core's 8.5
+ * system calls per tunnelled session. The bytes are copied, so an exchange
+ * may re-encode or end before the flush; one that ends (answered or
+ * cancelled) voids its entry, so a request is never sent after its answer. */
+struct rt_tx {
+	struct rt_sock *sock;           /* NULL: voided */
+	const struct radius_xact *x;
+	uint8_t id;
+	size_t server;
+	size_t off, len;                /* in arena */
+};
+
+struct rt_txq {
+	struct rt_tx ent[TX_BATCH];
+	unsigned n;
+	size_t used;
+	uint8_t arena[TX_ARENA];
+};
+
+/* One recvmmsg() batch of replies (64 KiB, on the heap). */
+struct rt_rxbuf {
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	struct sockaddr_storage from[RECV_BATCH];
+	uint8_t buf[RECV_BATCH][RADIUS_MAX_PACKET];
+};
 
 struct rt_sock {
 	struct radius_transport *t;
@@ -38,6 +70,9 @@ struct radius_transport {
 	struct radius_xact *whead, *wtail;      /* waiting for an id, FIFO */
 	struct radius_transport_counters ctr;
 	uint8_t scratch[RADIUS_MAX_PACKET];     /* packet of a reencode send */
+	struct rt_txq *txq;
+	struct ev_defer flush;
+	struct rt_rxbuf *rx;
 };
 
 static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *arg);
@@ -137,10 +172,13 @@ static int id_alloc(struct radius_transport *t, struct radius_xact *x, int famil
 	return -1;
 }
 
+static void txq_void(struct radius_transport *t, const struct radius_xact *x);
+
 static void id_release(struct radius_xact *x)
 {
 	if (!x->sock)
 		return;
+	txq_void(x->t, x);
 	x->sock->slots[x->id] = NULL;
 	x->sock->used--;
 	x->sock = NULL;
@@ -230,15 +268,82 @@ static int xact_encode(struct radius_xact *x, uint8_t *buf)
 	return 0;
 }
 
+/* ---- the send queue ---- */
+
+static void txq_void(struct radius_transport *t, const struct radius_xact *x)
+{
+	struct rt_txq *q = t->txq;
+	for (unsigned i = 0; i < q->n; i++)
+		if (q->ent[i].x == x)
+			q->ent[i].sock = NULL;
+}
+
+/* Sends the queued entries of socket s, in order, in sendmmsg() batches. An
+ * entry the kernel refuses is treated like a lost packet (the timer retries,
+ * then fails over): logged and skipped, the rest still go. */
+static void txq_send_sock(struct radius_transport *t, struct rt_sock *s)
+{
+	struct rt_txq *q = t->txq;
+	struct mmsghdr msgs[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	const struct rt_tx *ents[TX_BATCH];
+	unsigned n = 0, done = 0;
+
+	for (unsigned i = 0; i < q->n; i++) {
+		const struct rt_tx *e = &q->ent[i];
+		const struct radius_server_config *sc;
+		if (e->sock != s)
+			continue;
+		sc = &t->cfg.servers[e->server];
+		iov[n] = (struct iovec){ .iov_base = q->arena + e->off, .iov_len = e->len };
+		msgs[n] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = (void *)&sc->addr, .msg_namelen = sc->addr_len,
+			.msg_iov = &iov[n], .msg_iovlen = 1 } };
+		ents[n++] = e;
+	}
+	while (done < n) {
+		int k = sendmmsg(s->fd, msgs + done, n - done, MSG_DONTWAIT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			log_peer("%s server=%s id=%u event=send-failed errno=%d", t->pol.log_name,
+				 t->cfg.servers[ents[done]->server].name, ents[done]->id,
+				 k < 0 ? errno : EAGAIN);
+			done++;
+			continue;
+		}
+		done += (unsigned)k;
+	}
+}
+
+static void txq_flush(struct radius_transport *t)
+{
+	for (size_t i = 0; i < t->n_socks; i++)
+		txq_send_sock(t, t->socks[i]);
+	t->txq->n = 0;
+	t->txq->used = 0;
+}
+
+static void flush_cb(struct ev_loop *loop, struct ev_defer *defer, void *arg)
+{
+	txq_flush(arg);
+}
+
+/* Queues x's packet (buf, x->pkt_len bytes) for the end of the iteration. */
 static void xact_sendto(struct radius_xact *x, const uint8_t *buf)
 {
 	struct radius_transport *t = x->t;
-	const struct radius_server_config *sc = &t->cfg.servers[x->server];
-	if (sendto(x->sock->fd, buf, x->pkt_len, 0, (const struct sockaddr *)&sc->addr, sc->addr_len) < 0) {
-		/* Treated like a lost packet: the timer retries, then fails over. */
-		log_peer("%s server=%s id=%u event=send-failed errno=%d", t->pol.log_name, sc->name, x->id,
-			 errno);
-	}
+	struct rt_txq *q = t->txq;
+	struct rt_tx *e;
+
+	if (q->n == TX_BATCH || q->used + x->pkt_len > sizeof(q->arena))
+		txq_flush(t);
+	e = &q->ent[q->n++];
+	*e = (struct rt_tx){ .sock = x->sock, .x = x, .id = x->id, .server = x->server,
+			     .off = q->used, .len = x->pkt_len };
+	memcpy(q->arena + q->used, buf, x->pkt_len);
+	q->used += x->pkt_len;
+	ev_defer(t->loop, &t->flush);
 	t->srv[x->server].sent++;
 	t->ctr.sent++;
 	x->sends++;
@@ -542,17 +647,30 @@ static void handle_datagram(struct rt_sock *s, const uint8_t *buf, size_t len,
 static void sock_readable(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct rt_sock *s = arg;
-	uint8_t buf[RADIUS_MAX_PACKET];
-	for (int i = 0; i < RECV_BURST; i++) {
-		struct sockaddr_storage from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+	struct rt_rxbuf *rx = s->t->rx;
+	for (int got = 0; got < RECV_BURST;) {
+		for (unsigned i = 0; i < RECV_BATCH; i++) {
+			rx->iov[i] = (struct iovec){ .iov_base = rx->buf[i], .iov_len = sizeof(rx->buf[i]) };
+			rx->msgs[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &rx->from[i], .msg_namelen = sizeof(rx->from[i]),
+				.msg_iov = &rx->iov[i], .msg_iovlen = 1 } };
+		}
+		int n = recvmmsg(fd, rx->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_peer("%s event=recv-failed errno=%d", s->t->pol.log_name, errno);
 			return;
 		}
-		handle_datagram(s, buf, (size_t)n, &from);
+		/* A reply may end exchanges and start others: their sends are
+		 * queued, so nothing here reads or closes a socket. */
+		for (int i = 0; i < n; i++) {
+			/* A datagram over RADIUS_MAX_PACKET arrives cut to it: RFC
+			 * 2865 3 ignores octets past the Length field anyway. */
+			handle_datagram(s, rx->buf[i], rx->msgs[i].msg_len, &rx->from[i]);
+		}
+		got += n;
+		if (n < RECV_BATCH)
+			return;         /* drained: no further call just to see EAGAIN */
 	}
 }
 
@@ -575,10 +693,19 @@ struct radius_transport *radius_transport_create(struct ev_loop *loop,
 	t->pol = *policy;
 	t->max_socks = cfg->max_sockets * 2;    /* both families */
 	t->socks = calloc(t->max_socks, sizeof(*t->socks));
-	if (!t->socks) {
+	t->txq = malloc(sizeof(*t->txq));
+	t->rx = malloc(sizeof(*t->rx));
+	if (!t->socks || !t->txq || !t->rx) {
+		free(t->socks);
+		free(t->txq);
+		free(t->rx);
 		free(t);
+		errno = ENOMEM;
 		return NULL;
 	}
+	t->txq->n = 0;
+	t->txq->used = 0;
+	ev_defer_init(&t->flush, flush_cb, t);
 	bool have[2] = { false, false };
 	for (size_t i = 0; i < cfg->n_servers; i++) {
 		int fam = cfg->servers[i].addr.ss_family;
@@ -600,12 +727,18 @@ void radius_transport_destroy(struct radius_transport *t)
 {
 	if (!t)
 		return;
+	/* What the last iteration queued still goes (a Stop at shutdown). */
+	if (t->txq)
+		txq_flush(t);
+	ev_defer_cancel(t->loop, &t->flush);
 	for (size_t i = 0; i < t->n_socks; i++) {
 		ev_io_del(t->loop, t->socks[i]->fd);
 		close(t->socks[i]->fd);
 		free(t->socks[i]);
 	}
 	free(t->socks);
+	free(t->txq);
+	free(t->rx);
 	free(t);
 }
 
