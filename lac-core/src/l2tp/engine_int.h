@@ -1,6 +1,7 @@
-/* What the engine's files share (engine.c, dead_cache.c, tunnel_pool.c,
- * input.c, data.c): the engine, tunnel and session records and the few
- * functions one file calls in another. Internal: callers use l2tp.h. */
+/* What the engine's files share (engine.c, eng_tunnel.c, eng_session.c,
+ * dead_cache.c, tunnel_pool.c, input.c, data.c): the engine, tunnel and
+ * session records and the few functions one file calls in another.
+ * Internal: callers use l2tp.h. */
 #ifndef L2TP_ENGINE_INT_H
 #define L2TP_ENGINE_INT_H
 
@@ -153,10 +154,31 @@ static inline bool sa_same(const struct sockaddr *a, const struct sockaddr_stora
 void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf, size_t len,
 	      const struct sockaddr *to, socklen_t to_len);
 void flush_all(struct l2tp_engine *e);
+/* A free tunnel or session ID of `table` (ID_SPACE slots), drawn at random;
+ * 0 when none is free. */
+uint16_t eng_alloc_id(void **table);
+
+/* eng_tunnel.c */
+/* A new tunnel to candidate c, opening (or waiting for another tunnel to the
+ * same LNS to open first); NULL when no ID, socket or memory is left. */
+struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate *c);
 /* Re-arms the tunnel's timer at its next duty (and notices shutdown done). */
 void tun_arm(struct eng_tunnel *tun);
+
+/* eng_session.c */
 /* Frees a session (detached first); no callbacks. */
 void sess_free(struct l2tp_session *s);
+/* Takes s off its tunnel (its lists, counts and setup timer). */
+void sess_detach(struct l2tp_session *s);
+/* Takes s out of its tunnel's queue of sessions awaiting an acknowledgement. */
+void sess_ackq_remove(struct l2tp_session *s);
+/* s's tunnel is up: its ICRQ goes now, or when the control queue has room. */
+void sess_tunnel_up(struct l2tp_session *s, uint64_t now);
+/* Reports the outcome of s's last FSM event (up, failover, down); may free s. */
+void sess_after(struct l2tp_session *s);
+/* Tells s's owner that its candidate refused the tunnel or the call. */
+void sess_report_reject(struct l2tp_session *s, bool link, uint16_t result, uint16_t error,
+			const char *why);
 
 /* dead_cache.c: endpoints (address and port) that did not answer, held down
  * for dead_hold_down_s. */
