@@ -174,3 +174,108 @@ Test(random, constant_time_compare_tells_equal_from_different)
 	cr_expect(!bytes_equal_ct("abcd", "abce", 4));
 	cr_expect(bytes_equal_ct("", "", 0));
 }
+
+/* ---- held log lines ---- */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+static unsigned log_wakes;
+static void count_wake(void *arg) { (void)arg; log_wakes++; }
+
+/* stderr into a datagram socket: each write() arrives as one datagram. */
+static int stderr_to_datagrams(void)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	int one = 1 << 20;
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+	cr_assert_geq(dup2(sv[1], STDERR_FILENO), 0);
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	return sv[0];
+}
+
+Test(log, held_lines_wait_for_the_flush_and_a_warning_writes_them_first)
+{
+	int rd = stderr_to_datagrams();
+	char buf[8192];
+	log_batch_start(count_wake, NULL);
+	log_info("event=one");
+	log_info("event=two");
+	cr_expect_eq(log_wakes, 1, "woken once, when the first line was held");
+	cr_expect_eq(recv(rd, buf, sizeof(buf), 0), -1, "nothing written yet");
+	log_warn("event=three");
+	ssize_t n = recv(rd, buf, sizeof(buf) - 1, 0);
+	cr_assert_gt(n, 0);
+	buf[n] = 0;
+	cr_expect(strstr(buf, "event=one") && strstr(buf, "event=two"), "the held lines, in one write");
+	cr_expect_null(strstr(buf, "event=three"));
+	n = recv(rd, buf, sizeof(buf) - 1, 0);
+	cr_assert_gt(n, 0);
+	buf[n] = 0;
+	cr_expect(strstr(buf, "level=warn event=three"), "then the warning");
+	log_info("event=four");
+	cr_expect_eq(log_wakes, 2);
+	log_flush();
+	n = recv(rd, buf, sizeof(buf) - 1, 0);
+	cr_assert_gt(n, 0);
+	buf[n] = 0;
+	cr_expect(strstr(buf, "event=four"));
+	cr_expect_eq(recv(rd, buf, sizeof(buf), 0), -1);
+}
+
+Test(log, a_batch_goes_in_writes_of_whole_lines_of_at_most_4_kib)
+{
+	int rd = stderr_to_datagrams();
+	char buf[8192];
+	unsigned lines = 0, writes = 0;
+	log_batch_start(count_wake, NULL);
+	for (int i = 0; i < 300; i++)
+		log_info("event=filler i=%03d pad=%080d", i, 0);
+	log_flush();
+	for (;;) {
+		ssize_t n = recv(rd, buf, sizeof(buf), 0);
+		if (n < 0)
+			break;
+		writes++;
+		cr_expect_leq(n, 4096);
+		cr_expect_eq(buf[n - 1], '\n', "a write ends with a whole line");
+		for (ssize_t k = 0; k < n; k++)
+			lines += buf[k] == '\n';
+	}
+	cr_expect_eq(lines, 300);
+	cr_expect_lt(writes, 20, "about 30 lines per write, not one each");
+}
+
+Test(log, a_fatal_signal_writes_the_held_lines_and_still_kills)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		close(p[0]);
+		log_batch_start(count_wake, NULL);
+		log_info("event=last_words");
+		abort();
+	}
+	close(p[1]);
+	char buf[4096];
+	ssize_t n, got = 0;
+	while ((n = read(p[0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = 0;
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "the signal still ends the process");
+	cr_expect(strstr(buf, "event=last_words"), "the held line was written: %s", buf);
+}

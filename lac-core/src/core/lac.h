@@ -41,6 +41,7 @@ struct lac_counters {
 
 struct lac {
 	struct ev_loop *loop;
+	struct ev_defer log_flush;      /* held log lines go when the iteration ends */
 	struct lac_config cfg;          /* swapped whole on reload */
 	char config_path[256];
 

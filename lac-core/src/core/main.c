@@ -474,6 +474,17 @@ static void lac_reload(struct lac *lac)
 		log_info("event=reloaded config=%s", lac->config_path);
 }
 
+static void lac_log_flush(struct ev_loop *loop, struct ev_defer *defer, void *arg)
+{
+	log_flush();
+}
+
+static void lac_log_wake(void *arg)
+{
+	struct lac *lac = arg;
+	ev_defer(lac->loop, &lac->log_flush);
+}
+
 static void lac_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct lac *lac = arg;
@@ -625,6 +636,8 @@ int main(int argc, char **argv)
 		log_error("event=startup_failed error=\"event loop: %s\"", strerror(errno));
 		return 1;
 	}
+	ev_defer_init(&lac.log_flush, lac_log_flush, NULL);
+	log_batch_start(lac_log_wake, &lac);
 	if (lac_start(&lac, err, sizeof(err)) < 0) {
 		log_error("event=startup_failed error=\"%s\"", err);
 		return 1;
