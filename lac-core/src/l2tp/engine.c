@@ -199,6 +199,7 @@ void l2tp_engine_destroy(struct l2tp_engine *e)
 			if (e->sessions[i]) {
 				ev_timer_stop(e->loop, &e->sessions[i]->start_timer);
 				ev_timer_stop(e->loop, &e->sessions[i]->setup_timer);
+				free(e->sessions[i]->setup);    /* a call still in setup */
 				free(e->sessions[i]);
 			}
 	while (e->tunnel_list) {
