@@ -164,6 +164,11 @@ void pppoe_sock_ring_attach(int fd, int ifindex)
 	ring_setup(fd, ifindex);
 }
 
+bool pppoe_sock_has_ring(int fd)
+{
+	return ring_of(fd) != NULL;
+}
+
 ssize_t pppoe_sock_ring_recv(int fd, uint8_t *buf, size_t cap)
 {
 	struct pppoe_ring *r = ring_of(fd);
@@ -232,11 +237,13 @@ ssize_t pppoe_sock_recv(int fd, uint8_t *buf, size_t cap)
 {
 	struct pppoe_ring *r = ring_of(fd);
 	if (r) {
+		/* With a ring the kernel queues nothing elsewhere (a full ring
+		 * drops; we set no PACKET_COPY_THRESH): an empty ring is EAGAIN,
+		 * without a recvmsg() to learn it (one per wake-up before). */
 		ssize_t n = ring_recv(r, buf, cap, false);
-		if (n >= 0)
-			return n;
-		/* ring empty: the ordinary queue only holds what arrived while the
-		 * ring was full, if anything (then the kernel dropped, not queued) */
+		if (n < 0)
+			errno = EAGAIN;
+		return n;
 	}
 	struct sockaddr_ll from;
 	union {

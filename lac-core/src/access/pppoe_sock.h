@@ -34,6 +34,8 @@ int pppoe_sock_open(int ifindex, bool promisc);
  * socket is closed with pppoe_sock_close(). */
 void pppoe_sock_ring_attach(int fd, int ifindex);
 ssize_t pppoe_sock_ring_recv(int fd, uint8_t *buf, size_t cap);
+/* Whether fd reads from a ring (then nothing waits in its ordinary queue). */
+bool pppoe_sock_has_ring(int fd);
 
 /* Closes a socket of pppoe_sock_open() and unmaps its ring. */
 void pppoe_sock_close(int fd);

@@ -91,9 +91,9 @@ ssize_t pppoe_vsock_recv(int fd, uint8_t *buf, size_t cap)
 	if (cap < 4 + PPPOE_ETH_HLEN)
 		return 0;
 	ssize_t r = pppoe_sock_ring_recv(fd, buf, cap);
-	if (r >= 0)
-		return r;
-	/* no ring, or it is empty: what the ordinary queue holds, if anything */
+	if (r >= 0 || pppoe_sock_has_ring(fd))
+		return r;       /* a frame, or the ring is empty (EAGAIN) */
+	/* no ring: what the ordinary queue holds, if anything */
 	/* Read 4 octets in, so an offloaded tag can go back in front. */
 	struct iovec iov = { .iov_base = buf + 4, .iov_len = cap - 4 };
 	struct msghdr msg = {
