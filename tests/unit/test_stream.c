@@ -270,3 +270,96 @@ Test(stream, emfile_pauses_without_spinning_and_resumes)
 	stream_access_destroy(sa);
 	ev_loop_destroy(loop);
 }
+
+/* max_per_source with thousands of sources: the per-source table grows past
+ * its first 1,024 buckets (issue 12: fixed tables walked long chains at
+ * scale), and every source is still found, counted and forgotten. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+static unsigned tcp_accepted;
+static void count_frame(void *arg, const uint8_t *frame, size_t len) { }
+static void count_closed(void *arg, const char *reason) { }
+static const struct access_conn_handlers count_handlers = { .frame_rx = count_frame,
+							    .closed = count_closed };
+static void on_new_count(void *ctx, struct access_conn *conn)
+{
+	tcp_accepted++;
+	access_conn_attach(conn, &count_handlers, NULL);
+}
+
+static int tcp_client_from(uint32_t src_host_order, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(src_host_order) };
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "%s", strerror(errno));
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int r = connect(fd, (struct sockaddr *)&to, sizeof(to));
+	cr_assert(r == 0 || errno == EINPROGRESS, "%s", strerror(errno));
+	return fd;
+}
+
+Test(stream, thousands_of_sources_are_each_limited_and_forgotten)
+{
+	enum { N = 3000 };
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 2 * N + 64)
+		cr_skip_test("needs %d file descriptors", 2 * N + 64);
+	rl.rlim_cur = 2 * N + 64;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in pa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t pl = sizeof(pa);
+	cr_assert_eq(bind(probe, (struct sockaddr *)&pa, sizeof(pa)), 0);
+	getsockname(probe, (struct sockaddr *)&pa, &pl);
+	uint16_t port = ntohs(pa.sin_port);
+	close(probe);
+	char spec[64], err[128];
+	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%u", port);
+	struct ev_loop *loop = ev_loop_create();
+	struct stream_access *sa = stream_access_create(loop, spec, 5, on_new_count, NULL, err,
+							sizeof(err));
+	cr_assert_not_null(sa, "%s", err);
+	struct stream_limits lim = { .max_per_source = 1 };
+	stream_access_set_limits(sa, &lim);
+	static int fds[N + 1];
+	const uint32_t base = 0x7f010000;       /* 127.1.0.0: a source address each */
+	for (int i = 0; i < N; i++) {
+		fds[i] = tcp_client_from(base + (uint32_t)i, port);
+		if (i % 100 == 99)
+			for (int k = 0; k < 50 && stream_access_n_conns(sa) < (uint32_t)i + 1; k++)
+				ev_loop_run_once(loop, 2);
+	}
+	for (int k = 0; k < 500 && stream_access_n_conns(sa) < N; k++)
+		ev_loop_run_once(loop, 2);
+	cr_expect_eq(stream_access_n_conns(sa), N, "one connection from each of %d sources", N);
+	/* A second one from the first source (entered before the table grew). */
+	fds[N] = tcp_client_from(base, port);
+	struct stream_access_counters ctr;
+	for (int k = 0; k < 200; k++) {
+		ev_loop_run_once(loop, 2);
+		stream_access_counters(sa, &ctr);
+		if (ctr.refused_per_source)
+			break;
+	}
+	cr_expect_eq(ctr.refused_per_source, 1);
+	cr_expect_eq(stream_access_n_conns(sa), N);
+	for (int i = 0; i <= N; i++)
+		close(fds[i]);
+	for (int k = 0; k < 500 && stream_access_n_conns(sa) > 0; k++)
+		ev_loop_run_once(loop, 2);
+	cr_expect_eq(stream_access_n_conns(sa), 0);
+	/* Forgotten: the first source may connect again. */
+	int again = tcp_client_from(base, port);
+	for (int k = 0; k < 200 && stream_access_n_conns(sa) < 1; k++)
+		ev_loop_run_once(loop, 2);
+	cr_expect_eq(stream_access_n_conns(sa), 1);
+	stream_access_counters(sa, &ctr);
+	cr_expect_eq(ctr.refused_per_source, 1);
+	close(again);
+	stream_access_destroy(sa);
+	ev_loop_destroy(loop);
+}

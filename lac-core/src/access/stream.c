@@ -20,7 +20,7 @@
 #include "util/log.h"
 
 #define STREAM_TXQ_MAX (256 * 1024)
-#define STREAM_SRC_BUCKETS 1024
+#define STREAM_SRC_BITS_MIN 10         /* 1,024 buckets to start; doubles as sources come */
 #define STREAM_PAUSE_MS_DEFAULT 250
 /* scale: the queue exists only while the socket refuses data; it starts at
  * STREAM_TXQ_MIN, doubles up to STREAM_TXQ_MAX and is freed when drained. */
@@ -70,7 +70,12 @@ struct stream_access {
 	struct stream_limits lim;
 	bool paused;                    /* listener interest off (budget or EMFILE) */
 	struct ev_timer resume_timer;
-	struct stream_src *src[STREAM_SRC_BUCKETS];
+	/* Sources by address: 2^src_bits buckets, doubled when there are two
+	 * entries a bucket (a fixed 1,024 would walk 64 entries at 64k
+	 * subscribers each from its own address, as the PPPoE MAC table did). */
+	struct stream_src **src;
+	unsigned src_bits;
+	uint32_t src_entries;
 	struct stream_access_counters counters;
 	struct hdlc_decoder dec_scratch;        /* scale: shared by all conns (one loop) */
 	/* Frames are queued and written once per loop iteration and
@@ -81,12 +86,41 @@ struct stream_access {
 	struct ev_defer flush;
 };
 
+/* Fibonacci hashing: the product's high bits depend on every bit of addr
+ * (the low bits of the product only on the low bits of addr). */
+static uint32_t stream_src_bucket(uint32_t addr, unsigned bits)
+{
+	return (uint32_t)(addr * 2654435761u) >> (32 - bits);
+}
+
 static struct stream_src **stream_src_slot(struct stream_access *sa, uint32_t addr)
 {
-	struct stream_src **pp = &sa->src[(addr * 2654435761u) % STREAM_SRC_BUCKETS];
+	struct stream_src **pp = &sa->src[stream_src_bucket(addr, sa->src_bits)];
 	while (*pp && (*pp)->addr != addr)
 		pp = &(*pp)->next;
 	return pp;
+}
+
+/* Doubles the buckets; without memory the table stays as it is (longer
+ * chains, still correct). */
+static void stream_src_grow(struct stream_access *sa)
+{
+	unsigned bits = sa->src_bits + 1;
+	struct stream_src **t = calloc((size_t)1 << bits, sizeof(*t));
+	if (!t)
+		return;
+	for (size_t i = 0; i < (size_t)1 << sa->src_bits; i++) {
+		struct stream_src *e = sa->src[i], *next;
+		for (; e; e = next) {
+			uint32_t b = stream_src_bucket(e->addr, bits);
+			next = e->next;
+			e->next = t[b];
+			t[b] = e;
+		}
+	}
+	free(sa->src);
+	sa->src = t;
+	sa->src_bits = bits;
 }
 
 static uint32_t stream_src_count(struct stream_access *sa, uint32_t addr)
@@ -104,6 +138,10 @@ static int stream_src_add(struct stream_access *sa, uint32_t addr)
 		if (!*pp)
 			return -1;
 		(*pp)->addr = addr;
+		(*pp)->n++;
+		if (++sa->src_entries > (uint32_t)2 << sa->src_bits && sa->src_bits < 24)
+			stream_src_grow(sa);
+		return 0;
 	}
 	(*pp)->n++;
 	return 0;
@@ -118,6 +156,7 @@ static void stream_src_del(struct stream_access *sa, uint32_t addr)
 	if (--e->n == 0) {
 		*pp = e->next;
 		free(e);
+		sa->src_entries--;
 	}
 }
 
@@ -518,6 +557,13 @@ struct stream_access *stream_access_create(struct ev_loop *loop, const char *lis
 	sa->new_cb = new_cb;
 	sa->ctx = ctx;
 	ev_timer_init(&sa->resume_timer, stream_resume_timer, sa);
+	sa->src_bits = STREAM_SRC_BITS_MIN;
+	sa->src = calloc((size_t)1 << sa->src_bits, sizeof(*sa->src));
+	if (!sa->src) {
+		snprintf(err, errlen, "out of memory");
+		free(sa);
+		return NULL;
+	}
 	ev_defer_init(&sa->flush, stream_flush, sa);
 	hdlc_decoder_init(&sa->dec_scratch, 0);
 	snprintf(sa->listen, sizeof(sa->listen), "%s", listen_spec);
@@ -575,6 +621,7 @@ fail_errno:
 fail:
 	if (sa->fd >= 0)
 		close(sa->fd);
+	free(sa->src);
 	free(sa);
 	return NULL;
 }
@@ -593,6 +640,7 @@ void stream_access_destroy(struct stream_access *sa)
 	close(sa->fd);
 	if (sa->is_unix)
 		unlink(sa->unix_path);
+	free(sa->src);
 	free(sa);
 }
 
