@@ -14,7 +14,7 @@
 #   - a probe burst of BENCH_SCALE_PROBE subscribers dialled at once
 #     (connect, LCP, CHAP, RADIUS, IPCP, hang up): sessions/s and setup
 #     p50/p95 from lac-dial, and lac-core CPU microseconds per probe setup
-#     (utime+stime from /proc/PID/stat over the burst; the held sessions idle).
+#     (CPU time from /proc/PID/task/*/schedstat over the burst; the held sessions idle).
 # Then every held session hangs up and the RSS after teardown is printed
 # beside the start. Not a test: nothing is asserted. Needs root.
 #
@@ -82,10 +82,13 @@ rc realm add load.example --mode tunnel --policy preference &&
     rc lns add load.example a --endpoint "$LAB_LNS2_ADDR" --secret load-l2tp-secret --preference 1 \
         --assignment-id load-a || { echo "bench-lac-scale: cannot provision load.example" >&2; exit 1; }
 lac_pid=$(cat "$RLNS_STATE/lac/pid")
-hz=$(getconf CLK_TCK)
+# lac-core's CPU time in ns, the scheduler's own sum over its threads
+# (/proc/PID/task/*/schedstat): utime+stime in /proc/PID/stat counts the same
+# time in 10 ms ticks, too coarse for a 200-call round (50 us per setup).
+ns_per_s=1000000000
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$lac_pid/status"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$lac_pid/stat"; }
+cpu_ns() { cat /proc/"$lac_pid"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 held() { lac_ctl lac "$RLNS_STATE" show counters | sed -n 's/^sessions=\([0-9]*\) .*/\1/p'; }
 via() { if [ "$1" = stream ]; then echo "--connect $LAB_LAC_STREAM"; else echo "--pppoe pppoe-sub"; fi; }
 who() { if [ "$1" = pppoe-tunnel ]; then echo "--user u{n}@load.example --password x"; else
@@ -156,18 +159,18 @@ for tr in $transports; do
         rss=$(rss_kb)
         # what the held sessions cost with nobody dialling (keepalives relayed
         # for them, timers), so the probe's figure can be given without it
-        i0=$(cpu_ticks); it0=$(date +%s.%N)
+        i0=$(cpu_ns); it0=$(date +%s.%N)
         sleep "$idle_s"
-        i1=$(cpu_ticks); it1=$(date +%s.%N)
-        idle_pct=$(awk -v d=$((i1 - i0)) -v hz="$hz" -v a="$it0" -v b="$it1" 'BEGIN { printf "%.1f", d * 100 / hz / (b - a) }')
-        c0=$(cpu_ticks)
+        i1=$(cpu_ns); it1=$(date +%s.%N)
+        idle_pct=$(awk -v d=$((i1 - i0)) -v hz="$ns_per_s" -v a="$it0" -v b="$it1" 'BEGIN { printf "%.1f", d * 100 / hz / (b - a) }')
+        c0=$(cpu_ns)
         out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" $(via "$tr") $(who "$tr") --count "$probe" --first 900001 --timeout 60 2>/dev/null | grep '^summary')
-        c1=$(cpu_ticks)
+        c1=$(cpu_ns)
         up=$(lab_kv "$out" up)
         el=$(lab_kv "$out" elapsed_ms)
-        cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="${up:-0}" 'BEGIN { printf "%.0f", n ? d * 1e6 / hz / n : 0 }')
+        cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$ns_per_s" -v n="${up:-0}" 'BEGIN { printf "%.0f", n ? d * 1e6 / hz / n : 0 }')
         # the same less the idle share over the probe's own time
-        net_us=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="${up:-0}" -v e="${el:-0}" -v p="$idle_pct" \
+        net_us=$(awk -v d=$((c1 - c0)) -v hz="$ns_per_s" -v n="${up:-0}" -v e="${el:-0}" -v p="$idle_pct" \
             'BEGIN { x = d / hz - p / 100 * e / 1000; if (x < 0) x = 0; printf "%.0f", n ? x * 1e6 / n : 0 }')
         rate=$(awk -v n="${up:-0}" -v e="${el:-0}" 'BEGIN { printf "%.0f", e ? n * 1000 / e : 0 }')
         per=$(awk -v a="$rss" -v b="$rss0" -v n="$lvl" 'BEGIN { printf "%.2f", n ? (a - b) / n : 0 }')
@@ -201,6 +204,6 @@ kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null
 echo "lns_load: $(tail -n 1 "$RLNS_STATE/lns_load.out")"
 echo "(RSS of lac-core from /proc/PID/status; KiB/sess = (RSS at the level - RSS at the start) / held;"
 echo " probe: $probe subscribers dialled at once at that fill level, local termination, then hung up;"
-echo " cpu_us/su = lac-core utime+stime over the probe / probe setups; idle_% = lac-core CPU with the"
+echo " cpu_us/su = lac-core CPU time (schedstat) over the probe / probe setups; idle_% = lac-core CPU with the"
 echo " sessions held and nobody dialling, over ${idle_s} s before the probe; net_us/su = cpu_us/su less"
 echo " idle_% of the probe's elapsed time; load average $(cut -d' ' -f1-3 /proc/loadavg))"
