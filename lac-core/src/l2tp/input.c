@@ -204,5 +204,6 @@ void sock_cb(struct ev_loop *loop, int fd, unsigned events, void *arg)
 			l2tp_io_recv_errors(&e->socks[i], eng_icmp, e);
 		l2tp_io_recv(&e->socks[i], 256, eng_rx, e);
 	}
-	flush_all(e);
+	/* What this produced goes with the rest of the iteration's datagrams
+	 * (eng_send queued the flush), not in a sendmmsg of its own. */
 }
