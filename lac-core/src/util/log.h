@@ -29,7 +29,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * system calls. A held batch is written when it reaches 4 KiB (PIPE_BUF, so
  * each write stays atomic on a pipe), before any warning or error (which are
  * never held), at exit(), and on a fatal signal, before the signal goes on to
- * its previous handler. */
+ * its previous handler. SIGKILL cannot be caught: the lines of the iteration
+ * it cut short are lost (never more than that iteration's). */
 void log_batch_start(void (*wake)(void *arg), void *arg);
 void log_flush(void);
 
