@@ -249,6 +249,7 @@ static void setup(void)
 	struct in_addr base;
 	inet_pton(AF_INET, "10.66.0.0", &base);
 	cr_assert_eq(ip_pool_init(&L.pool, base, 24, L.cfg.local_gateway), 0);
+	cr_assert_eq(lac_ip_table_init(&L, L.pool.size), 0);
 	L.sub_ops = &fake_ops;
 	L.tun_fd = -1;
 	F.now = 1000000;
@@ -754,8 +755,8 @@ static struct subscriber *tun_packet_to(const char *dst)
 
 Test(subscriber, the_address_table_grows_past_its_first_size_and_finds_every_session)
 {
-	/* 10,000 local sessions, more than LAC_IP_BUCKETS: the table doubles
-	 * (twice) and every address still leads to its own session */
+	/* 10,000 local sessions (Framed-IP-Addresses) in a table sized for a
+	 * /24 pool: it doubles and every address still leads to its own session */
 	enum { N = 10000 };
 	static struct subscriber *subs[N];
 	char ip[32];

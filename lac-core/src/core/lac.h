@@ -23,7 +23,7 @@ struct l2tp_engine;
 struct ctl_server;
 struct sub_ops;
 
-#define LAC_IP_BUCKETS 4096
+#define LAC_IP_MIN_BUCKETS 1024
 
 struct lac_counters {
 	uint64_t sessions_created, sessions_destroyed;
@@ -62,12 +62,11 @@ struct lac {
 	struct subscriber *subscribers; /* all live sessions */
 	uint32_t n_subscribers;
 	uint32_t next_id;
-	/* locally terminated, by address: a table of ip_mask + 1 buckets that
-	 * doubles when it holds more sessions than buckets (scale: a fixed 4096
-	 * put 16 on every chain at 64k sessions, walked per packet from the TUN);
-	 * NULL: by_ip_first, until the first growth */
+	/* locally terminated, by address: ip_mask + 1 buckets, allocated at
+	 * start for the local pool (lac_ip_table_init) and doubled when it holds
+	 * more sessions than buckets (scale: a fixed 4096 put 16 on every chain
+	 * at 64k sessions, walked per packet from the TUN) */
 	struct subscriber **by_ip;
-	struct subscriber *by_ip_first[LAC_IP_BUCKETS];
 	uint32_t ip_mask, n_ip;
 
 	/* the subscriber call flow's operations; NULL: the daemon's own

@@ -247,6 +247,12 @@ static int lac_start(struct lac *lac, char *err, size_t errlen)
 			snprintf(err, errlen, "[local] pool: cannot allocate");
 			return -1;
 		}
+	}
+	if (lac_ip_table_init(lac, cfg->local_enabled ? lac->pool.size : 0) < 0) {
+		snprintf(err, errlen, "[local] address table: cannot allocate");
+		return -1;
+	}
+	if (cfg->local_enabled) {
 		lac->tun_fd = tun_open(cfg->local_tun, cfg->local_gateway, cfg->local_pool_base,
 				       cfg->local_pool_prefix, err, errlen);
 		if (lac->tun_fd < 0)

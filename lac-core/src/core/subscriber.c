@@ -120,17 +120,30 @@ static uint32_t lac_ip_hash32(struct in_addr ip)
 
 static struct subscriber **lac_ip_bucket(struct lac *lac, struct in_addr ip)
 {
-	if (!lac->by_ip)
-		return &lac->by_ip_first[lac_ip_hash32(ip) % LAC_IP_BUCKETS];
 	return &lac->by_ip[lac_ip_hash32(ip) & lac->ip_mask];
 }
 
-/* Doubles the table (rehashing every entry); on allocation failure the
- * chains just grow longer. */
+int lac_ip_table_init(struct lac *lac, uint32_t expected)
+{
+	/* a bucket per pool address up to 2^20 (8 MiB, of which only the pages
+	 * of used buckets become resident); beyond that, growth */
+	uint32_t n = LAC_IP_MIN_BUCKETS;
+	while (n < expected && n < (UINT32_C(1) << 20))
+		n *= 2;
+	lac->by_ip = calloc(n, sizeof(*lac->by_ip));
+	if (!lac->by_ip)
+		return -1;
+	lac->ip_mask = n - 1;
+	lac->n_ip = 0;
+	return 0;
+}
+
+/* Doubles the table (rehashing every entry) when it holds more sessions
+ * than buckets, e.g. Framed-IP-Addresses beyond the local pool; on
+ * allocation failure the chains just grow longer. */
 static void lac_ip_grow(struct lac *lac)
 {
-	uint32_t old_n = lac->by_ip ? lac->ip_mask + 1 : LAC_IP_BUCKETS;
-	struct subscriber **old = lac->by_ip ? lac->by_ip : lac->by_ip_first;
+	uint32_t old_n = lac->ip_mask + 1;
 	uint32_t n = old_n * 2;
 	if (n < old_n)
 		return;
@@ -138,7 +151,7 @@ static void lac_ip_grow(struct lac *lac)
 	if (!t)
 		return;
 	for (uint32_t i = 0; i < old_n; i++) {
-		struct subscriber *sub = old[i];
+		struct subscriber *sub = lac->by_ip[i];
 		while (sub) {
 			struct subscriber *next = sub->ip_next;
 			struct subscriber **b = &t[lac_ip_hash32(sub->ip) & (n - 1)];
@@ -146,10 +159,8 @@ static void lac_ip_grow(struct lac *lac)
 			*b = sub;
 			sub = next;
 		}
-		old[i] = NULL;
 	}
-	if (lac->by_ip)
-		free(lac->by_ip);
+	free(lac->by_ip);
 	lac->by_ip = t;
 	lac->ip_mask = n - 1;
 }
@@ -158,12 +169,13 @@ void lac_ip_table_free(struct lac *lac)
 {
 	free(lac->by_ip);
 	lac->by_ip = NULL;
+	lac->ip_mask = 0;
 }
 
 static void sub_ip_register(struct subscriber *sub)
 {
 	struct lac *lac = sub->lac;
-	if (lac->n_ip >= (lac->by_ip ? lac->ip_mask + 1 : LAC_IP_BUCKETS))
+	if (lac->n_ip > lac->ip_mask)
 		lac_ip_grow(lac);
 	struct subscriber **b = lac_ip_bucket(lac, sub->ip);
 	sub->ip_next = *b;

@@ -70,7 +70,10 @@ enum dae_error_cause subscriber_dae_request(struct lac *lac, const struct dae_re
 /* An IPv4 packet read from the TUN device: hands it to the locally terminated
  * subscriber owning its destination address, if any. */
 void subscriber_tun_input(struct lac *lac, const uint8_t *pkt, size_t len);
-/* Frees the grown address table (at exit; sessions no longer looked up). */
+/* The table of locally terminated sessions by address, sized for `expected`
+ * sessions (the local pool): 0, or -1 when it cannot be allocated. Freed at
+ * exit, when sessions are no longer looked up. */
+int lac_ip_table_init(struct lac *lac, uint32_t expected);
 void lac_ip_table_free(struct lac *lac);
 
 /* lacctl views. */
