@@ -82,6 +82,33 @@ Test(ev_io, readable_fd_reaches_callback_once_then_deleted)
 	close(p[1]);
 }
 
+/* ev_io_close: the close alone takes the fd out of epoll, so the same fd
+ * number, reused by the next socket, can be watched again and only its own
+ * events arrive (no EEXIST from a stale registration, no event of the old). */
+Test(ev_io, a_closed_fd_leaves_epoll_and_its_number_can_be_watched_again)
+{
+	struct ev_loop *loop = ev_loop_create();
+	int a[2], b[2];
+	cr_assert(pipe(a) == 0);
+	reads = 0;
+	cr_assert(ev_io_add(loop, a[0], EV_READ, on_read, NULL) == 0);
+	cr_assert(write(a[1], "abc", 3) == 3);      /* readable, never read */
+	int reused = a[0];
+	cr_assert_eq(ev_io_close(loop, a[0]), 0);
+	ev_loop_run_once(loop, 10);
+	cr_expect_eq(reads, 0, "no event of a closed fd");
+	cr_assert(pipe(b) == 0);
+	cr_assert_eq(b[0], reused, "the lowest free number comes back");
+	cr_expect(ev_io_add(loop, b[0], EV_READ, on_read, NULL) == 0, "watched again");
+	cr_assert(write(b[1], "xy", 2) == 2);
+	ev_loop_run_once(loop, 100);
+	cr_expect_eq(reads, 2, "the new pipe's own bytes");
+	ev_loop_destroy(loop);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+}
+
 /* ---- the timer heap against a model, on a clock the test moves ---- */
 
 static uint64_t fake_now;

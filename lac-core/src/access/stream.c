@@ -30,7 +30,6 @@ struct stream_conn {
 	struct access_conn base;        /* first: access_conn* <-> stream_conn* */
 	struct stream_access *sa;
 	int fd;
-	bool io_registered;
 	uint32_t src;                   /* IPv4 source (host order), 0 for unix */
 	/* scale: a partial frame parked between reads (heap, NULL when no frame
 	 * is half-received); whole frames are decoded in sa->dec_scratch */
@@ -44,7 +43,7 @@ struct stream_conn {
 	bool dead;                      /* closed by the owner while busy: free when out */
 	bool failed;                    /* peer gone / I/O error: `closed` is scheduled */
 	const char *fail_reason;
-	struct ev_timer closed_timer;   /* delivers `closed` from the loop */
+	struct ev_defer closed_defer;   /* delivers `closed` from the loop */
 	struct stream_conn *next, *prev;
 };
 
@@ -204,11 +203,10 @@ static void stream_dirty_del(struct stream_conn *c)
 static void stream_conn_free(struct stream_conn *c)
 {
 	struct stream_access *sa = c->sa;
-	ev_timer_stop(sa->loop, &c->closed_timer);
+	ev_defer_cancel(sa->loop, &c->closed_defer);
 	stream_dirty_del(c);
-	if (c->io_registered)
-		ev_io_del(sa->loop, c->fd);
-	close(c->fd);
+	/* nothing else holds the connection's socket: its close leaves epoll */
+	ev_io_close(sa->loop, c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -227,11 +225,11 @@ static void stream_conn_free(struct stream_conn *c)
 }
 
 /* Delivers `closed` from the loop: nothing of the owner is on the stack. */
-static void stream_conn_closed_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+static void stream_conn_closed(struct ev_loop *loop, struct ev_defer *d, void *arg)
 {
 	struct stream_conn *c = arg;
 	if (c->dead || c->busy)
-		return; /* cannot happen: close() stops this timer, busy is loop-local */
+		return; /* cannot happen: close() cancels this, busy is loop-local */
 	c->dead = true;
 	if (c->base.handlers && c->base.handlers->closed)
 		c->base.handlers->closed(c->base.owner, c->fail_reason);
@@ -239,7 +237,10 @@ static void stream_conn_closed_timer(struct ev_loop *loop, struct ev_timer *t, v
 }
 
 /* The peer is gone or the socket failed. Never frees and never calls the
- * owner: it stops the I/O and schedules `closed` on the loop. */
+ * owner: it stops the I/O and schedules `closed` on the loop. The socket
+ * stays in epoll (stream_conn_io ignores a failed conn) until `closed` closes
+ * it, later in this same iteration (ev_defer runs before the next wait): one
+ * system call per hang-up instead of an EPOLL_CTL_DEL and a close. */
 static void stream_conn_fail(struct stream_conn *c, const char *reason)
 {
 	if (c->dead || c->failed)
@@ -247,11 +248,7 @@ static void stream_conn_fail(struct stream_conn *c, const char *reason)
 	c->failed = true;
 	c->fail_reason = reason;
 	c->txq_len = 0;
-	if (c->io_registered) {
-		ev_io_del(c->sa->loop, c->fd);
-		c->io_registered = false;
-	}
-	ev_timer_start(c->sa->loop, &c->closed_timer, 0);
+	ev_defer(c->sa->loop, &c->closed_defer);
 }
 
 /* Writes what is queued. May mark the conn failed; never frees it. */
@@ -355,7 +352,7 @@ static void stream_conn_close(struct access_conn *conn, const char *reason)
 	c->txq_len = 0;
 	stream_dirty_del(c);
 	c->dead = true;
-	ev_timer_stop(c->sa->loop, &c->closed_timer); /* the owner asked: no `closed` */
+	ev_defer_cancel(c->sa->loop, &c->closed_defer); /* the owner asked: no `closed` */
 	if (!c->busy)
 		stream_conn_free(c);
 }
@@ -483,7 +480,7 @@ static void stream_accept(struct ev_loop *loop, int fd, unsigned events, void *a
 		c->sa = sa;
 		c->fd = cfd;
 		c->src = src;
-		ev_timer_init(&c->closed_timer, stream_conn_closed_timer, c);
+		ev_defer_init(&c->closed_defer, stream_conn_closed, c);
 		c->base.vtbl = &stream_conn_vtbl;
 		struct access_conn_info *info = &c->base.info;
 		info->kind = ACCESS_KIND_STREAM;
@@ -511,7 +508,6 @@ static void stream_accept(struct ev_loop *loop, int fd, unsigned events, void *a
 			free(c);
 			continue;
 		}
-		c->io_registered = true;
 		c->next = sa->conns;
 		if (sa->conns)
 			sa->conns->prev = c;

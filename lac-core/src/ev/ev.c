@@ -139,6 +139,13 @@ int ev_io_del(struct ev_loop *loop, int fd)
 	return 0;
 }
 
+int ev_io_close(struct ev_loop *loop, int fd)
+{
+	if (fd >= 0 && (size_t)fd < loop->ios_cap)
+		loop->ios[fd].live = false;
+	return close(fd);
+}
+
 /* Heap helpers: heap_index is 1-based so that 0 means "not armed". */
 static void heap_set(struct ev_loop *loop, size_t i, struct heap_ent e)
 {

@@ -44,6 +44,12 @@ int ev_io_mod(struct ev_loop *loop, int fd, unsigned events);
 /* Stops watching fd; safe from inside any callback, including fd's own. Call it
  * before close(fd). Returns 0, or -1 if fd was not watched. */
 int ev_io_del(struct ev_loop *loop, int fd);
+/* Stops watching fd and closes it, in one system call instead of two: the
+ * close takes fd out of the epoll set by itself as long as no other
+ * descriptor shares its open file (one made by dup or inherited by a child
+ * would keep it watched: use ev_io_del then). Safe where ev_io_del is; an fd
+ * not watched is just closed. Returns close()'s result. */
+int ev_io_close(struct ev_loop *loop, int fd);
 
 /* Prepares a timer for use; it starts disarmed. */
 void ev_timer_init(struct ev_timer *timer, ev_timer_cb cb, void *arg);
