@@ -237,10 +237,11 @@ static void stream_conn_closed(struct ev_loop *loop, struct ev_defer *d, void *a
 }
 
 /* The peer is gone or the socket failed. Never frees and never calls the
- * owner: it stops the I/O and schedules `closed` on the loop. The socket
- * stays in epoll (stream_conn_io ignores a failed conn) until `closed` closes
- * it, later in this same iteration (ev_defer runs before the next wait): one
- * system call per hang-up instead of an EPOLL_CTL_DEL and a close. */
+ * owner: it drops what is queued and schedules `closed` on the loop. The
+ * socket stays in epoll (stream_conn_io ignores a failed conn's events) until
+ * `closed` closes it, later in this same iteration (ev_defer runs before the
+ * next wait): one system call per hang-up instead of an EPOLL_CTL_DEL and a
+ * close. */
 static void stream_conn_fail(struct stream_conn *c, const char *reason)
 {
 	if (c->dead || c->failed)
