@@ -5,11 +5,14 @@
 # l2tpns, spread over 10 tunnels (200 calls per tunnel), then to two l2tpns
 # instances (half the calls prefer each, 5 tunnels each). Every call must come
 # up, no LNS may land in the dead-cache, no tunnel may fail, and the tunnel
-# counts must be exactly what the pool settings give. The setup time is
-# printed as a figure (never asserted).
+# counts must be exactly what the pool settings give. Then 70,000 calls at
+# once to the LNS load peer (tests/tools/lns_load) at 4,096 per tunnel: more
+# than one 16-bit ID space, which the LAC holds because session IDs are per
+# tunnel (RFC 2661 3.1): 18 tunnels, IDs shared between tunnels, every call
+# up. The setup times are printed as figures (never asserted).
 #
-# Namespaces rlt-l2tpp-PID-{lac,lns1,lns2}; 10.90.31.0/24, 10.90.32.0/24;
-# LNS pools 10.93.0.0/20 and 10.93.16.0/20 (4,096 addresses each).
+# Namespaces rlt-l2tpp-PID-{lac,lns1,lns2,load}; 10.90.31.0/24, 10.90.32.0/24,
+# 10.90.33.0/24; LNS pools 10.93.0.0/20 and 10.93.16.0/20 (4,096 addresses each).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/integration/testlib.sh"
@@ -21,23 +24,25 @@ DRIVE=$top_builddir/tests/tools/l2tp_drive
 N=${L2TP_POOL_CALLS:-2000}
 
 P=rlt-l2tpp-$$
-LAC=$P-lac; LNS1=$P-lns1; LNS2=$P-lns2
+LAC=$P-lac; LNS1=$P-lns1; LNS2=$P-lns2; LOAD=$P-load
 SECRET=pool-secret
 STATE=$(mktemp -d /tmp/rlt-l2tpp.XXXXXX)
 
 cleanup() {
     lns_stop lns1 "$STATE" 2>/dev/null
     lns_stop lns2 "$STATE" 2>/dev/null
-    for ns in $LAC $LNS1 $LNS2; do netns_destroy "$ns" 2>/dev/null; done
+    [ -n "${load_pid:-}" ] && kill "$load_pid" 2>/dev/null && wait "$load_pid" 2>/dev/null
+    for ns in $LAC $LNS1 $LNS2 $LOAD; do netns_destroy "$ns" 2>/dev/null; done
     if [ -n "$KEEP_STATE" ]; then echo "# state kept in $STATE"; else rm -rf "$STATE"; fi
 }
 trap cleanup EXIT
 
-for ns in $LAC $LNS1 $LNS2; do netns_destroy "$ns" 2>/dev/null
+for ns in $LAC $LNS1 $LNS2 $LOAD; do netns_destroy "$ns" 2>/dev/null
     netns_create "$ns" || { sleep 1; netns_create "$ns"; } || exit 1
 done
 netns_veth $LAC p-lns1 10.90.31.1/24 $LNS1 p-lac 10.90.31.2/24 || exit 1
 netns_veth $LAC p-lns2 10.90.32.1/24 $LNS2 p-lac 10.90.32.2/24 || exit 1
+netns_veth $LAC p-load 10.90.33.1/24 $LOAD p-lac 10.90.33.2/24 || exit 1
 printf 'alice alice-pw\n' > "$STATE/users"
 if lns_start lns1 $LNS1 10.90.31.2 "$SECRET" 10.93.0.0/20 "$STATE/users" "$STATE" &&
    lns_start lns2 $LNS2 10.90.32.2 "$SECRET" 10.93.16.0/20 "$STATE/users" "$STATE"; then
@@ -49,7 +54,7 @@ fi
 drive() { # drive NAME ARGS...: output in $STATE/NAME.out
     local name=$1; shift
     netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw --quiet \
-        --sessions "$N" --timeout-s 90 "$@" >"$STATE/$name.out" 2>"$STATE/$name.log"
+        --sessions "${CALLS:-$N}" --timeout-s 90 "$@" >"$STATE/$name.out" 2>"$STATE/$name.log"
 }
 field() { # field FILE PREFIX KEY
     awk -v p="$2" -v k="$3" '$1 == p { for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' "$1"
@@ -57,16 +62,16 @@ field() { # field FILE PREFIX KEY
 tunnels_to() { # tunnels_to FILE ADDR: established tunnels to ADDR when all calls were up
     grep -c "^tunnel .* peer=$2:1701 state=established sessions=200 " "$1"
 }
-check_run() { # check_run NAME TUNNELS: the common checks of one burst
-    local out=$STATE/$1.out
-    t_eq "$1: all $N calls up" "$(field "$out" stats sessions_up)" "$N"
+check_run() { # check_run NAME TUNNELS [CALLS]: the common checks of one burst
+    local out=$STATE/$1.out n=${3:-$N}
+    t_eq "$1: all $n calls up" "$(field "$out" stats sessions_up)" "$n"
     t_eq "$1: tunnels opened" "$(field "$out" stats tunnels_opened)" "$2"
     t_eq "$1: no tunnel failed" "$(field "$out" stats tunnels_failed)" 0
     t_eq "$1: no failover" "$(field "$out" stats failovers)" 0
     t_eq "$1: no setup timeout" "$(field "$out" stats setup_timeouts)" 0
     t_check "$1: no LNS in the dead-cache" sh -c "! grep -q '^endpoint .* dead=1' '$out'"
     t_check "$1: no errors logged" sh -c "! grep -q 'level=error' '$STATE/$1.log'"
-    echo "# $1: $N calls up in $(field "$out" ready ms) ms over $2 tunnels (l2tp_drive, this run)"
+    echo "# $1: $n calls up in $(field "$out" ready ms) ms over $2 tunnels (l2tp_drive, this run)"
 }
 
 # 1. One l2tpns, 200 calls per tunnel, the pool may hold 10 tunnels.
@@ -88,4 +93,25 @@ fi
 check_run two 10
 t_eq "two LNSs: 5 tunnels of 200 calls to lns1" "$(tunnels_to "$STATE/two.out" 10.90.31.2)" 5
 t_eq "two LNSs: 5 tunnels of 200 calls to lns2" "$(tunnels_to "$STATE/two.out" 10.90.32.2)" 5
+
+# 3. More calls than one 16-bit session ID space, to the load peer.
+BIG=${L2TP_POOL_BIG_CALLS:-70000}
+( exec ip netns exec $LOAD "$top_builddir/tests/tools/lns_load" --bind 10.90.33.2 \
+    --secret "$SECRET" --host-name lns-load ) >"$STATE/load.out" 2>"$STATE/load.log" &
+load_pid=$!
+t_check "lns_load started" wait_for_udp $LOAD 1701 5
+if CALLS=$BIG drive big --lns 10.90.33.2 --max-per-tunnel 4096; then
+    t_ok "load peer: burst of $BIG calls came up"
+else
+    t_fail "load peer: burst of $BIG calls came up" "$(tail -n 2 "$STATE/big.out")"
+fi
+tunnels=$(( (BIG + 4095) / 4096 ))
+check_run big $tunnels "$BIG"
+t_eq "load peer: $((BIG / 4096)) tunnels of 4,096 calls" \
+    "$(grep -c '^tunnel .* peer=10.90.33.2:1701 state=established sessions=4096 ' "$STATE/big.out")" \
+    $((BIG / 4096))
+shared=$(awk '$1 == "up" { for (i = 2; i <= NF; i++) if ($i ~ /^sid=/) print $i }' "$STATE/big.out" |
+         sort | uniq -d | wc -l)
+echo "# big: $shared session IDs are in use on more than one tunnel at once"
+t_check "load peer: session IDs are per tunnel (some ID in use on two tunnels)" test "$shared" -gt 0
 t_done

@@ -28,7 +28,7 @@
 #include "util/log.h"
 #include "util/md5.h"
 
-#define MAX_PEERS 4096
+#define MAX_PEERS 100000
 
 struct peer {
 	int idx;

@@ -44,7 +44,7 @@
 #include "util/random.h"
 
 #define MAX_TUNNELS 4096
-#define MAX_SESSIONS 65536
+#define MAX_SESSIONS 65536     /* per tunnel: session IDs are local to it (RFC 2661 3.1) */
 #define RTX_SLOTS 256           /* unacknowledged messages kept per tunnel */
 #define RTX_MSG_MAX 1024
 #define RTX_MS 1000
@@ -88,6 +88,8 @@ struct lns_tunnel {
 	bool established;
 	uint8_t chal[16];
 	unsigned n_sessions;
+	struct lns_session **sessions;  /* MAX_SESSIONS, by our sid on this tunnel */
+	uint16_t next_sid;
 	struct rtx_slot *rtx;           /* RTX_SLOTS, indexed by ns % RTX_SLOTS */
 	struct lns_tunnel *ack_next;    /* on the list of tunnels owing a ZLB */
 	bool on_ack_list;
@@ -103,8 +105,6 @@ static struct {
 	bool echo;
 	struct lns_tunnel *tunnels[MAX_TUNNELS];
 	uint16_t next_tid;
-	struct lns_session *sessions[MAX_SESSIONS];     /* by our sid */
-	uint16_t next_sid;
 	struct lns_tunnel *ack_list;
 	struct ev_timer rtx_timer, report_timer;
 	unsigned report_ms;
@@ -263,9 +263,10 @@ static void sess_free(struct lns_session *s)
 		ppp_session_destroy(s->ppp);
 	if (s->ppp_up)
 		L.st.ppp_down++;
-	L.sessions[s->sid] = NULL;
-	if (s->t)
+	if (s->t) {
+		s->t->sessions[s->sid] = NULL;
 		s->t->n_sessions--;
+	}
 	L.st.sessions_closed++;
 	free(s);
 }
@@ -379,8 +380,8 @@ static void sess_start_ppp(struct lns_session *s)
 static void tunnel_free(struct lns_tunnel *t)
 {
 	for (unsigned i = 0; i < MAX_SESSIONS && t->n_sessions; i++)
-		if (L.sessions[i] && L.sessions[i]->t == t)
-			sess_free(L.sessions[i]);
+		if (t->sessions[i])
+			sess_free(t->sessions[i]);
 	if (t->on_ack_list) {
 		struct lns_tunnel **pp = &L.ack_list;
 		while (*pp && *pp != t)
@@ -397,6 +398,7 @@ static void tunnel_free(struct lns_tunnel *t)
 		free(p);
 	}
 	free(t->rtx);
+	free(t->sessions);
 	free(t);
 }
 
@@ -422,7 +424,10 @@ static void on_sccrq(const struct l2tp_msg *m, const struct sockaddr *from, sock
 			t->tid = tid;
 		}
 	}
-	if (!t || !(t->rtx = calloc(RTX_SLOTS, sizeof(*t->rtx)))) {
+	if (!t || !(t->rtx = calloc(RTX_SLOTS, sizeof(*t->rtx))) ||
+	    !(t->sessions = calloc(MAX_SESSIONS, sizeof(*t->sessions)))) {
+		if (t)
+			free(t->rtx);
 		free(t);
 		return;
 	}
@@ -491,8 +496,8 @@ static void on_ctrl(struct lns_tunnel *t, const struct l2tp_hdr *h, const struct
 	case L2TP_MSG_ICRQ: {
 		struct lns_session *s = NULL;
 		for (unsigned i = 0; i < MAX_SESSIONS && !s; i++) {
-			uint16_t sid = (uint16_t)(L.next_sid++ % (MAX_SESSIONS - 1) + 1);
-			if (!L.sessions[sid]) {
+			uint16_t sid = (uint16_t)(t->next_sid++ % (MAX_SESSIONS - 1) + 1);
+			if (!t->sessions[sid]) {
 				s = calloc(1, sizeof(*s));
 				if (s)
 					s->sid = sid;
@@ -504,7 +509,7 @@ static void on_ctrl(struct lns_tunnel *t, const struct l2tp_hdr *h, const struct
 			owe_ack(t);
 			break;
 		}
-		L.sessions[s->sid] = s;
+		t->sessions[s->sid] = s;
 		s->t = t;
 		s->peer_sid = m->assigned_sid;
 		ev_timer_init(&s->timer, sess_timer, s);
@@ -521,16 +526,16 @@ static void on_ctrl(struct lns_tunnel *t, const struct l2tp_hdr *h, const struct
 		break;
 	}
 	case L2TP_MSG_ICCN: {
-		struct lns_session *s = L.sessions[h->sid];
+		struct lns_session *s = t->sessions[h->sid];
 		owe_ack(t);
-		if (s && s->t == t && !s->ppp)
+		if (s && !s->ppp)
 			sess_start_ppp(s);
 		break;
 	}
 	case L2TP_MSG_CDN: {
-		struct lns_session *s = L.sessions[h->sid];
+		struct lns_session *s = t->sessions[h->sid];
 		owe_ack(t);
-		if (s && s->t == t)
+		if (s)
 			sess_free(s);
 		break;
 	}
@@ -561,8 +566,9 @@ static void on_datagram(void *arg, struct l2tp_io_sock *sock, uint8_t *buf, size
 	}
 	if (!h.control) {
 		L.st.rx_data++;
-		struct lns_session *s = L.sessions[h.sid];
-		if (!s || !s->ppp || s->t->tid != h.tid) {
+		struct lns_tunnel *dt = L.tunnels[h.tid % MAX_TUNNELS];
+		struct lns_session *s = dt && dt->tid == h.tid ? dt->sessions[h.sid] : NULL;
+		if (!s || !s->ppp) {
 			L.st.no_session++;
 			return;
 		}
@@ -650,9 +656,10 @@ static void report(void)
 {
 	unsigned tunnels = 0, sessions = 0;
 	for (unsigned i = 0; i < MAX_TUNNELS; i++)
-		tunnels += L.tunnels[i] != NULL;
-	for (unsigned i = 0; i < MAX_SESSIONS; i++)
-		sessions += L.sessions[i] != NULL;
+		if (L.tunnels[i]) {
+			tunnels++;
+			sessions += L.tunnels[i]->n_sessions;
+		}
 	printf("stats tunnels=%u sessions=%u tunnels_up=%llu tunnels_closed=%llu bad_challenge=%llu "
 	       "sessions_opened=%llu sessions_closed=%llu ppp_up=%llu ppp_down=%llu "
 	       "rx_datagrams=%llu rx_ctrl=%llu rx_data=%llu rx_zlb=%llu rx_bad=%llu rx_dup=%llu "

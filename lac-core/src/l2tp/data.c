@@ -17,7 +17,7 @@ void eng_rx_data(struct l2tp_engine *e, struct eng_tunnel *tun, const struct l2t
 		e->stats.rx_unknown_tunnel++;
 		return;
 	}
-	s = e->sessions[h->sid];
+	s = sess_by_id(e, tun->t.local_tid, h->sid);
 	if (!s || s->tun != tun || (s->fsm.state != L2TP_SESSION_WAIT_ACK &&
 				    s->fsm.state != L2TP_SESSION_ESTABLISHED)) {
 		e->stats.rx_unknown_session++;

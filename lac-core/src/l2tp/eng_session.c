@@ -94,6 +94,9 @@ void sess_detach(struct l2tp_session *s)
 	if (s->tnext)
 		s->tnext->tprev = s->tprev;
 	s->tnext = s->tprev = NULL;
+	if (tun->opener_sid == s->fsm.local_sid)
+		tun->opener_sid = 0;    /* its ID may go to another session now */
+	sess_id_release(s);
 	tun->n_sessions--;
 	if (tun->n_sessions == 0)
 		tun->idle_since_ms = ev_now_ms(tun->e->loop);
@@ -106,9 +109,15 @@ void sess_free(struct l2tp_session *s)
 	struct l2tp_engine *e = s->e;
 
 	sess_detach(s);
+	sess_id_release(s);
 	ev_timer_stop(e->loop, &s->start_timer);
 	ev_timer_stop(e->loop, &s->setup_timer);
-	e->sessions[s->fsm.local_sid] = NULL;
+	if (s->eprev)
+		s->eprev->enext = s->enext;
+	else
+		e->all_sessions = s->enext;
+	if (s->enext)
+		s->enext->eprev = s->eprev;
 	free(s->setup);
 	free(s);
 }
@@ -173,18 +182,27 @@ static void sess_start(struct l2tp_session *s)
 	uint64_t now = ev_now_ms(e->loop);
 	struct eng_tunnel *tun;
 	struct l2tp_session_evarg a;
+	bool opened = false;
+	uint16_t sid = 0;
 
-	l2tp_session_fsm_init(&s->fsm, s->fsm.local_sid, s->fsm.call_serial, &s->setup->call,
+	tun = tun_find(e, c);
+	if (!tun) {
+		tun = tun_create(e, c);
+		opened = tun != NULL;
+	}
+	/* The session's ID on this tunnel (a tunnel from tun_find has room:
+	 * at most 65,535 sessions, one per ID). */
+	if (tun)
+		sid = sess_id_assign(s, tun->t.local_tid);
+	if (!sid)
+		tun = NULL;     /* a new tunnel left without sessions lingers and closes */
+	else if (opened)
+		tun->opener_sid = sid;
+	l2tp_session_fsm_init(&s->fsm, sid, s->fsm.call_serial, &s->setup->call,
 			      sess_hide_mask(e), &session_fsm_ops, s);
 	s->fsm.sequencing_required = e->cfg.data_sequencing;
 	s->seq = e->cfg.data_sequencing;
 	s->data_ns = s->data_nr = 0;
-	tun = tun_find(e, c);
-	if (!tun) {
-		tun = tun_create(e, c);
-		if (tun)
-			tun->opener_sid = s->fsm.local_sid;
-	}
 	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_OPEN, NULL, now);
 	if (!tun) {
 		memset(&a, 0, sizeof(a));
@@ -317,7 +335,8 @@ void sess_after(struct l2tp_session *s)
 		e->stats.failovers++;
 		char esc[ESCAPE_FIELD_MAX];
 
-		log_info("sid=%u event=failover from=%u to=%u why=\"%s\"", s->fsm.local_sid, from, to,
+		log_info("sid=%u serial=%u event=failover from=%u to=%u why=\"%s\"", s->fsm.local_sid,
+			 s->fsm.call_serial, from, to,
 			 escape_str(esc, sizeof(esc), s->fsm.why.message));
 		s->pos++;
 		s->try_next = false;
@@ -478,15 +497,11 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 	uint64_t now = ev_now_ms(e->loop);
 	struct l2tp_session *s;
 	unsigned i, n = 0;
-	uint16_t sid;
 
 	if (n_cands == 0 || e->shutting_down)
 		return NULL;
 	if (n_cands > L2TP_MAX_CANDIDATES)
 		n_cands = L2TP_MAX_CANDIDATES;
-	sid = eng_alloc_id((void **)e->sessions);
-	if (!sid)
-		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -496,6 +511,7 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 		return NULL;
 	}
 	s->e = e;
+	s->fsm.call_serial = ++e->next_serial;
 	memcpy(s->setup->cands, cands, n_cands * sizeof(*cands));
 	s->n_cands = n_cands;
 	/* Live endpoints in the given order, then those in the dead-cache (tried
@@ -514,16 +530,18 @@ struct l2tp_session *l2tp_session_open(struct l2tp_engine *e, const struct l2tp_
 		if (sa_port(&ss) == 0)
 			sa_set_port(&ss, L2TP_PORT);
 		if (dead_check(e, &ss, now)) {
-			log_info("sid=%u event=candidate_skipped_dead candidate=%u", sid, i);
+			log_info("serial=%u event=candidate_skipped_dead candidate=%u",
+				 s->fsm.call_serial, i);
 			s->order[n++] = i;
 		}
 	}
 	s->setup->call = *call;
 	s->ev = *ev;
 	s->owner = owner;
-	s->fsm.local_sid = sid;
-	s->fsm.call_serial = ++e->next_serial;
-	e->sessions[sid] = s;
+	s->enext = e->all_sessions;
+	if (s->enext)
+		s->enext->eprev = s;
+	e->all_sessions = s;
 	e->stats.sessions_opened++;
 	ev_timer_init(&s->start_timer, sess_start_cb, s);
 	ev_timer_init(&s->setup_timer, sess_setup_timeout_cb, s);

@@ -61,6 +61,13 @@ void tun_arm(struct eng_tunnel *tun)
 		ev_timer_stop(e->loop, &tun->timer);
 }
 
+static bool tid_taken(const void *ctx, uint16_t tid)
+{
+	const struct l2tp_engine *e = ctx;
+
+	return e->tunnels[tid] != NULL;
+}
+
 struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate *c)
 {
 	struct l2tp_tunnel_cfg tc;
@@ -77,7 +84,7 @@ struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate
 		}
 	if (!sock)
 		return NULL;
-	tid = eng_alloc_id((void **)e->tunnels);
+	tid = eng_alloc_id(tid_taken, e);
 	if (!tid)
 		return NULL;
 	tun = calloc(1, sizeof(*tun));
@@ -207,7 +214,7 @@ static void tun_on_up(void *arg, struct l2tp_tunnel *t)
 	tun->idle_since_ms = now;
 	ids = tun_session_ids(tun, &n);
 	for (i = 0; i < n; i++) {
-		struct l2tp_session *s = e->sessions[ids[i]];
+		struct l2tp_session *s = sess_by_id(e, tun->t.local_tid, ids[i]);
 
 		if (!s || s->tun != tun)
 			continue;
@@ -339,7 +346,7 @@ static void tun_on_session_msg(void *arg, struct l2tp_tunnel *t, uint16_t sid,
 {
 	struct eng_tunnel *tun = arg;
 	struct l2tp_engine *e = tun->e;
-	struct l2tp_session *s = sid ? e->sessions[sid] : NULL;
+	struct l2tp_session *s = sess_by_id(e, tun->t.local_tid, sid);
 	struct l2tp_session_evarg a;
 	enum l2tp_session_event ev;
 

@@ -88,9 +88,9 @@ void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *b
 /* A free tunnel or session ID, drawn at random for each tunnel and session
  * (issue 8: sequential IDs after a random start let an off-path attacker who
  * saw one ID guess the next, and with it forge ICMP errors and data). A few
- * random draws, then a scan from a random point when the table is nearly
+ * random draws, then a scan from a random point when the ID space is nearly
  * full. Returns 0 when every ID is taken or no randomness is available. */
-uint16_t eng_alloc_id(void **table)
+uint16_t eng_alloc_id(bool (*taken)(const void *ctx, uint16_t id), const void *ctx)
 {
 	uint32_t r;
 	unsigned i;
@@ -98,13 +98,13 @@ uint16_t eng_alloc_id(void **table)
 	for (i = 0; i < 16; i++) {
 		if (random_range(1, ID_SPACE - 1, &r) < 0)
 			return 0;
-		if (table[r] == NULL)
+		if (!taken(ctx, (uint16_t)r))
 			return (uint16_t)r;
 	}
 	for (i = 0; i < ID_SPACE; i++) {
 		uint16_t id = (uint16_t)(r + i);
 
-		if (id != 0 && table[id] == NULL)
+		if (id != 0 && !taken(ctx, id))
 			return id;
 	}
 	return 0;
@@ -156,8 +156,7 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 	if (!e->cfg.tunnels_per_lns)
 		e->cfg.tunnels_per_lns = 1;
 	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
-	e->sessions = calloc(ID_SPACE, sizeof(*e->sessions));
-	if (!e->tunnels || !e->sessions)
+	if (!e->tunnels || sess_ids_init(e) < 0)
 		goto fail;
 	if (random_bytes(&e->next_serial, sizeof(e->next_serial)) < 0) {
 		log_error("event=l2tp_no_randomness err=\"%s\"", strerror(errno));
@@ -194,14 +193,15 @@ void l2tp_engine_destroy(struct l2tp_engine *e)
 
 	if (!e)
 		return;
-	if (e->sessions)
-		for (i = 0; i < ID_SPACE; i++)
-			if (e->sessions[i]) {
-				ev_timer_stop(e->loop, &e->sessions[i]->start_timer);
-				ev_timer_stop(e->loop, &e->sessions[i]->setup_timer);
-				free(e->sessions[i]->setup);    /* a call still in setup */
-				free(e->sessions[i]);
-			}
+	while (e->all_sessions) {
+		struct l2tp_session *s = e->all_sessions;
+
+		e->all_sessions = s->enext;
+		ev_timer_stop(e->loop, &s->start_timer);
+		ev_timer_stop(e->loop, &s->setup_timer);
+		free(s->setup);         /* a call still in setup */
+		free(s);
+	}
 	while (e->tunnel_list) {
 		struct eng_tunnel *tun = e->tunnel_list;
 
@@ -218,7 +218,7 @@ void l2tp_engine_destroy(struct l2tp_engine *e)
 	ev_defer_cancel(e->loop, &e->flush);
 	ev_timer_stop(e->loop, &e->done_timer);
 	free(e->tunnels);
-	free(e->sessions);
+	sess_ids_free(e);
 	free(e);
 }
 
@@ -226,18 +226,22 @@ void l2tp_engine_shutdown(struct l2tp_engine *e, void (*done)(void *), void *arg
 {
 	uint64_t now = ev_now_ms(e->loop);
 	struct eng_tunnel *tun, *next;
-	size_t i;
+	struct l2tp_session *s;
 
 	e->shutting_down = true;
 	e->done_cb = done;
 	e->done_arg = arg;
 	log_info("event=l2tp_shutdown tunnels=%s", e->tunnel_list ? "some" : "none");
-	for (i = 1; i < ID_SPACE; i++) {
-		struct l2tp_session *s = e->sessions[i];
+	/* Each round takes the first session not yet closed afresh: an owner's
+	 * `down` may close others. Only a session inside a callback stays a
+	 * zombie on the list, so the scan is O(sessions) in all. */
+	for (;;) {
 		struct l2tp_disconnect why;
 
-		if (!s || s->zombie)
-			continue;
+		for (s = e->all_sessions; s && s->zombie; s = s->enext)
+			;
+		if (!s)
+			break;
 		memset(&why, 0, sizeof(why));
 		why.local = true;
 		why.setup_failed = s->fsm.state != L2TP_SESSION_ESTABLISHED;

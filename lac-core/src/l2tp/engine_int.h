@@ -39,6 +39,9 @@ struct l2tp_session {
 	struct l2tp_engine *e;
 	struct eng_tunnel *tun;
 	struct l2tp_session *tnext, *tprev;     /* the tunnel's session list */
+	struct l2tp_session *enext, *eprev;     /* the engine's list of all sessions */
+	struct l2tp_session *hnext;             /* chain of the session-ID table (sess_ids.c) */
+	uint16_t id_tid;                        /* tunnel its local_sid is registered on; 0: none */
 	size_t n_cands;
 	unsigned order[L2TP_MAX_CANDIDATES];    /* try order: live endpoints first */
 	unsigned pos;                           /* index into order */
@@ -102,7 +105,12 @@ struct l2tp_engine {
 	struct l2tp_io_sock socks[L2TP_MAX_BINDS];
 	size_t n_socks;
 	struct eng_tunnel **tunnels;            /* by local tunnel ID */
-	struct l2tp_session **sessions;         /* by local session ID */
+	/* Sessions by (local tunnel ID, local session ID): session IDs are per
+	 * tunnel (sess_ids.c). */
+	struct l2tp_session **sid_buckets;
+	unsigned sid_shift;                     /* 32 - log2(buckets) */
+	size_t n_sids;
+	struct l2tp_session *all_sessions;      /* every session, on a tunnel or between two */
 	struct eng_tunnel *tunnel_list;
 	uint32_t next_serial;
 	struct dead_entry dead[DEAD_CACHE_SIZE];
@@ -154,9 +162,9 @@ static inline bool sa_same(const struct sockaddr *a, const struct sockaddr_stora
 void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf, size_t len,
 	      const struct sockaddr *to, socklen_t to_len);
 void flush_all(struct l2tp_engine *e);
-/* A free tunnel or session ID of `table` (ID_SPACE slots), drawn at random;
- * 0 when none is free. */
-uint16_t eng_alloc_id(void **table);
+/* A free ID in 1..65535 (one taken() says is free), drawn at random; 0
+ * when none is free. */
+uint16_t eng_alloc_id(bool (*taken)(const void *ctx, uint16_t id), const void *ctx);
 
 /* eng_tunnel.c */
 /* A new tunnel to candidate c, opening (or waiting for another tunnel to the
@@ -179,6 +187,17 @@ void sess_after(struct l2tp_session *s);
 /* Tells s's owner that its candidate refused the tunnel or the call. */
 void sess_report_reject(struct l2tp_session *s, bool link, uint16_t result, uint16_t error,
 			const char *why);
+
+/* sess_ids.c: session IDs per tunnel. */
+int sess_ids_init(struct l2tp_engine *e);
+void sess_ids_free(struct l2tp_engine *e);
+/* The session with local ID sid on local tunnel tid; NULL if none. O(1). */
+struct l2tp_session *sess_by_id(const struct l2tp_engine *e, uint16_t tid, uint16_t sid);
+/* Gives s a free random session ID on tunnel tid (releasing any it had) and
+ * sets s->fsm.local_sid; returns it, 0 when the tunnel has none left. */
+uint16_t sess_id_assign(struct l2tp_session *s, uint16_t tid);
+/* Gives s's session ID back (fsm.local_sid keeps its value for logs). */
+void sess_id_release(struct l2tp_session *s);
 
 /* dead_cache.c: endpoints (address and port) that did not answer, held down
  * for dead_hold_down_s. */
