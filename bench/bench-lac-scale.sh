@@ -23,7 +23,9 @@
 # container without CAP_SYS_RESOURCE cannot raise the limit).
 # Environment: BENCH_SCALE_LEVELS ("8000 32000 64000"), BENCH_SCALE_TRANSPORTS
 # ("stream pppoe pppoe-tunnel"), BENCH_SCALE_PROBE (1000), BENCH_SCALE_FILL_RATE (1500),
-# BENCH_KEEP=1 keeps the state directory.
+# BENCH_KEEP=1 keeps the state directory. BENCH_SCALE_PERF=DIR records each probe
+# burst with `perf record -g` on lac-core into DIR/perf-TRANSPORT-LEVEL.data (to
+# see where setup CPU goes at a fill level; the figures then include perf's cost).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -88,6 +90,8 @@ lac_pid=$(cat "$RLNS_STATE/lac/pid")
 ns_per_s=1000000000
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$lac_pid/status"; }
+# minor page faults so far (/proc/PID/stat field 10): fresh heap pages touched
+minflt() { awk '{ print $10 }' "/proc/$lac_pid/stat"; }
 cpu_ns() { cat /proc/"$lac_pid"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 held() { lac_ctl lac "$RLNS_STATE" show counters | sed -n 's/^sessions=\([0-9]*\) .*/\1/p'; }
 via() { if [ "$1" = stream ]; then echo "--connect $LAB_LAC_STREAM"; else echo "--pppoe pppoe-sub"; fi; }
@@ -163,9 +167,17 @@ for tr in $transports; do
         sleep "$idle_s"
         i1=$(cpu_ns); it1=$(date +%s.%N)
         idle_pct=$(awk -v d=$((i1 - i0)) -v hz="$ns_per_s" -v a="$it0" -v b="$it1" 'BEGIN { printf "%.1f", d * 100 / hz / (b - a) }')
-        c0=$(cpu_ns)
+        perf_pid=
+        if [ -n "${BENCH_SCALE_PERF:-}" ]; then
+            mkdir -p "$BENCH_SCALE_PERF"
+            perf record -q -F 10000 -g -p "$lac_pid" -o "$BENCH_SCALE_PERF/perf-$tr-$lvl.data" 2>/dev/null &
+            perf_pid=$!
+            sleep 1
+        fi
+        c0=$(cpu_ns); f0=$(minflt)
         out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" $(via "$tr") $(who "$tr") --count "$probe" --first 900001 --timeout 60 2>/dev/null | grep '^summary')
-        c1=$(cpu_ns)
+        c1=$(cpu_ns); f1=$(minflt)
+        [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; }
         up=$(lab_kv "$out" up)
         el=$(lab_kv "$out" elapsed_ms)
         cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$ns_per_s" -v n="${up:-0}" 'BEGIN { printf "%.0f", n ? d * 1e6 / hz / n : 0 }')
@@ -173,10 +185,11 @@ for tr in $transports; do
         net_us=$(awk -v d=$((c1 - c0)) -v hz="$ns_per_s" -v n="${up:-0}" -v e="${el:-0}" -v p="$idle_pct" \
             'BEGIN { x = d / hz - p / 100 * e / 1000; if (x < 0) x = 0; printf "%.0f", n ? x * 1e6 / n : 0 }')
         rate=$(awk -v n="${up:-0}" -v e="${el:-0}" 'BEGIN { printf "%.0f", e ? n * 1000 / e : 0 }')
+        flt=$(awk -v d=$((f1 - f0)) -v n="${up:-0}" 'BEGIN { printf "%.1f", n ? d / n : 0 }')
         per=$(awk -v a="$rss" -v b="$rss0" -v n="$lvl" 'BEGIN { printf "%.2f", n ? (a - b) / n : 0 }')
-        printf '%s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$tr" "$lvl" "$rss0" "$rss" "$per" "$fill_s" \
+        printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$tr" "$lvl" "$rss0" "$rss" "$per" "$fill_s" \
             "${up:-0}/$probe" "$rate" "$(lab_kv "$out" setup_ms_p50)" "$(lab_kv "$out" setup_ms_p95)" "$cpu_us" \
-            "$idle_pct" "$net_us" | tee -a "$rows"
+            "$idle_pct" "$net_us" "$flt" | tee -a "$rows"
         wait_held "$lvl" 60
     done
     # hang up everything of this transport
@@ -189,11 +202,11 @@ for tr in $transports; do
 done
 
 printf '\nlac-core memory per held session and setup rate at fill levels (bench/bench-lac-scale.sh)\n'
-printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s %7s %9s\n' access held rss0_KiB rss_KiB KiB/sess \
-    fill_s probe_up setups/s p50_ms p95_ms cpu_us/su idle_% net_us/su
-while read -r tr lvl r0 r per fs pu rate p50 p95 cpu idle net; do
-    printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s %7s %9s\n' "$tr" "$lvl" "$r0" "$r" "$per" "$fs" "$pu" \
-        "$rate" "$p50" "$p95" "$cpu" "$idle" "$net"
+printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s %7s %9s %9s\n' access held rss0_KiB rss_KiB \
+    KiB/sess fill_s probe_up setups/s p50_ms p95_ms cpu_us/su idle_% net_us/su faults/su
+while read -r tr lvl r0 r per fs pu rate p50 p95 cpu idle net flt; do
+    printf '%-12s %7s %10s %10s %9s %7s %10s %8s %7s %7s %9s %7s %9s %9s\n' "$tr" "$lvl" "$r0" "$r" "$per" \
+        "$fs" "$pu" "$rate" "$p50" "$p95" "$cpu" "$idle" "$net" "$flt"
 done < "$rows"
 echo
 while read -r tr _ r0 r; do
@@ -206,4 +219,5 @@ echo "(RSS of lac-core from /proc/PID/status; KiB/sess = (RSS at the level - RSS
 echo " probe: $probe subscribers dialled at once at that fill level, local termination, then hung up;"
 echo " cpu_us/su = lac-core CPU time (schedstat) over the probe / probe setups; idle_% = lac-core CPU with the"
 echo " sessions held and nobody dialling, over ${idle_s} s before the probe; net_us/su = cpu_us/su less"
-echo " idle_% of the probe's elapsed time; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo " idle_% of the probe's elapsed time; faults/su = lac-core's minor page faults over the probe / setups;"
+echo " load average $(cut -d' ' -f1-3 /proc/loadavg))"
