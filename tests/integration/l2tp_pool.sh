@@ -9,7 +9,9 @@
 # once to the LNS load peer (tests/tools/lns_load) at 4,096 per tunnel: more
 # than one 16-bit ID space, which the LAC holds because session IDs are per
 # tunnel (RFC 2661 3.1): 18 tunnels, IDs shared between tunnels, every call
-# up. The setup times are printed as figures (never asserted).
+# up; then 20,000 of them through the engine built with AddressSanitizer and
+# UBSan (the session-ID table grows from 1,024 buckets to 32,768; any report
+# fails). The setup times are printed as figures (never asserted).
 #
 # Namespaces rlt-l2tpp-PID-{lac,lns1,lns2,load}; 10.90.31.0/24, 10.90.32.0/24,
 # 10.90.33.0/24; LNS pools 10.93.0.0/20 and 10.93.16.0/20 (4,096 addresses each).
@@ -20,7 +22,10 @@ t_require_root
 . "$top_srcdir/lab.d/lib.sh"
 
 DRIVE=$top_builddir/tests/tools/l2tp_drive
-[ -x "$DRIVE" ] || { echo "not ok - $DRIVE not built (make check builds it)"; exit 1; }
+DRIVE_ASAN=$top_builddir/tests/tools/l2tp_drive_asan
+for d in "$DRIVE" "$DRIVE_ASAN"; do
+    [ -x "$d" ] || { echo "not ok - $d not built (make check builds it)"; exit 1; }
+done
 N=${L2TP_POOL_CALLS:-2000}
 
 P=rlt-l2tpp-$$
@@ -53,7 +58,7 @@ fi
 
 drive() { # drive NAME ARGS...: output in $STATE/NAME.out
     local name=$1; shift
-    netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw --quiet \
+    netns_exec $LAC "${DRIVER:-$DRIVE}" --secret "$SECRET" --user alice --password alice-pw --quiet \
         --sessions "${CALLS:-$N}" --timeout-s 90 "$@" >"$STATE/$name.out" 2>"$STATE/$name.log"
 }
 field() { # field FILE PREFIX KEY
@@ -114,4 +119,16 @@ shared=$(awk '$1 == "up" { for (i = 2; i <= NF; i++) if ($i ~ /^sid=/) print $i 
          sort | uniq -d | wc -l)
 echo "# big: $shared session IDs are in use on more than one tunnel at once"
 t_check "load peer: session IDs are per tunnel (some ID in use on two tunnels)" test "$shared" -gt 0
+
+# 4. The same engine under AddressSanitizer and UBSan, 20,000 calls.
+ASAN_CALLS=${L2TP_POOL_ASAN_CALLS:-20000}
+if ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 DRIVER=$DRIVE_ASAN CALLS=$ASAN_CALLS \
+    drive asan --lns 10.90.33.2 --max-per-tunnel 4096; then
+    t_ok "ASan/UBSan engine: burst of $ASAN_CALLS calls came up and closed"
+else
+    t_fail "ASan/UBSan engine: burst of $ASAN_CALLS calls came up and closed" "$(tail -n 2 "$STATE/asan.out")"
+fi
+t_eq "ASan/UBSan engine: all $ASAN_CALLS calls up" "$(field "$STATE/asan.out" stats sessions_up)" "$ASAN_CALLS"
+t_check "ASan/UBSan engine: no report" \
+    sh -c "! grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' '$STATE/asan.log'"
 t_done
