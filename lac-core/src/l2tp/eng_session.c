@@ -108,8 +108,7 @@ void sess_free(struct l2tp_session *s)
 {
 	struct l2tp_engine *e = s->e;
 
-	sess_detach(s);
-	sess_id_release(s);
+	sess_detach(s);         /* gives its session ID back too */
 	ev_timer_stop(e->loop, &s->start_timer);
 	ev_timer_stop(e->loop, &s->setup_timer);
 	if (s->eprev)

@@ -162,8 +162,8 @@ static inline bool sa_same(const struct sockaddr *a, const struct sockaddr_stora
 void eng_send(struct l2tp_engine *e, struct l2tp_io_sock *sock, const uint8_t *buf, size_t len,
 	      const struct sockaddr *to, socklen_t to_len);
 void flush_all(struct l2tp_engine *e);
-/* A free ID in 1..65535 (one taken() says is free), drawn at random; 0
- * when none is free. */
+/* An ID in 1..65535 that taken(ctx, id) says is free, drawn at random; 0
+ * when every one is taken. */
 uint16_t eng_alloc_id(bool (*taken)(const void *ctx, uint16_t id), const void *ctx);
 
 /* eng_tunnel.c */
