@@ -8,12 +8,18 @@
 # CHAP, RADIUS, [L2TP tunnel/session + the LNS's own LCP/CHAP/IPCP], IPCP, then
 # LCP Terminate), BENCH_LAC_ROUNDS rounds interleaved; the median round by
 # sessions/s is reported with its setup-time p50/p95 from lac-dial.
+# BENCH_LAC_CONFIGS picks rows (default all); rows wan-* reach l2tpns over a
+# path with a round-trip time (BENCH_LAC_WAN_MS each way, tests/tools/udp_delay).
 # Not a test: nothing is asserted about speed. Needs root (namespaces).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 count=${BENCH_LAC_COUNT:-200}
 load_count=${BENCH_LAC_LOAD_COUNT:-2000}    # rows load-*: the load peer holds many more
+# rows wan-*: every call needs about ten round trips of 20 ms whatever the
+# tunnels, so a burst must be large enough that the window-bound rate, not
+# that fixed latency, is what the round measures
+wan_count=${BENCH_LAC_WAN_COUNT:-1000}
 rounds=${BENCH_LAC_ROUNDS:-3}
 
 export RLNS_PREFIX=rlt-benchlac
@@ -35,9 +41,11 @@ done
 # round at 180/200): each bench LNS gets 4,094 addresses.
 lns1_pool=${BENCH_LAC_LNS1_POOL:-10.78.0.0/20}
 lns2_pool=${BENCH_LAC_LNS2_POOL:-10.78.16.0/20}
-# Both l2tpns instances know the demo users and sam@spread.example (row tunnel-spread).
+# Both l2tpns instances know the demo users, sam@spread.example (row
+# tunnel-spread) and the users of the wide-area rows.
 users=$RLNS_STATE/lns-users
-{ cat "$LAB_DEMO/lns-users"; echo "sam@spread.example sam-pw"; } > "$users"
+{ cat "$LAB_DEMO/lns-users"; echo "sam@spread.example sam-pw"
+  echo "wan@wan.example wan-pw"; echo "wan@wanspread.example wan-pw"; } > "$users"
 lns_start lns1 "$LAB_NS_LNS1" "$LAB_LNS1_ADDR" "$LAB_LNS1_SECRET" "$lns1_pool" "$users" "$RLNS_STATE" \
     >/dev/null || { echo "bench-lac: lns1 did not start" >&2; exit 1; }
 lns_start lns2 "$LAB_NS_LNS2" "$LAB_LNS2_ADDR" "$LAB_LNS2_SECRET" "$lns2_pool" "$users" "$RLNS_STATE" \
@@ -53,7 +61,8 @@ netns_exec "$LAB_NS_LNS2" ip addr add "$load_addr/24" dev lac0 2>/dev/null
 ( exec ip netns exec "$LAB_NS_LNS2" "$top_builddir/tests/tools/lns_load" --bind "$load_addr" \
     --secret "$load_secret" --host-name lns-load ) > "$RLNS_STATE/lns_load.out" 2>&1 &
 load_pid=$!
-trap 'kill $load_pid 2>/dev/null; lab_down >/dev/null 2>&1' EXIT
+helper_pids=$load_pid
+trap 'kill $helper_pids 2>/dev/null; lab_down >/dev/null 2>&1' EXIT
 rc() { netns_exec "$LAB_NS_AAA" "$LAB_BIN_REALMCTL" --redis "$LAB_REDIS_URL" "$@" >/dev/null; }
 rc realm add load.example --mode tunnel --policy preference &&
     rc lns add load.example a --endpoint "$load_addr" --secret "$load_secret" --preference 1 \
@@ -72,6 +81,35 @@ for a in 1 2 3 4 5; do
         --preference 1 --assignment-id "spread-2-$a" ||
         { echo "bench-lac: cannot provision spread.example" >&2; exit 1; }
 done
+# Wide-area rows: the same l2tpns instances behind tests/tools/udp_delay,
+# which holds every datagram BENCH_LAC_WAN_MS (one way) in each direction, on
+# a second address in each LNS's namespace (.5), so that lac-core reaches the
+# LNS over a path with a round-trip time, as across a carrier's backbone
+# (this kernel has no netem). An L2TP tunnel then moves at most the LNS's
+# receive window (l2tpns: 4 messages) per round trip: (b') wan-tunnel is
+# realm wan.example, one entry, one tunnel; (c') wan-spread is
+# wanspread.example, each delayed LNS 5 times with its own Assignment-Id.
+wan_ms=${BENCH_LAC_WAN_MS:-10}
+wan1_addr=${LAB_LNS1_ADDR%.*}.5 wan2_addr=${LAB_LNS2_ADDR%.*}.5
+for w in "$LAB_NS_LNS1 $wan1_addr $LAB_LNS1_ADDR wan1" "$LAB_NS_LNS2 $wan2_addr $LAB_LNS2_ADDR wan2"; do
+    set -- $w
+    netns_exec "$1" ip addr add "$2/24" dev lac0 2>/dev/null
+    ( exec ip netns exec "$1" "$top_builddir/tests/tools/udp_delay" --listen "$2:1701" --to "$3:1701" \
+        --bind "$2" --delay-ms "$wan_ms" ) > "$RLNS_STATE/udp_delay-$4.out" 2>&1 &
+    wan_pids="${wan_pids:-} $!"
+done
+helper_pids="$helper_pids $wan_pids"
+rc realm add wan.example --mode tunnel --policy preference &&
+    rc lns add wan.example lns1 --endpoint "$wan1_addr" --secret "$LAB_LNS1_SECRET" --preference 1 &&
+    rc realm add wanspread.example --mode tunnel --policy preference ||
+    { echo "bench-lac: cannot provision the wide-area realms" >&2; exit 1; }
+for a in 1 2 3 4 5; do
+    rc lns add wanspread.example "lns1-$a" --endpoint "$wan1_addr" --secret "$LAB_LNS1_SECRET" \
+        --preference 1 --assignment-id "wan-1-$a" &&
+    rc lns add wanspread.example "lns2-$a" --endpoint "$wan2_addr" --secret "$LAB_LNS2_SECRET" \
+        --preference 1 --assignment-id "wan-2-$a" ||
+        { echo "bench-lac: cannot provision wanspread.example" >&2; exit 1; }
+done
 lac_pid=$(cat "$RLNS_STATE/lac/pid")
 # lac-core's CPU time in ns, the scheduler's own sum over its threads
 # (/proc/PID/task/*/schedstat): utime+stime in /proc/PID/stat counts the same
@@ -85,7 +123,7 @@ cpu_ns() { cat /proc/"$lac_pid"/task/*/schedstat | awk '{ s += $1 } END { printf
 dial_round() {
     local name=$1 out c0 c1 n=$count
     shift
-    case $name in load-*) n=$load_count ;; esac
+    case $name in load-*) n=$load_count ;; wan-*) n=$wan_count ;; esac
     c0=$(cpu_ns)
     out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" --count "$n" --timeout 60 "$@" 2>/dev/null |
           grep '^summary')
@@ -95,18 +133,26 @@ dial_round() {
         "$n" >> "$RLNS_STATE/$name.rounds"
 }
 
-configs="local-stream tunnel-stream tunnel-pppoe tunnel-spread load-stream load-pppoe"
+configs=${BENCH_LAC_CONFIGS:-local-stream tunnel-stream tunnel-pppoe tunnel-spread wan-tunnel wan-spread load-stream load-pppoe}
+wanted() { case " $configs " in *" $1 "*) return 0 ;; esac; return 1; }
 for r in $(seq "$rounds"); do
-    dial_round local-stream --connect "$LAB_LAC_STREAM" --user dave@local.example --password dave-pw
-    dial_round tunnel-stream --connect "$LAB_LAC_STREAM" --user alice@corp.example --password alice-pw
-    dial_round tunnel-pppoe --pppoe pppoe-sub --user alice@corp.example --password alice-pw
-    dial_round tunnel-spread --pppoe pppoe-sub --user sam@spread.example --password sam-pw
-    dial_round load-stream --connect "$LAB_LAC_STREAM" --user 'u{n}@load.example' --password x
-    dial_round load-pppoe --pppoe pppoe-sub --user 'u{n}@load.example' --password x
+    for c in $configs; do
+        case $c in
+        local-stream) dial_round "$c" --connect "$LAB_LAC_STREAM" --user dave@local.example --password dave-pw ;;
+        tunnel-stream) dial_round "$c" --connect "$LAB_LAC_STREAM" --user alice@corp.example --password alice-pw ;;
+        tunnel-pppoe) dial_round "$c" --pppoe pppoe-sub --user alice@corp.example --password alice-pw ;;
+        tunnel-spread) dial_round "$c" --pppoe pppoe-sub --user sam@spread.example --password sam-pw ;;
+        wan-tunnel) dial_round "$c" --pppoe pppoe-sub --user wan@wan.example --password wan-pw ;;
+        wan-spread) dial_round "$c" --pppoe pppoe-sub --user wan@wanspread.example --password wan-pw ;;
+        load-stream) dial_round "$c" --connect "$LAB_LAC_STREAM" --user 'u{n}@load.example' --password x ;;
+        load-pppoe) dial_round "$c" --pppoe pppoe-sub --user 'u{n}@load.example' --password x ;;
+        *) echo "bench-lac: no configuration $c (BENCH_LAC_CONFIGS)" >&2; exit 2 ;;
+        esac
+    done
 done
 
-printf '\nlac-core session setup, %s subscribers dialled at once (load-*: %s), median of %s rounds (bench/bench-lac.sh)\n' \
-    "$count" "$load_count" "$rounds"
+printf '\nlac-core session setup, %s subscribers dialled at once (load-*: %s, wan-*: %s), median of %s rounds (bench/bench-lac.sh)\n' \
+    "$count" "$load_count" "$wan_count" "$rounds"
 printf '%-15s %8s %12s %10s %10s %10s %12s\n' config up sessions/s p50_ms p95_ms "vs local" cpu_us/setup
 base=
 for c in $configs; do
@@ -123,10 +169,18 @@ echo
 echo "local-stream: lac-core answers CHAP after RADIUS and runs IPCP itself (the baseline);"
 echo "tunnel-*: lac-core opens an L2TP session per subscriber to l2tpns, which renegotiates"
 echo "LCP, re-authenticates with its own RADIUS and assigns the address (one tunnel)."
-echo "tunnel-spread: PPPoE as tunnel-pppoe, spread over 10 tunnels on two l2tpns instances (5"
-echo "Tunnel-Assignment-Ids each, all at preference 1): $(awk 'NR == FNR { a = $1; next }
-    { printf "%.2fx", (a > 0) ? $1 / a : 0 }' "$RLNS_STATE/tunnel-pppoe.median" "$RLNS_STATE/tunnel-spread.median") tunnel-pppoe;"
+ratio_of() { awk 'NR == FNR { a = $1; next } { printf "%.2fx", (a > 0) ? $1 / a : 0 }' \
+    "$RLNS_STATE/$1.median" "$RLNS_STATE/$2.median"; }
+wanted tunnel-spread && wanted tunnel-pppoe &&
+    echo "tunnel-spread: PPPoE as tunnel-pppoe, spread over 10 tunnels on two l2tpns instances (5" &&
+    echo "    Tunnel-Assignment-Ids each, all at preference 1): $(ratio_of tunnel-pppoe tunnel-spread) tunnel-pppoe"
 echo "    tunnels lac-core opened in all: $(lac_ctl lac "$RLNS_STATE" show counters | grep '^l2tp ' | tr ' ' '\n' | sed -n 's/^tunnels_opened=//p')"
+echo "wan-* ($wan_count subscribers): PPPoE tunnelled to the same l2tpns instances through"
+echo "    tests/tools/udp_delay, $wan_ms ms each way; wan-tunnel: one tunnel to lns1; wan-spread: 10"
+wanted wan-tunnel && wanted wan-spread &&
+    echo "    tunnels on both (5 Assignment-Ids each): $(ratio_of wan-tunnel wan-spread) wan-tunnel"
+kill -INT $wan_pids 2>/dev/null; wait $wan_pids 2>/dev/null
+for w in wan1 wan2; do echo "    udp_delay $w: $(tail -n 1 "$RLNS_STATE/udp_delay-$w.out")"; done
 echo "load-*: tunnelled to tests/tools/lns_load (LCP, CHAP, IPCP through lac-core's PPP engine,"
 echo "receive window 4096): the LAC's own limit with the same dialer and broker."
 echo "cpu_us/setup: lac-core CPU time (/proc/PID/task/*/schedstat, ns) per session, setup and hang-up, median round."
