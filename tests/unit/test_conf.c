@@ -2,6 +2,8 @@
  * file, line and key. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conf/conf.h"
@@ -170,4 +172,130 @@ Test(conf, stream_budget_and_privilege_keys)
 	cr_expect_str_eq(cfg.control_socket_group, "adm");
 	cr_expect_eq(cfg.stream_max_connections, 500);
 	cr_expect_eq(cfg.stream_max_connections_per_source, 8);
+}
+
+/* ---- the table, the reload classes and lac.conf(5) ---- */
+
+static char *read_man_page(void)
+{
+	static char buf[128 * 1024];
+	FILE *f = fopen(TOP_SRCDIR "/man/lac.conf.5", "r");
+	cr_assert(f, "cannot open %s/man/lac.conf.5", TOP_SRCDIR);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	cr_assert_lt(n, sizeof(buf) - 1, "lac.conf.5 outgrew the test's buffer");
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Whether word occurs in text[0..len) between separators (space, comma,
+ * parentheses, line ends). */
+static bool has_word(const char *text, size_t len, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = text; p + wl <= text + len; p++) {
+		if (memcmp(p, word, wl) != 0)
+			continue;
+		bool left = p == text || strchr(" ,(\n", p[-1]);
+		bool right = p + wl == text + len || strchr(" ,)\n", p[wl]);
+		if (left && right)
+			return true;
+	}
+	return false;
+}
+
+/* The text of man section `.SH name` up to the next .SH (NULL: none). */
+static const char *man_section(const char *man, const char *name, size_t *len)
+{
+	char head[64];
+	snprintf(head, sizeof(head), "\n.SH %s\n", name);
+	const char *s = strstr(man, head);
+	if (!s)
+		return NULL;
+	s += strlen(head);
+	const char *e = strstr(s, "\n.SH ");
+	*len = e ? (size_t)(e - s) : strlen(s);
+	return s;
+}
+
+Test(conf, every_key_is_documented_in_its_section_of_lac_conf_5)
+{
+	const char *man = read_man_page(), *sec;
+	const char *key;
+	for (size_t i = 0; (key = lac_config_key_at(i, &sec, NULL)); i++) {
+		char name[32];
+		size_t len;
+		snprintf(name, sizeof(name), "[%s]", sec);
+		const char *text = man_section(man, name, &len);
+		cr_assert(text, "lac.conf.5 has no section .SH %s", name);
+		bool found = false;
+		/* a key is documented on a .B line of its section */
+		for (const char *l = text; l && l < text + len && !found; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+			const char *end = memchr(l, '\n', (size_t)(text + len - l));
+			size_t ll = end ? (size_t)(end - l) : (size_t)(text + len - l);
+			found = ll > 3 && strncmp(l, ".B ", 3) == 0 && has_word(l + 3, ll - 3, key);
+		}
+		cr_expect(found, "[%s] %s is not documented in man/lac.conf.5", sec, key);
+	}
+}
+
+Test(conf, the_reload_section_of_lac_conf_5_lists_exactly_the_live_keys)
+{
+	const char *man = read_man_page(), *sec, *key;
+	size_t rlen;
+	const char *reload = man_section(man, "RELOAD", &rlen);
+	cr_assert(reload, "lac.conf.5 has no RELOAD section");
+	enum conf_reload r;
+	size_t n_live = 0;
+	for (size_t i = 0; (key = lac_config_key_at(i, &sec, &r)); i++) {
+		char head[40];
+		snprintf(head, sizeof(head), ".B [%s]\n", sec);
+		const char *list = strstr(reload, head);
+		bool listed = false;
+		if (list && list < reload + rlen) {
+			list += strlen(head);
+			/* the list runs to the next request line (.TP, .PP) */
+			const char *end = strstr(list, "\n.");
+			listed = has_word(list, end ? (size_t)(end - list) : strlen(list), key);
+		}
+		n_live += r == CONF_LIVE;
+		if (r == CONF_LIVE)
+			cr_expect(listed, "[%s] %s is applied by a reload but RELOAD in lac.conf.5 does not say so",
+				  sec, key);
+		else
+			cr_expect(!listed, "[%s] %s needs a restart but RELOAD in lac.conf.5 lists it", sec, key);
+	}
+	cr_expect_gt(n_live, 20, "the table marks some keys live");
+}
+
+Test(conf, a_reload_keeps_the_restart_keys_that_changed_and_names_them)
+{
+	struct lac_config cur, next;
+	char err[256] = "", names[256];
+	cr_assert_eq(parse(&cur, "[pppoe]\nac_name = a\n[l2tp]\ntunnels_per_lns = 2\nhello_interval_s = 30\n", err),
+		     0, "%s", err);
+	cr_assert_eq(parse(&next, "[stream]\nlisten = tcp:10.0.0.1:2000\n[pppoe]\nac_name = b\n"
+				  "[l2tp]\ntunnels_per_lns = 5\nhello_interval_s = 30\n[ppp]\nmru = 1400\n", err),
+		     0, "%s", err);
+	size_t n = lac_config_keep_restart_keys(&cur, &next, names, sizeof(names));
+	cr_expect_eq(n, 2);
+	cr_expect_str_eq(names, "[stream]listen,[pppoe]ac_name");
+	cr_expect_eq(next.n_stream_listen, 0, "the count of a repeated key comes back too");
+	cr_expect_str_eq(next.stream_listen[0], "");
+	cr_expect_str_eq(next.pppoe_ac_name, "a");
+	cr_expect_eq(next.l2tp_tunnels_per_lns, 5, "live: the new value stays");
+	cr_expect_eq(next.ppp_mru, 1400, "live: the new value stays");
+	cr_expect_eq(lac_config_keep_restart_keys(&cur, &next, names, sizeof(names)), 0, "nothing left to keep");
+	cr_expect_str_eq(names, "");
+}
+
+Test(conf, the_names_of_kept_keys_are_cut_to_the_buffer_and_terminated)
+{
+	struct lac_config cur, next;
+	char err[256] = "", names[8];
+	cr_assert_eq(parse(&cur, "[pppoe]\nac_name = a\n[local]\ntun = t1\n", err), 0, "%s", err);
+	cr_assert_eq(parse(&next, "[pppoe]\nac_name = b\n[local]\ntun = t2\n", err), 0, "%s", err);
+	cr_expect_eq(lac_config_keep_restart_keys(&cur, &next, names, sizeof(names)), 2);
+	cr_expect_eq(strlen(names), sizeof(names) - 1);
+	cr_expect_str_eq(next.local_tun, "t1");
 }

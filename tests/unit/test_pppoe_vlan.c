@@ -437,3 +437,34 @@ Test(pppoe_vlan, padr_without_host_uniq_repeated_gets_the_same_session, .fini = 
 	feed(&m, &v, 25000);
 	cr_assert_eq(n_conns, 2);
 }
+
+/* A configuration reload hands new limits to a running server
+ * (pppoe_server_set_limits): discovery rate limits come on, change and go
+ * off without a new server. */
+Test(pppoe_vlan, discovery_rate_limits_change_on_a_running_server, .fini = teardown)
+{
+	n_conns = 0;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ifname = "eth1";
+	cfg.vlans[0] = (struct pppoe_vlan_range){ 0, 0, 100, 199 };
+	cfg.n_vlans = 1;
+	struct pppoe_server_io io = { .tx = fake_tx, .mtu = 1500 };
+	memcpy(io.mac, ac_mac, 6);
+	srv = pppoe_server_create_io(NULL, &cfg, &io, on_conn_new, NULL);
+	cr_assert_not_null(srv);
+	uint8_t m[6] = { 0x02, 0, 0, 0, 2, 0 };
+	for (int i = 0; i < 5; i++)
+		cr_assert(padi_answered(m, 1000), "no limit at start: PADI %d", i);
+	cr_assert_eq(pppoe_server_set_limits(srv, 0, 0, 1), 0);
+	cr_assert(padi_answered(m, 3000));
+	cr_assert_not(padi_answered(m, 3000), "one per MAC and second since the reload");
+	cr_assert_eq(pppoe_server_set_limits(srv, 0, 2, 0), 0);
+	m[5] = 1;
+	cr_assert(padi_answered(m, 5000));
+	cr_assert(padi_answered(m, 5000), "the per-MAC limit is off again");
+	cr_assert_not(padi_answered(m, 5000), "two in all per second");
+	struct pppoe_server_counters c;
+	pppoe_server_get_counters(srv, &c);
+	cr_expect_eq(c.rate_limited_mac, 1);
+	cr_expect_eq(c.rate_limited_all, 1);
+}

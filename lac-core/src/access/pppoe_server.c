@@ -886,7 +886,8 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 		cfg->n_service_names : PPPOE_SERVER_MAX_SERVICES;
 	for (size_t i = 0; i < srv->n_services; i++)
 		snprintf(srv->services[i], sizeof(srv->services[i]), "%s", cfg->service_names[i]);
-	srv->max_sessions = cfg->max_sessions && cfg->max_sessions < 0xfffe ? cfg->max_sessions : 0xfffe;
+	if (pppoe_server_set_limits(srv, cfg->max_sessions, cfg->padi_per_second, cfg->padi_per_mac_per_second) < 0)
+		goto fail;
 	uint32_t buckets = MAC_HASH_MIN;
 	while (buckets < srv->max_sessions)
 		buckets <<= 1;
@@ -898,10 +899,6 @@ static struct pppoe_server *server_alloc(struct ev_loop *loop, const struct pppo
 	srv->n_vlans = cfg->n_vlans < PPPOE_SERVER_MAX_VLAN_RANGES ? cfg->n_vlans : PPPOE_SERVER_MAX_VLAN_RANGES;
 	memcpy(srv->vlans, cfg->vlans, srv->n_vlans * sizeof(srv->vlans[0]));
 	srv->untagged = cfg->untagged;
-	srv->disc_rate = cfg->padi_per_second;
-	srv->disc_rate_mac = cfg->padi_per_mac_per_second;
-	if (srv->disc_rate_mac && !(srv->rate_slots = calloc(RATE_SLOTS, sizeof(*srv->rate_slots))))
-		goto fail;
 	srv->ignore_access_line = cfg->ignore_access_line;
 	srv->no_calling_station_id = cfg->no_calling_station_id;
 	srv->no_calling_number = cfg->no_calling_number;
@@ -930,6 +927,23 @@ fail:
 	free(srv->by_sid);
 	free(srv);
 	return NULL;
+}
+
+int pppoe_server_set_limits(struct pppoe_server *srv, uint32_t max_sessions, uint32_t padi_per_second,
+			    uint32_t padi_per_mac_per_second)
+{
+	if (padi_per_mac_per_second && !srv->rate_slots &&
+	    !(srv->rate_slots = calloc(RATE_SLOTS, sizeof(*srv->rate_slots))))
+		return -1;
+	/* RFC 2516: session IDs 1..0xfffe; 0 means as many as there are */
+	srv->max_sessions = max_sessions && max_sessions < 0xfffe ? max_sessions : 0xfffe;
+	srv->disc_rate = padi_per_second;
+	srv->disc_rate_mac = padi_per_mac_per_second;
+	if (!padi_per_mac_per_second) {
+		free(srv->rate_slots);  /* disc_rate_ok looks at the table only when there is one */
+		srv->rate_slots = NULL;
+	}
+	return 0;
 }
 
 struct pppoe_server *pppoe_server_create_io(struct ev_loop *loop, const struct pppoe_server_config *cfg,

@@ -101,6 +101,14 @@ struct pppoe_server *pppoe_server_create(struct ev_loop *loop, const struct pppo
  * the server. NULL is a no-op. */
 void pppoe_server_destroy(struct pppoe_server *srv);
 
+/* What a configuration reload changes in a running server: the session
+ * limit (0 or above 65,534: 65,534, the RFC 2516 session IDs; sessions over a
+ * lowered limit stay) and the discovery rate limits in frames per second (0:
+ * none). Returns 0, or -1 when the per-MAC rate table cannot be allocated
+ * (nothing changed). */
+int pppoe_server_set_limits(struct pppoe_server *srv, uint32_t max_sessions, uint32_t padi_per_second,
+			    uint32_t padi_per_mac_per_second);
+
 void pppoe_server_get_counters(const struct pppoe_server *srv, struct pppoe_server_counters *out);
 
 /* Writes the counters as one line of key=value pairs (no newline) into buf.

@@ -38,104 +38,167 @@ struct conf_key {
 	uint32_t min, max;
 	size_t count_offset;    /* repeatable: offset of the size_t count; 0 = single */
 	size_t max_count;
+	enum conf_reload reload;
 };
 
 #define OFF(f) offsetof(struct lac_config, f)
-#define STR(sec, k, f) { sec, k, CONF_T_STRING, OFF(f), sizeof(((struct lac_config *)0)->f), 0, 0, 0, 0 }
-#define UINT(sec, k, f, lo, hi) { sec, k, CONF_T_UINT, OFF(f), 0, lo, hi, 0, 0 }
-#define IPV4(sec, k, f) { sec, k, CONF_T_IPV4, OFF(f), 0, 0, 0, 0, 0 }
-#define REPEAT(sec, k, t, f, n) { sec, k, t, OFF(f), sizeof(((struct lac_config *)0)->f[0]), 0, 0, OFF(n), \
-		sizeof(((struct lac_config *)0)->f) / sizeof(((struct lac_config *)0)->f[0]) }
+/* r: LIVE or RESTART (enum conf_reload) */
+#define STR(sec, k, f, r) { sec, k, CONF_T_STRING, OFF(f), sizeof(((struct lac_config *)0)->f), 0, 0, 0, 0, CONF_##r }
+#define UINT(sec, k, f, lo, hi, r) { sec, k, CONF_T_UINT, OFF(f), 0, lo, hi, 0, 0, CONF_##r }
+#define IPV4(sec, k, f, r) { sec, k, CONF_T_IPV4, OFF(f), 0, 0, 0, 0, 0, CONF_##r }
+#define REPEAT(sec, k, t, f, n, r) { sec, k, t, OFF(f), sizeof(((struct lac_config *)0)->f[0]), 0, 0, OFF(n), \
+		sizeof(((struct lac_config *)0)->f) / sizeof(((struct lac_config *)0)->f[0]), CONF_##r }
 
 static const struct conf_key conf_keys[] = {
-	STR("lac", "host_name", host_name),
-	STR("lac", "nas_identifier", nas_identifier),
-	IPV4("lac", "nas_ip_address", nas_ip_address),
-	STR("lac", "control_socket", control_socket),
-	{ "lac", "log_level", CONF_T_LOGLEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
-	UINT("lac", "max_sessions", max_sessions, 1, 1000000),
-	STR("lac", "user", user),
-	STR("lac", "group", group),
-	STR("lac", "control_socket_group", control_socket_group),
-	{ "lac", "metrics_listen", CONF_T_ADDRPORT, OFF(metrics_listen), sizeof(((struct lac_config *)0)->metrics_listen), 0, 0, 0, 0 },
+	STR("lac", "host_name", host_name, RESTART),
+	STR("lac", "nas_identifier", nas_identifier, LIVE),
+	IPV4("lac", "nas_ip_address", nas_ip_address, LIVE),
+	STR("lac", "control_socket", control_socket, RESTART),
+	{ "lac", "log_level", CONF_T_LOGLEVEL, OFF(log_level), 0, 0, 0, 0, 0, CONF_LIVE },
+	UINT("lac", "max_sessions", max_sessions, 1, 1000000, LIVE),
+	STR("lac", "user", user, RESTART),
+	STR("lac", "group", group, RESTART),
+	STR("lac", "control_socket_group", control_socket_group, RESTART),
+	{ "lac", "metrics_listen", CONF_T_ADDRPORT, OFF(metrics_listen), sizeof(((struct lac_config *)0)->metrics_listen), 0, 0, 0, 0, CONF_RESTART },
 
-	REPEAT("stream", "listen", CONF_T_LISTEN, stream_listen, n_stream_listen),
-	UINT("stream", "max_connections", stream_max_connections, 0, 1000000),
-	UINT("stream", "max_connections_per_source", stream_max_connections_per_source, 0, 1000000),
+	REPEAT("stream", "listen", CONF_T_LISTEN, stream_listen, n_stream_listen, RESTART),
+	UINT("stream", "max_connections", stream_max_connections, 0, 1000000, LIVE),
+	UINT("stream", "max_connections_per_source", stream_max_connections_per_source, 0, 1000000, LIVE),
 
-	REPEAT("pppoe", "interface", CONF_T_STRING, pppoe_interface, n_pppoe_interface),
-	STR("pppoe", "ac_name", pppoe_ac_name),
-	REPEAT("pppoe", "service_name", CONF_T_STRING, pppoe_service_name, n_pppoe_service_name),
-	UINT("pppoe", "max_sessions_per_mac", pppoe_max_sessions_per_mac, 1, 65535),
-	REPEAT("pppoe", "vlan", CONF_T_VLAN, pppoe_vlan, n_pppoe_vlan),
-	{ "pppoe", "untagged", CONF_T_BOOL, OFF(pppoe_untagged), 0, 0, 0, 0, 0 },
-	{ "pppoe", "access_line", CONF_T_BOOL, OFF(pppoe_access_line), 0, 0, 0, 0, 0 },
+	REPEAT("pppoe", "interface", CONF_T_STRING, pppoe_interface, n_pppoe_interface, RESTART),
+	STR("pppoe", "ac_name", pppoe_ac_name, RESTART),
+	REPEAT("pppoe", "service_name", CONF_T_STRING, pppoe_service_name, n_pppoe_service_name, RESTART),
+	UINT("pppoe", "max_sessions_per_mac", pppoe_max_sessions_per_mac, 1, 65535, RESTART),
+	REPEAT("pppoe", "vlan", CONF_T_VLAN, pppoe_vlan, n_pppoe_vlan, RESTART),
+	{ "pppoe", "untagged", CONF_T_BOOL, OFF(pppoe_untagged), 0, 0, 0, 0, 0, CONF_RESTART },
+	{ "pppoe", "access_line", CONF_T_BOOL, OFF(pppoe_access_line), 0, 0, 0, 0, 0, CONF_RESTART },
 	{ "pppoe", "calling_station_id_format", CONF_T_IDFMT, OFF(pppoe_calling_station_id_format),
-	  sizeof(((struct lac_config *)0)->pppoe_calling_station_id_format), 0, 0, 0, 0 },
-	STR("pppoe", "calling_station_id_delimiter", pppoe_calling_station_id_delimiter),
-	{ "pppoe", "calling_station_id", CONF_T_BOOL, OFF(pppoe_calling_station_id), 0, 0, 0, 0, 0 },
-	{ "pppoe", "l2tp_calling_number", CONF_T_BOOL, OFF(pppoe_l2tp_calling_number), 0, 0, 0, 0, 0 },
+	  sizeof(((struct lac_config *)0)->pppoe_calling_station_id_format), 0, 0, 0, 0, CONF_RESTART },
+	STR("pppoe", "calling_station_id_delimiter", pppoe_calling_station_id_delimiter, RESTART),
+	{ "pppoe", "calling_station_id", CONF_T_BOOL, OFF(pppoe_calling_station_id), 0, 0, 0, 0, 0, CONF_RESTART },
+	{ "pppoe", "l2tp_calling_number", CONF_T_BOOL, OFF(pppoe_l2tp_calling_number), 0, 0, 0, 0, 0, CONF_RESTART },
 	{ "pppoe", "nas_port_id_format", CONF_T_IDFMT, OFF(pppoe_nas_port_id_format),
-	  sizeof(((struct lac_config *)0)->pppoe_nas_port_id_format), 0, 0, 0, 0 },
-	STR("pppoe", "nas_port_id_delimiter", pppoe_nas_port_id_delimiter),
-	{ "pppoe", "access_line_radius", CONF_T_BOOL, OFF(access_line_radius), 0, 0, 0, 0, 0 },
-	{ "pppoe", "access_line_l2tp", CONF_T_FORWARD, OFF(access_line_l2tp), 0, 0, 0, 0, 0 },
+	  sizeof(((struct lac_config *)0)->pppoe_nas_port_id_format), 0, 0, 0, 0, CONF_RESTART },
+	STR("pppoe", "nas_port_id_delimiter", pppoe_nas_port_id_delimiter, RESTART),
+	{ "pppoe", "access_line_radius", CONF_T_BOOL, OFF(access_line_radius), 0, 0, 0, 0, 0, CONF_LIVE },
+	{ "pppoe", "access_line_l2tp", CONF_T_FORWARD, OFF(access_line_l2tp), 0, 0, 0, 0, 0, CONF_LIVE },
 
-	UINT("admission", "max_sessions_per_realm", adm_max_sessions_per_realm, 0, 1000000),
-	UINT("admission", "max_sessions_per_lns", adm_max_sessions_per_lns, 0, 1000000),
-	UINT("admission", "calls_per_second", adm_calls_per_second, 0, 100000),
-	UINT("admission", "calls_burst", adm_calls_burst, 0, 100000),
-	UINT("admission", "padi_per_second", adm_padi_per_second, 0, 1000000),
-	UINT("admission", "padi_per_mac_per_second", adm_padi_per_mac_per_second, 0, 10000),
+	UINT("admission", "max_sessions_per_realm", adm_max_sessions_per_realm, 0, 1000000, LIVE),
+	UINT("admission", "max_sessions_per_lns", adm_max_sessions_per_lns, 0, 1000000, LIVE),
+	UINT("admission", "calls_per_second", adm_calls_per_second, 0, 100000, LIVE),
+	UINT("admission", "calls_burst", adm_calls_burst, 0, 100000, LIVE),
+	UINT("admission", "padi_per_second", adm_padi_per_second, 0, 1000000, LIVE),
+	UINT("admission", "padi_per_mac_per_second", adm_padi_per_mac_per_second, 0, 10000, LIVE),
 
-	{ "ppp", "auth", CONF_T_AUTH, OFF(ppp_auth), sizeof(((struct lac_config *)0)->ppp_auth), 0, 0, 0, 0 },
-	UINT("ppp", "auth_attempts", ppp_auth_attempts, 1, 10),
-	UINT("ppp", "mru", ppp_mru, 128, 65535),
-	UINT("ppp", "restart_ms", ppp_restart_ms, 100, 60000),
-	UINT("ppp", "max_configure", ppp_max_configure, 1, 255),
-	UINT("ppp", "max_failure", ppp_max_failure, 1, 255),
-	UINT("ppp", "max_terminate", ppp_max_terminate, 1, 255),
-	UINT("ppp", "echo_interval_s", ppp_echo_interval_s, 0, 3600),
-	UINT("ppp", "echo_failures", ppp_echo_failures, 1, 100),
-	UINT("ppp", "auth_timeout_s", ppp_auth_timeout_s, 1, 600),
+	{ "ppp", "auth", CONF_T_AUTH, OFF(ppp_auth), sizeof(((struct lac_config *)0)->ppp_auth), 0, 0, 0, 0, CONF_LIVE },
+	UINT("ppp", "auth_attempts", ppp_auth_attempts, 1, 10, LIVE),
+	UINT("ppp", "mru", ppp_mru, 128, 65535, LIVE),
+	UINT("ppp", "restart_ms", ppp_restart_ms, 100, 60000, LIVE),
+	UINT("ppp", "max_configure", ppp_max_configure, 1, 255, LIVE),
+	UINT("ppp", "max_failure", ppp_max_failure, 1, 255, LIVE),
+	UINT("ppp", "max_terminate", ppp_max_terminate, 1, 255, LIVE),
+	UINT("ppp", "echo_interval_s", ppp_echo_interval_s, 0, 3600, LIVE),
+	UINT("ppp", "echo_failures", ppp_echo_failures, 1, 100, LIVE),
+	UINT("ppp", "auth_timeout_s", ppp_auth_timeout_s, 1, 600, LIVE),
 
-	STR("radius", "config", radius_config),
-	UINT("radius", "nas_port_type_stream", radius_nas_port_type_stream, 0, 40),
-	UINT("radius", "acct_interim_interval_s", radius_acct_interim_interval_s, 0, 86400),
-	UINT("radius", "acct_queue_max", radius_acct_queue_max, 1, 1000000),
-	{ "radius", "accounting", CONF_T_BOOL, OFF(radius_accounting), 0, 0, 0, 0, 0 },
-	{ "radius", "acct_tunnel_reject", CONF_T_BOOL, OFF(radius_acct_tunnel_reject), 0, 0, 0, 0, 0 },
-	STR("radius", "acct_spool_dir", radius_acct_spool_dir),
-	UINT("radius", "acct_spool_max_mb", radius_acct_spool_max_mb, 1, 1000000),
-	STR("radius", "acct_spool_fsync", radius_acct_spool_fsync),
-	UINT("radius", "acct_spool_sync_interval_ms", radius_acct_spool_sync_interval_ms, 1, 60000),
+	STR("radius", "config", radius_config, RESTART),
+	UINT("radius", "nas_port_type_stream", radius_nas_port_type_stream, 0, 40, RESTART),
+	UINT("radius", "acct_interim_interval_s", radius_acct_interim_interval_s, 0, 86400, LIVE),
+	UINT("radius", "acct_queue_max", radius_acct_queue_max, 1, 1000000, RESTART),
+	{ "radius", "accounting", CONF_T_BOOL, OFF(radius_accounting), 0, 0, 0, 0, 0, CONF_RESTART },
+	{ "radius", "acct_tunnel_reject", CONF_T_BOOL, OFF(radius_acct_tunnel_reject), 0, 0, 0, 0, 0, CONF_LIVE },
+	STR("radius", "acct_spool_dir", radius_acct_spool_dir, RESTART),
+	UINT("radius", "acct_spool_max_mb", radius_acct_spool_max_mb, 1, 1000000, RESTART),
+	STR("radius", "acct_spool_fsync", radius_acct_spool_fsync, RESTART),
+	UINT("radius", "acct_spool_sync_interval_ms", radius_acct_spool_sync_interval_ms, 1, 60000, RESTART),
 
-	{ "dae", "listen", CONF_T_ADDRPORT, OFF(dae_listen), sizeof(((struct lac_config *)0)->dae_listen), 0, 0, 0, 0 },
-	REPEAT("dae", "client", CONF_T_DAE_CLIENT, dae_client, n_dae_client),
-	{ "dae", "require_message_authenticator", CONF_T_BOOL, OFF(dae_require_message_authenticator), 0, 0, 0, 0, 0 },
-	UINT("dae", "replay_window_s", dae_replay_window_s, 1, 86400),
-	{ "dae", "require_event_timestamp", CONF_T_BOOL, OFF(dae_require_event_timestamp), 0, 0, 0, 0, 0 },
+	{ "dae", "listen", CONF_T_ADDRPORT, OFF(dae_listen), sizeof(((struct lac_config *)0)->dae_listen), 0, 0, 0, 0, CONF_RESTART },
+	REPEAT("dae", "client", CONF_T_DAE_CLIENT, dae_client, n_dae_client, RESTART),
+	{ "dae", "require_message_authenticator", CONF_T_BOOL, OFF(dae_require_message_authenticator), 0, 0, 0, 0, 0, CONF_RESTART },
+	UINT("dae", "replay_window_s", dae_replay_window_s, 1, 86400, RESTART),
+	{ "dae", "require_event_timestamp", CONF_T_BOOL, OFF(dae_require_event_timestamp), 0, 0, 0, 0, 0, CONF_RESTART },
 
-	REPEAT("l2tp", "bind", CONF_T_STRING, l2tp_bind, n_l2tp_bind),
-	UINT("l2tp", "port", l2tp_port, 1, 65535),
-	STR("l2tp", "host_name", l2tp_host_name),
-	UINT("l2tp", "hello_interval_s", l2tp_hello_interval_s, 0, 3600),
-	UINT("l2tp", "rx_window", l2tp_rx_window, 1, 1024),
-	UINT("l2tp", "retransmit_initial_ms", l2tp_retransmit_initial_ms, 100, 10000),
-	UINT("l2tp", "retransmit_max_ms", l2tp_retransmit_max_ms, 100, 60000),
-	UINT("l2tp", "max_retransmits", l2tp_max_retransmits, 1, 100),
-	UINT("l2tp", "max_sessions_per_tunnel", l2tp_max_sessions_per_tunnel, 1, 65535),
-	UINT("l2tp", "dead_hold_down_s", l2tp_dead_hold_down_s, 0, 3600),
-	UINT("l2tp", "tunnel_setup_timeout_s", l2tp_tunnel_setup_timeout_s, 1, 600),
-	UINT("l2tp", "session_setup_timeout_s", l2tp_session_setup_timeout_s, 1, 600),
-	UINT("l2tp", "tunnels_per_lns", l2tp_tunnels_per_lns, 1, 256),
+	REPEAT("l2tp", "bind", CONF_T_STRING, l2tp_bind, n_l2tp_bind, RESTART),
+	UINT("l2tp", "port", l2tp_port, 1, 65535, RESTART),
+	STR("l2tp", "host_name", l2tp_host_name, RESTART),
+	UINT("l2tp", "hello_interval_s", l2tp_hello_interval_s, 0, 3600, RESTART),
+	UINT("l2tp", "rx_window", l2tp_rx_window, 1, 1024, RESTART),
+	UINT("l2tp", "retransmit_initial_ms", l2tp_retransmit_initial_ms, 100, 10000, RESTART),
+	UINT("l2tp", "retransmit_max_ms", l2tp_retransmit_max_ms, 100, 60000, RESTART),
+	UINT("l2tp", "max_retransmits", l2tp_max_retransmits, 1, 100, RESTART),
+	UINT("l2tp", "max_sessions_per_tunnel", l2tp_max_sessions_per_tunnel, 1, 65535, LIVE),
+	UINT("l2tp", "dead_hold_down_s", l2tp_dead_hold_down_s, 0, 3600, LIVE),
+	UINT("l2tp", "tunnel_setup_timeout_s", l2tp_tunnel_setup_timeout_s, 1, 600, LIVE),
+	UINT("l2tp", "session_setup_timeout_s", l2tp_session_setup_timeout_s, 1, 600, LIVE),
+	UINT("l2tp", "tunnels_per_lns", l2tp_tunnels_per_lns, 1, 256, LIVE),
 
-	{ "local", "pool", CONF_T_CIDR4, OFF(local_pool_base), 0, 0, 0, 0, 0 },
-	IPV4("local", "gateway", local_gateway),
-	IPV4("local", "dns1", local_dns1),
-	IPV4("local", "dns2", local_dns2),
-	STR("local", "tun", local_tun),
+	{ "local", "pool", CONF_T_CIDR4, OFF(local_pool_base), 0, 0, 0, 0, 0, CONF_RESTART },
+	IPV4("local", "gateway", local_gateway, RESTART),
+	IPV4("local", "dns1", local_dns1, LIVE),
+	IPV4("local", "dns2", local_dns2, LIVE),
+	STR("local", "tun", local_tun, RESTART),
 };
+
+_Static_assert(offsetof(struct lac_config, local_pool_prefix) ==
+		       offsetof(struct lac_config, local_pool_base) + sizeof(struct in_addr),
+	       "[local] pool is stored as base then prefix");
+
+/* The bytes a key's value occupies at k->offset (a repeatable key: its
+ * whole array; its count is compared apart). */
+static size_t key_width(const struct conf_key *k)
+{
+	if (k->count_offset)
+		return k->size * k->max_count;
+	switch (k->type) {
+	case CONF_T_UINT: return sizeof(uint32_t);
+	case CONF_T_IPV4: return sizeof(struct in_addr);
+	case CONF_T_CIDR4: return sizeof(struct in_addr) + sizeof(uint32_t);
+	case CONF_T_LOGLEVEL:
+	case CONF_T_FORWARD: return sizeof(int);
+	case CONF_T_BOOL: return sizeof(bool);
+	default: return k->size;        /* strings, lists, addresses held as text */
+	}
+}
+
+const char *lac_config_key_at(size_t i, const char **section, enum conf_reload *reload)
+{
+	if (i >= sizeof(conf_keys) / sizeof(conf_keys[0]))
+		return NULL;
+	if (section)
+		*section = conf_keys[i].section;
+	if (reload)
+		*reload = conf_keys[i].reload;
+	return conf_keys[i].key;
+}
+
+size_t lac_config_keep_restart_keys(const struct lac_config *cur, struct lac_config *next, char *names,
+				    size_t cap)
+{
+	const uint8_t *from = (const uint8_t *)cur;
+	uint8_t *to = (uint8_t *)next;
+	size_t n = 0, used = 0;
+
+	if (cap)
+		names[0] = '\0';
+	for (size_t i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
+		const struct conf_key *k = &conf_keys[i];
+		size_t w = key_width(k);
+		bool differs = memcmp(from + k->offset, to + k->offset, w) != 0 ||
+			       (k->count_offset && memcmp(from + k->count_offset, to + k->count_offset,
+							 sizeof(size_t)) != 0);
+		if (k->reload != CONF_RESTART || !differs)
+			continue;
+		memcpy(to + k->offset, from + k->offset, w);
+		if (k->count_offset)
+			memcpy(to + k->count_offset, from + k->count_offset, sizeof(size_t));
+		if (used < cap) {
+			int l = snprintf(names + used, cap - used, "%s[%s]%s", n ? "," : "", k->section, k->key);
+			used = l < 0 ? cap : used + (size_t)l;
+		}
+		n++;
+	}
+	return n;
+}
 
 void lac_config_defaults(struct lac_config *cfg)
 {

@@ -180,6 +180,22 @@ struct lac_config {
 /* Fills cfg with defaults. */
 void lac_config_defaults(struct lac_config *cfg);
 
+/* What a reload (SIGHUP) does with a key: LIVE keys are applied to the
+ * running daemon (read at each use, or handed to the object holding them);
+ * RESTART keys keep their running value until lac-core restarts. Every key
+ * of the parser's table says which it is. */
+enum conf_reload { CONF_RESTART = 0, CONF_LIVE };
+
+/* The parser's keys in table order, for checks of the documentation: the
+ * name of key i and its section and reload class, or NULL past the end. */
+const char *lac_config_key_at(size_t i, const char **section, enum conf_reload *reload);
+
+/* For a reload from cur to next: every RESTART key whose value differs gets
+ * cur's value back in next and is named "[section]key" in names, comma
+ * separated (truncated to cap, always terminated). Returns how many. */
+size_t lac_config_keep_restart_keys(const struct lac_config *cur, struct lac_config *next, char *names,
+				    size_t cap);
+
 /* Parses text (named `name` in errors) over the defaults already in cfg.
  * Returns 0, or -1 with the first error written to err ("name:line: ..."). */
 int lac_config_parse(struct lac_config *cfg, const char *name, const char *text,

@@ -397,6 +397,28 @@ static void lac_shutdown(struct lac *lac)
 	l2tp_engine_shutdown(lac->l2tp, lac_shutdown_done, lac);
 }
 
+/* The LIVE keys (conf.c) that objects made at start hold copies of: the L2TP
+ * engine's setup timeouts, tunnel pool and dead-cache; each PPPoE server's
+ * session limit and discovery rates; the NAS identity [dae] matches
+ * requests against. Applied for what starts after a reload. */
+static void lac_apply_live_copies(struct lac *lac)
+{
+	const struct lac_config *cfg = &lac->cfg;
+	if (lac->l2tp) {
+		struct l2tp_engine_config ec;
+		char err[256];
+		if (lac_l2tp_config(cfg, &ec, err, sizeof(err)) == 0)
+			l2tp_engine_set_limits(lac->l2tp, &ec);
+	}
+	for (size_t i = 0; i < lac->n_pppoe; i++)
+		if (pppoe_server_set_limits(lac->pppoe[i], cfg->max_sessions, cfg->adm_padi_per_second,
+					    cfg->adm_padi_per_mac_per_second) < 0)
+			log_warn("event=reload_pppoe_limits_failed interface=%s note=\"out of memory: the running "
+				 "limits stay\"", cfg->pppoe_interface[i]);
+	if (lac->dae)
+		dae_server_set_nas(lac->dae, cfg->nas_identifier, cfg->nas_ip_address);
+}
+
 static void lac_reload(struct lac *lac)
 {
 	struct lac_config next;
@@ -405,67 +427,16 @@ static void lac_reload(struct lac *lac)
 		log_error("event=reload_failed error=\"%s\" note=keeping_running_configuration", err);
 		return;
 	}
-	/* (subscriber helper, issue 8 item 11) What a reload applies: [lac]
-	 * log_level, max_sessions, nas_*; [ppp] (every new session); [radius]
-	 * interim default; [stream] budget. Everything else is held by live
-	 * objects (sockets, the L2TP engine, the PPPoE servers, the pool, TUN,
-	 * the privilege drop): each one that changed is named, kept as it runs,
-	 * and the reload is reported as partial, never as "reloaded". */
+	/* (subscriber helper, issue 8 item 11) What a reload applies is what
+	 * the configuration table marks LIVE (conf.c, and lac.conf(5) says so
+	 * per key): read at each use from lac->cfg, or handed below to the
+	 * object that holds a copy. The rest (sockets, the PPPoE servers' access
+	 * settings, the pool, TUN, [dae], the privilege drop) keeps its running
+	 * value: each one that changed is named and the reload is reported as
+	 * partial, never as "reloaded". */
 	const struct lac_config *cur = &lac->cfg;
-	char kept[1024] = "";
-	size_t n_kept = 0;
-#define KEEP_MEM(field, name) \
-	do { \
-		if (memcmp(&cur->field, &next.field, sizeof(cur->field)) != 0) { \
-			size_t l = strlen(kept); \
-			snprintf(kept + l, sizeof(kept) - l, "%s%s", n_kept++ ? "," : "", name); \
-			memcpy(&next.field, &cur->field, sizeof(next.field)); \
-		} \
-	} while (0)
-	KEEP_MEM(stream_listen, "[stream]listen");
-	KEEP_MEM(n_stream_listen, "[stream]listen");
-	KEEP_MEM(pppoe_interface, "[pppoe]interface");
-	KEEP_MEM(n_pppoe_interface, "[pppoe]interface");
-	KEEP_MEM(pppoe_ac_name, "[pppoe]ac_name");
-	KEEP_MEM(pppoe_service_name, "[pppoe]service_name");
-	KEEP_MEM(n_pppoe_service_name, "[pppoe]service_name");
-	KEEP_MEM(pppoe_max_sessions_per_mac, "[pppoe]max_sessions_per_mac");
-	KEEP_MEM(l2tp_bind, "[l2tp]bind");
-	KEEP_MEM(n_l2tp_bind, "[l2tp]bind");
-	KEEP_MEM(l2tp_port, "[l2tp]port");
-	KEEP_MEM(l2tp_host_name, "[l2tp]host_name");
-	KEEP_MEM(l2tp_hello_interval_s, "[l2tp]hello_interval_s");
-	KEEP_MEM(l2tp_rx_window, "[l2tp]rx_window");
-	KEEP_MEM(l2tp_retransmit_initial_ms, "[l2tp]retransmit_initial_ms");
-	KEEP_MEM(l2tp_retransmit_max_ms, "[l2tp]retransmit_max_ms");
-	KEEP_MEM(l2tp_max_retransmits, "[l2tp]max_retransmits");
-	KEEP_MEM(l2tp_max_sessions_per_tunnel, "[l2tp]max_sessions_per_tunnel");
-	KEEP_MEM(l2tp_dead_hold_down_s, "[l2tp]dead_hold_down_s");
-	KEEP_MEM(radius_config, "[radius]config");
-	KEEP_MEM(radius_accounting, "[radius]accounting");
-	KEEP_MEM(radius_acct_queue_max, "[radius]acct_queue_max");
-	KEEP_MEM(radius_nas_port_type_stream, "[radius]nas_port_type_stream");
-	KEEP_MEM(control_socket, "[lac]control_socket");
-	KEEP_MEM(control_socket_group, "[lac]control_socket_group");
-	KEEP_MEM(user, "[lac]user");
-	KEEP_MEM(group, "[lac]group");
-	KEEP_MEM(host_name, "[lac]host_name");
-	KEEP_MEM(local_pool_base, "[local]pool");
-	KEEP_MEM(local_pool_prefix, "[local]pool");
-	KEEP_MEM(local_gateway, "[local]gateway");
-	KEEP_MEM(local_tun, "[local]tun");
-	KEEP_MEM(dae_listen, "[dae]listen");
-	KEEP_MEM(dae_client, "[dae]client");
-	KEEP_MEM(n_dae_client, "[dae]client");
-	KEEP_MEM(dae_require_message_authenticator, "[dae]require_message_authenticator");
-	KEEP_MEM(radius_acct_spool_dir, "[radius]acct_spool_dir");
-	KEEP_MEM(radius_acct_spool_fsync, "[radius]acct_spool_fsync");
-	KEEP_MEM(radius_acct_spool_max_mb, "[radius]acct_spool_max_mb");
-	KEEP_MEM(radius_acct_spool_sync_interval_ms, "[radius]acct_spool_sync_interval_ms");
-	KEEP_MEM(dae_replay_window_s, "[dae]replay_window_s");
-	KEEP_MEM(dae_require_event_timestamp, "[dae]require_event_timestamp");
-	KEEP_MEM(metrics_listen, "[lac]metrics_listen");
-#undef KEEP_MEM
+	char kept[1024];
+	size_t n_kept = lac_config_keep_restart_keys(cur, &next, kept, sizeof(kept));
 	next.local_enabled = cur->local_enabled;
 	lac->cfg = next;
 	struct admission_config adc;
@@ -473,6 +444,7 @@ static void lac_reload(struct lac *lac)
 	admission_set_config(&lac->adm, &adc);
 	log_set_level((enum log_level)lac->cfg.log_level);
 	lac_stream_limits(lac);
+	lac_apply_live_copies(lac);
 	if (n_kept)
 		log_warn("event=reload_partial config=%s restart_needed=%s note=\"these keep their running values "
 			 "until lac-core restarts; everything else was applied\"", lac->config_path, kept);

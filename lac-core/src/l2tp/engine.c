@@ -121,6 +121,15 @@ static void done_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *ar
 		cb(e->done_arg);
 }
 
+void l2tp_engine_set_limits(struct l2tp_engine *e, const struct l2tp_engine_config *cfg)
+{
+	e->cfg.dead_hold_down_s = cfg->dead_hold_down_s ? cfg->dead_hold_down_s : 60;
+	e->cfg.tunnel_setup_timeout_s = cfg->tunnel_setup_timeout_s ? cfg->tunnel_setup_timeout_s : 10;
+	e->cfg.session_setup_timeout_s = cfg->session_setup_timeout_s ? cfg->session_setup_timeout_s : 10;
+	e->cfg.tunnels_per_lns = cfg->tunnels_per_lns ? cfg->tunnels_per_lns : 1;
+	e->cfg.max_sessions_per_tunnel = cfg->max_sessions_per_tunnel;         /* 0: 65535 (tun_find) */
+}
+
 struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_engine_config *cfg)
 {
 	struct l2tp_engine *e = calloc(1, sizeof(*e));
@@ -145,16 +154,9 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 		e->cfg.retransmit_max_ms = 8000;
 	if (!e->cfg.max_retransmits)
 		e->cfg.max_retransmits = 5;
-	if (!e->cfg.dead_hold_down_s)
-		e->cfg.dead_hold_down_s = 60;
 	if (!e->cfg.tunnel_linger_s)
 		e->cfg.tunnel_linger_s = 10;
-	if (!e->cfg.tunnel_setup_timeout_s)
-		e->cfg.tunnel_setup_timeout_s = 10;
-	if (!e->cfg.session_setup_timeout_s)
-		e->cfg.session_setup_timeout_s = 10;
-	if (!e->cfg.tunnels_per_lns)
-		e->cfg.tunnels_per_lns = 1;
+	l2tp_engine_set_limits(e, cfg);
 	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
 	if (!e->tunnels || sess_ids_init(e) < 0)
 		goto fail;

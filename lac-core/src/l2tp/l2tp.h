@@ -198,6 +198,12 @@ struct l2tp_session_events {
 
 /* Creates the engine and binds its sockets. Returns NULL (logged) on failure. */
 struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_engine_config *cfg);
+/* What a configuration reload changes in a running engine: dead_hold_down_s,
+ * tunnel_setup_timeout_s, session_setup_timeout_s, tunnels_per_lns and
+ * max_sessions_per_tunnel are taken from cfg (0: the default), for what
+ * starts after the call (a tunnel that is opening keeps its deadline); the
+ * rest of cfg is not looked at. */
+void l2tp_engine_set_limits(struct l2tp_engine *e, const struct l2tp_engine_config *cfg);
 /* Closes the sockets and frees everything, without callbacks; call after
  * shutdown's done (or whenever a hard stop is fine). */
 void l2tp_engine_destroy(struct l2tp_engine *e);
