@@ -51,7 +51,7 @@ static void lac_admission_config(const struct lac_config *cfg, struct admission_
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: lac-core -c CONFIG [-d]\n"
-		     "  -c CONFIG  configuration file (see lac-core/src/conf/conf.h)\n"
+		     "  -c CONFIG  configuration file (see lac.conf(5))\n"
 		     "  -d         debug logging (overrides log_level)\n"
 		     "  -t         check the configuration and exit\n");
 }
