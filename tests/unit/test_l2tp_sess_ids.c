@@ -142,3 +142,32 @@ Test(l2tp_sess_ids, the_table_grows_from_1024_buckets_and_keeps_every_session)
 	cr_assert_eq(eng.n_sids, N / 2);
 	free(s);
 }
+
+/* The engine's configuration: a 0 means the default where l2tp.h says so,
+ * and "none" for HELLO, the dead-cache hold-down and the tunnel size, as
+ * lac.conf(5) documents ([l2tp] hello_interval_s = 0: no HELLO). */
+Test(l2tp_engine_config, zero_means_the_default_or_none_as_documented)
+{
+	struct l2tp_engine_config c;
+	memset(&c, 0, sizeof(c));
+	l2tp_engine_config_resolve(&c);
+	cr_expect_eq(c.port, 1701);
+	cr_expect_str_eq(c.host_name, "lac-core");
+	cr_expect_eq(c.rx_window, 8);
+	cr_expect_eq(c.retransmit_initial_ms, 1000);
+	cr_expect_eq(c.retransmit_max_ms, 8000);
+	cr_expect_eq(c.max_retransmits, 5);
+	cr_expect_eq(c.tunnel_setup_timeout_s, 10);
+	cr_expect_eq(c.session_setup_timeout_s, 10);
+	cr_expect_eq(c.tunnels_per_lns, 1);
+	cr_expect_eq(c.hello_interval_s, 0, "no HELLO");
+	cr_expect_eq(c.dead_hold_down_s, 0, "no hold-down");
+	cr_expect_eq(c.max_sessions_per_tunnel, 0, "no limit");
+	l2tp_engine_config_default(&c);
+	cr_expect_eq(c.hello_interval_s, 60);
+	cr_expect_eq(c.dead_hold_down_s, 60);
+	c.tunnels_per_lns = 7;
+	l2tp_engine_config_resolve(&c);
+	cr_expect_eq(c.tunnels_per_lns, 7, "what is set stays");
+	cr_expect_eq(c.hello_interval_s, 60);
+}

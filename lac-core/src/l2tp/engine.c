@@ -121,13 +121,42 @@ static void done_timer_cb(struct ev_loop *loop, struct ev_timer *timer, void *ar
 		cb(e->done_arg);
 }
 
+void l2tp_engine_config_resolve(struct l2tp_engine_config *cfg)
+{
+	if (!cfg->port)
+		cfg->port = L2TP_PORT;
+	if (!cfg->host_name[0])
+		snprintf(cfg->host_name, sizeof(cfg->host_name), "lac-core");
+	if (!cfg->rx_window)
+		cfg->rx_window = 8;
+	if (!cfg->retransmit_initial_ms)
+		cfg->retransmit_initial_ms = 1000;
+	if (!cfg->retransmit_max_ms)
+		cfg->retransmit_max_ms = 8000;
+	if (!cfg->max_retransmits)
+		cfg->max_retransmits = 5;
+	if (!cfg->tunnel_linger_s)
+		cfg->tunnel_linger_s = 10;
+	if (!cfg->tunnel_setup_timeout_s)
+		cfg->tunnel_setup_timeout_s = 10;
+	if (!cfg->session_setup_timeout_s)
+		cfg->session_setup_timeout_s = 10;
+	if (!cfg->tunnels_per_lns)
+		cfg->tunnels_per_lns = 1;
+	/* hello_interval_s, dead_hold_down_s and max_sessions_per_tunnel keep
+	 * their 0: no HELLO, no hold-down, no limit (l2tp.h) */
+}
+
 void l2tp_engine_set_limits(struct l2tp_engine *e, const struct l2tp_engine_config *cfg)
 {
-	e->cfg.dead_hold_down_s = cfg->dead_hold_down_s ? cfg->dead_hold_down_s : 60;
-	e->cfg.tunnel_setup_timeout_s = cfg->tunnel_setup_timeout_s ? cfg->tunnel_setup_timeout_s : 10;
-	e->cfg.session_setup_timeout_s = cfg->session_setup_timeout_s ? cfg->session_setup_timeout_s : 10;
-	e->cfg.tunnels_per_lns = cfg->tunnels_per_lns ? cfg->tunnels_per_lns : 1;
-	e->cfg.max_sessions_per_tunnel = cfg->max_sessions_per_tunnel;         /* 0: 65535 (tun_find) */
+	struct l2tp_engine_config r = *cfg;
+
+	l2tp_engine_config_resolve(&r);
+	e->cfg.dead_hold_down_s = r.dead_hold_down_s;
+	e->cfg.tunnel_setup_timeout_s = r.tunnel_setup_timeout_s;
+	e->cfg.session_setup_timeout_s = r.session_setup_timeout_s;
+	e->cfg.tunnels_per_lns = r.tunnels_per_lns;
+	e->cfg.max_sessions_per_tunnel = r.max_sessions_per_tunnel;
 }
 
 struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_engine_config *cfg)
@@ -140,23 +169,7 @@ struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_e
 		return NULL;
 	e->loop = loop;
 	e->cfg = *cfg;
-	if (!e->cfg.port)
-		e->cfg.port = L2TP_PORT;
-	if (!e->cfg.host_name[0])
-		snprintf(e->cfg.host_name, sizeof(e->cfg.host_name), "lac-core");
-	if (!e->cfg.rx_window)
-		e->cfg.rx_window = 8;
-	if (!e->cfg.hello_interval_s)
-		e->cfg.hello_interval_s = 60;
-	if (!e->cfg.retransmit_initial_ms)
-		e->cfg.retransmit_initial_ms = 1000;
-	if (!e->cfg.retransmit_max_ms)
-		e->cfg.retransmit_max_ms = 8000;
-	if (!e->cfg.max_retransmits)
-		e->cfg.max_retransmits = 5;
-	if (!e->cfg.tunnel_linger_s)
-		e->cfg.tunnel_linger_s = 10;
-	l2tp_engine_set_limits(e, cfg);
+	l2tp_engine_config_resolve(&e->cfg);
 	e->tunnels = calloc(ID_SPACE, sizeof(*e->tunnels));
 	if (!e->tunnels || sess_ids_init(e) < 0)
 		goto fail;

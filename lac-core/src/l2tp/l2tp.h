@@ -56,12 +56,12 @@ struct l2tp_engine_config {
 	char host_name[64];             /* Host Name AVP unless a candidate's client_auth_id says otherwise */
 	char vendor_name[32];           /* Vendor Name AVP; "" for none */
 	uint16_t rx_window;             /* Receive Window Size we advertise; 0: 8 */
-	unsigned hello_interval_s;      /* 0: 60 */
+	unsigned hello_interval_s;      /* 0: no HELLO (lac.conf: "0 = none") */
 	unsigned retransmit_initial_ms; /* 0: 1000 */
 	unsigned retransmit_max_ms;     /* 0: 8000 */
 	unsigned max_retransmits;       /* 0: 5 */
 	unsigned max_sessions_per_tunnel; /* 0: unlimited (65535) */
-	unsigned dead_hold_down_s;      /* 0: 60; endpoints that did not answer are skipped this long */
+	unsigned dead_hold_down_s;      /* endpoints that did not answer are skipped this long; 0: never */
 	unsigned tunnel_linger_s;       /* 0: 10; an idle tunnel waits this long for a new session */
 	bool hide_avps;                 /* hide calling/called number and proxy auth AVPs (needs a secret) */
 	bool data_len_bit;              /* set L on data messages we send */
@@ -198,6 +198,11 @@ struct l2tp_session_events {
 
 /* Creates the engine and binds its sockets. Returns NULL (logged) on failure. */
 struct l2tp_engine *l2tp_engine_create(struct ev_loop *loop, const struct l2tp_engine_config *cfg);
+/* Puts the default in every field of cfg whose 0 means "the default" (the
+ * comments above); hello_interval_s, dead_hold_down_s and
+ * max_sessions_per_tunnel keep a 0, which means none. The engine runs on
+ * the result. */
+void l2tp_engine_config_resolve(struct l2tp_engine_config *cfg);
 /* What a configuration reload changes in a running engine: dead_hold_down_s,
  * tunnel_setup_timeout_s, session_setup_timeout_s, tunnels_per_lns and
  * max_sessions_per_tunnel are taken from cfg (0: the default), for what
