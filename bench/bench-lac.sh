@@ -72,15 +72,20 @@ rc realm add load.example --mode tunnel --policy preference &&
 # every entry with its own Tunnel-Assignment-Id (RFC 2868 3.7: one tunnel per
 # endpoint and Assignment-Id), all at preference 1, so the broker's shuffle of
 # ties spreads the calls over 10 tunnels on two LNS.
-rc realm add spread.example --mode tunnel --policy preference ||
+# spread_realm REALM ID_PREFIX ADDR1 ADDR2: REALM with lns1 (at ADDR1) and
+# lns2 (at ADDR2) five times each, Assignment-Ids ID_PREFIX-{1,2}-{1..5}
+spread_realm() {
+    local realm=$1 id=$2 a
+    rc realm add "$realm" --mode tunnel --policy preference || return 1
+    for a in 1 2 3 4 5; do
+        rc lns add "$realm" "lns1-$a" --endpoint "$3" --secret "$LAB_LNS1_SECRET" \
+            --preference 1 --assignment-id "$id-1-$a" &&
+        rc lns add "$realm" "lns2-$a" --endpoint "$4" --secret "$LAB_LNS2_SECRET" \
+            --preference 1 --assignment-id "$id-2-$a" || return 1
+    done
+}
+spread_realm spread.example spread "$LAB_LNS1_ADDR" "$LAB_LNS2_ADDR" ||
     { echo "bench-lac: cannot provision spread.example" >&2; exit 1; }
-for a in 1 2 3 4 5; do
-    rc lns add spread.example "lns1-$a" --endpoint "$LAB_LNS1_ADDR" --secret "$LAB_LNS1_SECRET" \
-        --preference 1 --assignment-id "spread-1-$a" &&
-    rc lns add spread.example "lns2-$a" --endpoint "$LAB_LNS2_ADDR" --secret "$LAB_LNS2_SECRET" \
-        --preference 1 --assignment-id "spread-2-$a" ||
-        { echo "bench-lac: cannot provision spread.example" >&2; exit 1; }
-done
 # Wide-area rows: the same l2tpns instances behind tests/tools/udp_delay,
 # which holds every datagram BENCH_LAC_WAN_MS (one way) in each direction, on
 # a second address in each LNS's namespace (.5), so that lac-core reaches the
@@ -101,15 +106,8 @@ done
 helper_pids="$helper_pids $wan_pids"
 rc realm add wan.example --mode tunnel --policy preference &&
     rc lns add wan.example lns1 --endpoint "$wan1_addr" --secret "$LAB_LNS1_SECRET" --preference 1 &&
-    rc realm add wanspread.example --mode tunnel --policy preference ||
+    spread_realm wanspread.example wan "$wan1_addr" "$wan2_addr" ||
     { echo "bench-lac: cannot provision the wide-area realms" >&2; exit 1; }
-for a in 1 2 3 4 5; do
-    rc lns add wanspread.example "lns1-$a" --endpoint "$wan1_addr" --secret "$LAB_LNS1_SECRET" \
-        --preference 1 --assignment-id "wan-1-$a" &&
-    rc lns add wanspread.example "lns2-$a" --endpoint "$wan2_addr" --secret "$LAB_LNS2_SECRET" \
-        --preference 1 --assignment-id "wan-2-$a" ||
-        { echo "bench-lac: cannot provision wanspread.example" >&2; exit 1; }
-done
 lac_pid=$(cat "$RLNS_STATE/lac/pid")
 # lac-core's CPU time in ns, the scheduler's own sum over its threads
 # (/proc/PID/task/*/schedstat): utime+stime in /proc/PID/stat counts the same

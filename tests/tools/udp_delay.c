@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "udp_tool.h"
+
 #define BATCH 64
 #define PKT_MAX 2048
 
@@ -54,35 +56,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int parse(const char *s, struct sockaddr_in *sin)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-	if (!c || (size_t)(c - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = '\0';
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
-}
-
-static int udp_socket(const struct sockaddr_in *bind_to)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int big = 16 << 20;
-	if (fd < 0)
-		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
-	if (bind_to && bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* Reads what is queued on fd into q, each datagram due at now + delay and
@@ -202,8 +175,8 @@ int main(int argc, char **argv)
 	char *end;
 	while ((c = getopt_long(argc, argv, "l:t:b:d:q:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': have_l = parse(optarg, &listen_sa) == 0; break;
-		case 't': have_t = parse(optarg, &to_sa) == 0; break;
+		case 'l': have_l = udp_tool_parse(optarg, &listen_sa) == 0; break;
+		case 't': have_t = udp_tool_parse(optarg, &to_sa) == 0; break;
 		case 'b': ok &= inet_pton(AF_INET, optarg, &bind_sa.sin_addr) == 1; break;
 		case 'd':
 			delay_ms = strtol(optarg, &end, 10);
@@ -224,7 +197,7 @@ int main(int argc, char **argv)
 	struct fifo up = { .cap = (size_t)queue }, down = { .cap = (size_t)queue };
 	up.slots = calloc(up.cap, sizeof(*up.slots));
 	down.slots = calloc(down.cap, sizeof(*down.slots));
-	int a = udp_socket(&listen_sa), f = udp_socket(&bind_sa);
+	int a = udp_tool_socket(&listen_sa), f = udp_tool_socket(&bind_sa);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (!up.slots || !down.slots || a < 0 || f < 0 || tfd < 0) {
 		perror("udp_delay: set-up");

@@ -27,37 +27,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "udp_tool.h"
+
 #define BATCH 64
 #define PKT_MAX 2048
-
-static int parse(const char *s, struct sockaddr_in *sin)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-	if (!c || (size_t)(c - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = '\0';
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
-}
-
-static int udp_socket(const struct sockaddr_in *bind_to)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int big = 16 << 20;
-	if (fd < 0)
-		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
-	if (bind_to && bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static uint8_t bufs[BATCH][PKT_MAX];
 static struct iovec iov[BATCH];
@@ -124,9 +97,9 @@ int main(int argc, char **argv)
 	int have_l = 0, have_t = 0, have_r = 0, c;
 	while ((c = getopt_long(argc, argv, "l:t:b:r:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': have_r = parse(optarg, &listen_sa) == 0; break;
-		case 'l': have_l = parse(optarg, &listen_sa) == 0; break;
-		case 't': have_t = parse(optarg, &to_sa) == 0; break;
+		case 'r': have_r = udp_tool_parse(optarg, &listen_sa) == 0; break;
+		case 'l': have_l = udp_tool_parse(optarg, &listen_sa) == 0; break;
+		case 't': have_t = udp_tool_parse(optarg, &to_sa) == 0; break;
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &bind_sa.sin_addr) != 1)
 				have_t = 0;
@@ -139,7 +112,7 @@ int main(int argc, char **argv)
 				"       udp_relay --reflect ADDR:PORT\n");
 		return 2;
 	}
-	int a = udp_socket(&listen_sa), f = have_r ? a : udp_socket(&bind_sa);
+	int a = udp_tool_socket(&listen_sa), f = have_r ? a : udp_tool_socket(&bind_sa);
 	if (a < 0 || f < 0) {
 		perror("udp_relay: socket");
 		return 1;

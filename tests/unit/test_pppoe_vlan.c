@@ -359,7 +359,8 @@ static bool padi_answered(const uint8_t mac[6], uint64_t now)
 	return n_tx > before;
 }
 
-Test(pppoe_vlan, padi_rate_limits_per_mac_and_in_all, .fini = teardown)
+/* A server on VLANs 100-199 with these discovery rate limits (0: none). */
+static void make_rated(uint32_t padi_per_second, uint32_t padi_per_mac_per_second)
 {
 	n_tx = 0;
 	n_conns = 0;
@@ -367,12 +368,17 @@ Test(pppoe_vlan, padi_rate_limits_per_mac_and_in_all, .fini = teardown)
 	cfg.ifname = "eth1";
 	cfg.vlans[0] = (struct pppoe_vlan_range){ 0, 0, 100, 199 };
 	cfg.n_vlans = 1;
-	cfg.padi_per_second = 5;
-	cfg.padi_per_mac_per_second = 2;
+	cfg.padi_per_second = padi_per_second;
+	cfg.padi_per_mac_per_second = padi_per_mac_per_second;
 	struct pppoe_server_io io = { .tx = fake_tx, .mtu = 1500 };
 	memcpy(io.mac, ac_mac, 6);
 	srv = pppoe_server_create_io(NULL, &cfg, &io, on_conn_new, NULL);
 	cr_assert_not_null(srv);
+}
+
+Test(pppoe_vlan, padi_rate_limits_per_mac_and_in_all, .fini = teardown)
+{
+	make_rated(5, 2);
 	uint8_t m[6] = { 0x02, 0, 0, 0, 1, 0 };
 	cr_assert(padi_answered(m, 1000));
 	cr_assert(padi_answered(m, 1000));
@@ -443,15 +449,7 @@ Test(pppoe_vlan, padr_without_host_uniq_repeated_gets_the_same_session, .fini = 
  * off without a new server. */
 Test(pppoe_vlan, discovery_rate_limits_change_on_a_running_server, .fini = teardown)
 {
-	n_conns = 0;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.ifname = "eth1";
-	cfg.vlans[0] = (struct pppoe_vlan_range){ 0, 0, 100, 199 };
-	cfg.n_vlans = 1;
-	struct pppoe_server_io io = { .tx = fake_tx, .mtu = 1500 };
-	memcpy(io.mac, ac_mac, 6);
-	srv = pppoe_server_create_io(NULL, &cfg, &io, on_conn_new, NULL);
-	cr_assert_not_null(srv);
+	make_rated(0, 0);
 	uint8_t m[6] = { 0x02, 0, 0, 0, 2, 0 };
 	for (int i = 0; i < 5; i++)
 		cr_assert(padi_answered(m, 1000), "no limit at start: PADI %d", i);
