@@ -93,7 +93,8 @@ spread_realm spread.example spread "$LAB_LNS1_ADDR" "$LAB_LNS2_ADDR" ||
 # (this kernel has no netem). An L2TP tunnel then moves at most the LNS's
 # receive window (l2tpns: 4 messages) per round trip: (b') wan-tunnel is
 # realm wan.example, one entry, one tunnel; (c') wan-spread is
-# wanspread.example, each delayed LNS 5 times with its own Assignment-Id.
+# wanspread.example, each delayed LNS 5 times with its own Assignment-Id;
+# wan-pool is wan.example with lac-core's tunnel pool allowed 10 tunnels.
 wan_ms=${BENCH_LAC_WAN_MS:-10}
 wan1_addr=${LAB_LNS1_ADDR%.*}.5 wan2_addr=${LAB_LNS2_ADDR%.*}.5
 for w in "$LAB_NS_LNS1 $wan1_addr $LAB_LNS1_ADDR wan1" "$LAB_NS_LNS2 $wan2_addr $LAB_LNS2_ADDR wan2"; do
@@ -109,6 +110,23 @@ rc realm add wan.example --mode tunnel --policy preference &&
     spread_realm wanspread.example wan "$wan1_addr" "$wan2_addr" ||
     { echo "bench-lac: cannot provision the wide-area realms" >&2; exit 1; }
 lac_pid=$(cat "$RLNS_STATE/lac/pid")
+# lac_pool_size N: [l2tp] tunnels_per_lns = N in the running lac-core (a
+# reload applies it, lac.conf(5) RELOAD), for row wan-pool: wan.example's one
+# LNS entry, the pool opening tunnels while the window is what holds calls back
+lac_conf=$RLNS_STATE/lac/lac.conf
+lac_pool_size() {
+    sed -i '/^tunnels_per_lns = /d' "$lac_conf"
+    sed -i "s/^\[l2tp\]\$/[l2tp]\ntunnels_per_lns = $1/" "$lac_conf"
+    local n0
+    n0=$(grep -c 'event=reloaded' "$RLNS_STATE/lac/lac-core.log")
+    kill -HUP "$lac_pid"
+    for _ in $(seq 50); do
+        [ "$(grep -c 'event=reloaded' "$RLNS_STATE/lac/lac-core.log")" -gt "$n0" ] && return 0
+        sleep 0.1
+    done
+    echo "bench-lac: lac-core did not reload tunnels_per_lns = $1" >&2
+    exit 1
+}
 # lac-core's CPU time in ns, the scheduler's own sum over its threads
 # (/proc/PID/task/*/schedstat): utime+stime in /proc/PID/stat counts the same
 # time in 10 ms ticks, too coarse for a 200-call round (50 us per setup).
@@ -131,7 +149,7 @@ dial_round() {
         "$n" >> "$RLNS_STATE/$name.rounds"
 }
 
-configs=${BENCH_LAC_CONFIGS:-local-stream tunnel-stream tunnel-pppoe tunnel-spread wan-tunnel wan-spread load-stream load-pppoe}
+configs=${BENCH_LAC_CONFIGS:-local-stream tunnel-stream tunnel-pppoe tunnel-spread wan-tunnel wan-spread wan-pool load-stream load-pppoe}
 wanted() { case " $configs " in *" $1 "*) return 0 ;; esac; return 1; }
 for r in $(seq "$rounds"); do
     for c in $configs; do
@@ -142,6 +160,9 @@ for r in $(seq "$rounds"); do
         tunnel-spread) dial_round "$c" --pppoe pppoe-sub --user sam@spread.example --password sam-pw ;;
         wan-tunnel) dial_round "$c" --pppoe pppoe-sub --user wan@wan.example --password wan-pw ;;
         wan-spread) dial_round "$c" --pppoe pppoe-sub --user wan@wanspread.example --password wan-pw ;;
+        wan-pool) lac_pool_size 10
+                  dial_round "$c" --pppoe pppoe-sub --user wan@wan.example --password wan-pw
+                  lac_pool_size 1 ;;
         load-stream) dial_round "$c" --connect "$LAB_LAC_STREAM" --user 'u{n}@load.example' --password x ;;
         load-pppoe) dial_round "$c" --pppoe pppoe-sub --user 'u{n}@load.example' --password x ;;
         *) echo "bench-lac: no configuration $c (BENCH_LAC_CONFIGS)" >&2; exit 2 ;;
@@ -177,6 +198,9 @@ echo "wan-* ($wan_count subscribers): PPPoE tunnelled to the same l2tpns instanc
 echo "    tests/tools/udp_delay, $wan_ms ms each way; wan-tunnel: one tunnel to lns1; wan-spread: 10"
 wanted wan-tunnel && wanted wan-spread &&
     echo "    tunnels on both (5 Assignment-Ids each): $(ratio_of wan-tunnel wan-spread) wan-tunnel"
+wanted wan-tunnel && wanted wan-pool &&
+    echo "    wan-pool: wan.example as wan-tunnel, lac-core reloaded with [l2tp] tunnels_per_lns = 10 (the pool" &&
+    echo "    opens tunnels to lns1 while the window holds calls back): $(ratio_of wan-tunnel wan-pool) wan-tunnel"
 kill -INT $wan_pids 2>/dev/null; wait $wan_pids 2>/dev/null
 for w in wan1 wan2; do echo "    udp_delay $w: $(tail -n 1 "$RLNS_STATE/udp_delay-$w.out")"; done
 echo "load-*: tunnelled to tests/tools/lns_load (LCP, CHAP, IPCP through lac-core's PPP engine,"
