@@ -45,7 +45,7 @@ lns2_pool=${BENCH_LAC_LNS2_POOL:-10.78.16.0/20}
 # tunnel-spread) and the users of the wide-area rows.
 users=$RLNS_STATE/lns-users
 { cat "$LAB_DEMO/lns-users"; echo "sam@spread.example sam-pw"
-  echo "wan@wan.example wan-pw"; echo "wan@wanspread.example wan-pw"; } > "$users"
+  echo "wan@wan.example wan-pw"; echo "wan@wanspread.example wan-pw"; echo "wan@wanpool.example wan-pw"; } > "$users"
 lns_start lns1 "$LAB_NS_LNS1" "$LAB_LNS1_ADDR" "$LAB_LNS1_SECRET" "$lns1_pool" "$users" "$RLNS_STATE" \
     >/dev/null || { echo "bench-lac: lns1 did not start" >&2; exit 1; }
 lns_start lns2 "$LAB_NS_LNS2" "$LAB_LNS2_ADDR" "$LAB_LNS2_SECRET" "$lns2_pool" "$users" "$RLNS_STATE" \
@@ -105,8 +105,14 @@ for w in "$LAB_NS_LNS1 $wan1_addr $LAB_LNS1_ADDR wan1" "$LAB_NS_LNS2 $wan2_addr 
     wan_pids="${wan_pids:-} $!"
 done
 helper_pids="$helper_pids $wan_pids"
+# wanpool.example: wan.example's LNS under its own Assignment-Id, so that the
+# pool row's tunnels (they linger 10 s after their last call) are never
+# joined by wan-tunnel's calls, nor wan-tunnel's by the pool's (RFC 2868 3.7)
 rc realm add wan.example --mode tunnel --policy preference &&
     rc lns add wan.example lns1 --endpoint "$wan1_addr" --secret "$LAB_LNS1_SECRET" --preference 1 &&
+    rc realm add wanpool.example --mode tunnel --policy preference &&
+    rc lns add wanpool.example lns1 --endpoint "$wan1_addr" --secret "$LAB_LNS1_SECRET" --preference 1 \
+        --assignment-id wan-pool &&
     spread_realm wanspread.example wan "$wan1_addr" "$wan2_addr" ||
     { echo "bench-lac: cannot provision the wide-area realms" >&2; exit 1; }
 lac_pid=$(cat "$RLNS_STATE/lac/pid")
@@ -161,7 +167,7 @@ for r in $(seq "$rounds"); do
         wan-tunnel) dial_round "$c" --pppoe pppoe-sub --user wan@wan.example --password wan-pw ;;
         wan-spread) dial_round "$c" --pppoe pppoe-sub --user wan@wanspread.example --password wan-pw ;;
         wan-pool) lac_pool_size 10
-                  dial_round "$c" --pppoe pppoe-sub --user wan@wan.example --password wan-pw
+                  dial_round "$c" --pppoe pppoe-sub --user wan@wanpool.example --password wan-pw
                   lac_pool_size 1 ;;
         load-stream) dial_round "$c" --connect "$LAB_LAC_STREAM" --user 'u{n}@load.example' --password x ;;
         load-pppoe) dial_round "$c" --pppoe pppoe-sub --user 'u{n}@load.example' --password x ;;
@@ -184,6 +190,11 @@ for c in $configs; do
     ratio=$(awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')
     printf '%-15s %8s %12s %10s %10s %10s %12s\n' "$c" "$2/$6" "$1" "$3" "$4" "$ratio" "$5"
 done
+echo "sessions/s of every round, in order:"
+for c in $configs; do
+    printf '  %-13s %s\n' "$c" "$(awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), ($2 > 0 ? $1 * 1000 / $2 : 0) }' \
+        "$RLNS_STATE/$c.rounds")"
+done
 echo
 echo "local-stream: lac-core answers CHAP after RADIUS and runs IPCP itself (the baseline);"
 echo "tunnel-*: lac-core opens an L2TP session per subscriber to l2tpns, which renegotiates"
@@ -199,7 +210,7 @@ echo "    tests/tools/udp_delay, $wan_ms ms each way; wan-tunnel: one tunnel to 
 wanted wan-tunnel && wanted wan-spread &&
     echo "    tunnels on both (5 Assignment-Ids each): $(ratio_of wan-tunnel wan-spread) wan-tunnel"
 wanted wan-tunnel && wanted wan-pool &&
-    echo "    wan-pool: wan.example as wan-tunnel, lac-core reloaded with [l2tp] tunnels_per_lns = 10 (the pool" &&
+    echo "    wan-pool: lns1 as wan-tunnel (realm wanpool.example), lac-core reloaded with [l2tp] tunnels_per_lns = 10 (the pool" &&
     echo "    opens tunnels to lns1 while the window holds calls back): $(ratio_of wan-tunnel wan-pool) wan-tunnel"
 kill -INT $wan_pids 2>/dev/null; wait $wan_pids 2>/dev/null
 for w in wan1 wan2; do echo "    udp_delay $w: $(tail -n 1 "$RLNS_STATE/udp_delay-$w.out")"; done
