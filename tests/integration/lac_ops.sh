@@ -85,9 +85,13 @@ t_check "lac_sessions gauge present" test -n "$(m lac_sessions)"
 t_eq "lac_radius_server_up for the broker" "$(m "lac_radius_server_up{server=\"$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT\"}")" 1
 t_check "per-LNS families present (lac_lns_sessions)" grep -q '^# TYPE lac_lns_sessions gauge' "$RLNS_STATE/metrics.txt"
 t_check "stream series labelled by listener" grep -q "^lac_stream_accepted_total{listen=\"$LAB_LAC_STREAM\"} 2" "$RLNS_STATE/metrics.txt"
+t_check "PPPoE series labelled by interface, with the kernel's drops at its socket" \
+    grep -q "^lac_pppoe_rx_kernel_drops_total{interface=\"$LAB_LAC_PPPOE_IF\"} 0" "$RLNS_STATE/metrics.txt"
 untyped=$(awk '/^# TYPE /{t[$3]=1} /^[a-z]/{n=$1; sub(/\{.*/, "", n); b=n; sub(/_(bucket|sum|count)$/, "", b); if (!(n in t) && !(b in t)) print n}' "$RLNS_STATE/metrics.txt" | sort -u)
 t_eq "every sample belongs to a family with # TYPE" "$untyped" ""
 c=$(lac_ctl lac "$RLNS_STATE" show counters)
+t_check "lacctl show counters: the PPPoE line counts the kernel's drops" \
+    grep -q "^access=pppoe if=$LAB_LAC_PPPOE_IF .* rx_kernel_drops=0" <<<"$c"
 t_eq "lacctl radius requests= equals lac_radius_requests_total" \
     "$(printf '%s\n' "$c" | sed -n 's/^radius .*\brequests=\([0-9]*\).*/\1/p')" "$(m lac_radius_requests_total)"
 t_eq "lacctl aaa_local= equals lac_aaa_local_total" "$(lab_kv "$(printf '%s\n' "$c" | grep aaa_local=)" aaa_local)" "$(m lac_aaa_local_total)"

@@ -133,6 +133,24 @@ t_eq "server announced one conn per client" "$(grep -c '^conn ' "$TMP/server.out
 t_check "conn info: MAC as Calling-Station-Id, service as Called-Station-Id, MRU 1492" \
     grep -q '^conn .*calling=02:50:00:00:00:01 called=internet mru=1492' "$TMP/server.out"
 
+# A burst while the server does not read (stopped): what its receive ring
+# (about 4,096 frames) cannot hold the kernel drops, and the server counts
+# those drops (rx_kernel_drops, PACKET_STATISTICS) instead of losing them
+# silently.
+kill -STOP "$SRV_PID"
+ip netns exec "$NS_C" /usr/bin/python3 - "$IF_C" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for i in range(10000):
+    src = bytes([0x02, 0x77, 0, 0, i >> 8, i & 0xff])
+    # PADI: ver/type 0x11, code 0x09, session 0, length 4, Service-Name "" (0x0101)
+    frame = b"\xff" * 6 + src + b"\x88\x63" + b"\x11\x09\x00\x00\x00\x04" + b"\x01\x01\x00\x00"
+    s.send(frame.ljust(60, b"\x00"))
+PY
+kill -CONT "$SRV_PID"
+sleep 1
+
 kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 SRV_PID=
@@ -148,6 +166,9 @@ t_eq "server received a PADT from every client that hung up" "$(counter padt_rx)
 t_check "server ignored PADRs for the other AC" test "$(counter not_for_us)" -ge 3
 t_eq "server saw no frame for an unknown session" "$(counter unknown_session)" 0
 t_eq "no session left after shutdown" "$(counter sessions_live)" 0
+drops=$(counter rx_kernel_drops)
+t_check "the kernel's drops at the server's socket are counted ($drops of a 10,000-frame burst)" \
+    test "${drops:-0}" -ge 1000 -a "${drops:-0}" -lt 10000
 
 sleep 0.5
 kill -TERM "$CAP_PID"

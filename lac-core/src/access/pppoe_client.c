@@ -72,6 +72,7 @@ struct pppoe_client_mux {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	int fd;
+	uint64_t rx_kernel_drops;       /* frames the kernel dropped at fd (ring full) */
 	struct pppoe_client_io io;      /* tx == NULL: use the packet socket */
 	struct pppoe_client *by_mac[CLIENT_HASH_SIZE];
 	bool tagged;
@@ -161,6 +162,13 @@ void pppoe_client_mux_uncork(struct pppoe_client_mux *mux)
 unsigned long pppoe_client_mux_tx_errors(const struct pppoe_client_mux *mux)
 {
 	return mux->tx_errors;
+}
+
+uint64_t pppoe_client_mux_rx_kernel_drops(struct pppoe_client_mux *mux)
+{
+	if (mux->fd >= 0)
+		(void)pppoe_sock_kernel_drops(mux->fd, &mux->rx_kernel_drops);
+	return mux->rx_kernel_drops;
 }
 
 static int mux_tx(struct pppoe_client_mux *mux, const uint8_t *frame, size_t len)

@@ -74,6 +74,9 @@ void pppoe_client_mux_destroy(struct pppoe_client_mux *mux);
 void pppoe_client_mux_cork(struct pppoe_client_mux *mux);
 void pppoe_client_mux_uncork(struct pppoe_client_mux *mux);
 unsigned long pppoe_client_mux_tx_errors(const struct pppoe_client_mux *mux);
+/* Frames the kernel dropped at the mux's socket so far (its receive ring
+ * was full); one system call. 0 for a mux without a socket. */
+uint64_t pppoe_client_mux_rx_kernel_drops(struct pppoe_client_mux *mux);
 
 /* Starts discovery for one subscriber: sends the first PADI now. cfg is
  * copied. Returns the client, or NULL (out of memory, logged). */

@@ -1017,8 +1017,10 @@ void pppoe_server_destroy(struct pppoe_server *srv)
 	free(srv);
 }
 
-void pppoe_server_get_counters(const struct pppoe_server *srv, struct pppoe_server_counters *out)
+void pppoe_server_get_counters(struct pppoe_server *srv, struct pppoe_server_counters *out)
 {
+	if (srv->fd >= 0)
+		(void)pppoe_sock_kernel_drops(srv->fd, &srv->ctr.rx_kernel_drops);
 	*out = srv->ctr;
 }
 
@@ -1031,7 +1033,7 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			"padr_retransmit=%llu limit_sessions=%llu limit_per_mac=%llu "
 			"unknown_session=%llu sessions_created=%llu sessions_live=%llu "
 			"vlan_refused=%llu access_line_rx=%llu access_line_malformed=%llu "
-			"rate_limited_all=%llu rate_limited_mac=%llu",
+			"rate_limited_all=%llu rate_limited_mac=%llu rx_kernel_drops=%llu",
 			(unsigned long long)c->padi_rx, (unsigned long long)c->pado_tx,
 			(unsigned long long)c->padr_rx, (unsigned long long)c->pads_tx,
 			(unsigned long long)c->pads_error_tx, (unsigned long long)c->padt_rx,
@@ -1045,5 +1047,6 @@ int pppoe_server_counters_format(const struct pppoe_server_counters *c, char *bu
 			(unsigned long long)c->sessions_created, (unsigned long long)c->sessions_live,
 			(unsigned long long)c->vlan_refused, (unsigned long long)c->access_line_rx,
 			(unsigned long long)c->access_line_malformed,
-			(unsigned long long)c->rate_limited_all, (unsigned long long)c->rate_limited_mac);
+			(unsigned long long)c->rate_limited_all, (unsigned long long)c->rate_limited_mac,
+			(unsigned long long)c->rx_kernel_drops);
 }

@@ -87,6 +87,7 @@ struct pppoe_server_counters {
 	uint64_t access_line_rx;        /* sessions created with a TR-101 tag */
 	uint64_t access_line_malformed; /* TR-101 tags refused (session served without it) */
 	uint64_t sessions_created, sessions_live;
+	uint64_t rx_kernel_drops;       /* frames the kernel dropped at our socket (ring full) */
 };
 
 /* Creates the server on cfg->ifname and registers its socket on loop.
@@ -109,7 +110,9 @@ void pppoe_server_destroy(struct pppoe_server *srv);
 int pppoe_server_set_limits(struct pppoe_server *srv, uint32_t max_sessions, uint32_t padi_per_second,
 			    uint32_t padi_per_mac_per_second);
 
-void pppoe_server_get_counters(const struct pppoe_server *srv, struct pppoe_server_counters *out);
+/* The counters; rx_kernel_drops is brought up to date from the socket here
+ * (one system call), so the server is not const. */
+void pppoe_server_get_counters(struct pppoe_server *srv, struct pppoe_server_counters *out);
 
 /* Writes the counters as one line of key=value pairs (no newline) into buf.
  * Returns the length snprintf would have written. */

@@ -164,6 +164,17 @@ void pppoe_sock_ring_attach(int fd, int ifindex)
 	ring_setup(fd, ifindex);
 }
 
+int pppoe_sock_kernel_drops(int fd, uint64_t *total)
+{
+	/* TPACKET_V2 and the ringless socket report the same struct */
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return -1;
+	*total += st.tp_drops;
+	return 0;
+}
+
 bool pppoe_sock_has_ring(int fd)
 {
 	return ring_of(fd) != NULL;

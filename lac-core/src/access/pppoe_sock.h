@@ -37,6 +37,12 @@ ssize_t pppoe_sock_ring_recv(int fd, uint8_t *buf, size_t cap);
 /* Whether fd reads from a ring (then nothing waits in its ordinary queue). */
 bool pppoe_sock_has_ring(int fd);
 
+/* Frames the kernel dropped at fd since the last call (its ring or queue was
+ * full: PACKET_STATISTICS, which the kernel zeroes on each read), added to
+ * *total. 0, or -1 with errno set. A system call: for counters when they are
+ * read, not per frame. */
+int pppoe_sock_kernel_drops(int fd, uint64_t *total);
+
 /* Closes a socket of pppoe_sock_open() and unmaps its ring. */
 void pppoe_sock_close(int fd);
 

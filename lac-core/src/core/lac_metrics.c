@@ -75,6 +75,32 @@ static const struct metric_field stream_budget_tab[] = {
 };
 #undef SC
 
+#define PC struct pppoe_server_counters
+static const struct metric_field pppoe_tab[] = {
+	METRIC_C(PC, padi_rx, "PPPoE PADIs received."),
+	METRIC_C(PC, pado_tx, "PPPoE PADOs sent."),
+	METRIC_C(PC, padr_rx, "PPPoE PADRs received."),
+	METRIC_C(PC, pads_tx, "PPPoE PADSs sent."),
+	METRIC_C(PC, pads_error_tx, "PPPoE PADSs refusing a session."),
+	METRIC_C(PC, padt_rx, "PPPoE PADTs received."),
+	METRIC_C(PC, padt_tx, "PPPoE PADTs sent."),
+	METRIC_C(PC, session_rx, "PPPoE session frames received."),
+	METRIC_C(PC, session_tx, "PPPoE session frames sent."),
+	METRIC_C(PC, tx_errors, "PPPoE frames the socket did not take."),
+	METRIC_C(PC, malformed, "PPPoE frames dropped: malformed."),
+	METRIC_C(PC, bad_cookie, "PPPoE PADRs dropped: missing, wrong or expired AC-Cookie."),
+	METRIC_C(PC, rate_limited_all, "PPPoE discovery frames dropped: padi_per_second."),
+	METRIC_C(PC, rate_limited_mac, "PPPoE discovery frames dropped: padi_per_mac_per_second."),
+	METRIC_C(PC, limit_sessions, "PPPoE sessions refused: max_sessions."),
+	METRIC_C(PC, limit_per_mac, "PPPoE sessions refused: max_sessions_per_mac."),
+	METRIC_C(PC, unknown_session, "PPPoE frames for no live session."),
+	METRIC_C(PC, vlan_refused, "PPPoE frames on a VLAN not served."),
+	METRIC_C(PC, sessions_created, "PPPoE sessions created."),
+	METRIC_G(PC, sessions_live, "PPPoE sessions now."),
+	METRIC_C(PC, rx_kernel_drops, "Frames the kernel dropped at the PPPoE socket (its receive ring was full)."),
+};
+#undef PC
+
 #define RC struct radius_client_counters
 static const struct metric_field radius_tab[] = {
 	METRIC_C(RC, requests, "Access-Requests sent (first transmissions)."),
@@ -310,6 +336,18 @@ void lac_metrics_render(void *arg, struct strbuf *out)
 	}
 	metrics_prom_table_multi(out, "lac_stream_", stream_tab, METRIC_N(stream_tab), objs, "listen", names,
 				 lac->n_streams < CONF_MAX_LISTEN ? lac->n_streams : CONF_MAX_LISTEN);
+
+	struct pppoe_server_counters pc[CONF_MAX_PPPOE_IF];
+	const void *pobjs[CONF_MAX_PPPOE_IF];
+	const char *pnames[CONF_MAX_PPPOE_IF];
+	size_t n_pppoe = lac->n_pppoe < CONF_MAX_PPPOE_IF ? lac->n_pppoe : CONF_MAX_PPPOE_IF;
+	for (size_t i = 0; i < n_pppoe; i++) {
+		pppoe_server_get_counters(lac->pppoe[i], &pc[i]);
+		pobjs[i] = &pc[i];
+		pnames[i] = lac->cfg.pppoe_interface[i];
+	}
+	metrics_prom_table_multi(out, "lac_pppoe_", pppoe_tab, METRIC_N(pppoe_tab), pobjs, "interface", pnames,
+				 n_pppoe);
 
 	struct radius_client_counters rc;
 	radius_client_counters_get(lac->radius, &rc);

@@ -659,23 +659,27 @@ static bool dialer_summary(struct dialer *dr)
 	free(setup);
 	uint64_t elapsed = ev_now_ms(dr->loop) - dr->t0;
 	uint64_t avg = ns ? sum / ns : 0;
+	/* frames meant for our subscribers that our own socket lost: a slow
+	 * setup may be the dialer's, not the LAC's */
+	uint64_t rx_drops = dr->mux ? pppoe_client_mux_rx_kernel_drops(dr->mux) : 0;
 	if (dr->o.json)
 		printf("{\"summary\":{\"count\":%u,\"up\":%u,\"rejected\":%u,\"timeout\":%u,"
 		       "\"failed\":%u,\"ping_ok\":%u,\"expected\":\"%s\",\"as_expected\":%u,"
 		       "\"setup_ms_min\":%" PRIu64 ",\"setup_ms_avg\":%" PRIu64
 		       ",\"setup_ms_p50\":%" PRIu64 ",\"setup_ms_p95\":%" PRIu64
-		       ",\"setup_ms_max\":%" PRIu64 ",\"elapsed_ms\":%" PRIu64 "}}\n",
+		       ",\"setup_ms_max\":%" PRIu64 ",\"elapsed_ms\":%" PRIu64
+		       ",\"rx_kernel_drops\":%" PRIu64 "}}\n",
 		       dr->o.count, cnt[DIAL_UP], cnt[DIAL_REJECTED], cnt[DIAL_TIMEOUT],
 		       cnt[DIAL_FAILED], ping_ok, dial_outcome_str(dr->o.expect), good, mn, avg, p50,
-		       p95, mx, elapsed);
+		       p95, mx, elapsed, rx_drops);
 	else
 		printf("summary count=%u up=%u rejected=%u timeout=%u failed=%u ping_ok=%u "
 		       "expected=%s as_expected=%u setup_ms_min=%" PRIu64 " setup_ms_avg=%" PRIu64
 		       " setup_ms_p50=%" PRIu64 " setup_ms_p95=%" PRIu64 " setup_ms_max=%" PRIu64
-		       " elapsed_ms=%" PRIu64 "\n",
+		       " elapsed_ms=%" PRIu64 " rx_kernel_drops=%" PRIu64 "\n",
 		       dr->o.count, cnt[DIAL_UP], cnt[DIAL_REJECTED], cnt[DIAL_TIMEOUT],
 		       cnt[DIAL_FAILED], ping_ok, dial_outcome_str(dr->o.expect), good, mn, avg, p50,
-		       p95, mx, elapsed);
+		       p95, mx, elapsed, rx_drops);
 	fflush(stdout);
 	return good == dr->o.count;
 }
