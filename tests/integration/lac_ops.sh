@@ -45,7 +45,8 @@ mkdir -p "$RLNS_STATE"
 lab_topology_up || { t_fail topology; t_done; exit 1; }
 for part in redis broker; do t_check "start $part" lab_part_up "$part"; done
 t_check "provision the demo realms" lab_provision
-lac_config lac "$RLNS_STATE" STREAM_LISTEN="$LAB_LAC_STREAM" RADIUS_SERVER="$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" \
+lac_config lac "$RLNS_STATE" STREAM_LISTEN="$LAB_LAC_STREAM" PPPOE_IF="$LAB_LAC_PPPOE_IF" \
+    RADIUS_SERVER="$LAB_RADIUS_ADDR:$LAB_RADIUS_PORT" \
     RADIUS_SECRET="$LAB_RADIUS_SECRET" NAS_IP=10.88.1.2 HOST_NAME=lac1 DAE_LISTEN=none
 sed -i 's|^\[lac\]$|[lac]\nmetrics_listen = 10.88.1.2:9477|' "$RLNS_STATE/lac/lac.conf"
 notify=$RLNS_STATE/notify.sock
