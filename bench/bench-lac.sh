@@ -147,8 +147,10 @@ dial_round() {
     shift
     case $name in load-*) n=$load_count ;; wan-*) n=$wan_count ;; esac
     c0=$(cpu_ns)
-    out=$(netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" --count "$n" --timeout 60 "$@" 2>/dev/null |
-          grep '^summary')
+    netns_exec "$LAB_NS_SUB" "$LAB_BIN_DIAL" --count "$n" --timeout 60 "$@" > "$RLNS_STATE/$name.dial" 2>/dev/null
+    out=$(grep '^summary' "$RLNS_STATE/$name.dial")
+    [ -n "${BENCH_LAC_KEEP:-}" ] && mkdir -p "$BENCH_LAC_KEEP" &&
+        cp "$RLNS_STATE/$name.dial" "$BENCH_LAC_KEEP/$name.round$(($(wc -l < "$RLNS_STATE/$name.rounds" 2>/dev/null || echo 0) + 1)).dial"
     c1=$(cpu_ns)
     echo "$(lab_kv "$out" up) $(lab_kv "$out" elapsed_ms) $(lab_kv "$out" setup_ms_p50) $(lab_kv "$out" setup_ms_p95)" \
         "$(awk -v d=$((c1 - c0)) -v hz="$ns_per_s" -v n="$(lab_kv "$out" up)" 'BEGIN { printf "%.0f", n ? d * 1e6 / hz / n : 0 }')" \
@@ -217,6 +219,21 @@ for w in wan1 wan2; do echo "    udp_delay $w: $(tail -n 1 "$RLNS_STATE/udp_dela
 echo "load-*: tunnelled to tests/tools/lns_load (LCP, CHAP, IPCP through lac-core's PPP engine,"
 echo "receive window 4096): the LAC's own limit with the same dialer and broker."
 echo "cpu_us/setup: lac-core CPU time (/proc/PID/task/*/schedstat, ns) per session, setup and hang-up, median round."
+# UDP datagrams the kernel dropped at a full socket, per namespace (what the
+# LNS or lac-core could not read in time: a lost L2TP message costs a
+# retransmission, a lost PPP frame a PPP restart, 3 s at l2tpns)
+rcvbuf_errors() { netns_exec "$1" cat /proc/net/snmp | awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }'; }
+echo "UDP receive-buffer drops (RcvbufErrors) in all rounds: lac-core's namespace $(rcvbuf_errors "$LAB_NS_LAC")," \
+    "lns1's $(rcvbuf_errors "$LAB_NS_LNS1"), lns2's (and lns_load's) $(rcvbuf_errors "$LAB_NS_LNS2")"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null
+# BENCH_LAC_KEEP=DIR: lac-core's and the LNS's logs are copied there for a look afterwards
+if [ -n "${BENCH_LAC_KEEP:-}" ]; then
+    mkdir -p "$BENCH_LAC_KEEP" && cp "$RLNS_STATE/lac/lac-core.log" "$RLNS_STATE"/lns1/l2tpns.log \
+        "$RLNS_STATE"/*.rounds "$BENCH_LAC_KEEP/" 2>/dev/null
+    lac_ctl lac "$RLNS_STATE" show counters > "$BENCH_LAC_KEEP/lac-counters.txt" 2>&1
+    for n in "$LAB_NS_LAC" "$LAB_NS_LNS1" "$LAB_NS_LNS2" "$LAB_NS_SUB"; do
+        echo "== $n"; netns_exec "$n" cat /proc/net/snmp | grep '^Udp:'
+    done > "$BENCH_LAC_KEEP/udp-snmp.txt" 2>&1
+fi
 echo "lns_load: $(tail -n 1 "$RLNS_STATE/lns_load.out")"
