@@ -382,36 +382,6 @@ Test(dae_server, another_nas_and_unsupported_requests_get_naks_without_the_handl
 	rig_close(&r);
 }
 
-/* A configuration reload renamed the NAS (dae_server_set_nas): requests
- * naming the new NAS-Identifier run, the old one gets NAK 403. */
-Test(dae_server, a_renamed_nas_is_matched_by_its_new_identifier)
-{
-	struct dae_rig r;
-	uint8_t pkt[RADIUS_MAX_PACKET], ans[RADIUS_MAX_PACKET];
-	static const uint8_t cause403[] = { 101, 6, 0, 0, 0x01, 0x93 };
-	rig_open(&r, false, "127.0.0.1");
-	static const uint8_t new_name_x[] = { 1, 3, 'x', 32, 6, 'l', 'a', 'c', '9' };
-	size_t n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, new_name_x, sizeof(new_name_x));
-	size_t m = exchange(&r, pkt, n, ans);
-	cr_assert_gt(m, 0);
-	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK, "before the rename lac9 is another NAS");
-	dae_server_set_nas(r.srv, "lac9", (struct in_addr){ inet_addr("10.88.1.2") });
-	static const uint8_t new_name_y[] = { 1, 3, 'y', 32, 6, 'l', 'a', 'c', '9' };
-	n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, new_name_y, sizeof(new_name_y));
-	m = exchange(&r, pkt, n, ans);
-	cr_assert_gt(m, 0);
-	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_ACK);
-	cr_expect_eq(r.h.calls, 1);
-	static const uint8_t old_name[] = { 1, 3, 'z', 32, 6, 'l', 'a', 'c', '1' };
-	n = build(pkt, RADIUS_CODE_DISCONNECT_REQUEST, old_name, sizeof(old_name));
-	m = exchange(&r, pkt, n, ans);
-	cr_assert_gt(m, 0);
-	cr_expect_eq(ans[0], RADIUS_CODE_DISCONNECT_NAK, "the old name is another NAS now");
-	cr_expect(memcmp(ans + 38, cause403, sizeof(cause403)) == 0, "Error-Cause 403");
-	cr_expect_eq(r.h.calls, 1);
-	rig_close(&r);
-}
-
 /* ---- RFC 5176 3.3 replay protection ---- */
 
 /* User-Name carol and Event-Timestamp ts */

@@ -287,12 +287,6 @@ fail:
 	return NULL;
 }
 
-void dae_server_set_nas(struct dae_server *srv, const char *nas_identifier, struct in_addr nas_ip)
-{
-	snprintf(srv->cfg.nas_identifier, sizeof(srv->cfg.nas_identifier), "%s", nas_identifier);
-	srv->cfg.nas_ip = nas_ip;
-}
-
 void dae_server_destroy(struct dae_server *srv)
 {
 	if (!srv)

@@ -79,9 +79,6 @@ typedef enum dae_error_cause (*dae_handler_fn)(void *arg, const struct dae_reque
 struct dae_server *dae_server_create(struct ev_loop *loop, const struct dae_server_config *cfg,
 				     dae_handler_fn handler, void *arg);
 void dae_server_destroy(struct dae_server *srv);
-/* A configuration reload renamed this NAS: requests are matched against the
- * new NAS-Identifier ("" none) and NAS-IP-Address (0 none) from now on. */
-void dae_server_set_nas(struct dae_server *srv, const char *nas_identifier, struct in_addr nas_ip);
 /* The bound address (with the port the kernel chose for port 0). Returns 0/-1. */
 int dae_server_local_addr(const struct dae_server *srv, struct sockaddr_in *out);
 

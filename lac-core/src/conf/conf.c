@@ -51,8 +51,8 @@ struct conf_key {
 
 static const struct conf_key conf_keys[] = {
 	STR("lac", "host_name", host_name, RESTART),
-	STR("lac", "nas_identifier", nas_identifier, LIVE),
-	IPV4("lac", "nas_ip_address", nas_ip_address, LIVE),
+	STR("lac", "nas_identifier", nas_identifier, RESTART),
+	IPV4("lac", "nas_ip_address", nas_ip_address, RESTART),
 	STR("lac", "control_socket", control_socket, RESTART),
 	{ "lac", "log_level", CONF_T_LOGLEVEL, OFF(log_level), 0, 0, 0, 0, 0, CONF_LIVE },
 	UINT("lac", "max_sessions", max_sessions, 1, 1000000, LIVE),

@@ -399,8 +399,8 @@ static void lac_shutdown(struct lac *lac)
 
 /* The LIVE keys (conf.c) that objects made at start hold copies of: the L2TP
  * engine's setup timeouts, tunnel pool and dead-cache; each PPPoE server's
- * session limit and discovery rates; the NAS identity [dae] matches
- * requests against. Applied for what starts after a reload. */
+ * session limit and discovery rates. Applied for what starts after a
+ * reload. */
 static void lac_apply_live_copies(struct lac *lac)
 {
 	const struct lac_config *cfg = &lac->cfg;
@@ -415,8 +415,6 @@ static void lac_apply_live_copies(struct lac *lac)
 					    cfg->adm_padi_per_mac_per_second) < 0)
 			log_warn("event=reload_pppoe_limits_failed interface=%s note=\"out of memory: the running "
 				 "limits stay\"", cfg->pppoe_interface[i]);
-	if (lac->dae)
-		dae_server_set_nas(lac->dae, cfg->nas_identifier, cfg->nas_ip_address);
 }
 
 static void lac_reload(struct lac *lac)
