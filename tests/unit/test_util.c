@@ -279,3 +279,38 @@ Test(log, a_fatal_signal_writes_the_held_lines_and_still_kills)
 	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "the signal still ends the process");
 	cr_expect(strstr(buf, "event=last_words"), "the held line was written: %s", buf);
 }
+
+/* ---- sock_drops: what the kernel dropped at a full socket ---- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "util/sock_drops.h"
+
+Test(sock_drops, datagrams_a_full_receive_buffer_refused_are_counted)
+{
+	int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(rx >= 0 && tx >= 0);
+	int small = 4096;       /* the kernel doubles it and keeps a floor: a few datagrams fit */
+	cr_assert_eq(setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	cr_assert_eq(bind(rx, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(rx, (struct sockaddr *)&a, &alen), 0);
+	uint64_t drops = 0;
+	cr_assert_eq(sock_rx_drops(rx, &drops), 0);
+	cr_expect_eq(drops, 0, "nothing dropped yet");
+	char buf[1000] = { 0 };
+	for (int i = 0; i < 200; i++)
+		cr_assert_eq(sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&a, sizeof(a)), (ssize_t)sizeof(buf));
+	cr_assert_eq(sock_rx_drops(rx, &drops), 0);
+	cr_expect_gt(drops, 150, "most of 200 datagrams of 1000 octets did not fit: %llu", (unsigned long long)drops);
+	cr_expect_lt(drops, 200, "some did");
+	uint64_t again = 0;
+	cr_assert_eq(sock_rx_drops(rx, &again), 0);
+	cr_expect_eq(again, drops, "the count is since the socket was opened, not since the last read");
+	cr_expect_eq(sock_rx_drops(-1, &again), -1);
+	close(rx);
+	close(tx);
+}

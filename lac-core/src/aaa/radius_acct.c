@@ -508,6 +508,7 @@ void radius_acct_counters_get(const struct radius_acct *a, struct radius_acct_co
 			       t.replies_no_message_authenticator + t.replies_bad_message_authenticator;
 	out->replies_unexpected = t.replies_unexpected;
 	out->rcvbuf = t.rcvbuf;
+	out->rx_socket_drops = t.rx_socket_drops;
 	if (a->spool) {
 		struct acct_spool_counters s;
 		acct_spool_counters_get(a->spool, &s);

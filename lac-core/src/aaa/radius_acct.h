@@ -112,6 +112,7 @@ struct radius_acct_counters {
 	uint64_t rcvbuf;                /* socket receive buffer granted */
 	uint64_t tunnel_rejects;        /* of `others`: RFC 2867 Tunnel-Reject (11) queued */
 	uint64_t tunnel_link_rejects;   /* of `others`: Tunnel-Link-Reject (14) queued */
+	uint64_t rx_socket_drops;       /* responses the kernel dropped at our full socket */
 };
 void radius_acct_counters_get(const struct radius_acct *acct, struct radius_acct_counters *out);
 

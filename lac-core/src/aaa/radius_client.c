@@ -495,6 +495,7 @@ void radius_client_counters_get(const struct radius_client *c, struct radius_cli
 	out->replies_bad_message_authenticator = t.replies_bad_message_authenticator;
 	out->replies_unexpected = t.replies_unexpected;
 	out->sockets = t.sockets;
+	out->rx_socket_drops = t.rx_socket_drops;
 }
 
 int radius_client_server_status(const struct radius_client *c, size_t i,

@@ -131,6 +131,7 @@ struct radius_client_counters {
 	uint64_t tunnel_groups_dropped;         /* invalid RFC 2868 groups in accepts */
 	uint64_t in_flight;
 	uint64_t sockets;
+	uint64_t rx_socket_drops;               /* replies the kernel dropped at our full sockets */
 };
 void radius_client_counters_get(const struct radius_client *client,
 				struct radius_client_counters *out);

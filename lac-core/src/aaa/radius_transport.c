@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/sock_drops.h"
 
 #define IDS_PER_SOCKET 256
 #define RECV_BURST 64           /* datagrams per wake-up, so one socket cannot starve the loop */
@@ -756,6 +757,9 @@ void radius_transport_counters_get(const struct radius_transport *t,
 				   struct radius_transport_counters *out)
 {
 	*out = t->ctr;
+	out->rx_socket_drops = 0;
+	for (size_t i = 0; i < t->n_socks; i++)   /* sockets live as long as the transport */
+		(void)sock_rx_drops(t->socks[i]->fd, &out->rx_socket_drops);
 }
 
 int radius_transport_server_status(const struct radius_transport *t, size_t i,

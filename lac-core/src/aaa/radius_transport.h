@@ -100,6 +100,7 @@ struct radius_transport_counters {
 	uint64_t sockets;
 	uint64_t waiting;               /* exchanges waiting for an id now */
 	uint64_t rcvbuf;                /* receive buffer the kernel granted (bytes) */
+	uint64_t rx_socket_drops;       /* replies the kernel dropped at our full sockets */
 };
 
 /* Creates a transport on loop; copies cfg (servers, timeout, tries, dead

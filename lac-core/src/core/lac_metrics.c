@@ -119,6 +119,7 @@ static const struct metric_field radius_tab[] = {
 	METRIC_CK(RC, replies_unexpected, "unexpected", "Replies dropped: unknown id, source or code."),
 	METRIC_C(RC, tunnel_groups_dropped, "Invalid RFC 2868 tunnel groups dropped from Access-Accepts."),
 	METRIC_G(RC, in_flight, "Access-Requests waiting for an answer."),
+	METRIC_C(RC, rx_socket_drops, "Replies the kernel dropped at our RADIUS sockets (receive buffer full)."),
 };
 #undef RC
 
@@ -138,6 +139,7 @@ static const struct metric_field acct_tab[] = {
 	METRIC_G(AC, pending, "Accounting-Requests not yet answered."),
 	METRIC_C(AC, tunnel_rejects, "RFC 2867 Tunnel-Reject records queued (an LNS refused a tunnel)."),
 	METRIC_C(AC, tunnel_link_rejects, "RFC 2867 Tunnel-Link-Reject records queued (an LNS refused a call)."),
+	METRIC_C(AC, rx_socket_drops, "Accounting-Responses the kernel dropped at our socket (receive buffer full)."),
 };
 static const struct metric_field acct_spool_tab[] = {
 	METRIC_C(AC, spooled, "Accounting records written to the on-disk spool."),
@@ -200,6 +202,7 @@ static const struct metric_field l2tp_tab[] = {
 	METRIC_C(LS, stray_rate_limited, "Unsolicited SCCRQs left unanswered by the rate limit."),
 	METRIC_C(LS, setup_rejects, "Tunnels an LNS refused or left unanswered (reported once per tunnel)."),
 	METRIC_C(LS, link_rejects, "Calls an LNS refused on an established tunnel."),
+	METRIC_C(LS, rx_socket_drops, "L2TP datagrams the kernel dropped at our sockets (receive buffer full)."),
 };
 #undef LS
 

@@ -30,6 +30,7 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/random.h"
+#include "util/sock_drops.h"
 
 void l2tp_engine_config_default(struct l2tp_engine_config *cfg)
 {
@@ -288,6 +289,9 @@ void l2tp_engine_get_stats(const struct l2tp_engine *e, struct l2tp_engine_stats
 	size_t i;
 
 	*out = e->stats;
+	out->rx_socket_drops = 0;
+	for (i = 0; i < e->n_socks; i++)
+		(void)sock_rx_drops(e->socks[i].fd, &out->rx_socket_drops);
 	out->retransmits = e->closed_retransmits;
 	out->rx_duplicate = e->closed_rel.duplicates;
 	out->rx_out_of_window = e->closed_rel.out_of_window;

@@ -267,6 +267,9 @@ struct l2tp_engine_stats {
 	 * with this tunnel or call, answers on its tunnels (a slow LNS, not a
 	 * dead one). */
 	uint64_t setup_waits;
+	/* rx_socket_drops: datagrams the kernel dropped at our L2TP sockets
+	 * because their receive buffers were full (read when the stats are). */
+	uint64_t rx_socket_drops;
 };
 struct l2tp_tunnel_info {
 	uint16_t local_tid, peer_tid;
