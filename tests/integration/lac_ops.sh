@@ -93,6 +93,8 @@ t_eq "every sample belongs to a family with # TYPE" "$untyped" ""
 c=$(lac_ctl lac "$RLNS_STATE" show counters)
 t_check "lacctl show counters: the PPPoE line counts the kernel's drops" \
     grep -q "^access=pppoe if=$LAB_LAC_PPPOE_IF .* rx_kernel_drops=0" <<<"$c"
+t_check "lacctl show counters: the L2TP line counts its sockets' drops" grep -q "^l2tp .* rx_socket_drops=0" <<<"$c"
+t_check "lacctl show counters: the RADIUS line counts its sockets' drops" grep -q "^radius .* rx_socket_drops=0" <<<"$c"
 t_eq "lacctl radius requests= equals lac_radius_requests_total" \
     "$(printf '%s\n' "$c" | sed -n 's/^radius .*\brequests=\([0-9]*\).*/\1/p')" "$(m lac_radius_requests_total)"
 t_eq "lacctl aaa_local= equals lac_aaa_local_total" "$(lab_kv "$(printf '%s\n' "$c" | grep aaa_local=)" aaa_local)" "$(m lac_aaa_local_total)"
