@@ -33,8 +33,8 @@
 
 #include "udp_tool.h"
 
-#define BATCH 64
-#define PKT_MAX 2048
+#define BATCH UDP_TOOL_BATCH
+#define PKT_MAX UDP_TOOL_PKT_MAX
 
 struct held {
 	uint64_t due_ns;
@@ -64,27 +64,15 @@ static uint64_t now_ns(void)
 static void take_in(int fd, struct fifo *q, uint64_t delay_ns, const struct sockaddr_in *to,
 		    struct sockaddr_in *last_peer)
 {
-	static uint8_t bufs[BATCH][PKT_MAX];
-	static struct iovec iov[BATCH];
-	static struct mmsghdr msgs[BATCH];
-	static struct sockaddr_in froms[BATCH];
+	static struct udp_tool_batch b;
 	for (int round = 0; round < 16; round++) {
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = PKT_MAX;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &froms[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(froms[i]);
-		}
-		int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		int n = udp_tool_recv(fd, &b);
 		if (n <= 0)
 			return;
 		uint64_t due = now_ns() + delay_ns;
 		for (int i = 0; i < n; i++) {
 			if (last_peer)
-				*last_peer = froms[i];
+				*last_peer = b.froms[i];
 			if (q->count == q->cap) {
 				q->dropped++;
 				continue;
@@ -92,8 +80,8 @@ static void take_in(int fd, struct fifo *q, uint64_t delay_ns, const struct sock
 			struct held *h = &q->slots[(q->head + q->count) % q->cap];
 			h->due_ns = due;
 			h->to = *to;
-			h->len = (uint16_t)(msgs[i].msg_len > PKT_MAX ? PKT_MAX : msgs[i].msg_len);
-			memcpy(h->data, bufs[i], h->len);
+			h->len = (uint16_t)(b.msgs[i].msg_len > PKT_MAX ? PKT_MAX : b.msgs[i].msg_len);
+			memcpy(h->data, b.bufs[i], h->len);
 			q->count++;
 			if (q->count > q->max_held)
 				q->max_held = q->count;

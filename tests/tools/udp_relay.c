@@ -29,13 +29,10 @@
 
 #include "udp_tool.h"
 
-#define BATCH 64
-#define PKT_MAX 2048
+#define BATCH UDP_TOOL_BATCH
+#define PKT_MAX UDP_TOOL_PKT_MAX
 
-static uint8_t bufs[BATCH][PKT_MAX];
-static struct iovec iov[BATCH];
-static struct mmsghdr msgs[BATCH];
-static struct sockaddr_in froms[BATCH];
+static struct udp_tool_batch rxb;
 static unsigned long long up_pkts, down_pkts, up_batches, down_batches, send_errors;
 
 /* Reads what is queued on `from` (batches until EAGAIN or 16 batches) and
@@ -44,21 +41,14 @@ static unsigned long long up_pkts, down_pkts, up_batches, down_batches, send_err
 static void relay(int from, int out, const struct sockaddr_in *to, struct sockaddr_in *last_peer,
 		  unsigned long long *pkts, unsigned long long *batches)
 {
+	struct iovec *iov = rxb.iov;
+	struct mmsghdr *msgs = rxb.msgs;
 	for (int round = 0; round < 16; round++) {
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = PKT_MAX;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &froms[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(froms[i]);
-		}
-		int n = recvmmsg(from, msgs, BATCH, MSG_DONTWAIT, NULL);
+		int n = udp_tool_recv(from, &rxb);
 		if (n <= 0)
 			return;
 		if (last_peer)
-			*last_peer = froms[n - 1];
+			*last_peer = rxb.froms[n - 1];
 		for (int i = 0; i < n; i++) {
 			iov[i].iov_len = msgs[i].msg_len;
 			if (to) {
@@ -147,7 +137,7 @@ int main(int argc, char **argv)
 			else if (peer.sin_family == AF_INET)
 				relay(f, a, &peer, NULL, &down_pkts, &down_batches);
 			else
-				while (recv(f, bufs[0], PKT_MAX, MSG_DONTWAIT) >= 0)
+				while (recv(f, rxb.bufs[0], PKT_MAX, MSG_DONTWAIT) >= 0)
 					send_errors++;  /* no access peer yet: dropped */
 		}
 	}

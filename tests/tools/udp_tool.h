@@ -1,6 +1,7 @@
 /* Helpers the UDP test tools share (udp_relay, udp_delay): an IPv4
- * ADDR:PORT parser and a non-blocking socket with 16 MiB buffers, so that a
- * burst measured by a benchmark is not dropped by the tool's own socket. */
+ * ADDR:PORT parser, a non-blocking socket with 16 MiB buffers, so that a
+ * burst measured by a benchmark is not dropped by the tool's own socket, and
+ * a recvmmsg batch. */
 #ifndef TESTS_TOOLS_UDP_TOOL_H
 #define TESTS_TOOLS_UDP_TOOL_H
 
@@ -41,6 +42,34 @@ static inline int udp_tool_socket(const struct sockaddr_in *bind_to)
 		return -1;
 	}
 	return fd;
+}
+
+#define UDP_TOOL_BATCH 64
+#define UDP_TOOL_PKT_MAX 2048
+
+/* A receive batch: datagram i is bufs[i], msgs[i].msg_len octets long,
+ * from froms[i]. */
+struct udp_tool_batch {
+	uint8_t bufs[UDP_TOOL_BATCH][UDP_TOOL_PKT_MAX];
+	struct iovec iov[UDP_TOOL_BATCH];
+	struct mmsghdr msgs[UDP_TOOL_BATCH];
+	struct sockaddr_in froms[UDP_TOOL_BATCH];
+};
+
+/* Reads up to UDP_TOOL_BATCH datagrams from fd without blocking into b
+ * (recvmmsg). How many, or <= 0 when none was waiting. */
+static inline int udp_tool_recv(int fd, struct udp_tool_batch *b)
+{
+	for (int i = 0; i < UDP_TOOL_BATCH; i++) {
+		b->iov[i].iov_base = b->bufs[i];
+		b->iov[i].iov_len = UDP_TOOL_PKT_MAX;
+		memset(&b->msgs[i].msg_hdr, 0, sizeof(b->msgs[i].msg_hdr));
+		b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+		b->msgs[i].msg_hdr.msg_iovlen = 1;
+		b->msgs[i].msg_hdr.msg_name = &b->froms[i];
+		b->msgs[i].msg_hdr.msg_namelen = sizeof(b->froms[i]);
+	}
+	return recvmmsg(fd, b->msgs, UDP_TOOL_BATCH, MSG_DONTWAIT, NULL);
 }
 
 #endif
