@@ -180,15 +180,21 @@ done
 
 printf '\nlac-core session setup, %s subscribers dialled at once (load-*: %s, wan-*: %s), median of %s rounds (bench/bench-lac.sh)\n' \
     "$count" "$load_count" "$wan_count" "$rounds"
-printf '%-15s %8s %12s %10s %10s %10s %12s\n' config up sessions/s p50_ms p95_ms "vs local" cpu_us/setup
-base=
+# the ratio column: against local-stream when it ran, else against the first row run
+base_row=local-stream
+wanted "$base_row" || base_row=${configs%% *}
+vs="vs $base_row"
+[ "$base_row" = local-stream ] && vs="vs local"
+printf '%-15s %8s %12s %10s %10s %10s %12s\n' config up sessions/s p50_ms p95_ms "$vs" cpu_us/setup
 for c in $configs; do
-    # median round by sessions/s
-    line=$(awk '{ rate = ($2 > 0) ? $1 * 1000 / $2 : 0; printf "%.1f %s %s %s %s %s\n", rate, $1, $3, $4, $5, $6 }' \
-           "$RLNS_STATE/$c.rounds" | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2)')
-    set -- $line
-    echo "$1" > "$RLNS_STATE/$c.median"
-    [ -z "$base" ] && base=$1
+    # median round by sessions/s: "rate up p50 p95 cpu_us n"
+    awk '{ rate = ($2 > 0) ? $1 * 1000 / $2 : 0; printf "%.1f %s %s %s %s %s\n", rate, $1, $3, $4, $5, $6 }' \
+        "$RLNS_STATE/$c.rounds" | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2)' > "$RLNS_STATE/$c.mline"
+    cut -d' ' -f1 "$RLNS_STATE/$c.mline" > "$RLNS_STATE/$c.median"
+done
+base=$(cat "$RLNS_STATE/$base_row.median")
+for c in $configs; do
+    set -- $(cat "$RLNS_STATE/$c.mline")
     ratio=$(awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')
     printf '%-15s %8s %12s %10s %10s %10s %12s\n' "$c" "$2/$6" "$1" "$3" "$4" "$ratio" "$5"
 done
