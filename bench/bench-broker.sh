@@ -23,7 +23,11 @@
 # Environment: BENCH_COUNT (requests per measured round, default 40000),
 # BENCH_ROUNDS (default 3; the median round is reported), BENCH_INFLIGHT
 # (default 256), BENCH_MAX_SECONDS (per round, default 60), BENCH_KEEP=1 keeps
-# the state directory (server logs) for a look afterwards.
+# the state directory (server logs) for a look afterwards. BENCH_PROFILE=1
+# records the last round of (a20k) and (c) with `perf record` on their
+# FreeRADIUS and prints, side by side, each library's share of that process's
+# CPU (where a request's cost lies: the module's own code against
+# FreeRADIUS's; those two rounds then include perf's cost).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -43,6 +47,7 @@ PROPAGATE=${BENCH_PROPAGATE:-50}
 
 die() { echo "bench-broker: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespace)"
+[ "${BENCH_PROFILE:-0}" != 1 ] || command -v perf >/dev/null || die "BENCH_PROFILE=1 needs perf (apt-get install linux-perf)"
 [ -x "$RADLOAD" ] || die "bench/radload not built (make bench/radload)"
 [ -x "$REALMCTL" ] || die "realmctl not built (make policy/realmctl/realmctl)"
 [ -f "$top_builddir/rlm_realm_lns/.libs/rlm_realm_lns.so" ] || die "rlm_realm_lns not built (make)"
@@ -124,11 +129,25 @@ start_config() {
 round() {
     local k=$1 r=$2
     local -a u
+    local perf_pid= rc
     mapfile -t u < <(users "$k")
+    if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$r" = "$ROUNDS" ] && { [ "$k" = a20k ] || [ "$k" = c ]; }; then
+        perf record -q -F 999 -p "$(cat "$STATE/bench-$k/pid")" -o "$STATE/perf-$k.data" 2>/dev/null &
+        perf_pid=$!
+        sleep 0.5
+    fi
     netns_exec "$NS" "$RADLOAD" --server "127.0.0.1:${PORT[$k]}" --secret "$SECRET" "${u[@]}" \
         --count "$COUNT" --inflight "$INFLIGHT" --max-seconds "$MAX_SECONDS" \
         --expect-tunnels 2 > "$STATE/bench-$k.round$r" 2>&1
-    echo "$? $(head -n 1 "$STATE/bench-$k.round$r")" >> "$STATE/bench-$k.rounds"
+    rc=$?
+    [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; }
+    echo "$rc $(head -n 1 "$STATE/bench-$k.round$r")" >> "$STATE/bench-$k.rounds"
+}
+
+# profile K: "library percent" lines of config K's recorded round, by share
+profile() {
+    perf report -i "$STATE/perf-$1.data" --no-children --sort dso -g none --stdio 2>/dev/null |
+        awk '/^ *[0-9.]+%/ { sub(/%/, "", $1); printf "%s %.1f\n", $2, $1 }'
 }
 
 # result K: "rps p50 p99" of the median round by req/s (failed rounds count as 0)
@@ -209,6 +228,12 @@ echo "(a) at $REALMS realms vs (b): $(awk -v a="$arps" -v b="$brps" 'BEGIN { if 
 echo "propagation of a provisioning change (realmctl lns set --down/--up, notification to the first reply showing it): ${PROP:-failed}"
 echo "reply (all configs identical: $same): $ref"
 echo "redis commands during the run: $(tr '\n' ';' < "$STATE/redis.stats")"
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+    echo "CPU of each FreeRADIUS by library in its last round (perf record; % of that process's samples):"
+    printf '  %-28s %12s %12s\n' library "(a) $REALMS" "(c) files"
+    LC_ALL=C join -a 1 -a 2 -e - -o 0,1.2,2.2 <(profile a20k | LC_ALL=C sort) <(profile c | LC_ALL=C sort) |
+        sort -k2,2 -g -r | awk '{ printf "  %-28s %12s %12s\n", $1, $2, $3 }'
+fi
 for k in $CONFIGS; do
     echo "rounds $k:"
     sed 's/^/  exit=/' "$STATE/bench-$k.rounds"
