@@ -173,6 +173,34 @@ def seeds_pppoe_server():
             o.add('inject-' + name, bytes([0]) + inj(data) + bytes([1]))
 
 
+def seeds_l2tp_engine():
+    """Dialogues in fuzz_l2tp_engine.c's operation language: a call set up
+    through SCCRP/ICRP with the LNS's acknowledgements, then traffic, then one
+    way of ending, under each configuration bit."""
+    o = Out('l2tp_engine')
+    lcp = bytes.fromhex('ff03c02101010004')
+    setup = lambda lns: bytes([0, 0, 1, lns, 4, 3, 0, 2, lns, 3, 0])
+    traffic = bytes([7, 0, 0, len(lcp)]) + lcp + bytes([11, 0, len(lcp)]) + lcp
+    for cfg in (0x00, 0x01, 0x02, 0x04, 0x05, 0x08, 0x10, 0x20, 0x40, 0x80):
+        o.add('call-cfg%02x' % cfg, bytes([cfg]) + setup(0) + traffic + bytes([4, 0, 1, 0, 9, 100]))
+    o.add('owner-close', bytes([0x01]) + setup(0) + traffic + bytes([10, 0, 1, 9, 255, 3, 0]))
+    o.add('shutdown', bytes([0x01]) + setup(0) + traffic + bytes([14, 1]))
+    o.add('stopccn-established', bytes([0x00]) + setup(0) + bytes([5, 0, 6]))
+    # StopCCN during setup: the call fails over to the second LNS and comes up there
+    o.add('failover', bytes([0x02, 0, 0, 5, 0, 2, 1, 1, 4, 3, 1, 2, 1, 3, 1]) + traffic)
+    o.add('setup-timeout', bytes([0x02, 0, 0] + [9, 255] * 6))
+    o.add('bad-challenge', bytes([0x01, 0, 0, 1, 2, 4, 9, 50]))
+    o.add('lns-challenge', bytes([0x01, 0, 0, 1, 4, 4, 3, 0, 9, 50]))
+    o.add('icmp-refused', bytes([0x00, 0, 0, 13, 2, 64, 0, 9, 30]))
+    o.add('two-calls', bytes([0x08, 0, 0, 0, 1, 1, 0, 4, 3, 0, 2, 0x10, 2, 0x30, 3, 0]) + traffic +
+          bytes([12, 0, 0, 12, 1, 1]))
+    o.add('hello', bytes([0x40]) + setup(0) + bytes([9, 50, 3, 0, 9, 50, 15, 1]))
+    o.add('raw-ctrl', bytes([0x00]) + setup(0) + bytes([6, 16, 0, 0, 10]) +
+          bytes.fromhex('8008000000230000ffff'))
+    o.add('raw-datagram', bytes([0x00]) + setup(0) + bytes([8, 0, 0, 12]) +
+          bytes.fromhex('c80200140064000000020003'))
+
+
 # ---- HDLC ----
 def fcs16(data):
     fcs = 0xffff
@@ -287,7 +315,7 @@ def seeds_conf():
             o.add(os.path.basename(path), src(path).encode())
 
 
-ALL = {'l2tp': seeds_l2tp, 'radius': seeds_radius, 'pppoe': seeds_pppoe,
+ALL = {'l2tp': seeds_l2tp, 'l2tp_engine': seeds_l2tp_engine, 'radius': seeds_radius, 'pppoe': seeds_pppoe,
        'pppoe_server': seeds_pppoe_server, 'hdlc': seeds_hdlc,
        'ppp': seeds_ppp, 'realm_name': seeds_realm_name, 'realm_schema': seeds_realm_schema,
        'realmctl_doc': seeds_realmctl_doc, 'conf': seeds_conf}

@@ -28,7 +28,7 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE
 	-I$top/lac-core/src -I$top/rlm_realm_lns -I$top/policy/realmctl -I$fuzz_dir"
 
-ALL_TARGETS="l2tp radius pppoe access_line pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf"
+ALL_TARGETS="l2tp l2tp_engine radius pppoe access_line pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf"
 
 ppp_srcs="lac-core/src/ppp/ppp.c lac-core/src/ppp/fsm.c lac-core/src/ppp/lcp.c
 	lac-core/src/ppp/auth.c lac-core/src/ppp/chap.c lac-core/src/ppp/pap.c
@@ -39,6 +39,13 @@ ppp_srcs="lac-core/src/ppp/ppp.c lac-core/src/ppp/fsm.c lac-core/src/ppp/lcp.c
 target_srcs() {
 	case $1 in
 	l2tp) echo "lac-core/src/l2tp/msg.c lac-core/src/l2tp/avp.c lac-core/src/util/md5.c" ;;
+	l2tp_engine) echo "lac-core/src/l2tp/avp.c lac-core/src/l2tp/msg.c lac-core/src/l2tp/reliable.c
+		lac-core/src/l2tp/tunnel.c lac-core/src/l2tp/session.c lac-core/src/l2tp/l2tp_io.c
+		lac-core/src/l2tp/engine.c lac-core/src/l2tp/eng_tunnel.c lac-core/src/l2tp/eng_session.c
+		lac-core/src/l2tp/dead_cache.c lac-core/src/l2tp/tunnel_pool.c lac-core/src/l2tp/input.c
+		lac-core/src/l2tp/data.c lac-core/src/l2tp/sess_ids.c lac-core/src/ev/ev.c
+		lac-core/src/util/md5.c lac-core/src/util/log.c lac-core/src/util/random.c
+		lac-core/src/util/escape.c lac-core/src/util/sock_drops.c" ;;
 	radius) echo "lac-core/src/aaa/radius_codec.c lac-core/src/aaa/dae_codec.c lac-core/src/util/md5.c lac-core/src/util/random.c" ;;
 	pppoe) echo "lac-core/src/access/pppoe_codec.c" ;;
 	access_line) echo "lac-core/src/access/access_line.c" ;;
@@ -58,12 +65,15 @@ target_srcs() {
 target_libs() {
 	case $1 in
 	realmctl_doc) echo "-ljansson" ;;
+	# the engine's sockets are replaced by the harness (see fuzz_l2tp_engine.c)
+	l2tp_engine) echo "-Wl,--wrap=l2tp_io_open,--wrap=l2tp_io_close,--wrap=l2tp_io_recv,--wrap=l2tp_io_recv_errors,--wrap=l2tp_io_queue,--wrap=l2tp_io_flush" ;;
 	*) echo "" ;;
 	esac
 }
 target_max_len() {
 	case $1 in
 	l2tp) echo 2048 ;;      # a control message of a few dozen AVPs
+	l2tp_engine) echo 4096 ;;   # a dialogue of a few tunnels and calls
 	radius) echo 4200 ;;    # RADIUS_MAX_PACKET and a little over
 	pppoe) echo 1600 ;;     # an Ethernet frame and a little over
 	access_line) echo 600 ;;    # a TR-101 tag of every sub-option and a little over
