@@ -20,21 +20,27 @@
  *   bit 3: at most 2 sessions per tunnel; bit 4: tunnels_per_lns 3;
  *   bit 5: SLI and WEN off; bit 6: HELLO every second; bit 7: 300 ms retransmit,
  * then operations, the low four bits of each operation octet picking it:
- *   0  open a session (l2tp_session_open) to the candidates;
+ *   0  open a session (l2tp_session_open) to the candidates (octet: proxy
+ *      authentication, optional call AVPs, and what the owner does from
+ *      inside the callbacks: close in up, ppp_rx, failover or setup_reject,
+ *      send or report in up, redial from down; see call_open);
  *   1  SCCRP for the newest tunnel to LNS (octet & 1) (octet: bit 1 wrong
  *      challenge response, bit 2 LNS challenge too, bit 3 mutate);
  *   2  ICRP for the newest session on LNS (octet & 1)'s tunnels, or with
- *      bit 4 set for session (octet >> 5) (bit 3 mutate);
+ *      bit 4 set for session (octet >> 5) (bit 2 Assigned Session ID 0,
+ *      bit 3 mutate);
  *   3  ZLB acknowledging everything, on tunnel (octet % 8);
- *   4  CDN for session (octet % 16) (result, error octets);
+ *   4  CDN for session (octet % 16) (result, error octets; the result
+ *      octet's bit 7 adds a Q.931 cause and a PPP Disconnect Cause);
  *   5  StopCCN on tunnel (octet % 8) (result octet);
  *   6  a control message of type (octet) on tunnel (octet % 8) and session
  *      (octet), its AVPs raw from the input (length octet, bytes): in
  *      sequence, or with the tunnel octet's bit 6 a duplicate (the last Ns
  *      again), with bit 7 one ahead (one Ns skipped, queued by the engine);
  *   7  a data message for session (octet % 16) (flags, length octet, bytes);
- *   8  a raw datagram from address (octet % 3: LNS 1, LNS 2, a stranger)
- *      (16-bit length, bytes);
+ *   8  a raw datagram from address ((octet & 3) % 3: LNS 1, LNS 2, a
+ *      stranger) (16-bit length, bytes); with the octet's bit 2 its Tunnel
+ *      and Session IDs are set to those of session (octet >> 3);
  *   9  the clock moves (octet * 40) ms, timers run;
  *   10 the owner closes session (octet % 16) (l2tp_session_close);
  *   11 the owner sends a PPP frame on session (octet % 16) (length octet, bytes);
@@ -135,9 +141,16 @@ static uint8_t last_sent[NLNS][L2TP_IO_MTU];
 static size_t last_sent_len[NLNS];
 
 /* ---- the owner's view of its calls ---- */
+/* What the owner does from inside the engine's callbacks (the engine allows
+ * any l2tp_* call there but closing from `down`): the re-entrant paths. */
+enum call_mode {
+	CALL_PLAIN, CALL_CLOSE_IN_UP, CALL_SEND_IN_UP, CALL_CLOSE_IN_PPP, CALL_CLOSE_IN_FAILOVER,
+	CALL_CLOSE_IN_REJECT, CALL_OPEN_IN_DOWN, CALL_REPORT_IN_UP
+};
 struct call {
 	struct l2tp_session *s;
 	bool up;
+	enum call_mode mode;
 };
 static struct call calls[NCALL];
 static unsigned done_calls;
@@ -320,15 +333,58 @@ unsigned __wrap_l2tp_io_flush(struct l2tp_io_sock *s)
 }
 
 /* ---- engine callbacks ---- */
+static struct l2tp_engine *eng;
+static struct ev_loop *loop;
+static struct l2tp_candidate cands[2];
+static size_t n_cands;
+
+static void call_open(uint8_t o);
+
+/* The owner closes its session from inside a callback. */
+static void close_from_callback(struct call *c, const char *why)
+{
+	l2tp_session_close(c->s, L2TP_CDN_ADMIN, 0, why, 0);
+	c->s = NULL;
+	c->up = false;
+}
+
+/* Every status the engine gives must be whole. */
+static void check_status(const struct call *c)
+{
+	struct l2tp_session_status st;
+
+	if (l2tp_session_get_status(c->s, &st) == 0) {
+		FUZZ_CHECK(st.candidate_idx < n_cands, "carried by candidate %u of %zu", st.candidate_idx, n_cands);
+		FUZZ_CHECK(st.peer != NULL && st.peer_host_name != NULL, "status without peer");
+	}
+}
+
 static void ev_up(void *owner, const struct l2tp_session_status *st)
 {
 	struct call *c = owner;
+	static const uint8_t lcp_echo[] = { 0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4 };
+	struct l2tp_wan_errors we = { 1, 2, 3, 4, 5, 6 };
 
 	FUZZ_CHECK(c->s != NULL, "up for a session that is gone");
 	FUZZ_CHECK(!c->up, "up twice");
 	FUZZ_CHECK(st->peer != NULL, "up without a peer");
 	c->up = true;
 	TRACE("up call=%d\n", (int)(c - calls));
+	check_status(c);
+	switch (c->mode) {
+	case CALL_CLOSE_IN_UP:
+		close_from_callback(c, "closed in up");
+		break;
+	case CALL_SEND_IN_UP:
+		FUZZ_CHECK(l2tp_session_send_ppp(c->s, lcp_echo, sizeof(lcp_echo)) == 0, "cannot send once up");
+		break;
+	case CALL_REPORT_IN_UP:
+		l2tp_session_report_sli(c->s, 0, 0xffffffffu);
+		l2tp_session_report_wen(c->s, &we);
+		break;
+	default:
+		break;
+	}
 }
 
 static void ev_failover(void *owner, unsigned from_idx, unsigned to_idx, const char *reason)
@@ -336,8 +392,12 @@ static void ev_failover(void *owner, unsigned from_idx, unsigned to_idx, const c
 	struct call *c = owner;
 
 	FUZZ_CHECK(c->s != NULL, "failover for a session that is gone");
-	FUZZ_CHECK(to_idx < 2 && from_idx < 2, "failover %u -> %u of 2", from_idx, to_idx);
+	FUZZ_CHECK(to_idx < n_cands && from_idx < n_cands, "failover %u -> %u of %zu", from_idx, to_idx,
+		   n_cands);
 	FUZZ_CHECK(reason != NULL, "failover without a reason");
+	TRACE("failover call=%d %u -> %u\n", (int)(c - calls), from_idx, to_idx);
+	if (c->mode == CALL_CLOSE_IN_FAILOVER)
+		close_from_callback(c, "closed in failover");
 }
 
 static void ev_down(void *owner, const struct l2tp_disconnect *why)
@@ -349,6 +409,10 @@ static void ev_down(void *owner, const struct l2tp_disconnect *why)
 	TRACE("down call=%d setup_failed=%d result=%u\n", (int)(c - calls), why->setup_failed, why->result);
 	c->s = NULL;
 	c->up = false;
+	if (c->mode == CALL_OPEN_IN_DOWN) {
+		c->mode = CALL_PLAIN;   /* once: a redial, not a loop */
+		call_open(0);
+	}
 }
 
 static void ev_ppp_rx(void *owner, const uint8_t *frame, size_t len)
@@ -360,6 +424,9 @@ static void ev_ppp_rx(void *owner, const uint8_t *frame, size_t len)
 	for (size_t i = 0; i < len; i++)
 		sink ^= frame[i];       /* every byte handed over must be readable */
 	(void)sink;
+	check_status(c);
+	if (c->mode == CALL_CLOSE_IN_PPP)
+		close_from_callback(c, "closed in ppp_rx");
 }
 
 static void ev_setup_reject(void *owner, const struct l2tp_setup_reject *r)
@@ -367,8 +434,11 @@ static void ev_setup_reject(void *owner, const struct l2tp_setup_reject *r)
 	struct call *c = owner;
 
 	FUZZ_CHECK(c->s != NULL, "setup_reject for a session that is gone");
-	FUZZ_CHECK(r->candidate_idx < 2, "reject of candidate %u", r->candidate_idx);
+	FUZZ_CHECK(r->candidate_idx < n_cands, "reject of candidate %u", r->candidate_idx);
 	FUZZ_CHECK(r->why != NULL && r->peer_host_name != NULL, "reject without why/host");
+	TRACE("setup_reject call=%d link=%d\n", (int)(c - calls), r->link);
+	if (c->mode == CALL_CLOSE_IN_REJECT)
+		close_from_callback(c, "closed in setup_reject");
 }
 
 static const struct l2tp_session_events events = {
@@ -396,8 +466,6 @@ static void count_session(void *arg, const struct l2tp_session_info *si)
 }
 
 /* ---- the fuzzing LNS's messages ---- */
-static struct l2tp_engine *eng;
-static struct ev_loop *loop;
 
 static void run_loop(void)
 {
@@ -491,7 +559,7 @@ static void op_icrp(struct fz *f)
 	memset(&m, 0, sizeof(m));
 	m.type = L2TP_MSG_ICRP;
 	m.present = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SID);
-	m.assigned_sid = s->lns_sid;
+	m.assigned_sid = (o & 4) ? 0 : s->lns_sid;
 	send_ctrl(&tuns[s->tun], s->engine_sid, &m, f, o & 8);
 }
 
@@ -510,16 +578,27 @@ static void op_cdn(struct fz *f)
 {
 	struct fsess *s = &sesss[fz_u8(f) % NSESS];
 	static struct l2tp_msg m;
+	uint8_t r;
 
 	if (!s->used)
 		return;
 	memset(&m, 0, sizeof(m));
 	m.type = L2TP_MSG_CDN;
 	m.present = L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SID);
-	m.result = fz_u8(f) % 12;
+	r = fz_u8(f);
+	m.result = (r & 0x7f) % 12;
 	m.error = fz_u8(f) % 10;
 	m.has_error = m.error != 0;
 	m.assigned_sid = s->lns_sid;
+	if (r & 0x80) {
+		m.present |= L2TP_AVP_BIT(L2TP_AVP_Q931_CAUSE) | L2TP_AVP_BIT(L2TP_AVP_PPP_DISCONNECT_CAUSE);
+		m.q931_cause = 16;
+		m.q931_msg = 0x45;
+		m.ppp_disc_code = 5;
+		m.ppp_disc_proto = 0xc021;
+		m.ppp_disc_dir = 1;
+		l2tp_msg_set_str(&m, L2TP_AVP_PPP_DISCONNECT_CAUSE, &m.ppp_disc_msg, "peer terminated");
+	}
 	send_ctrl(&tuns[s->tun], s->engine_sid, &m, f, false);
 	s->used = false;
 }
@@ -590,11 +669,26 @@ static void op_data(struct fz *f)
 
 static void op_raw(struct fz *f)
 {
-	unsigned from = fz_u8(f) % (NLNS + 1);
+	uint8_t o = fz_u8(f);
+	unsigned from = (o & 3) % (NLNS + 1);
 	size_t n;
 	const uint8_t *p = fz_bytes(f, fz_u16(f) % 2048, &n);
+	uint8_t buf[2048];
+	struct fsess *s = &sesss[(o >> 3) % NSESS];
 
-	deliver(from, p, n);
+	memcpy(buf, p, n);
+	if ((o & 4) && s->used) {
+		/* RFC 2661 3.1: Tunnel ID after the flags and the optional Length */
+		size_t at = (n >= 1 && (buf[0] & 0x40)) ? 4 : 2;
+
+		if (n >= at + 4) {
+			buf[at] = (uint8_t)(tuns[s->tun].engine_tid >> 8);
+			buf[at + 1] = (uint8_t)tuns[s->tun].engine_tid;
+			buf[at + 2] = (uint8_t)(s->engine_sid >> 8);
+			buf[at + 3] = (uint8_t)s->engine_sid;
+		}
+	}
+	deliver(from, buf, n);
 }
 
 static struct call *call_at(struct fz *f)
@@ -604,11 +698,15 @@ static struct call *call_at(struct fz *f)
 	return c->s ? c : NULL;
 }
 
-static void op_open(const struct l2tp_candidate *cands, size_t n_cands, struct fz *f)
+/* Opens a call in a free slot. o: bit 0 CHAP (else PAP) proxy
+ * authentication; bit 1 the optional call AVPs (bearer, physical channel,
+ * sub-address, Rx speed, private group, vendor AVPs); bits 2-4 the call's
+ * enum call_mode. */
+static void call_open(uint8_t o)
 {
 	static struct l2tp_call_info ci;
+	static const uint8_t vendor_avp[] = { 0x00, 0x0c, 0x00, 0x00, 0x0d, 0xe9, 0x00, 0x01, 'c', 'i', 'r', 'c' };
 	struct call *c = NULL;
-	uint8_t o = fz_u8(f);
 
 	for (int i = 0; i < NCALL; i++)
 		if (!calls[i].s) {
@@ -633,8 +731,24 @@ static void op_open(const struct l2tp_candidate *cands, size_t n_cands, struct f
 	ci.proxy.last_rx_lcp_len = 10;
 	memcpy(ci.proxy.last_tx_lcp, "\x03\x05\xc2\x23\x05", 5);
 	ci.proxy.last_tx_lcp_len = 5;
+	if (o & 2) {
+		ci.bearer_type = L2TP_BEARER_DIGITAL;
+		ci.physical_channel_id = 7;
+		snprintf(ci.sub_address, sizeof(ci.sub_address), "sub-%u", o);
+		ci.tx_connect_speed = 1000000;
+		ci.rx_connect_speed = 2000000;
+		snprintf(ci.private_group_id, sizeof(ci.private_group_id), "vrf-corp");
+		memcpy(ci.vendor_avps, vendor_avp, sizeof(vendor_avp));
+		ci.vendor_avps_len = sizeof(vendor_avp);
+	}
 	c->up = false;
+	c->mode = (enum call_mode)((o >> 2) & 7);
 	c->s = l2tp_session_open(eng, cands, n_cands, &ci, &events, c);
+}
+
+static void op_open(struct fz *f)
+{
+	call_open(fz_u8(f));
 	run_loop();
 }
 
@@ -642,7 +756,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { data, size };
 	struct l2tp_engine_config cfg;
-	struct l2tp_candidate cands[2];
 	struct l2tp_engine_stats st;
 	uint8_t conf = fz_u8(&f);
 	unsigned ops = 0, counted;
@@ -670,6 +783,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(cands, 0, sizeof(cands));
+	n_cands = (conf & 2) ? 2 : 1;
 	for (int i = 0; i < 2; i++) {
 		memcpy(&cands[i].addr, &lns_addr[i], sizeof(lns_addr[i]));
 		cands[i].addr_len = sizeof(lns_addr[i]);
@@ -712,7 +826,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		switch (op & 15) {
 		case 0:
-			op_open(cands, (conf & 2) ? 2 : 1, &f);
+			op_open(&f);
 			break;
 		case 1:
 			op_sccrp(&f);

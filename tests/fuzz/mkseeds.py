@@ -199,6 +199,21 @@ def seeds_l2tp_engine():
           bytes.fromhex('8008000000230000ffff'))
     o.add('raw-datagram', bytes([0x00]) + setup(0) + bytes([8, 0, 0, 12]) +
           bytes.fromhex('c80200140064000000020003'))
+    # call_open's modes (octet bits 2-4), each through a whole call
+    for mode in range(1, 8):
+        op = mode << 2 | 2
+        o.add('mode%d' % mode, bytes([0x02, 0, op, 1, 0, 4, 3, 0, 2, 0, 3, 0]) + traffic +
+              bytes([4, 0, 0x81, 0, 9, 100]))
+    o.add('mode4-failover', bytes([0x02, 0, 4 << 2, 5, 0, 2, 9, 10]))
+    o.add('mode5-reject', bytes([0x02, 0, 5 << 2, 5, 0, 2, 9, 10]))
+    # an SCCRQ from a stranger (this LAC takes no incoming tunnels)
+    sccrq = (avp(0, struct.pack('>H', 1)) + avp(2, b'\x01\x00') + avp(3, struct.pack('>I', 3)) +
+             avp(7, b'stranger') + avp(9, struct.pack('>H', 42)))
+    dg = struct.pack('>HHHHHH', 0xc802, 12 + len(sccrq), 0, 0, 0, 0) + sccrq
+    o.add('stray-sccrq', bytes([0x00, 8, 2]) + struct.pack('>H', len(dg)) + dg)
+    # SLI from the LNS on an established call (ACCM AVP 35)
+    sli = avp(35, struct.pack('>HII', 0, 0, 0xffffffff))
+    o.add('sli-from-lns', bytes([0x00]) + setup(0) + bytes([6, 16, 0, 0, len(sli)]) + sli)
 
 
 # ---- HDLC ----
