@@ -5,6 +5,8 @@
 # up, l2tpns's own LCP/CHAP/IPCP relayed transparently, ICMP through the
 # session; several sessions share one tunnel; failover from an address where
 # nothing listens and from a stopped l2tpns to a live one, with the dead-cache;
+# a call in setup on an established tunnel whose l2tpns died moves on at the
+# ICMP unreachable;
 # tshark dissects every captured L2TP packet without malformed/expert warnings.
 #
 # Namespaces rlt-l2tp-{lac,lns1,lns2}; addresses 10.90.1.0/24 (lns1),
@@ -112,6 +114,32 @@ else
 fi
 t_eq "session landed on candidate 1" "$(field "$STATE/failover.out" up candidate)" 1
 t_check "failover event reported" grep -q '^failover session=0 from=0 to=1' "$STATE/failover.out"
+
+# 3b. An established tunnel whose l2tpns dies (kill -9, no StopCCN): the
+# next call's ICRQ on it is answered by ICMP port unreachable, and that call
+# moves to lns2 at once instead of waiting out its setup deadline (the call
+# already up there is left to the tunnel's reliable delivery: an ICMP takes
+# no tunnel down).
+# Session 0 comes up on lns1; lns1 is killed; session 1 opens 6 s after it.
+netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw --lns 10.90.1.2 \
+    --lns 10.90.2.2 --sessions 2 --stagger-ms 6000 --rto-ms 200 --max-retransmits 3 \
+    --timeout-s 30 >"$STATE/lnsdies.out" 2>"$STATE/lnsdies.log" &
+lnsdies_pid=$!
+first_up() { grep -q '^up session=0 .* candidate=0 ' "$STATE/lnsdies.out"; }
+wait_until() { local t=$(($1 * 5)); shift; while ! "$@"; do t=$((t - 1)); [ $t -le 0 ] && return 1; sleep 0.2; done; }
+t_check "lnsdies: the first call is up on lns1" wait_until 5 first_up
+kill -9 "$(cat "$STATE/lns1/l2tpns.pid")" 2>/dev/null
+if wait "$lnsdies_pid"; then
+    t_ok "lnsdies: both calls up, the second on lns2"
+else
+    t_fail "lnsdies: both calls up, the second on lns2" "$(tail -n 3 "$STATE/lnsdies.out")"
+fi
+t_check "lnsdies: the second call moved on because of the ICMP" \
+    grep -q '^failover session=1 from=0 to=1 .*reason=".*ICMP' "$STATE/lnsdies.out"
+t_check "lnsdies: lac-core logged the ICMP for the established tunnel, one call moved" \
+    grep -q 'event=icmp_unreachable_established .*calls_moved=1' "$STATE/lnsdies.log"
+t_eq "lnsdies: the second call is on candidate 1" \
+    "$(awk '$1 == "up" && $2 == "session=1" { sub("candidate=", "", $7); print $7 }' "$STATE/lnsdies.out")" 1
 
 # 4. Failover from a stopped l2tpns: lns1 goes away, its host answers ICMP
 # port unreachable, and the session moves to lns2 at once (default timers:

@@ -196,6 +196,45 @@ static uint16_t *tun_session_ids(struct eng_tunnel *tun, unsigned *n)
 	return ids;
 }
 
+/* An ICMP unreachable quoting an unacknowledged control message of this
+ * established tunnel: the LNS's daemon is gone while its host lives (port
+ * unreachable), or its host or network is (host/net unreachable). ICMP is
+ * not authenticated, so the tunnel is not taken down on it: its reliable
+ * delivery still decides, and the calls that are up on it stay (an ICMP
+ * during a route flap must not cut a subscriber). But a call still in setup
+ * here (ICRQ or ICCN unanswered) moves to its next candidate now rather than
+ * waiting out session_setup_timeout_s, the tunnel takes no new call, and the
+ * endpoint goes into the dead-cache, so the calls of the next seconds go
+ * straight elsewhere. A forger must know the tunnel's random peer ID and an
+ * Ns in flight; what it gains is moving calls in setup to another LNS. */
+unsigned tun_unreachable(struct eng_tunnel *tun, const char *why, uint64_t now)
+{
+	struct l2tp_engine *e = tun->e;
+	struct l2tp_session_evarg a;
+	uint16_t *ids;
+	unsigned n, i, moved = 0;
+
+	tun->no_new = true;
+	dead_add(e, &tun->target, tun->target_len, now);
+	memset(&a, 0, sizeof(a));
+	a.msg = why;
+	ids = tun_session_ids(tun, &n);
+	for (i = 0; i < n; i++) {
+		struct l2tp_session *s = sess_by_id(e, tun->t.local_tid, ids[i]);
+
+		if (!s || s->tun != tun || s->zombie ||
+		    (s->fsm.state != L2TP_SESSION_WAIT_REPLY && s->fsm.state != L2TP_SESSION_WAIT_ACK))
+			continue;
+		ev_timer_stop(e->loop, &s->setup_timer);
+		s->try_next = true;
+		moved++;
+		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_SETUP_TIMEOUT, &a, now);
+		sess_after(s);
+	}
+	free(ids);
+	return moved;
+}
+
 static void tun_on_tx(void *arg, struct l2tp_tunnel *t, const uint8_t *buf, size_t len)
 {
 	struct eng_tunnel *tun = arg;

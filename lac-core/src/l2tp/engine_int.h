@@ -172,6 +172,10 @@ uint16_t eng_alloc_id(bool (*taken)(const void *ctx, uint16_t id), const void *c
 struct eng_tunnel *tun_create(struct l2tp_engine *e, const struct l2tp_candidate *c);
 /* Re-arms the tunnel's timer at its next duty (and notices shutdown done). */
 void tun_arm(struct eng_tunnel *tun);
+/* The LNS of established tunnel tun answered one of its control messages
+ * with an ICMP unreachable: its calls in setup move on, no new call joins it
+ * (see eng_tunnel.c). Returns how many calls moved. */
+unsigned tun_unreachable(struct eng_tunnel *tun, const char *why, uint64_t now);
 
 /* eng_session.c */
 /* Frees a session (detached first); no callbacks. */

@@ -161,7 +161,9 @@ static bool icmp_quotes_tunnel(const struct eng_tunnel *tun, const uint8_t *q, s
 /* An ICMP unreachable for a datagram we sent. A tunnel still waiting for its
  * SCCRP gives up at once (its sessions fail over, the endpoint goes into the
  * dead-cache), provided the quoted datagram is its own SCCRQ; an established
- * tunnel ignores it: reliable delivery decides. */
+ * tunnel stays up (reliable delivery decides) but moves its calls in setup
+ * on, provided the quote is one of its unacknowledged messages
+ * (tun_unreachable). */
 static void eng_icmp(void *arg, struct l2tp_io_sock *sock, const struct sockaddr *dst,
 		     socklen_t dst_len, int err, const uint8_t *quoted, size_t quoted_len)
 {
@@ -172,10 +174,23 @@ static void eng_icmp(void *arg, struct l2tp_io_sock *sock, const struct sockaddr
 
 	for (tun = e->tunnel_list; tun; tun = next) {
 		next = tun->next;
-		if (tun->sock != sock || tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY ||
-		    !sa_same(dst, &tun->peer) || !icmp_quotes_tunnel(tun, quoted, quoted_len))
+		if (tun->sock != sock || !sa_same(dst, &tun->peer) ||
+		    (tun->t.state != L2TP_TUNNEL_WAIT_CTL_REPLY && tun->t.state != L2TP_TUNNEL_ESTABLISHED) ||
+		    !icmp_quotes_tunnel(tun, quoted, quoted_len))
 			continue;
 		matched = true;
+		if (tun->t.state == L2TP_TUNNEL_ESTABLISHED) {
+			bool first = !tun->no_new;
+			unsigned moved = tun_unreachable(tun, "the LNS is unreachable (ICMP for the tunnel)",
+							 ev_now_ms(e->loop));
+
+			if (first || moved)
+				log_info("tid=%u peer=%s event=icmp_unreachable_established err=\"%s\" "
+					 "calls_moved=%u", tun->t.local_tid,
+					 l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err), moved);
+			tun_arm(tun);
+			continue;
+		}
 		log_info("tid=%u peer=%s event=icmp_unreachable err=\"%s\"", tun->t.local_tid,
 			 l2tp_sockaddr_str(dst, a, sizeof(a)), strerror(err));
 		{

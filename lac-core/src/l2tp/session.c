@@ -297,8 +297,12 @@ static int a_unexpected_cdn(struct l2tp_session_fsm *f, const struct l2tp_sessio
 static int a_setup_timeout(struct l2tp_session_fsm *f, const struct l2tp_session_evarg *a,
 			   uint64_t now)
 {
-	send_cdn(f, L2TP_CDN_TIMEOUT, 0, "no answer within the LAC's setup timeout", 0, now);
-	set_why(f, false, L2TP_CDN_TIMEOUT, 0, "no answer from the LNS within the setup timeout");
+	/* a->msg: why the LAC stops waiting before the deadline (an ICMP
+	 * unreachable for the tunnel, eng_tunnel.c tun_unreachable) */
+	const char *why = a && a->msg ? a->msg : NULL;
+
+	send_cdn(f, L2TP_CDN_TIMEOUT, 0, why ? why : "no answer within the LAC's setup timeout", 0, now);
+	set_why(f, false, L2TP_CDN_TIMEOUT, 0, why ? why : "no answer from the LNS within the setup timeout");
 	f->lns_refused = true;
 	return 0;
 }
