@@ -59,7 +59,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "ev/ev.h"
@@ -79,22 +78,7 @@ int __wrap_l2tp_io_queue(struct l2tp_io_sock *s, const uint8_t *buf, size_t len,
 			 const struct sockaddr *to, socklen_t to_len);
 unsigned __wrap_l2tp_io_flush(struct l2tp_io_sock *s);
 
-/* Deterministic randomness (IDs, challenges, Random Vectors, call serials). */
-static uint64_t rng_state;
-
-ssize_t getrandom(void *buf, size_t len, unsigned int flags)
-{
-	uint8_t *p = buf;
-
-	(void)flags;
-	for (size_t i = 0; i < len; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (uint8_t)(rng_state >> 24);
-	}
-	return (ssize_t)len;
-}
+#include "fuzz_rng.h"       /* deterministic getrandom(): reproducible runs */
 
 #define SECRET "fuzz-secret"
 #define NLNS 2

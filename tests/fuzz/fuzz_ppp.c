@@ -29,30 +29,13 @@
  * called `down` (no hung session). */
 #include "fuzz_common.h"
 
-#include <sys/random.h>
 
 #include "ppp/ppp.h"
 #include "util/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Deterministic randomness (magic numbers, CHAP challenges): a crash found
- * once must reproduce from its input. Replaces libc's getrandom(). */
-static uint64_t rng_state;
-
-ssize_t getrandom(void *buf, size_t len, unsigned int flags)
-{
-	uint8_t *p = buf;
-
-	(void)flags;
-	for (size_t i = 0; i < len; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (uint8_t)(rng_state >> 24);
-	}
-	return (ssize_t)len;
-}
+#include "fuzz_rng.h"       /* deterministic getrandom(): reproducible runs */
 
 #define QMAX 64
 

@@ -20,29 +20,13 @@
  * MTU; `closed` comes once per conn; destroy frees everything (LeakSanitizer). */
 #include "fuzz_common.h"
 
-#include <sys/random.h>
 
 #include "access/pppoe_server.h"
 #include "util/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Deterministic randomness (cookie key, first session id): reproducible runs. */
-static uint64_t rng_state;
-
-ssize_t getrandom(void *buf, size_t len, unsigned int flags)
-{
-	uint8_t *p = buf;
-
-	(void)flags;
-	for (size_t i = 0; i < len; i++) {
-		rng_state ^= rng_state << 13;
-		rng_state ^= rng_state >> 7;
-		rng_state ^= rng_state << 17;
-		p[i] = (uint8_t)(rng_state >> 24);
-	}
-	return (ssize_t)len;
-}
+#include "fuzz_rng.h"       /* deterministic getrandom(): reproducible runs */
 
 #define NCONN 16
 

@@ -119,7 +119,7 @@ mkdir -p "$build/bin" "$build/logs"
 
 # Headers any source may include: an object older than one of them is stale.
 newest_header=$(cd "$top" && ls -t lac-core/src/*/*.h rlm_realm_lns/*.h policy/realmctl/*.h \
-	tests/fuzz/fuzz_common.h tests/fuzz/run.sh 2>/dev/null | head -1)
+	tests/fuzz/fuzz_common.h tests/fuzz/fuzz_rng.h tests/fuzz/run.sh 2>/dev/null | head -1)
 
 # Compiles one source (path relative to the top) into the object cache, shared
 # by every harness that needs it, unless the object is newer than the source
