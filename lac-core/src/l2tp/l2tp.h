@@ -167,8 +167,8 @@ struct l2tp_disconnect {
 /* RFC 2867 4.1/4.2: a tunnel the LNS refused or never answered (SCCRQ
  * unanswered until the setup deadline or the retransmit limit, StopCCN in
  * answer to it, tunnel authentication failed), or a call it refused on an
- * established tunnel (CDN in answer to ICRQ/ICCN, no ICRP in time, a message
- * we could not take; link = true). Reported once per failed tunnel, to one of
+ * established tunnel (CDN in answer to ICRQ/ICCN, no ICRP in time, an ICMP
+ * unreachable for the tunnel, a message we could not take; link = true). Reported once per failed tunnel, to one of
  * the sessions waiting for it (the one that opened it, while it is still
  * there), and once per failed call, before that session fails over or goes
  * down. Failures of our own making (no socket, a full queue, a local close,
