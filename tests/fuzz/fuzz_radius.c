@@ -23,6 +23,7 @@
 #include "aaa/dae_codec.h"
 #include "aaa/radius_codec.h"
 #include "util/md5.h"
+#include "fuzz_radius_sign.h"
 
 static const uint8_t secret_codec[] = "h7vector-secret";
 static const uint8_t secret_dae[] = "testing123";
@@ -33,45 +34,11 @@ static const uint8_t req_auth[RADIUS_AUTH_LEN] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Offset of the value of the first 16-octet Message-Authenticator within the
- * first plen octets, or 0. Walks by hand: the codec's own walker is under test. */
-static size_t find_ma(const uint8_t *pkt, size_t plen)
-{
-	size_t off = RADIUS_HDR_LEN;
-
-	while (off + 2 <= plen) {
-		size_t alen = pkt[off + 1];
-
-		if (alen < 2 || off + alen > plen)
-			return 0;
-		if (pkt[off] == RADIUS_ATTR_MESSAGE_AUTHENTICATOR && alen == 2 + RADIUS_AUTH_LEN)
-			return off + 2;
-		off += alen;
-	}
-	return 0;
-}
-
-/* Signs pkt[0..plen) in place: as a response to req_auth, or as a
- * Disconnect/CoA request (zero authenticator in both computations). */
+/* Signs as a response to req_auth, or as a Disconnect/CoA request. */
 static void resign(uint8_t *pkt, size_t plen, bool response, const uint8_t *secret,
 		   size_t secret_len)
 {
-	static const uint8_t zero[RADIUS_AUTH_LEN];
-	uint8_t digest[MD5_DIGEST_LEN];
-	struct md5_ctx ctx;
-	size_t ma = find_ma(pkt, plen);
-
-	memcpy(pkt + 4, response ? req_auth : zero, RADIUS_AUTH_LEN);
-	if (ma) {
-		memset(pkt + ma, 0, RADIUS_AUTH_LEN);
-		hmac_md5(secret, secret_len, pkt, plen, digest);
-		memcpy(pkt + ma, digest, RADIUS_AUTH_LEN);
-	}
-	md5_init(&ctx);
-	md5_update(&ctx, pkt, plen);
-	md5_update(&ctx, secret, secret_len);
-	md5_final(&ctx, digest);
-	memcpy(pkt + 4, digest, RADIUS_AUTH_LEN);
+	fuzz_radius_sign(pkt, plen, response ? req_auth : NULL, secret, secret_len);
 }
 
 static void fuzz_reply(const uint8_t *pkt, size_t len, const uint8_t *secret, size_t secret_len)

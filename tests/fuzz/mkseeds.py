@@ -216,6 +216,27 @@ def seeds_l2tp_engine():
     o.add('sli-from-lns', bytes([0x00]) + setup(0) + bytes([6, 16, 0, 0, len(sli)]) + sli)
 
 
+def seeds_dae_server():
+    """Dialogues in fuzz_dae_server.c's operation language: requests from
+    each client, retransmissions inside and after the duplicate window,
+    replays, stale and missing Event-Timestamps, a stranger."""
+    o = Out('dae_server')
+    req = lambda code, ident, ts, user: bytes([1, code, ident, ts & 0xff, len(user)]) + user
+    dialogue = (req(0x18, 7, 0, b'alice@corp.example') + bytes([2]) + bytes([3, 10, 2]) +
+                req(0x19, 8, 0, b'bob') + req(0x1c, 9, 0, b'carol') + req(0x1a, 10, 0, b'eve') +
+                req(0x38, 11, 0, b'alice') + req(0x58, 12, 0, b'alice') +
+                req(0x18, 13, -100, b'late') + bytes([4, 40, 2]))
+    for cfg in (0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x30, 0x0f):
+        o.add('dialogue-cfg%02x' % cfg, bytes([cfg]) + dialogue)
+    o.add('no-ma-required', bytes([0x01]) + req(0x10, 1, 0, b'x'))
+    o.add('no-ts-required', bytes([0x02]) + req(0x08, 1, 0, b'x'))
+    o.add('second-port', bytes([0x00]) + req(0x18, 1, 0, b'x') +
+          bytes([0, 0x0f]) + struct.pack('>H', 0))
+    o.add('flood', bytes([0x00, 5, 255, 1, 0x18, 1, 0, 1]) + b'x')
+    raw = bytes([40, 5, 0, 26]) + bytes(16) + bytes([1, 6]) + b'user'
+    o.add('raw-signed', bytes([0x00, 0, 0x04]) + struct.pack('>H', len(raw)) + raw)
+
+
 # ---- HDLC ----
 def fcs16(data):
     fcs = 0xffff
@@ -330,7 +351,7 @@ def seeds_conf():
             o.add(os.path.basename(path), src(path).encode())
 
 
-ALL = {'l2tp': seeds_l2tp, 'l2tp_engine': seeds_l2tp_engine, 'radius': seeds_radius, 'pppoe': seeds_pppoe,
+ALL = {'l2tp': seeds_l2tp, 'l2tp_engine': seeds_l2tp_engine, 'dae_server': seeds_dae_server, 'radius': seeds_radius, 'pppoe': seeds_pppoe,
        'pppoe_server': seeds_pppoe_server, 'hdlc': seeds_hdlc,
        'ppp': seeds_ppp, 'realm_name': seeds_realm_name, 'realm_schema': seeds_realm_schema,
        'realmctl_doc': seeds_realmctl_doc, 'conf': seeds_conf}

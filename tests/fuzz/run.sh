@@ -28,7 +28,7 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE
 	-I$top/lac-core/src -I$top/rlm_realm_lns -I$top/policy/realmctl -I$fuzz_dir"
 
-ALL_TARGETS="l2tp l2tp_engine radius pppoe access_line pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf"
+ALL_TARGETS="l2tp l2tp_engine radius dae_server pppoe access_line pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf"
 
 ppp_srcs="lac-core/src/ppp/ppp.c lac-core/src/ppp/fsm.c lac-core/src/ppp/lcp.c
 	lac-core/src/ppp/auth.c lac-core/src/ppp/chap.c lac-core/src/ppp/pap.c
@@ -47,6 +47,8 @@ target_srcs() {
 		lac-core/src/util/md5.c lac-core/src/util/log.c lac-core/src/util/random.c
 		lac-core/src/util/escape.c lac-core/src/util/sock_drops.c" ;;
 	radius) echo "lac-core/src/aaa/radius_codec.c lac-core/src/aaa/dae_codec.c lac-core/src/util/md5.c lac-core/src/util/random.c" ;;
+	dae_server) echo "lac-core/src/aaa/dae_server.c lac-core/src/aaa/dae_codec.c lac-core/src/aaa/radius_codec.c
+		lac-core/src/ev/ev.c lac-core/src/util/md5.c lac-core/src/util/random.c lac-core/src/util/log.c" ;;
 	pppoe) echo "lac-core/src/access/pppoe_codec.c" ;;
 	access_line) echo "lac-core/src/access/access_line.c" ;;
 	pppoe_server) echo "lac-core/src/access/pppoe_server.c lac-core/src/access/pppoe_sock.c
@@ -75,6 +77,7 @@ target_max_len() {
 	l2tp) echo 2048 ;;      # a control message of a few dozen AVPs
 	l2tp_engine) echo 4096 ;;   # a dialogue of a few tunnels and calls
 	radius) echo 4200 ;;    # RADIUS_MAX_PACKET and a little over
+	dae_server) echo 8192 ;;    # a few requests and clock moves
 	pppoe) echo 1600 ;;     # an Ethernet frame and a little over
 	access_line) echo 600 ;;    # a TR-101 tag of every sub-option and a little over
 	pppoe_server) echo 4096 ;;  # a discovery and session dialogue
@@ -119,7 +122,7 @@ mkdir -p "$build/bin" "$build/logs"
 
 # Headers any source may include: an object older than one of them is stale.
 newest_header=$(cd "$top" && ls -t lac-core/src/*/*.h rlm_realm_lns/*.h policy/realmctl/*.h \
-	tests/fuzz/fuzz_common.h tests/fuzz/fuzz_rng.h tests/fuzz/run.sh 2>/dev/null | head -1)
+	tests/fuzz/fuzz_common.h tests/fuzz/fuzz_rng.h tests/fuzz/fuzz_radius_sign.h tests/fuzz/run.sh 2>/dev/null | head -1)
 
 # Compiles one source (path relative to the top) into the object cache, shared
 # by every harness that needs it, unless the object is newer than the source

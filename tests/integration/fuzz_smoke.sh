@@ -32,7 +32,7 @@ if [ $rc = 2 ]; then
     exit
 fi
 t_ok "fuzz harnesses build"
-for t in l2tp l2tp_engine radius pppoe access_line pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf; do
+for t in l2tp l2tp_engine radius dae_server pppoe access_line pppoe_server hdlc ppp realm_name realm_schema realmctl_doc conf; do
     if grep -q "^fuzz: $t: ok " "$probe/out" && ! grep -q "^fuzz: $t: FINDING" "$probe/out"; then
         if grep -q "^fuzz: $t: KNOWN" "$probe/out" && [ "${FUZZ_STRICT_KNOWN:-1}" = 1 ]; then
             t_fail "fuzz $t: $runs runs" "known finding still reproduces: $(grep "^fuzz: $t: KNOWN" "$probe/out" | head -1)"
