@@ -411,10 +411,19 @@ static void sess_setup_timeout_cb(struct ev_loop *loop, struct ev_timer *timer, 
 	log_info("tid=%u sid=%u event=session_setup_timeout timeout_s=%u", tun->t.local_tid,
 		 s->fsm.local_sid, s->e->cfg.session_setup_timeout_s);
 	s->e->stats.setup_timeouts++;
-	tun->no_new = true;
-	dead_add(s->e, &tun->target, tun->target_len, now);
+	tun_refuse_new(tun, now);
+	sess_fail_over(s, NULL, now);
+}
+
+void sess_fail_over(struct l2tp_session *s, const char *why, uint64_t now)
+{
+	struct l2tp_session_evarg a;
+
+	memset(&a, 0, sizeof(a));
+	a.msg = why;
+	ev_timer_stop(s->e->loop, &s->setup_timer);
 	s->try_next = true;
-	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_SETUP_TIMEOUT, NULL, now);
+	l2tp_session_fsm_event(&s->fsm, L2TP_SEV_SETUP_TIMEOUT, &a, now);
 	sess_after(s);
 }
 

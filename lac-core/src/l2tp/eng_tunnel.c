@@ -196,6 +196,12 @@ static uint16_t *tun_session_ids(struct eng_tunnel *tun, unsigned *n)
 	return ids;
 }
 
+void tun_refuse_new(struct eng_tunnel *tun, uint64_t now)
+{
+	tun->no_new = true;
+	dead_add(tun->e, &tun->target, tun->target_len, now);
+}
+
 /* An ICMP unreachable quoting an unacknowledged control message of this
  * established tunnel: the LNS's daemon is gone while its host lives (port
  * unreachable), or its host or network is (host/net unreachable). ICMP is
@@ -210,14 +216,10 @@ static uint16_t *tun_session_ids(struct eng_tunnel *tun, unsigned *n)
 unsigned tun_unreachable(struct eng_tunnel *tun, const char *why, uint64_t now)
 {
 	struct l2tp_engine *e = tun->e;
-	struct l2tp_session_evarg a;
 	uint16_t *ids;
 	unsigned n, i, moved = 0;
 
-	tun->no_new = true;
-	dead_add(e, &tun->target, tun->target_len, now);
-	memset(&a, 0, sizeof(a));
-	a.msg = why;
+	tun_refuse_new(tun, now);
 	ids = tun_session_ids(tun, &n);
 	for (i = 0; i < n; i++) {
 		struct l2tp_session *s = sess_by_id(e, tun->t.local_tid, ids[i]);
@@ -225,11 +227,8 @@ unsigned tun_unreachable(struct eng_tunnel *tun, const char *why, uint64_t now)
 		if (!s || s->tun != tun || s->zombie ||
 		    (s->fsm.state != L2TP_SESSION_WAIT_REPLY && s->fsm.state != L2TP_SESSION_WAIT_ACK))
 			continue;
-		ev_timer_stop(e->loop, &s->setup_timer);
-		s->try_next = true;
 		moved++;
-		l2tp_session_fsm_event(&s->fsm, L2TP_SEV_SETUP_TIMEOUT, &a, now);
-		sess_after(s);
+		sess_fail_over(s, why, now);
 	}
 	free(ids);
 	return moved;

@@ -176,6 +176,9 @@ void tun_arm(struct eng_tunnel *tun);
  * with an ICMP unreachable: its calls in setup move on, no new call joins it
  * (see eng_tunnel.c). Returns how many calls moved. */
 unsigned tun_unreachable(struct eng_tunnel *tun, const char *why, uint64_t now);
+/* The LNS of tun is taken for broken: no new call joins tun, and its
+ * endpoint is dead-cached, so its candidates are skipped for the hold-down. */
+void tun_refuse_new(struct eng_tunnel *tun, uint64_t now);
 
 /* eng_session.c */
 /* Frees a session (detached first); no callbacks. */
@@ -188,6 +191,10 @@ void sess_ackq_remove(struct l2tp_session *s);
 void sess_tunnel_up(struct l2tp_session *s, uint64_t now);
 /* Reports the outcome of s's last FSM event (up, failover, down); may free s. */
 void sess_after(struct l2tp_session *s);
+/* s, in setup, stops waiting for its LNS: CDN (why: its text; NULL: the
+ * setup timeout's), and its owner hears of a failover to the next
+ * candidate. May free s. */
+void sess_fail_over(struct l2tp_session *s, const char *why, uint64_t now);
 /* Tells s's owner that its candidate refused the tunnel or the call. */
 void sess_report_reject(struct l2tp_session *s, bool link, uint16_t result, uint16_t error,
 			const char *why);
