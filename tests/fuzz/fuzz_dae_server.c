@@ -36,6 +36,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -92,6 +93,10 @@ static int open_sender(unsigned i)
 static uint8_t last[RADIUS_MAX_PACKET];
 static size_t last_len;
 static unsigned last_sender;
+/* This input's datagrams delivered to the server and answers read back: on
+ * loopback nothing is lost between the two, so the server's counters must
+ * account for every one (check_counters). */
+static uint64_t datagrams_sent, answers_got;
 
 static void drain(unsigned i)
 {
@@ -112,8 +117,9 @@ static void check_answers(void)
 
 	for (unsigned i = 0; i < NSENDERS; i++) {
 		while ((n = recv(sender_fd[i], buf, sizeof(buf), 0)) >= 0) {
-			FUZZ_CHECK(i == last_sender || (sender_fd[i] == sender_fd[last_sender]),
-				   "answer to sender %u for a datagram of sender %u", i, last_sender);
+			FUZZ_CHECK(i == last_sender, "answer to sender %u for a datagram of sender %u", i,
+				   last_sender);
+			answers_got++;
 			FUZZ_CHECK(sender_known[i], "a stranger got an answer");
 			FUZZ_CHECK(n >= RADIUS_HDR_LEN && n <= RADIUS_MAX_PACKET, "answer of %zd octets", n);
 			FUZZ_CHECK((size_t)((buf[2] << 8) | buf[3]) == (size_t)n, "Length says %u, %zd sent",
@@ -138,6 +144,28 @@ static void check_answers(void)
 	}
 }
 
+/* Every datagram is counted once, as dropped (by its reason), answered from
+ * the duplicate cache, or verified; every verified request is answered unless
+ * its answer outgrew a datagram; every answer read was counted as sent. */
+static void check_counters(const struct dae_server_counters *c)
+{
+	uint64_t answered = c->disconnect_acks + c->disconnect_naks + c->coa_acks + c->coa_naks;
+	uint64_t verified = c->disconnect_requests + c->coa_requests;
+	uint64_t dropped = c->unknown_client + c->malformed + c->bad_authenticator +
+			   c->no_message_authenticator + c->bad_message_authenticator;
+
+	FUZZ_CHECK(dropped + c->duplicates + verified == datagrams_sent,
+		   "%" PRIu64 " datagrams sent, counters account for %" PRIu64, datagrams_sent,
+		   dropped + c->duplicates + verified);
+	FUZZ_CHECK(answered + c->reply_too_big == verified,
+		   "%" PRIu64 " verified, %" PRIu64 " answered, %" PRIu64 " too big", verified, answered,
+		   c->reply_too_big);
+	FUZZ_CHECK(answered + c->duplicates == answers_got,
+		   "%" PRIu64 " answers read, counters say %" PRIu64, answers_got, answered + c->duplicates);
+	FUZZ_CHECK(c->stale + c->replays <= c->disconnect_naks + c->coa_naks + c->reply_too_big,
+		   "more stale and replayed requests than NAKs");
+}
+
 static void send_from(struct ev_loop *loop, struct dae_server *srv, unsigned sender,
 		      const uint8_t *pkt, size_t len)
 {
@@ -150,7 +178,8 @@ static void send_from(struct ev_loop *loop, struct dae_server *srv, unsigned sen
 		last_len = len;
 	}
 	last_sender = sender;
-	(void)sendto(sender_fd[sender], pkt, len, 0, (struct sockaddr *)&to, sizeof(to));
+	if (sendto(sender_fd[sender], pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) >= 0)
+		datagrams_sent++;
 	for (int i = 0; i < 3; i++)
 		ev_loop_run_once(loop, 0);
 	check_answers();
@@ -268,6 +297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wall_s = 1800000000;
 	mono_ms = 1000000;
 	last_len = 0;
+	datagrams_sent = answers_got = 0;
 	handler_mode = (conf >> 4) & 3;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -326,6 +356,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	dae_server_counters_get(srv, &ctr);
+	check_counters(&ctr);
 	dae_server_destroy(srv);
 	ev_loop_destroy(loop);
 	return 0;
