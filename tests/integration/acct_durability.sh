@@ -73,15 +73,6 @@ t_check "provision demo realms with realmctl" lab_provision
 
 lacctl_() { lac_ctl lac "$RLNS_STATE" "$@"; }
 counter() { lacctl_ show counters | grep "^$1 " | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
-wait_until() { # wait_until SECONDS CMD...: polls CMD every half second
-    local t=$(($1 * 2))
-    shift
-    while ! "$@"; do
-        t=$((t - 1))
-        [ $t -le 0 ] && return 1
-        sleep 0.5
-    done
-}
 dial() { # dial NAME ARGS...: one lac-dial in the subscriber namespace, in the background
     local name=$1
     shift

@@ -126,7 +126,6 @@ netns_exec $LAC "$DRIVE" --secret "$SECRET" --user alice --password alice-pw --l
     --timeout-s 30 >"$STATE/lnsdies.out" 2>"$STATE/lnsdies.log" &
 lnsdies_pid=$!
 first_up() { grep -q '^up session=0 .* candidate=0 ' "$STATE/lnsdies.out"; }
-wait_until() { local t=$(($1 * 5)); shift; while ! "$@"; do t=$((t - 1)); [ $t -le 0 ] && return 1; sleep 0.2; done; }
 t_check "lnsdies: the first call is up on lns1" wait_until 5 first_up
 kill -9 "$(cat "$STATE/lns1/l2tpns.pid")" 2>/dev/null
 if wait "$lnsdies_pid"; then

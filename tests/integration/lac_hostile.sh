@@ -83,15 +83,6 @@ t_check "lacctl as another user is refused" bash -c '! setpriv --reuid=nobody --
 lacctl_() { lac_ctl lac "$RLNS_STATE" "$@"; }
 n_sessions() { lacctl_ show sessions | grep -c '^id='; }
 no_sessions() { [ "$(n_sessions)" = 0 ]; }
-wait_until() {
-    local t=$(($1 * 2))
-    shift
-    while ! "$@"; do
-        t=$((t - 1))
-        [ $t -le 0 ] && return 1
-        sleep 0.5
-    done
-}
 field() { grep -o "\\b$1=[0-9a-z_]*" <<<"$2" | head -n 1 | cut -d= -f2; }
 hostile() { netns_exec "$LAB_NS_SUB" /usr/bin/python3 "$tool" "$@"; }
 target=${LAB_LAC_STREAM#tcp:}

@@ -69,15 +69,6 @@ dial() {
 }
 ups() { grep -c 'outcome=up' "$RLNS_STATE/$1.out"; }
 # wait_until SECONDS CMD...: polls CMD every half second
-wait_until() {
-    local t=$(($1 * 2))
-    shift
-    while ! "$@"; do
-        t=$((t - 1))
-        [ $t -le 0 ] && return 1
-        sleep 0.5
-    done
-}
 
 # 1. The storm: 100 over stream, 50 over PPPoE, all at once.
 dial s_tun_hup --user 't{n}@corp.example' --password t-pw --count 30 --first 1 --rate 50 --hold 20

@@ -57,15 +57,6 @@ lac_pid=$(cat "$RLNS_STATE/lac/pid" 2>/dev/null)
 counter() { lac_ctl lac "$RLNS_STATE" show counters | grep -o "\\b$1=[0-9]*" | head -n 1 | cut -d= -f2; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$lac_pid/status"; }
 # wait_until SECONDS CMD...: polls CMD every half second
-wait_until() {
-    local t=$(($1 * 2))
-    shift
-    while ! "$@"; do
-        t=$((t - 1))
-        [ $t -le 0 ] && return 1
-        sleep 0.5
-    done
-}
 held_is() { [ "$(counter sessions)" = "$1" ]; }
 
 sleep 1

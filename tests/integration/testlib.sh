@@ -18,6 +18,15 @@ t_check() { # t_check NAME CMD...: passes if CMD exits 0
 t_eq() {   # t_eq NAME GOT WANT
     if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1" "got '$2', want '$3'"; fi
 }
+wait_until() { # wait_until SECONDS CMD...: polls CMD every 0.2 s; fails if it never held
+    local t=$(($1 * 5))
+    shift
+    while ! "$@"; do
+        t=$((t - 1))
+        [ $t -le 0 ] && return 1
+        sleep 0.2
+    done
+}
 t_require_root() {
     if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (network namespaces)"; exit 77; fi
 }
