@@ -95,4 +95,19 @@ loss_clear "$LAB_NS_LNS1" "$LAB_NS_LNS2" "$LAB_NS_LAC"
 sleep 2
 t_eq "with the loss gone, lac-core still relays all $N" "$(lacctl_ show sessions | grep -c ' state=relay ')" "$N"
 t_check "lac-core stops on SIGTERM" lac_stop lac "$RLNS_STATE"
+if [ "$t_failed" -gt 0 ]; then
+    # What lac-core logged about the calls that gave up, and every line of
+    # the tunnels they were on (the state is removed at exit).
+    log=$RLNS_STATE/lac/lac-core.log
+    echo "# lac-core's give-up lines ($log):"
+    grep -E 'event=(endpoint_dead|session_setup_timeout|failover|peer_gone|stopccn_[rt]x|tunnel_dropped|cdn_rx)' \
+        "$log" | head -n 60 | sed 's/^/#   /'
+    echo "# the LNSs' own give-ups (l2tpns kills a tunnel whose control message went unacknowledged):"
+    grep -h -E 'Kill tunnel|Timeout on control' "$RLNS_STATE"/lns*/l2tpns.log 2>/dev/null |
+        head -n 20 | sed 's/^/#   /'
+    for tid in $(sed -n 's/.*tid=\([0-9]*\) .*event=session_setup_timeout.*/\1/p' "$log" | sort -u | head -n 3); do
+        echo "# tunnel $tid:"
+        grep -E "tid=$tid( |$)" "$log" | grep -v 'event=[rt]x ' | head -n 80 | sed 's/^/#   /'
+    done
+fi
 t_done
