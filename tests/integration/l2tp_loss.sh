@@ -107,7 +107,7 @@ if [ "$t_failed" -gt 0 ]; then
         head -n 20 | sed 's/^/#   /'
     for tid in $(sed -n 's/.*tid=\([0-9]*\) .*event=session_setup_timeout.*/\1/p' "$log" | sort -u | head -n 3); do
         echo "# tunnel $tid:"
-        grep -E "tid=$tid( |$)" "$log" | grep -v 'event=[rt]x ' | head -n 80 | sed 's/^/#   /'
+        grep -E "(^| )tid=$tid( |$)" "$log" | grep -v 'event=[rt]x ' | head -n 80 | sed 's/^/#   /'
     done
 fi
 t_done
